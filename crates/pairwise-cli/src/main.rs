@@ -1,0 +1,2 @@
+//! The `pairwise` binary.
+fn main() {}

@@ -1,0 +1,123 @@
+//! The shared error catalogue (`docs/protocol.md` §9): codes and the sentences people see.
+//!
+//! `web/lib/errors.js` holds the same table; `testdata/vectors/errors.json` keeps them equal.
+
+use serde::{Deserialize, Serialize};
+
+/// A machine-readable error code, identical in Rust, JavaScript and on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// The pairing link is malformed.
+    BadLink,
+    /// The room already holds two peers: the link was used.
+    RoomFull,
+    /// The initiator is no longer waiting in the room.
+    LinkExpired,
+    /// The other device left.
+    PeerLeft,
+    /// Key confirmation failed: possible tampering.
+    VerifyFailed,
+    /// The peer broke the protocol.
+    PeerMisbehaved,
+    /// A record failed authentication.
+    RecordRejected,
+    /// A file name from the peer is unsafe.
+    BadName,
+    /// The data channel closed before the transfer finished.
+    Incomplete,
+    /// A side cancelled the transfer.
+    Cancelled,
+    /// The receiver declined the files.
+    Declined,
+    /// The signaling connection dropped.
+    SignalingLost,
+    /// The peer connection could not be established.
+    ConnectFailed,
+    /// (server) The message could not be parsed.
+    BadMessage,
+    /// (server) The message exceeds the size limit.
+    TooLarge,
+    /// (server) A relay before a join.
+    NotJoined,
+    /// (server) A relay with nobody to receive it.
+    NoPeer,
+}
+
+impl ErrorCode {
+    /// Every code, in catalogue order.
+    pub const ALL: [Self; 17] = [
+        Self::BadLink,
+        Self::RoomFull,
+        Self::LinkExpired,
+        Self::PeerLeft,
+        Self::VerifyFailed,
+        Self::PeerMisbehaved,
+        Self::RecordRejected,
+        Self::BadName,
+        Self::Incomplete,
+        Self::Cancelled,
+        Self::Declined,
+        Self::SignalingLost,
+        Self::ConnectFailed,
+        Self::BadMessage,
+        Self::TooLarge,
+        Self::NotJoined,
+        Self::NoPeer,
+    ];
+
+    /// The sentence shown to people: what happened and what to do next.
+    pub fn sentence(self) -> &'static str {
+        match self {
+            Self::BadLink => {
+                "This pairing link is not valid. Ask the other device for a new QR code."
+            }
+            Self::RoomFull => {
+                "This pairing link was already used. Ask the other device for a new QR code."
+            }
+            Self::LinkExpired => {
+                "This pairing link has expired: the device that showed it is no longer \
+                 waiting. Ask it for a new QR code."
+            }
+            Self::PeerLeft => "The other device left. Pair again to continue.",
+            Self::VerifyFailed => {
+                "Could not verify the other device: the connection may have been tampered \
+                 with. Pair again."
+            }
+            Self::PeerMisbehaved => {
+                "The other device sent something invalid, so the connection was closed. \
+                 Pair again."
+            }
+            Self::RecordRejected => {
+                "A piece of data failed its integrity check, so the transfer was stopped and \
+                 nothing was saved. Try sending again."
+            }
+            Self::BadName => {
+                "The other device offered a file with an unsafe name, so it was refused."
+            }
+            Self::Incomplete => {
+                "The connection ended before the transfer finished; incomplete files were not \
+                 saved. Try sending again."
+            }
+            Self::Cancelled => "The transfer was cancelled.",
+            Self::Declined => "The other device declined the files.",
+            Self::SignalingLost => {
+                "Lost the connection to the server. Check the network and reload the page."
+            }
+            Self::ConnectFailed => {
+                "Could not open a direct connection to the other device. Check that both are \
+                 online and try again."
+            }
+            Self::BadMessage => "The message could not be read.",
+            Self::TooLarge => "The message is too large.",
+            Self::NotJoined => "Join a room first.",
+            Self::NoPeer => "Nobody else is in the room yet.",
+        }
+    }
+
+    /// Whether the server closes the connection after sending this error.
+    pub fn closes_connection(self) -> bool {
+        matches!(self, Self::BadMessage | Self::TooLarge | Self::RoomFull)
+    }
+}

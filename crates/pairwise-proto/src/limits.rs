@@ -1,0 +1,27 @@
+//! Every size and count limit of protocol v1, in one place (`docs/protocol.md` §8).
+//!
+//! Each limit has a test at the cap and one past it, next to the code that enforces it.
+
+/// Largest signaling frame, in bytes, in either direction.
+pub const MAX_SIGNAL_BYTES: usize = 64 * 1024;
+
+/// Peers allowed in one signaling room.
+pub const MAX_ROOM_PEERS: usize = 2;
+
+/// Largest data-channel record, in bytes (further capped by the peer's `max-message-size`).
+pub const MAX_RECORD_BYTES: usize = 256 * 1024;
+
+/// Files in one manifest.
+pub const MAX_MANIFEST_FILES: usize = 1000;
+
+/// Bytes in a file name (UTF-8).
+pub const MAX_NAME_BYTES: usize = 255;
+
+/// Bytes in a MIME type string.
+pub const MAX_TYPE_BYTES: usize = 255;
+
+/// Length of a room id string: base64url of 16 bytes, no padding.
+pub const ROOM_ID_CHARS: usize = 22;
+
+/// Signaling messages a server queues for one slow client before dropping it.
+pub const PER_CLIENT_QUEUE_DEPTH: usize = 64;

@@ -1,0 +1,1 @@
+//! Pairwise signaling server (placeholder while it is written).

@@ -1,1 +1,79 @@
-//! Pairwise signaling server (placeholder while it is written).
+//! Pairwise signaling server: serves the embedded web app and relays signaling between the two
+//! peers of a room over WebSockets. It never sees keys, file names or file bytes: those travel
+//! end-to-end encrypted over WebRTC, and the server is untrusted by design (`docs/security.md`).
+//!
+//! A library first: [`app`] builds the router (tested with `oneshot` and real sockets),
+//! [`run`] serves it on a listener until a shutdown future resolves.
+//!
+//! # Layout
+//! - [`config`]: limits an operator can set.
+//! - `routes`: HTTP routes (web app, health).
+//! - `assets`: the web client embedded at build time.
+//! - `ws`: the WebSocket endpoint and the per-connection session actor.
+//! - [`rooms`]: in-memory rooms (the embedded default broker).
+
+pub mod config;
+pub mod rooms;
+
+mod assets;
+mod routes;
+mod ws;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+pub use config::Config;
+use rooms::{ConnId, Rooms};
+
+/// Shared state of one server.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    rooms: Rooms,
+    connections: Arc<Semaphore>,
+    next_id: Arc<AtomicU64>,
+}
+
+impl AppState {
+    /// Fresh state for `config`.
+    pub fn new(config: &Config) -> Self {
+        Self {
+            rooms: Rooms::default(),
+            connections: Arc::new(Semaphore::new(config.max_connections)),
+            next_id: Arc::new(AtomicU64::new(1)),
+        }
+    }
+
+    /// The rooms of this server (for tests and metrics).
+    pub fn rooms(&self) -> &Rooms {
+        &self.rooms
+    }
+
+    fn next_conn_id(&self) -> ConnId {
+        ConnId(self.next_id.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+/// The router: web app, health check and WebSocket signaling.
+pub fn app(state: AppState) -> Router {
+    routes::router(state)
+}
+
+/// Serves [`app`] on `listener` until `shutdown` resolves, then finishes open requests.
+///
+/// # Errors
+/// IO errors from accepting connections.
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = app(AppState::new(&config));
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

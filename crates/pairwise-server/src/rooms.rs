@@ -1,0 +1,192 @@
+//! In-memory rooms: which connections share a room, and delivery of messages between them.
+//!
+//! A room holds at most [`MAX_ROOM_PEERS`] connections. Delivery never blocks: each connection
+//! has a bounded outbox, and a peer whose outbox is full is told to close (it is too slow), so
+//! one stuck client cannot hold up the server. Rooms disappear when their last peer leaves.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use pairwise_proto::ids::RoomId;
+use pairwise_proto::limits::MAX_ROOM_PEERS;
+use pairwise_proto::signal::ServerToClient;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// Identifies one WebSocket connection within this server process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ConnId(pub u64);
+
+/// How to reach one connected peer.
+#[derive(Debug, Clone)]
+pub struct PeerHandle {
+    /// The connection.
+    pub id: ConnId,
+    /// Its bounded outbox.
+    pub outbox: mpsc::Sender<ServerToClient>,
+    /// Cancelled when the connection must close (for example because it is too slow).
+    pub cancel: CancellationToken,
+}
+
+/// Why a join was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinError {
+    /// The room already has [`MAX_ROOM_PEERS`] peers.
+    Full,
+}
+
+/// What a relay achieved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Handed to the other peer's outbox.
+    Delivered,
+    /// Nobody else is in the room.
+    NoPeer,
+}
+
+/// All rooms of this server.
+#[derive(Debug, Clone, Default)]
+pub struct Rooms {
+    inner: Arc<Mutex<HashMap<RoomId, Vec<PeerHandle>>>>,
+}
+
+impl Rooms {
+    /// Adds `peer` to `room`, tells the others, and returns how many peers are now in it.
+    ///
+    /// # Errors
+    /// [`JoinError::Full`] when the room already holds [`MAX_ROOM_PEERS`] peers.
+    pub fn join(&self, room: &RoomId, peer: PeerHandle) -> Result<usize, JoinError> {
+        let mut rooms = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        let peers = rooms.entry(room.clone()).or_default();
+        if peers.len() >= MAX_ROOM_PEERS {
+            return Err(JoinError::Full);
+        }
+        for other in peers.iter() {
+            deliver(other, ServerToClient::PeerJoined);
+        }
+        peers.push(peer);
+        Ok(peers.len())
+    }
+
+    /// Removes `id` from `room` and tells the others; drops the room when it is empty.
+    pub fn leave(&self, room: &RoomId, id: ConnId) {
+        let mut rooms = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(peers) = rooms.get_mut(room) else {
+            return;
+        };
+        let before = peers.len();
+        peers.retain(|p| p.id != id);
+        if peers.len() != before {
+            for other in peers.iter() {
+                deliver(other, ServerToClient::PeerLeft);
+            }
+        }
+        if peers.is_empty() {
+            rooms.remove(room);
+        }
+    }
+
+    /// Sends `msg` to every peer of `room` except `from`.
+    pub fn relay(&self, room: &RoomId, from: ConnId, msg: &ServerToClient) -> Delivery {
+        let rooms = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut delivered = Delivery::NoPeer;
+        for other in rooms
+            .get(room)
+            .into_iter()
+            .flatten()
+            .filter(|p| p.id != from)
+        {
+            deliver(other, msg.clone());
+            delivered = Delivery::Delivered;
+        }
+        delivered
+    }
+
+    /// Number of rooms that currently exist.
+    pub fn len(&self) -> usize {
+        self.inner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    /// Whether no room exists.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Queues `msg` for `peer`, or closes `peer` if its outbox is full: a slow client is dropped,
+/// not buffered forever.
+fn deliver(peer: &PeerHandle, msg: ServerToClient) {
+    if peer.outbox.try_send(msg).is_err() {
+        tracing::warn!(
+            conn = peer.id.0,
+            "peer outbox full or closed; dropping the connection"
+        );
+        peer.cancel.cancel();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn peer(id: u64) -> (PeerHandle, mpsc::Receiver<ServerToClient>) {
+        let (tx, rx) = mpsc::channel(2);
+        (
+            PeerHandle {
+                id: ConnId(id),
+                outbox: tx,
+                cancel: CancellationToken::new(),
+            },
+            rx,
+        )
+    }
+
+    fn room() -> RoomId {
+        RoomId::parse("abcdefghijklmnopqrstuv").unwrap()
+    }
+
+    #[test]
+    fn third_peer_is_refused_and_first_two_see_each_other() {
+        let rooms = Rooms::default();
+        let (a, mut a_rx) = peer(1);
+        let (b, _b_rx) = peer(2);
+        let (c, _c_rx) = peer(3);
+        assert_eq!(rooms.join(&room(), a), Ok(1));
+        assert_eq!(rooms.join(&room(), b), Ok(2));
+        assert_eq!(a_rx.try_recv().unwrap(), ServerToClient::PeerJoined);
+        assert_eq!(rooms.join(&room(), c), Err(JoinError::Full));
+    }
+
+    #[test]
+    fn leaving_tells_the_other_and_empty_rooms_vanish() {
+        let rooms = Rooms::default();
+        let (a, _a_rx) = peer(1);
+        let (b, mut b_rx) = peer(2);
+        rooms.join(&room(), a).unwrap();
+        rooms.join(&room(), b).unwrap();
+        rooms.leave(&room(), ConnId(1));
+        assert_eq!(b_rx.try_recv().unwrap(), ServerToClient::PeerLeft);
+        rooms.leave(&room(), ConnId(2));
+        assert!(rooms.is_empty());
+    }
+
+    #[test]
+    fn slow_peer_is_cancelled_when_its_outbox_is_full() {
+        let rooms = Rooms::default();
+        let (a, _a_rx) = peer(1);
+        let (b, _b_rx) = peer(2);
+        let b_cancel = b.cancel.clone();
+        rooms.join(&room(), a).unwrap();
+        rooms.join(&room(), b).unwrap();
+        let msg = ServerToClient::Relay {
+            body: serde_json::json!(1),
+        };
+        for _ in 0..3 {
+            assert_eq!(rooms.relay(&room(), ConnId(1), &msg), Delivery::Delivered);
+        }
+        assert!(b_cancel.is_cancelled());
+    }
+}

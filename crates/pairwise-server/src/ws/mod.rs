@@ -1,0 +1,54 @@
+//! The WebSocket signaling endpoint: upgrade checks, then one [`session`] per connection.
+
+pub(crate) mod session;
+
+use axum::extract::State;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use pairwise_proto::limits::MAX_SIGNAL_BYTES;
+
+use crate::AppState;
+
+/// Frames up to this size reach our parser, which answers `too-large` for anything over
+/// [`MAX_SIGNAL_BYTES`]; bigger ones are cut off by the WebSocket layer itself.
+const WS_READ_LIMIT: usize = 4 * MAX_SIGNAL_BYTES;
+
+/// `GET /ws`: checks the origin and the connection cap, then runs a session.
+pub(crate) async fn upgrade(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if !same_origin(&headers) {
+        return (StatusCode::FORBIDDEN, "cross-origin WebSocket refused").into_response();
+    }
+    let Ok(permit) = state.connections.clone().try_acquire_owned() else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server is at its connection limit",
+        )
+            .into_response();
+    };
+    let id = state.next_conn_id();
+    let rooms = state.rooms.clone();
+    ws.max_message_size(WS_READ_LIMIT)
+        .max_frame_size(WS_READ_LIMIT)
+        .on_upgrade(move |socket| async move {
+            session::run(socket, rooms, id).await;
+            drop(permit);
+        })
+}
+
+/// Browsers always send `Origin` on WebSocket requests; a page from another site must not use
+/// our signaling with the user's network position. Non-browser clients send no `Origin`.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+    origin_host.eq_ignore_ascii_case(host)
+}

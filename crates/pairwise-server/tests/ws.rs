@@ -1,0 +1,173 @@
+//! The signaling endpoint over real sockets on 127.0.0.1:0, with a real WebSocket client.
+#![allow(clippy::unwrap_used, reason = "test helpers fail the test on any error")]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use pairwise_proto::limits::MAX_SIGNAL_BYTES;
+use pairwise_server::{AppState, Config, app};
+use serde_json::{Value, json};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+const ROOM: &str = "abcdefghijklmnopqrstuv";
+
+async fn server() -> (SocketAddr, AppState) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = AppState::new(&Config::default());
+    let router = app(state.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (addr, state)
+}
+
+async fn client(addr: SocketAddr) -> Ws {
+    connect_async(format!("ws://{addr}/ws")).await.unwrap().0
+}
+
+async fn send(ws: &mut Ws, v: Value) {
+    ws.send(Message::text(v.to_string())).await.unwrap();
+}
+
+/// The next text frame as JSON, or `None` when the server closed the connection.
+async fn recv(ws: &mut Ws) -> Option<Value> {
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(5), ws.next())
+            .await
+            .unwrap();
+        match frame {
+            Some(Ok(Message::Text(t))) => return Some(serde_json::from_str(&t).unwrap()),
+            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
+            Some(Ok(_)) => {}
+        }
+    }
+}
+
+async fn join(ws: &mut Ws) -> Value {
+    send(ws, json!({"type": "join", "room": ROOM})).await;
+    recv(ws).await.unwrap()
+}
+
+#[tokio::test]
+async fn two_peers_join_and_relay_bodies_both_ways() {
+    let (addr, _) = server().await;
+    let (mut a, mut b) = (client(addr).await, client(addr).await);
+    assert_eq!(join(&mut a).await, json!({"type": "joined", "peers": 1}));
+    assert_eq!(join(&mut b).await, json!({"type": "joined", "peers": 2}));
+    assert_eq!(recv(&mut a).await.unwrap(), json!({"type": "peer-joined"}));
+    send(
+        &mut b,
+        json!({"type": "relay", "body": {"kind": "hello", "x": [1, 2]}}),
+    )
+    .await;
+    assert_eq!(
+        recv(&mut a).await.unwrap(),
+        json!({"type": "relay", "body": {"kind": "hello", "x": [1, 2]}})
+    );
+    send(&mut a, json!({"type": "relay", "body": "back"})).await;
+    assert_eq!(
+        recv(&mut b).await.unwrap(),
+        json!({"type": "relay", "body": "back"})
+    );
+    b.close(None).await.unwrap();
+    assert_eq!(recv(&mut a).await.unwrap(), json!({"type": "peer-left"}));
+}
+
+#[tokio::test]
+async fn a_room_never_admits_a_third_peer() {
+    let (addr, _) = server().await;
+    let (mut a, mut b, mut c) = (client(addr).await, client(addr).await, client(addr).await);
+    join(&mut a).await;
+    join(&mut b).await;
+    let reply = join(&mut c).await;
+    assert_eq!(reply["type"], "error");
+    assert_eq!(reply["code"], "room-full");
+    assert_eq!(recv(&mut c).await, None, "the third peer is disconnected");
+    // The pair is undisturbed: A still reaches B.
+    assert_eq!(recv(&mut a).await.unwrap()["type"], "peer-joined");
+    send(&mut a, json!({"type": "relay", "body": 1})).await;
+    assert_eq!(
+        recv(&mut b).await.unwrap(),
+        json!({"type": "relay", "body": 1})
+    );
+}
+
+#[tokio::test]
+async fn malformed_message_gets_an_error_and_a_close_and_others_keep_working() {
+    let (addr, _) = server().await;
+    let mut bad = client(addr).await;
+    let mut good = client(addr).await;
+    join(&mut good).await;
+    for text in [
+        "not json",
+        r#"{"type":"join","room":"x"}"#,
+        r#"{"type":"nope"}"#,
+    ] {
+        let mut bad2 = client(addr).await;
+        bad2.send(Message::text(text)).await.unwrap();
+        let reply = recv(&mut bad2).await.unwrap();
+        assert_eq!(reply["code"], "bad-message", "{text}");
+        assert_eq!(recv(&mut bad2).await, None);
+    }
+    bad.send(Message::binary(vec![1, 2, 3])).await.unwrap();
+    assert_eq!(recv(&mut bad).await.unwrap()["code"], "bad-message");
+    assert_eq!(recv(&mut bad).await, None);
+    // A new peer still pairs with the waiting one.
+    let mut other = client(addr).await;
+    assert_eq!(
+        join(&mut other).await,
+        json!({"type": "joined", "peers": 2})
+    );
+    assert_eq!(recv(&mut good).await.unwrap()["type"], "peer-joined");
+}
+
+#[tokio::test]
+async fn oversized_message_gets_too_large_and_a_close() {
+    let (addr, _) = server().await;
+    let mut ws = client(addr).await;
+    join(&mut ws).await;
+    let body = "a".repeat(MAX_SIGNAL_BYTES);
+    send(&mut ws, json!({"type": "relay", "body": body})).await;
+    let reply = recv(&mut ws).await.unwrap();
+    assert_eq!(reply["code"], "too-large");
+    assert_eq!(recv(&mut ws).await, None);
+}
+
+#[tokio::test]
+async fn relay_before_join_or_alone_is_answered_not_fatal() {
+    let (addr, state) = server().await;
+    let mut ws = client(addr).await;
+    send(&mut ws, json!({"type": "relay", "body": 1})).await;
+    assert_eq!(recv(&mut ws).await.unwrap()["code"], "not-joined");
+    join(&mut ws).await;
+    send(&mut ws, json!({"type": "relay", "body": 1})).await;
+    assert_eq!(recv(&mut ws).await.unwrap()["code"], "no-peer");
+    assert_eq!(state.rooms().len(), 1);
+    ws.close(None).await.unwrap();
+    // Leaving removes the room.
+    for _ in 0..50 {
+        if state.rooms().is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("room was not removed after its last peer left");
+}
+
+#[tokio::test]
+async fn cross_origin_upgrade_is_refused() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let (addr, _) = server().await;
+    let mut req = format!("ws://{addr}/ws").into_client_request().unwrap();
+    req.headers_mut()
+        .insert("origin", "http://evil.example".parse().unwrap());
+    assert!(connect_async(req).await.is_err());
+    let mut req = format!("ws://{addr}/ws").into_client_request().unwrap();
+    req.headers_mut()
+        .insert("origin", format!("http://{addr}").parse().unwrap());
+    assert!(connect_async(req).await.is_ok());
+}

@@ -35,6 +35,15 @@ impl RoomId {
         }
     }
 
+    /// Wraps a room id this crate derived (always 22 base64url characters).
+    pub(crate) fn from_derived(s: &str) -> Self {
+        debug_assert!(
+            Self::parse(s).is_ok(),
+            "derived room ids are 22 base64url chars"
+        );
+        Self(s.to_owned())
+    }
+
     /// The id as sent on the wire.
     pub fn as_str(&self) -> &str {
         &self.0

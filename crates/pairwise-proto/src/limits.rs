@@ -25,3 +25,6 @@ pub const ROOM_ID_CHARS: usize = 22;
 
 /// Signaling messages a server queues for one slow client before dropping it.
 pub const PER_CLIENT_QUEUE_DEPTH: usize = 64;
+
+/// Largest file size in a manifest: 2^53 - 1, the largest integer JavaScript holds exactly.
+pub const MAX_FILE_SIZE: u64 = (1 << 53) - 1;

@@ -1,0 +1,125 @@
+use super::*;
+
+fn pair() -> (RecordSealer, RecordOpener) {
+    let key = RecordKey::from_bytes([0x42; 32]);
+    (
+        RecordSealer::new(key.clone(), MAX_RECORD_BYTES),
+        RecordOpener::new(key),
+    )
+}
+
+/// AES-256-GCM test case 14 of McGrew and Viega, "The Galois/Counter Mode of Operation",
+/// typed in from the paper: zero key, zero 96-bit IV, one zero block, no AAD.
+#[test]
+fn aes_256_gcm_matches_published_test_case_14() {
+    let cipher = Aes256Gcm::new(&[0u8; 32].into());
+    let out = cipher.encrypt(&nonce(0), &[0u8; 16][..]).unwrap();
+    assert_eq!(
+        hex::encode(out),
+        "cea7403d4d606b6e074ec5d3baf39d18d0d1c8a799996bf0265b98b5d48ab919"
+    );
+}
+
+#[test]
+fn record_layout_is_flags_then_ciphertext_and_tag() {
+    let (mut sealer, mut opener) = pair();
+    let record = sealer.seal(b"\x04hello", true).unwrap();
+    assert_eq!(record[0], FLAG_FINAL);
+    assert_eq!(record.len(), 6 + RECORD_OVERHEAD);
+    let opened = opener.open(&record).unwrap();
+    assert_eq!(opened.inner, b"\x04hello");
+    assert!(opened.is_final);
+}
+
+#[test]
+fn tampered_record_is_rejected_and_the_session_fails() {
+    let (mut sealer, mut opener) = pair();
+    let mut record = sealer.seal(b"\x02", false).unwrap();
+    record[1] ^= 0x80;
+    assert_eq!(opener.open(&record), Err(RecordError::Rejected { seq: 0 }));
+    record[1] ^= 0x80;
+    assert_eq!(opener.open(&record), Err(RecordError::SessionFailed));
+}
+
+#[test]
+fn flipped_final_flag_fails_authentication() {
+    let (mut sealer, mut opener) = pair();
+    let mut record = sealer.seal(b"\x04", false).unwrap();
+    record[0] = FLAG_FINAL;
+    assert_eq!(opener.open(&record), Err(RecordError::Rejected { seq: 0 }));
+}
+
+#[test]
+fn unknown_flag_bits_are_rejected() {
+    let (mut sealer, mut opener) = pair();
+    let mut record = sealer.seal(b"\x04", false).unwrap();
+    record[0] = 0x02;
+    assert_eq!(
+        opener.open(&record),
+        Err(RecordError::UnknownFlags { flags: 2 })
+    );
+}
+
+#[test]
+fn out_of_order_record_is_rejected() {
+    let (mut sealer, mut opener) = pair();
+    let _first = sealer.seal(b"\x02", false).unwrap();
+    let second = sealer.seal(b"\x03", false).unwrap();
+    assert_eq!(opener.open(&second), Err(RecordError::Rejected { seq: 0 }));
+}
+
+#[test]
+fn short_records_are_rejected() {
+    let (_, mut opener) = pair();
+    assert_eq!(opener.open(&[]), Err(RecordError::TooShort { len: 0 }));
+    let (_, mut opener) = pair();
+    assert_eq!(
+        opener.open(&[0; 16]),
+        Err(RecordError::TooShort { len: 16 })
+    );
+}
+
+#[test]
+fn record_at_the_cap_opens_and_one_past_is_too_large() {
+    let (mut sealer, mut opener) = pair();
+    let inner = vec![0x04; sealer.max_inner()];
+    let record = sealer.seal(&inner, false).unwrap();
+    assert_eq!(record.len(), MAX_RECORD_BYTES);
+    assert_eq!(opener.open(&record).unwrap().inner, inner);
+    assert_eq!(
+        sealer.seal(&[0x04; MAX_RECORD_BYTES - RECORD_OVERHEAD + 1], false),
+        Err(RecordError::TooLarge {
+            len: MAX_RECORD_BYTES + 1,
+            max: MAX_RECORD_BYTES
+        })
+    );
+    let (_, mut opener) = pair();
+    assert_eq!(
+        opener.open(&vec![0; MAX_RECORD_BYTES + 1]),
+        Err(RecordError::TooLarge {
+            len: MAX_RECORD_BYTES + 1,
+            max: MAX_RECORD_BYTES
+        })
+    );
+}
+
+#[test]
+fn smaller_peer_limit_caps_the_inner_size() {
+    let mut sealer = RecordSealer::new(RecordKey::from_bytes([1; 32]), 1000);
+    assert_eq!(sealer.max_inner(), 1000 - RECORD_OVERHEAD);
+    assert!(sealer.seal(&[0; 1000 - RECORD_OVERHEAD], false).is_ok());
+    assert!(
+        sealer
+            .seal(&[0; 1000 - RECORD_OVERHEAD + 1], false)
+            .is_err()
+    );
+}
+
+#[test]
+fn debug_prints_no_key() {
+    let (sealer, _) = pair();
+    assert_eq!(
+        format!("{sealer:?}"),
+        "RecordSealer { seq: 0, max_record: 262144, .. }"
+    );
+}

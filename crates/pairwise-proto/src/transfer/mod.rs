@@ -1,0 +1,222 @@
+//! Transfer messages inside records, and the sender and receiver state machines
+//! (`docs/protocol.md` §6).
+//!
+//! - sender -> receiver: [`Message::Manifest`], then (after `accept`) [`Message::Chunk`]s in
+//!   manifest order, FINAL on each file's last chunk;
+//! - receiver -> sender: [`Message::Accept`] or [`Message::Decline`], then one
+//!   [`Message::Received`] per kept file;
+//! - either way: [`Message::Cancel`] stops every transfer in progress.
+//!
+//! A caller routes each opened record with [`Message::route`] to its [`Receiver`] (for the
+//! peer's transfer) or its [`Sender`] (for its own). Both take a
+//! [`PeerConfirmed`](crate::handshake::PeerConfirmed), so nothing moves before key
+//! confirmation. This module owns no file: the sender plans byte ranges, the receiver hands out
+//! bytes.
+
+mod manifest;
+mod receiver;
+mod sender;
+
+pub use self::manifest::{FileEntry, Manifest};
+pub use self::receiver::{Receiver, ReceiverEvent};
+pub use self::sender::{ChunkPlan, ChunkSpec, Sender, SenderEvent, max_chunk};
+use crate::error::ErrorCode;
+use crate::name::BadName;
+
+/// Inner message type bytes.
+pub mod msg_type {
+    /// A manifest (JSON).
+    pub const MANIFEST: u8 = 0x01;
+    /// The receiver accepts the last manifest.
+    pub const ACCEPT: u8 = 0x02;
+    /// The receiver declines it.
+    pub const DECLINE: u8 = 0x03;
+    /// Raw bytes of the current file.
+    pub const CHUNK: u8 = 0x04;
+    /// `u32be(file index)`: the receiver kept this file.
+    pub const RECEIVED: u8 = 0x05;
+    /// Stop the current transfer.
+    pub const CANCEL: u8 = 0x06;
+}
+
+/// One inner message: `type[1] || payload`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    /// The files on offer.
+    Manifest(Manifest),
+    /// The receiver takes the last manifest.
+    Accept,
+    /// The receiver refuses it.
+    Decline,
+    /// Bytes of the current file.
+    Chunk(Vec<u8>),
+    /// The receiver verified and kept file `index`.
+    Received(u32),
+    /// Stop.
+    Cancel,
+}
+
+/// Which state machine a peer's message is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// The peer's transfer to us: our [`Receiver`].
+    Receiver,
+    /// Our transfer to the peer: our [`Sender`].
+    Sender,
+    /// Both (a cancel).
+    Both,
+}
+
+impl Message {
+    /// The type byte.
+    pub fn type_byte(&self) -> u8 {
+        match self {
+            Self::Manifest(_) => msg_type::MANIFEST,
+            Self::Accept => msg_type::ACCEPT,
+            Self::Decline => msg_type::DECLINE,
+            Self::Chunk(_) => msg_type::CHUNK,
+            Self::Received(_) => msg_type::RECEIVED,
+            Self::Cancel => msg_type::CANCEL,
+        }
+    }
+
+    /// Where a message from the peer goes.
+    pub fn route(&self) -> Route {
+        match self {
+            Self::Manifest(_) | Self::Chunk(_) => Route::Receiver,
+            Self::Accept | Self::Decline | Self::Received(_) => Route::Sender,
+            Self::Cancel => Route::Both,
+        }
+    }
+
+    /// The inner bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = vec![self.type_byte()];
+        match self {
+            Self::Manifest(m) => out.extend_from_slice(&m.to_json()),
+            Self::Chunk(data) => out.extend_from_slice(data),
+            Self::Received(index) => out.extend_from_slice(&index.to_be_bytes()),
+            Self::Accept | Self::Decline | Self::Cancel => {}
+        }
+        out
+    }
+
+    /// Parses inner bytes strictly.
+    ///
+    /// # Errors
+    /// [`TransferError`] for an empty message, an unknown type, a payload where none belongs
+    /// or of the wrong length, or a bad manifest.
+    pub fn decode(inner: &[u8]) -> Result<Self, TransferError> {
+        let [ty, payload @ ..] = inner else {
+            return Err(TransferError::EmptyMessage);
+        };
+        let empty = |msg: Self| {
+            if payload.is_empty() {
+                Ok(msg)
+            } else {
+                Err(TransferError::PayloadLength {
+                    msg_type: *ty,
+                    len: payload.len(),
+                })
+            }
+        };
+        match *ty {
+            msg_type::MANIFEST => Manifest::parse(payload).map(Self::Manifest),
+            msg_type::ACCEPT => empty(Self::Accept),
+            msg_type::DECLINE => empty(Self::Decline),
+            msg_type::CHUNK => Ok(Self::Chunk(payload.to_vec())),
+            msg_type::RECEIVED => <[u8; 4]>::try_from(payload)
+                .map(|b| Self::Received(u32::from_be_bytes(b)))
+                .map_err(|_| TransferError::PayloadLength {
+                    msg_type: *ty,
+                    len: payload.len(),
+                }),
+            msg_type::CANCEL => empty(Self::Cancel),
+            other => Err(TransferError::UnknownType { msg_type: other }),
+        }
+    }
+}
+
+/// Why a transfer message or step was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransferError {
+    /// The manifest JSON does not parse or breaks a rule.
+    #[error("bad manifest: {reason}")]
+    BadManifest {
+        /// What is wrong.
+        reason: String,
+    },
+    /// A file name in the manifest is unsafe.
+    #[error(transparent)]
+    BadName(#[from] BadName),
+    /// A chunk when no file is expected.
+    #[error("chunk when no file is expected")]
+    ChunkWithoutFile,
+    /// An inner message with no type byte.
+    #[error("empty inner message")]
+    EmptyMessage,
+    /// FINAL set on something other than a chunk.
+    #[error("final flag on a message of type {msg_type:#04x}")]
+    FinalOnNonChunk {
+        /// The type byte.
+        msg_type: u8,
+    },
+    /// FINAL before the file's manifest size was reached.
+    #[error("file {index} ended after {got} of {expected} bytes")]
+    FinalTooEarly {
+        /// The file.
+        index: u32,
+        /// Bytes received.
+        got: u64,
+        /// Bytes in the manifest.
+        expected: u64,
+    },
+    /// The channel closed before every file got its FINAL chunk.
+    #[error("transfer incomplete")]
+    Incomplete,
+    /// A payload where none belongs, or a `received` that is not 4 bytes.
+    #[error("payload of {len} bytes for message type {msg_type:#04x}")]
+    PayloadLength {
+        /// The type byte.
+        msg_type: u8,
+        /// Payload bytes.
+        len: usize,
+    },
+    /// More bytes than the manifest's size.
+    #[error("file {index} got {got} bytes, more than its {expected}")]
+    TooManyBytes {
+        /// The file.
+        index: u32,
+        /// Bytes received including this chunk.
+        got: u64,
+        /// Bytes in the manifest.
+        expected: u64,
+    },
+    /// A message that makes no sense in the current state.
+    #[error("unexpected {what}")]
+    Unexpected {
+        /// What arrived, in words.
+        what: &'static str,
+    },
+    /// A type byte outside `0x01..=0x06`.
+    #[error("unknown message type {msg_type:#04x}")]
+    UnknownType {
+        /// The type byte.
+        msg_type: u8,
+    },
+}
+
+impl TransferError {
+    /// The catalogue code: `bad-name`, `incomplete`, otherwise `peer-misbehaved`.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::BadName(_) => ErrorCode::BadName,
+            Self::Incomplete => ErrorCode::Incomplete,
+            _ => ErrorCode::PeerMisbehaved,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,230 @@
+//! The sending side of one transfer, and the chunk plan for one file.
+//!
+//! - [`Sender::new`] returns the manifest to send;
+//! - `accept` -> [`Sender::poll_chunk`] yields byte ranges of each file in order (the caller
+//!   reads them and seals [`Message::Chunk`] records, FINAL on [`ChunkSpec::is_final`]);
+//! - `decline` or `cancel` end it; `received` arrives once per file, in order, after the file's
+//!   FINAL chunk was planned.
+//!
+//! Chunks carry at most `max_record - 17 - 1` bytes (record overhead and the type byte); a
+//! file of size 0 is one empty FINAL chunk.
+
+use std::collections::VecDeque;
+
+use crate::handshake::PeerConfirmed;
+use crate::record::RECORD_OVERHEAD;
+use crate::transfer::{Manifest, Message, TransferError};
+
+/// One chunk to send: `len` bytes of file `index` from `offset`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChunkSpec {
+    /// The file, in manifest order.
+    pub index: u32,
+    /// Byte offset in the file.
+    pub offset: u64,
+    /// Bytes in this chunk.
+    pub len: usize,
+    /// Set FINAL on this record.
+    pub is_final: bool,
+}
+
+/// The chunks of one file of `size` bytes: an iterator of `(offset, len, is_final)`.
+#[derive(Debug, Clone)]
+pub struct ChunkPlan {
+    size: u64,
+    offset: u64,
+    max_chunk: usize,
+    done: bool,
+}
+
+impl ChunkPlan {
+    /// Plans a file of `size` bytes for records of at most `max_record` bytes.
+    pub fn new(size: u64, max_record: usize) -> Self {
+        Self {
+            size,
+            offset: 0,
+            max_chunk: max_chunk(max_record),
+            done: false,
+        }
+    }
+}
+
+impl Iterator for ChunkPlan {
+    type Item = (u64, usize, bool);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let left = self.size - self.offset;
+        let len = usize::try_from(left).map_or(self.max_chunk, |l| l.min(self.max_chunk));
+        let offset = self.offset;
+        self.offset += len as u64;
+        self.done = self.offset == self.size;
+        Some((offset, len, self.done))
+    }
+}
+
+/// The largest chunk payload for records of at most `max_record` bytes (at least 1).
+pub fn max_chunk(max_record: usize) -> usize {
+    max_record.saturating_sub(RECORD_OVERHEAD + 1).max(1)
+}
+
+/// What the sender tells its caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SenderEvent {
+    /// The peer accepted: start polling chunks.
+    Accepted,
+    /// The peer declined.
+    Declined,
+    /// The peer kept file `index`.
+    FileReceived {
+        /// The file.
+        index: u32,
+    },
+    /// The peer kept every file.
+    TransferComplete,
+    /// The peer cancelled.
+    Cancelled,
+}
+
+#[derive(Debug)]
+enum State {
+    Offered,
+    Sending { index: u32, plan: ChunkPlan },
+    AwaitReceived,
+    Done,
+}
+
+/// The send state machine for one transfer.
+#[derive(Debug)]
+pub struct Sender {
+    manifest: Manifest,
+    max_record: usize,
+    state: State,
+    /// Files whose FINAL chunk was handed out.
+    finished: u32,
+    /// Files the peer confirmed with `received`.
+    acked: u32,
+    events: VecDeque<SenderEvent>,
+}
+
+impl Sender {
+    /// A sender for `manifest` on a confirmed session; returns the manifest message to send.
+    pub fn new(_proof: PeerConfirmed, manifest: Manifest, max_record: usize) -> (Self, Message) {
+        let msg = Message::Manifest(manifest.clone());
+        let sender = Self {
+            manifest,
+            max_record,
+            state: State::Offered,
+            finished: 0,
+            acked: 0,
+            events: VecDeque::new(),
+        };
+        (sender, msg)
+    }
+
+    /// Handles a message routed to the sender (accept, decline, received, cancel).
+    ///
+    /// # Errors
+    /// [`TransferError::Unexpected`] (peer-misbehaved) for an accept or decline that answers
+    /// nothing, a `received` out of order or for a file not yet sent, or a receiver-side
+    /// message.
+    pub fn handle_message(&mut self, msg: Message) -> Result<(), TransferError> {
+        match (msg, &self.state) {
+            (Message::Accept, State::Offered) => {
+                self.state = self.file_state(0);
+                self.events.push_back(SenderEvent::Accepted);
+            }
+            (Message::Decline, State::Offered) => {
+                self.state = State::Done;
+                self.events.push_back(SenderEvent::Declined);
+            }
+            (Message::Received(index), State::Sending { .. } | State::AwaitReceived) => {
+                if index != self.acked || index >= self.finished {
+                    return Err(TransferError::Unexpected {
+                        what: "received out of order",
+                    });
+                }
+                self.acked += 1;
+                self.events.push_back(SenderEvent::FileReceived { index });
+                if self.all_files(self.acked) {
+                    self.state = State::Done;
+                    self.events.push_back(SenderEvent::TransferComplete);
+                }
+            }
+            (Message::Cancel, State::Done) => {}
+            (Message::Cancel, _) => {
+                self.state = State::Done;
+                self.events.push_back(SenderEvent::Cancelled);
+            }
+            _ => {
+                return Err(TransferError::Unexpected {
+                    what: "message for the sender in this state",
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The next chunk to read and send, once accepted; `None` when there is nothing to send.
+    #[must_use]
+    pub fn poll_chunk(&mut self) -> Option<ChunkSpec> {
+        let State::Sending { index, plan } = &mut self.state else {
+            return None;
+        };
+        let index = *index;
+        let (offset, len, is_final) = plan.next()?;
+        if is_final {
+            self.finished = index + 1;
+            self.state = self.file_state(index + 1);
+        }
+        Some(ChunkSpec {
+            index,
+            offset,
+            len,
+            is_final,
+        })
+    }
+
+    /// The next event, if any. Drain after every `handle_*` call.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<SenderEvent> {
+        self.events.pop_front()
+    }
+
+    /// Cancels locally; returns the `cancel` to send, or `None` if already done.
+    pub fn cancel(&mut self) -> Option<Message> {
+        match std::mem::replace(&mut self.state, State::Done) {
+            State::Done => None,
+            _ => Some(Message::Cancel),
+        }
+    }
+
+    /// Whether the transfer ended (complete, declined or cancelled).
+    pub fn is_done(&self) -> bool {
+        matches!(self.state, State::Done)
+    }
+
+    /// The manifest being sent.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    fn all_files(&self, n: u32) -> bool {
+        usize::try_from(n).is_ok_and(|n| n >= self.manifest.files().len())
+    }
+
+    fn file_state(&self, index: u32) -> State {
+        match usize::try_from(index)
+            .ok()
+            .and_then(|i| self.manifest.files().get(i))
+        {
+            Some(file) => State::Sending {
+                index,
+                plan: ChunkPlan::new(file.size(), self.max_record),
+            },
+            None => State::AwaitReceived,
+        }
+    }
+}

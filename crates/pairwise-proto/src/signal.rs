@@ -6,7 +6,7 @@
 //!
 //! The server never looks inside a relay `body`: it is the peers' business and bound by the
 //! handshake. Parsing is strict (`deny_unknown_fields`) and size-capped by
-//! [`MAX_SIGNAL_BYTES`](crate::limits::MAX_SIGNAL_BYTES).
+//! [`MAX_SIGNAL_BYTES`].
 
 use serde::{Deserialize, Serialize};
 

@@ -4,6 +4,9 @@
 //! fixed strings), asserting on the way that every invalid case fails with the listed code.
 //! With `PAIRWISE_WRITE_VECTORS=1` it writes the file; otherwise it reads the file and checks
 //! that it is exactly what the implementation produces. `web/test` checks the same files.
+//!
+//! Over 400 lines on purpose: it is mostly tables of cases, one test per vector file, and keeping
+//! every generator next to the shared helpers makes the whole vector set reviewable in one place.
 
 #![expect(
     clippy::unwrap_used,

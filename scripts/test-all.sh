@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs every test of the project, in the order CI needs them: formatting and lints, Rust unit,
+# vector and server tests, the web client's type check and unit tests, then the end-to-end tests
+# with real browsers and the real binary inside a private network namespace (needs root, ip).
+# This is the test command of README.md; .ci/run installs the tools and then calls exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+step "cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+step "cargo doc"
+RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps --locked --quiet
+step "cargo test"
+cargo test --workspace --locked
+step "tsc (browser and test configs)"
+npx --no-install tsc -p web
+npx --no-install tsc -p web/test
+step "node --test web/test"
+node --test web/test/
+step "end-to-end tests (real browsers, real server, private network namespace)"
+cargo build --locked -p pairwise-cli
+tests/e2e/run.sh
+step "Cargo.lock unchanged"
+git diff --exit-code -- Cargo.lock

@@ -1,0 +1,102 @@
+/**
+ * @file Launches the two real browsers used by the end-to-end tests, both headless and only after
+ * the network guard passed:
+ * - Debian Chromium (`/usr/bin/chromium`) through playwright-core, with the flags from
+ *   design.md §4/§6 (incl. `--allow-loopback-in-peer-connection`) and camera/microphone
+ *   permission granted to the app's origin, so that it offers 127.0.0.1 ICE candidates;
+ * - Debian Firefox ESR (`/usr/bin/firefox-esr`) through puppeteer-core 24 over WebDriver BiDi,
+ *   with the prefs from shared/research/cross-browser.md (loopback ICE + default camera/mic
+ *   permission).
+ * Each `newPeer()` opens a fresh browser context (separate storage) and returns a `Peer`.
+ */
+
+import { chromium } from 'playwright-core';
+import puppeteer from 'puppeteer-core';
+import { assertIsolated } from './guard.js';
+import { Peer } from './peer.js';
+
+export const CHROMIUM_PATH = process.env.PAIRWISE_CHROMIUM ?? '/usr/bin/chromium';
+export const FIREFOX_PATH = process.env.PAIRWISE_FIREFOX ?? '/usr/bin/firefox-esr';
+
+/** Chromium flags that work on these machines (design.md §4 and §6). */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--allow-loopback-in-peer-connection',
+];
+
+/** Firefox prefs that make WebRTC gather loopback candidates in the namespace. */
+export const FIREFOX_PREFS = {
+  'media.peerconnection.ice.loopback': true,
+  'permissions.default.camera': 1,
+  'permissions.default.microphone': 1,
+  'media.peerconnection.ice.obfuscate_host_addresses': false,
+};
+
+/**
+ * @typedef {object} Browser
+ * @property {'chromium' | 'firefox'} kind
+ * @property {(name: string, origin: string) => Promise<Peer>} newPeer a page in a fresh context
+ * @property {() => Promise<void>} close closes the browser (never throws)
+ */
+
+/** @returns {Promise<Browser>} a Chromium process driven by playwright-core */
+export async function launchChromium() {
+  assertIsolated();
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    timeout: 60_000,
+  });
+  return {
+    kind: 'chromium',
+    async newPeer(name, origin) {
+      const context = await browser.newContext({ acceptDownloads: true });
+      await context.grantPermissions(['camera', 'microphone'], { origin });
+      const page = await context.newPage();
+      return new Peer(name, 'chromium', page, () => context.close());
+    },
+    async close() {
+      await browser.close().catch(() => {});
+    },
+  };
+}
+
+/** @returns {Promise<Browser>} a Firefox ESR process driven by puppeteer-core over WebDriver BiDi */
+export async function launchFirefox() {
+  assertIsolated();
+  const browser = await puppeteer.launch({
+    browser: 'firefox',
+    executablePath: FIREFOX_PATH,
+    headless: true,
+    extraPrefsFirefox: FIREFOX_PREFS,
+    protocolTimeout: 120_000,
+    timeout: 60_000,
+  });
+  return {
+    kind: 'firefox',
+    async newPeer(name) {
+      const context = await browser.createBrowserContext();
+      const page = await context.newPage();
+      page.setDefaultTimeout(60_000);
+      return new Peer(name, 'firefox', page, () => context.close());
+    },
+    async close() {
+      await browser.close().catch(() => {});
+    },
+  };
+}
+
+/**
+ * @param {'chromium' | 'firefox'} kind
+ * @returns {Promise<Browser>}
+ */
+export function launch(kind) {
+  return kind === 'firefox' ? launchFirefox() : launchChromium();
+}

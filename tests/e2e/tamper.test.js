@@ -1,0 +1,85 @@
+/**
+ * @file A malicious signaling server cannot get between two browsers unnoticed. Through the
+ * tamper proxy (tamper-proxy.js) in front of the real server, two Chromium processes try to pair
+ * while the proxy (a) substitutes a public key in a `hello` or (b) flips a digit of the DTLS
+ * fingerprint in the offer or answer SDP. Each time both pages must show
+ * `#error[data-code=verify-failed]`, and when A then chooses a file nothing reaches B: no
+ * `#incoming` offer, no transfer row, no `#received` link.
+ */
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { chooseFiles, showPairingCode, waitError } from './harness/app.js';
+import { launchChromium } from './harness/browsers.js';
+import { Cleanup } from './harness/cleanup.js';
+import { makeFiles } from './harness/files.js';
+import { startServer } from './harness/server.js';
+import { startTamperProxy } from './tamper-proxy.js';
+
+/** How long B is watched for a leaked offer after A chose a file. */
+const QUIET_MS = 4000;
+
+/** @type {Array<{ name: string, attack: import('./tamper-proxy.js').Attack }>} */
+const ATTACKS = [
+  { name: "substituted identity key in the responder's hello", attack: { kind: 'hello-key', role: 'responder', field: 'identity' } },
+  { name: "substituted ephemeral key in the initiator's hello", attack: { kind: 'hello-key', role: 'initiator', field: 'ephemeral' } },
+  { name: 'rewritten DTLS fingerprint in the offer SDP', attack: { kind: 'sdp-fingerprint', sdp: 'offer' } },
+  { name: 'rewritten DTLS fingerprint in the answer SDP', attack: { kind: 'sdp-fingerprint', sdp: 'answer' } },
+];
+
+describe('tampered signaling', { timeout: 600_000 }, () => {
+  const cleanup = new Cleanup();
+  /** @type {import('./harness/server.js').Server} */ let server;
+  /** @type {import('./harness/browsers.js').Browser} */ let browserA;
+  /** @type {import('./harness/browsers.js').Browser} */ let browserB;
+  /** @type {ReturnType<typeof makeFiles>} */ let files;
+
+  before(async () => {
+    files = cleanup.track(makeFiles([{ name: 'secret.txt', size: 4096 }]), (f) => f.remove());
+    server = cleanup.track(await startServer(), (s) => s.stop());
+    [browserA, browserB] = await Promise.all([launchChromium(), launchChromium()]);
+    cleanup.track(browserA, (x) => x.close());
+    cleanup.track(browserB, (x) => x.close());
+  });
+
+  after(() => cleanup.run());
+
+  for (const { name, attack } of ATTACKS) {
+    it(`${name}: both sides show verify-failed and no file gets through`, async () => {
+      const local = new Cleanup();
+      try {
+        const proxy = local.track(await startTamperProxy(server.origin, attack), (p) => p.stop());
+        const a = local.track(await browserA.newPeer('A', proxy.origin), (p) => p.close());
+        const b = local.track(await browserB.newPeer('B', proxy.origin), (p) => p.close());
+        await a.goto(`${proxy.origin}/`);
+        const link = await showPairingCode(a);
+        await b.goto(link);
+        try {
+          await Promise.all([waitError(a, 'verify-failed', { also: [b] }), waitError(b, 'verify-failed', { also: [a] })]);
+        } catch (e) {
+          throw new Error(`${/** @type {Error} */ (e).message}\n--- proxy ---\nrewrites: ${JSON.stringify(proxy.rewrites)}\nframes: ${proxy.frames.join(', ')}`);
+        }
+        assert.ok(proxy.rewrites.length > 0, 'the proxy must actually have rewritten a frame');
+        console.log(`# ${proxy.rewrites.join('; ')}`);
+        for (const p of [a, b]) {
+          assert.notEqual(await p.attr('#status', 'data-state'), 'paired', `${p.name} must not be paired`);
+        }
+
+        // A user on A tries to send anyway.
+        await chooseFiles(a, files.files.map((f) => f.path));
+        const deadline = Date.now() + QUIET_MS;
+        while (Date.now() < deadline) {
+          assert.equal(await b.isVisible('#incoming'), false, `B must not be offered files:\n${await b.diagnose()}`);
+          await new Promise((r) => setTimeout(r, 250));
+        }
+        for (const p of [a, b]) {
+          assert.equal(await p.count('#received a.download'), 0, `${p.name} must have received nothing:\n${await p.diagnose()}`);
+        }
+        assert.equal(await b.count('#transfers li.transfer[data-direction=receive]'), 0, `B must show no incoming transfer:\n${await b.diagnose()}`);
+        assert.equal(await b.attr('#error', 'data-code'), 'verify-failed', 'B still shows verify-failed');
+      } finally {
+        await local.run();
+      }
+    });
+  }
+});

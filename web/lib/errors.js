@@ -1,0 +1,64 @@
+/**
+ * @file The error catalogue of protocol v1 (`docs/protocol.md` §9): one code per failure the user
+ * can meet, each with the sentence the UI shows, and `ProtocolError`, the only error type the
+ * protocol modules throw. Mirrors `crates/pairwise-proto/src/error.rs`; the order and text are
+ * checked against `testdata/vectors/errors.json`.
+ */
+
+/** @import { ErrorCode } from '../types/protocol.js' */
+
+/**
+ * Code -> user sentence, in the order of §9.
+ * @type {Readonly<Record<ErrorCode, string>>}
+ */
+export const ERRORS = Object.freeze({
+  'bad-link': 'This pairing link is not valid. Ask the other device for a new QR code.',
+  'room-full': 'This pairing link was already used. Ask the other device for a new QR code.',
+  'link-expired':
+    'This pairing link has expired: the device that showed it is no longer waiting. Ask it for a new QR code.',
+  'peer-left': 'The other device left. Pair again to continue.',
+  'verify-failed':
+    'Could not verify the other device: the connection may have been tampered with. Pair again.',
+  'peer-misbehaved':
+    'The other device sent something invalid, so the connection was closed. Pair again.',
+  'record-rejected':
+    'A piece of data failed its integrity check, so the transfer was stopped and nothing was saved. Try sending again.',
+  'bad-name': 'The other device offered a file with an unsafe name, so it was refused.',
+  incomplete:
+    'The connection ended before the transfer finished; incomplete files were not saved. Try sending again.',
+  cancelled: 'The transfer was cancelled.',
+  declined: 'The other device declined the files.',
+  'signaling-lost': 'Lost the connection to the server. Check the network and reload the page.',
+  'connect-failed':
+    'Could not open a direct connection to the other device. Check that both are online and try again.',
+  'bad-message': 'The message could not be read.',
+  'too-large': 'The message is too large.',
+  'not-joined': 'Join a room first.',
+  'no-peer': 'Nobody else is in the room yet.',
+});
+
+/** Shown for a code that is not in the catalogue (e.g. a newer server's). */
+const UNKNOWN = 'Something went wrong. Pair again.';
+
+/**
+ * The user sentence for `code`; a generic sentence for a code outside the catalogue.
+ * @param {string} code
+ * @returns {string}
+ */
+export function sentence(code) {
+  return Object.hasOwn(ERRORS, code) ? ERRORS[/** @type {ErrorCode} */ (code)] : UNKNOWN;
+}
+
+/** A protocol failure with its catalogue code; `message` is for developers, never for users. */
+export class ProtocolError extends Error {
+  /**
+   * @param {ErrorCode | string} code a catalogue code (§9)
+   * @param {string} [detail] what exactly went wrong, for logs and tests
+   */
+  constructor(code, detail) {
+    super(detail ? `${code}: ${detail}` : code);
+    this.name = 'ProtocolError';
+    /** The catalogue code (§9). */
+    this.code = code;
+  }
+}

@@ -1,0 +1,518 @@
+/**
+ * @file The peer-to-peer handshake of protocol v1 (`docs/protocol.md` §5), sans IO: strict
+ * `hello` parsing, the DTLS fingerprint of an SDP (§5.1), the transcript hash `th`, the key
+ * schedule (§5.2) and key confirmation. It takes and returns signaling bodies and keys; the
+ * caller moves them over the signaling server and WebRTC. Only a verified peer `confirm` yields
+ * a `Session`, so no record key exists for an unconfirmed peer. Mirrors `handshake/` of
+ * `crates/pairwise-proto`; checked against `testdata/vectors/handshake.json` and `sdp.json`.
+ */
+
+/** @import { ConfirmBody, HelloBody, KeyPair, Role, Session, SessionSecrets } from '../types/protocol.js' */
+
+import { b64uDecode, b64uEncode } from './b64.js';
+import { ProtocolError } from './errors.js';
+import { PUBLIC_KEY_BYTES, bufferSource, deriveKeyBytes, ecdh, isValidPublicKey, sha256 } from './keys.js';
+
+/** Bytes of a handshake nonce. */
+export const NONCE_BYTES = 32;
+/** Bytes of a confirm MAC (HMAC-SHA-256). */
+export const MAC_BYTES = 32;
+
+/** HKDF labels and the transcript label (§5.1, §5.2). */
+export const LABELS = Object.freeze({
+  transcript: 'pairwise/v1/transcript',
+  confirmInitiator: 'pairwise/v1/confirm/initiator',
+  confirmResponder: 'pairwise/v1/confirm/responder',
+  recordInitiator: 'pairwise/v1/record/initiator',
+  recordResponder: 'pairwise/v1/record/responder',
+  sas: 'pairwise/v1/sas',
+  pairingKey: 'pairwise/v1/pairing-key',
+});
+
+const encoder = new TextEncoder();
+const HELLO_KEYS = ['kind', 'v', 'role', 'identity', 'ephemeral', 'nonce'];
+const CONFIRM_KEYS = ['kind', 'mac'];
+const FINGERPRINT_PREFIX = 'a=fingerprint:';
+
+/**
+ * The DTLS fingerprint of the first line of `sdp` that starts with `a=fingerprint:`, canonical:
+ * `lowercase(algorithm) + " " + UPPERCASE(hex:pairs)`. Lines end in `\n` or `\r\n`; trailing
+ * spaces are ignored.
+ * @param {string} sdp
+ * @returns {string} e.g. `sha-256 AB:CD:…`
+ * @throws {ProtocolError} `peer-misbehaved` if there is no such line or it is malformed
+ */
+export function sdpFingerprint(sdp) {
+  /** @param {string} why */
+  const bad = (why) => new ProtocolError('peer-misbehaved', why);
+  if (typeof sdp !== 'string') throw bad('sdp is not a string');
+  const line = sdp.split('\n').find((l) => l.startsWith(FINGERPRINT_PREFIX));
+  if (line === undefined) throw bad('sdp has no a=fingerprint line');
+  const value = line.slice(FINGERPRINT_PREFIX.length).replace(/[\r ]+$/, '');
+  const space = value.indexOf(' ');
+  if (space < 0) throw bad('malformed a=fingerprint line');
+  const algorithm = value.slice(0, space);
+  const digits = value.slice(space + 1);
+  const ok =
+    /^[A-Za-z0-9-]+$/.test(algorithm) &&
+    digits.split(':').every((pair) => /^[0-9A-Fa-f]{2}$/.test(pair)) &&
+    value.length <= 0xffff;
+  if (!ok) throw bad('malformed a=fingerprint line');
+  return `${algorithm.toLowerCase()} ${digits.toUpperCase()}`;
+}
+
+/**
+ * One side's `hello` values as bytes.
+ * @typedef {object} HelloBytes
+ * @property {Uint8Array} identity 65-byte public key
+ * @property {Uint8Array} ephemeral 65-byte public key
+ * @property {Uint8Array} nonce 32 bytes
+ */
+
+/**
+ * `th = SHA-256("pairwise/v1/transcript" || I_init || E_init || N_init || I_resp || E_resp ||
+ * N_resp || u16be(len(fp_offer)) || fp_offer || u16be(len(fp_answer)) || fp_answer)`.
+ * @param {{ initiator: HelloBytes, responder: HelloBytes, fpOffer: string, fpAnswer: string }} t
+ * @returns {Promise<Uint8Array>} 32 bytes
+ */
+export async function transcriptHash({ initiator, responder, fpOffer, fpAnswer }) {
+  /** @type {Uint8Array[]} */
+  const parts = [encoder.encode(LABELS.transcript)];
+  for (const h of [initiator, responder]) parts.push(h.identity, h.ephemeral, h.nonce);
+  for (const fp of [fpOffer, fpAnswer]) {
+    const bytes = encoder.encode(fp);
+    if (bytes.length > 0xffff) throw new RangeError('fingerprint longer than 65535 bytes');
+    parts.push(new Uint8Array([bytes.length >> 8, bytes.length & 0xff]), bytes);
+  }
+  return sha256(concat(parts));
+}
+
+/**
+ * `ikm = ECDH(E_self, E_peer) || ECDH(I_self, I_peer)`, 64 bytes.
+ * @param {CryptoKey} ephemeralPrivate own ephemeral private key
+ * @param {Uint8Array} peerEphemeral the peer's ephemeral public key
+ * @param {CryptoKey} identityPrivate own identity private key
+ * @param {Uint8Array} peerIdentity the peer's identity public key
+ * @returns {Promise<Uint8Array>}
+ */
+export async function computeIkm(ephemeralPrivate, peerEphemeral, identityPrivate, peerIdentity) {
+  const e = await ecdh(ephemeralPrivate, peerEphemeral);
+  const i = await ecdh(identityPrivate, peerIdentity);
+  return concat([e, i]);
+}
+
+/**
+ * Every key of the schedule as raw bytes: `K(label, L) = HKDF(ikm, salt = s, label || th, L)`.
+ * @param {Uint8Array} ikm 64 bytes
+ * @param {Uint8Array} secret the pairing secret `s` (the salt)
+ * @param {Uint8Array} th the transcript hash
+ * @returns {Promise<SessionSecrets>}
+ */
+export async function deriveSessionSecrets(ikm, secret, th) {
+  /** @param {string} label @param {number} len */
+  const k = (label, len) => deriveKeyBytes(ikm, secret, label, th, len);
+  return {
+    confirmInitiator: await k(LABELS.confirmInitiator, 32),
+    confirmResponder: await k(LABELS.confirmResponder, 32),
+    recordInitiator: await k(LABELS.recordInitiator, 32),
+    recordResponder: await k(LABELS.recordResponder, 32),
+    pairingKey: await k(LABELS.pairingKey, 32),
+    sasBytes: await k(LABELS.sas, 4),
+  };
+}
+
+/**
+ * The verification code: `u32be(bytes) mod 1 000 000`, six digits, zero-padded, no space.
+ * @param {Uint8Array} sasBytes 4 bytes
+ * @returns {string}
+ */
+export function sasFromBytes(sasBytes) {
+  if (sasBytes.length !== 4) throw new RangeError('sas bytes must be 4');
+  const n = new DataView(sasBytes.buffer, sasBytes.byteOffset, 4).getUint32(0, false);
+  return String(n % 1_000_000).padStart(6, '0');
+}
+
+/**
+ * `HMAC-SHA-256(confirmKey, th)`, the MAC of a `confirm`.
+ * @param {Uint8Array} confirmKey 32 bytes
+ * @param {Uint8Array} th
+ * @returns {Promise<Uint8Array>}
+ */
+export async function confirmMac(confirmKey, th) {
+  const key = await importHmac(confirmKey);
+  return new Uint8Array(await globalThis.crypto.subtle.sign('HMAC', key, bufferSource(th)));
+}
+
+/**
+ * The handshake of one session for one side, sans IO.
+ *
+ * Initiator: `handlePeerHello(responderHello)` -> send `hello()` and the offer -> once both SDPs
+ * are known `setFingerprints` -> send `await confirm()` -> `handlePeerConfirm` -> `Session`.
+ * Responder: send `hello()` -> `handlePeerHello(initiatorHello)` (checked against the link's
+ * identity) -> answer -> `setFingerprints` -> `confirm()` -> `handlePeerConfirm`.
+ *
+ * Any refusal leaves the handshake failed: every later call throws too.
+ */
+export class Handshake {
+  /** @type {Role} */
+  #role;
+  #secret;
+  /** @type {KeyPair} */
+  #identity;
+  /** @type {KeyPair} */
+  #ephemeral;
+  #nonce;
+  /** @type {Uint8Array | null} */
+  #expectedPeerIdentity;
+  /** @type {HelloBytes | null} */
+  #peer = null;
+  /** A peer `hello` arrived (set before it is checked, so a concurrent second one is refused). */
+  #helloSeen = false;
+  /** @type {{ fpOffer: string, fpAnswer: string } | null} */
+  #fingerprints = null;
+  /** @type {Promise<Keys> | null} */
+  #keys = null;
+  /** @type {ConfirmBody | null} */
+  #ownConfirm = null;
+  #confirmed = false;
+  /** @type {ProtocolError | null} */
+  #failed = null;
+
+  /**
+   * @param {object} opts
+   * @param {Role} opts.role
+   * @param {Uint8Array} opts.secret the 32-byte pairing secret from the link
+   * @param {KeyPair} opts.identity own long-term identity key pair
+   * @param {KeyPair} opts.ephemeral a fresh key pair for this session only
+   * @param {Uint8Array} opts.nonce 32 fresh random bytes
+   * @param {Uint8Array} [opts.expectedPeerIdentity] the initiator's identity from the link;
+   *   required for the responder
+   */
+  constructor({ role, secret, identity, ephemeral, nonce, expectedPeerIdentity }) {
+    if (role !== 'initiator' && role !== 'responder') throw new TypeError(`bad role ${role}`);
+    if (secret.length !== 32) throw new TypeError('pairing secret must be 32 bytes');
+    if (nonce.length !== NONCE_BYTES) throw new TypeError('nonce must be 32 bytes');
+    for (const k of [identity, ephemeral]) {
+      if (k.publicRaw.length !== PUBLIC_KEY_BYTES) throw new TypeError('public keys must be 65 bytes');
+    }
+    if (role === 'responder' && !expectedPeerIdentity) {
+      throw new TypeError("the responder needs the initiator's identity from the link");
+    }
+    this.#role = role;
+    this.#secret = secret.slice();
+    this.#identity = identity;
+    this.#ephemeral = ephemeral;
+    this.#nonce = nonce.slice();
+    this.#expectedPeerIdentity = expectedPeerIdentity ? expectedPeerIdentity.slice() : null;
+  }
+
+  /** This side's role. */
+  get role() {
+    return this.#role;
+  }
+
+  /** The role the peer must have. */
+  get peerRole() {
+    return otherRole(this.#role);
+  }
+
+  /**
+   * This side's `hello` body.
+   * @returns {HelloBody}
+   */
+  hello() {
+    return {
+      kind: 'hello',
+      v: 1,
+      role: this.#role,
+      identity: b64uEncode(this.#identity.publicRaw),
+      ephemeral: b64uEncode(this.#ephemeral.publicRaw),
+      nonce: b64uEncode(this.#nonce),
+    };
+  }
+
+  /**
+   * Takes the peer's `hello`, parsed strictly: exactly the fields of §4, `v` 1, the peer's role,
+   * valid P-256 keys, a 32-byte nonce. The responder also checks the initiator's identity
+   * against the link.
+   * @param {unknown} body the relayed body
+   * @returns {Promise<void>}
+   * @throws {ProtocolError} `peer-misbehaved` (malformed, wrong role, second hello),
+   *   `verify-failed` (identity differs from the link)
+   */
+  async handlePeerHello(body) {
+    this.#check();
+    if (this.#helloSeen) throw this.#fail('peer-misbehaved', 'second hello');
+    this.#helloSeen = true;
+    const hello = await parseHello(body).catch((/** @type {unknown} */ e) => {
+      throw this.#fail('peer-misbehaved', e instanceof Error ? e.message : 'malformed hello');
+    });
+    if (hello.role !== this.peerRole) {
+      throw this.#fail('peer-misbehaved', `hello from a ${hello.role}, expected a ${this.peerRole}`);
+    }
+    const expected = this.#expectedPeerIdentity;
+    if (expected && !bytesEqual(expected, hello.identity)) {
+      throw this.#fail('verify-failed', 'peer identity differs from the pairing link');
+    }
+    this.#check();
+    this.#peer = { identity: hello.identity, ephemeral: hello.ephemeral, nonce: hello.nonce };
+  }
+
+  /**
+   * Sets the DTLS fingerprints (from `sdpFingerprint`) of the offer and the answer: own from the
+   * local description, the peer's from the received one. Once only; a repeat with other values
+   * is a second offer or answer (`peer-misbehaved`).
+   * @param {string} fpOffer
+   * @param {string} fpAnswer
+   * @throws {ProtocolError} `peer-misbehaved` on changed fingerprints
+   */
+  setFingerprints(fpOffer, fpAnswer) {
+    this.#check();
+    if (typeof fpOffer !== 'string' || typeof fpAnswer !== 'string') {
+      throw new TypeError('fingerprints must be strings');
+    }
+    const fps = this.#fingerprints;
+    if (fps) {
+      if (fps.fpOffer === fpOffer && fps.fpAnswer === fpAnswer) return;
+      throw this.#fail('peer-misbehaved', 'fingerprints changed: second offer or answer');
+    }
+    this.#fingerprints = { fpOffer, fpAnswer };
+  }
+
+  /**
+   * This side's `confirm` body. Needs the peer's `hello` and both fingerprints; computes `th` and
+   * the keys on the first call, returns the same body on later calls.
+   * @returns {Promise<ConfirmBody>}
+   */
+  async confirm() {
+    this.#check();
+    if (this.#ownConfirm) return this.#ownConfirm;
+    const keys = await this.#deriveKeys();
+    const own = this.#role === 'initiator' ? keys.confirmInitiator : keys.confirmResponder;
+    const mac = new Uint8Array(
+      await globalThis.crypto.subtle.sign('HMAC', own, bufferSource(keys.th)),
+    );
+    this.#ownConfirm ??= { kind: 'confirm', mac: b64uEncode(mac) };
+    return this.#ownConfirm;
+  }
+
+  /**
+   * Checks the peer's `confirm` MAC (constant time, `crypto.subtle.verify`) and only then hands
+   * out the session keys.
+   * @param {unknown} body the relayed body
+   * @returns {Promise<Session>}
+   * @throws {ProtocolError} `verify-failed` for a wrong MAC, `peer-misbehaved` for a malformed
+   *   or second `confirm`, or one before both hellos and SDPs are known
+   */
+  async handlePeerConfirm(body) {
+    this.#check();
+    if (this.#confirmed) throw this.#fail('peer-misbehaved', 'second confirm');
+    this.#confirmed = true;
+    const mac = parseConfirm(body);
+    if (!mac) throw this.#fail('peer-misbehaved', 'malformed confirm');
+    if (!this.#peer || !this.#fingerprints) {
+      throw this.#fail('peer-misbehaved', 'confirm before both hellos and SDPs');
+    }
+    const keys = await this.#deriveKeys();
+    const peerKey = this.#role === 'initiator' ? keys.confirmResponder : keys.confirmInitiator;
+    const ok = await globalThis.crypto.subtle.verify('HMAC', peerKey, bufferSource(mac), bufferSource(keys.th));
+    if (!ok) throw this.#fail('verify-failed', 'confirm MAC does not verify');
+    this.#check();
+    return {
+      sendKey: this.#role === 'initiator' ? keys.recordInitiator : keys.recordResponder,
+      recvKey: this.#role === 'initiator' ? keys.recordResponder : keys.recordInitiator,
+      sas: keys.sas,
+      pairingKey: keys.pairingKey.slice(),
+      transcriptHash: keys.th.slice(),
+    };
+  }
+
+  /** @returns {Promise<Keys>} */
+  #deriveKeys() {
+    const peer = this.#peer;
+    const fps = this.#fingerprints;
+    if (!peer) throw new Error('confirm() needs the peer hello first');
+    if (!fps) throw new Error('confirm() needs both fingerprints first');
+    this.#keys ??= (async () => {
+      const own = {
+        identity: this.#identity.publicRaw,
+        ephemeral: this.#ephemeral.publicRaw,
+        nonce: this.#nonce,
+      };
+      const [initiator, responder] = this.#role === 'initiator' ? [own, peer] : [peer, own];
+      const th = await transcriptHash({ initiator, responder, ...fps });
+      const ikm = await computeIkm(
+        this.#ephemeral.privateKey,
+        peer.ephemeral,
+        this.#identity.privateKey,
+        peer.identity,
+      );
+      const s = await deriveSessionSecrets(ikm, this.#secret, th);
+      const keys = {
+        th,
+        confirmInitiator: await importHmac(s.confirmInitiator),
+        confirmResponder: await importHmac(s.confirmResponder),
+        recordInitiator: await importAesGcm(s.recordInitiator, this.#role === 'initiator' ? 'encrypt' : 'decrypt'),
+        recordResponder: await importAesGcm(s.recordResponder, this.#role === 'responder' ? 'encrypt' : 'decrypt'),
+        pairingKey: s.pairingKey,
+        sas: sasFromBytes(s.sasBytes),
+      };
+      // Raw bytes that live on in CryptoKeys only are wiped (best effort in JS).
+      for (const b of [ikm, s.confirmInitiator, s.confirmResponder, s.recordInitiator, s.recordResponder]) b.fill(0);
+      return keys;
+    })();
+    return this.#keys;
+  }
+
+  /** Throws the earlier failure again, if any. */
+  #check() {
+    if (this.#failed) throw this.#failed;
+  }
+
+  /**
+   * Marks the handshake failed.
+   * @param {'peer-misbehaved' | 'verify-failed'} code
+   * @param {string} why
+   * @returns {ProtocolError}
+   */
+  #fail(code, why) {
+    this.#failed ??= new ProtocolError(code, why);
+    return new ProtocolError(code, why);
+  }
+}
+
+/**
+ * Derived keys of one session.
+ * @typedef {object} Keys
+ * @property {Uint8Array} th
+ * @property {CryptoKey} confirmInitiator
+ * @property {CryptoKey} confirmResponder
+ * @property {CryptoKey} recordInitiator
+ * @property {CryptoKey} recordResponder
+ * @property {Uint8Array} pairingKey
+ * @property {string} sas
+ */
+
+/**
+ * @param {Role} role
+ * @returns {Role}
+ */
+function otherRole(role) {
+  return role === 'initiator' ? 'responder' : 'initiator';
+}
+
+/**
+ * Parses a `hello` body strictly (§5).
+ * @param {unknown} body
+ * @returns {Promise<HelloBytes & { role: Role }>}
+ */
+async function parseHello(body) {
+  if (!hasExactKeys(body, HELLO_KEYS)) throw new Error('hello fields are not exactly those of §4');
+  const b = /** @type {Record<string, unknown>} */ (body);
+  if (b.kind !== 'hello') throw new Error('not a hello');
+  if (b.v !== 1) throw new Error('hello version is not 1');
+  if (b.role !== 'initiator' && b.role !== 'responder') throw new Error('bad role');
+  const identity = decodeField(b.identity, PUBLIC_KEY_BYTES, 'identity');
+  const ephemeral = decodeField(b.ephemeral, PUBLIC_KEY_BYTES, 'ephemeral');
+  const nonce = decodeField(b.nonce, NONCE_BYTES, 'nonce');
+  if (!(await isValidPublicKey(identity))) throw new Error('identity is not a P-256 point');
+  if (!(await isValidPublicKey(ephemeral))) throw new Error('ephemeral is not a P-256 point');
+  return { role: b.role, identity, ephemeral, nonce };
+}
+
+/**
+ * The MAC of a strictly parsed `confirm` body, or null.
+ * @param {unknown} body
+ * @returns {Uint8Array | null}
+ */
+function parseConfirm(body) {
+  if (!hasExactKeys(body, CONFIRM_KEYS)) return null;
+  const b = /** @type {Record<string, unknown>} */ (body);
+  if (b.kind !== 'confirm') return null;
+  try {
+    return decodeField(b.mac, MAC_BYTES, 'mac');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * @param {unknown} value
+ * @param {number} length
+ * @param {string} what
+ * @returns {Uint8Array}
+ */
+function decodeField(value, length, what) {
+  if (typeof value !== 'string') throw new Error(`${what} is not a string`);
+  /** @type {Uint8Array} */
+  let bytes;
+  try {
+    bytes = b64uDecode(value);
+  } catch {
+    throw new Error(`${what} is not canonical base64url`);
+  }
+  if (bytes.length !== length) throw new Error(`${what} is not ${length} bytes`);
+  return bytes;
+}
+
+/**
+ * Whether `v` is a plain object with exactly `keys` as its own keys.
+ * @param {unknown} v
+ * @param {string[]} keys
+ * @returns {boolean}
+ */
+function hasExactKeys(v, keys) {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const own = Object.keys(v);
+  return own.length === keys.length && keys.every((k) => Object.hasOwn(v, k));
+}
+
+/**
+ * Equality without an early exit.
+ * @param {Uint8Array} a
+ * @param {Uint8Array} b
+ * @returns {boolean}
+ */
+function bytesEqual(a, b) {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
+  return diff === 0;
+}
+
+/**
+ * @param {Uint8Array[]} parts
+ * @returns {Uint8Array}
+ */
+function concat(parts) {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/**
+ * @param {Uint8Array} raw
+ * @returns {Promise<CryptoKey>}
+ */
+function importHmac(raw) {
+  return globalThis.crypto.subtle.importKey(
+    'raw',
+    bufferSource(raw),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['sign', 'verify'],
+  );
+}
+
+/**
+ * @param {Uint8Array} raw
+ * @param {'encrypt' | 'decrypt'} usage
+ * @returns {Promise<CryptoKey>}
+ */
+function importAesGcm(raw, usage) {
+  return globalThis.crypto.subtle.importKey('raw', bufferSource(raw), { name: 'AES-GCM' }, false, [usage]);
+}

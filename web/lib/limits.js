@@ -1,0 +1,26 @@
+/**
+ * @file The limits of protocol v1 (`docs/protocol.md` §8) and the record-layer constants derived
+ * from them. Mirrors `crates/pairwise-proto/src/limits.rs`.
+ */
+
+/** Largest signaling frame, either direction. */
+export const MAX_SIGNAL_BYTES = 65536;
+/** Peers in one room. */
+export const MAX_ROOM_PEERS = 2;
+/** Largest record on the data channel (flags, ciphertext and tag). */
+export const MAX_RECORD_BYTES = 262144;
+/** Files in one manifest. */
+export const MAX_MANIFEST_FILES = 1000;
+/** Bytes (UTF-8) in a file name. */
+export const MAX_NAME_BYTES = 255;
+/** Bytes (UTF-8) in a MIME type. */
+export const MAX_TYPE_BYTES = 255;
+/** Largest file size in a manifest: 2^53 - 1, the largest integer JSON numbers carry exactly. */
+export const MAX_FILE_SIZE = Number.MAX_SAFE_INTEGER;
+
+/** Bytes a record adds to its inner message: 1 flags byte and the 16-byte GCM tag. */
+export const RECORD_OVERHEAD = 17;
+/** Flow control: stop sending while the data channel buffers more than this. */
+export const HIGH_WATER = 4 * 1024 * 1024;
+/** Flow control: `bufferedAmountLowThreshold`; sending resumes below it. */
+export const LOW_WATER = 1024 * 1024;

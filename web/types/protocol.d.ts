@@ -1,0 +1,141 @@
+/**
+ * @file Types of protocol v1 (`docs/protocol.md`): signaling frames (§4), peer-to-peer signaling
+ * bodies (§4, §5), inner messages (§6) and the confirmed session. Mirrors `ClientToServer` /
+ * `ServerToClient` and `PeerSignal` in `crates/pairwise-proto`. Declarations only; the JS
+ * modules validate at every parse boundary and cast to these types afterwards.
+ */
+
+/** A catalogue code (§9), in the catalogue's order. */
+export type ErrorCode =
+  | 'bad-link'
+  | 'room-full'
+  | 'link-expired'
+  | 'peer-left'
+  | 'verify-failed'
+  | 'peer-misbehaved'
+  | 'record-rejected'
+  | 'bad-name'
+  | 'incomplete'
+  | 'cancelled'
+  | 'declined'
+  | 'signaling-lost'
+  | 'connect-failed'
+  | 'bad-message'
+  | 'too-large'
+  | 'not-joined'
+  | 'no-peer';
+
+/** Which end of the pairing: the initiator shows the QR code and makes the WebRTC offer. */
+export type Role = 'initiator' | 'responder';
+
+// ---- Signaling frames (client <-> server, §4) ----
+
+export type ClientToServer =
+  | { type: 'join'; room: string }
+  | { type: 'relay'; body: unknown };
+
+export type ServerToClient =
+  | { type: 'joined'; peers: number }
+  | { type: 'peer-joined' }
+  | { type: 'peer-left' }
+  | { type: 'relay'; body: unknown }
+  | { type: 'error'; code: ErrorCode; message: string };
+
+// ---- Peer-to-peer bodies inside `relay` (§4 second table, §5) ----
+
+/** Keys and nonce of the sender; binary fields are base64url without padding. */
+export interface HelloBody {
+  kind: 'hello';
+  v: 1;
+  role: Role;
+  /** b64u of the 65-byte uncompressed identity public key. */
+  identity: string;
+  /** b64u of the 65-byte uncompressed ephemeral public key. */
+  ephemeral: string;
+  /** b64u of the 32-byte nonce. */
+  nonce: string;
+}
+
+export interface OfferBody {
+  kind: 'offer';
+  sdp: string;
+}
+
+export interface AnswerBody {
+  kind: 'answer';
+  sdp: string;
+}
+
+/** An ICE candidate, or `null` for the end of candidates (the field is required). */
+export interface CandidateBody {
+  kind: 'candidate';
+  candidate: RTCIceCandidateInit | null;
+}
+
+/** Key confirmation: b64u of `HMAC(K("pairwise/v1/confirm/<own role>"), th)`. */
+export interface ConfirmBody {
+  kind: 'confirm';
+  mac: string;
+}
+
+export type PeerSignal = HelloBody | OfferBody | AnswerBody | CandidateBody | ConfirmBody;
+
+// ---- Keys and the confirmed session (§5.2) ----
+
+/** A P-256 key pair: the private key is a non-extractable CryptoKey. */
+export interface KeyPair {
+  privateKey: CryptoKey;
+  /** 65-byte uncompressed SEC1 public key. */
+  publicRaw: Uint8Array;
+}
+
+/** What a handshake yields once the peer's confirm MAC verified. */
+export interface Session {
+  /** AES-256-GCM key for the records this side sends (non-extractable). */
+  sendKey: CryptoKey;
+  /** AES-256-GCM key for the records the peer sends (non-extractable). */
+  recvKey: CryptoKey;
+  /** Six-digit verification code, zero-padded, without a space: `"004217"`. */
+  sas: string;
+  /** 32 bytes kept for remembered devices (unused in v1 sessions). */
+  pairingKey: Uint8Array;
+  /** The transcript hash `th` (32 bytes). */
+  transcriptHash: Uint8Array;
+}
+
+/** Raw bytes of every key of the schedule, for test vectors. */
+export interface SessionSecrets {
+  confirmInitiator: Uint8Array;
+  confirmResponder: Uint8Array;
+  recordInitiator: Uint8Array;
+  recordResponder: Uint8Array;
+  pairingKey: Uint8Array;
+  sasBytes: Uint8Array;
+}
+
+// ---- Inner messages (§6) ----
+
+/** One file on offer. `size` is an integer in 0..=2^53-1; `type` a MIME type (may be empty). */
+export interface ManifestFile {
+  name: string;
+  size: number;
+  type: string;
+}
+
+export type InnerMessage =
+  | { type: 'manifest'; files: ManifestFile[] }
+  | { type: 'accept' }
+  | { type: 'decline' }
+  | { type: 'chunk'; data: Uint8Array }
+  | { type: 'received'; index: number }
+  | { type: 'cancel' };
+
+/** What `ReceiveState.handleChunk` reports. */
+export interface ChunkResult {
+  /** The file the chunk belongs to. */
+  index: number;
+  /** The chunk was the file's FINAL one: the file is complete. */
+  fileDone: boolean;
+  /** Every file of the manifest is complete. */
+  allDone: boolean;
+}

@@ -1,0 +1,189 @@
+/**
+ * @file Inner messages and `ReceiveState` beyond the shared vectors: round trips, the strict
+ * manifest JSON reader (no fraction, exponent, sign, duplicate key, lone surrogate, BOM or
+ * trailing text), manifest limits, FINAL only on chunks, a multi-file transfer with an empty
+ * file, and every chunk rule of §6.
+ */
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { ProtocolError } from '../lib/errors.js';
+import { MAX_MANIFEST_FILES, MAX_RECORD_BYTES } from '../lib/limits.js';
+import {
+  ReceiveState,
+  chunkPayloadSize,
+  decodeInner,
+  encodeAccept,
+  encodeCancel,
+  encodeChunk,
+  encodeDecline,
+  encodeManifest,
+  encodeReceived,
+} from '../lib/transfer.js';
+
+/** @import { ManifestFile } from '../types/protocol.js' */
+
+/**
+ * @param {unknown} e
+ * @param {string} code
+ */
+const isCode = (e, code) => e instanceof ProtocolError && e.code === code;
+
+/**
+ * Inner manifest bytes from JSON text.
+ * @param {string} json
+ */
+const manifest = (json) => new Uint8Array([1, ...new TextEncoder().encode(json)]);
+
+/** @param {string} json */
+const file = (json) => `{"files":[${json}]}`;
+
+test('every message round-trips', () => {
+  /** @type {ManifestFile[]} */
+  const files = [
+    { name: 'résumé "final".pdf', size: 1234567, type: 'application/pdf' },
+    { name: 'empty', size: 0, type: '' },
+    { name: '🎉.png', size: Number.MAX_SAFE_INTEGER, type: 'image/png' },
+  ];
+  assert.deepEqual(decodeInner(encodeManifest(files)), { type: 'manifest', files });
+  assert.deepEqual(decodeInner(encodeAccept()), { type: 'accept' });
+  assert.deepEqual(decodeInner(encodeDecline()), { type: 'decline' });
+  assert.deepEqual(decodeInner(encodeCancel()), { type: 'cancel' });
+  assert.deepEqual(decodeInner(encodeReceived(7)), { type: 'received', index: 7 });
+  assert.deepEqual(decodeInner(encodeChunk(new Uint8Array([1, 2])), true), { type: 'chunk', data: new Uint8Array([1, 2]) });
+});
+
+test('FINAL on anything but a chunk is peer-misbehaved', () => {
+  for (const inner of [encodeAccept(), encodeDecline(), encodeCancel(), encodeReceived(0), encodeManifest([{ name: 'a', size: 1, type: '' }])]) {
+    assert.throws(() => decodeInner(inner, true), (e) => isCode(e, 'peer-misbehaved'));
+  }
+});
+
+test('manifest JSON is read strictly', () => {
+  const ok = [
+    file('{"name":"a","size":1,"type":""}'),
+    ' { "files" : [ { "type" : "" , "size" : 0 , "name" : "a" } ] } \n',
+    file('{"name":"\\u0061b\\u00e9\\ud83c\\udf89","size":9007199254740991,"type":"text\\/plain"}'),
+  ];
+  for (const json of ok) assert.equal(decodeInner(manifest(json)).type, 'manifest', json);
+  assert.deepEqual(decodeInner(manifest(ok[2])), {
+    type: 'manifest',
+    files: [{ name: 'abé🎉', size: 9007199254740991, type: 'text/plain' }],
+  });
+  const misbehaved = [
+    file('{"name":"a","size":1.0,"type":""}'),
+    file('{"name":"a","size":1e3,"type":""}'),
+    file('{"name":"a","size":1E0,"type":""}'),
+    file('{"name":"a","size":-0,"type":""}'),
+    file('{"name":"a","size":01,"type":""}'),
+    file('{"name":"a","size":9007199254740992,"type":""}'),
+    file('{"name":"a","size":99999999999999999999999,"type":""}'),
+    file('{"name":"a","size":1,"type":"","name":"b"}'),
+    '{"files":[],"files":[{"name":"a","size":1,"type":""}]}',
+    file('{"name":"a\\ud800","size":1,"type":""}'),
+    file('{"name":"a","size":1,"type":"\\udc00"}'),
+    file('{"name":"a","size":1,"type":"\t"}'),
+    file('{"name":"a","size":1,"type":"\\x"}'),
+    file('{"name":"a","size":1,"type":"\\u12"}'),
+    file('{"name":"a","size":1,"type":""}') + 'x',
+    file('{"name":"a","size":1,"type":""}') + '{}',
+    '\ufeff' + file('{"name":"a","size":1,"type":""}'),
+    file('{"name":"a","size":1,"type":"",}'),
+    file('{"name":"a","size":1,"type":""},'),
+    file('{"name":"a","size":null,"type":""}'),
+    file('{"name":"a","size":true,"type":""}'),
+    file('[]'),
+    file('{"name":"a","size":1,"type":"' + 't'.repeat(256) + '"}'),
+    '{"files":null}',
+    '{}',
+    '{"files":[[[[[[[[[[]]]]]]]]]]}',
+    '[' .repeat(100000),
+    '',
+  ];
+  for (const json of misbehaved) {
+    assert.throws(() => decodeInner(manifest(json)), (e) => isCode(e, 'peer-misbehaved'), json.slice(0, 80));
+  }
+  // Structure errors anywhere win over a bad name (as serde parses before names are checked).
+  assert.throws(
+    () => decodeInner(manifest(`{"files":[{"name":"..","size":1,"type":""},{"name":"a","size":1,"type":"","x":0}]}`)),
+    (e) => isCode(e, 'peer-misbehaved'),
+  );
+  assert.throws(
+    () => decodeInner(manifest(file('{"name":"a\\u0000","size":1,"type":""}'))),
+    (e) => isCode(e, 'bad-name'),
+  );
+});
+
+test('manifest limits: 1000 files are fine, 1001 are not', () => {
+  const entry = (/** @type {number} */ i) => ({ name: `f${i}`, size: i, type: '' });
+  const max = Array.from({ length: MAX_MANIFEST_FILES }, (_, i) => entry(i));
+  const decoded = decodeInner(encodeManifest(max));
+  assert.ok(decoded.type === 'manifest' && decoded.files.length === MAX_MANIFEST_FILES);
+  const json = JSON.stringify({ files: [...max, entry(1000)] });
+  assert.throws(() => decodeInner(manifest(json)), (e) => isCode(e, 'peer-misbehaved'));
+  assert.throws(() => encodeManifest([...max, entry(1000)]), RangeError);
+  assert.throws(() => encodeManifest([]), RangeError);
+});
+
+test('encodeManifest refuses what the peer would refuse', () => {
+  assert.throws(() => encodeManifest([{ name: 'a/b', size: 1, type: '' }]), (e) => isCode(e, 'bad-name'));
+  assert.throws(() => encodeManifest([{ name: 'CON.txt', size: 1, type: '' }]), (e) => isCode(e, 'bad-name'));
+  assert.throws(() => encodeManifest([{ name: 'a', size: 1.5, type: '' }]), RangeError);
+  assert.throws(() => encodeManifest([{ name: 'a', size: -1, type: '' }]), RangeError);
+  assert.throws(() => encodeManifest([{ name: 'a', size: 2 ** 53, type: '' }]), RangeError);
+  assert.throws(() => encodeManifest([{ name: 'a', size: 1, type: 'é'.repeat(128) }]), RangeError);
+  assert.throws(() => encodeManifest([{ name: 'a', size: 1, type: '\ud800' }]), RangeError);
+  const big = Array.from({ length: MAX_MANIFEST_FILES }, (_, i) => ({ name: `${i}`.padEnd(255, 'x'), size: 1, type: '' }));
+  assert.throws(() => encodeManifest(big), RangeError);
+});
+
+test('received carries a u32; other payload lengths are refused', () => {
+  assert.deepEqual(decodeInner(encodeReceived(0xffffffff)), { type: 'received', index: 0xffffffff });
+  assert.throws(() => encodeReceived(2 ** 32), RangeError);
+  assert.throws(() => encodeReceived(-1), RangeError);
+});
+
+test('chunkPayloadSize: record size minus overhead and type byte, capped at MAX_RECORD_BYTES', () => {
+  assert.equal(chunkPayloadSize(MAX_RECORD_BYTES), MAX_RECORD_BYTES - 18);
+  assert.equal(chunkPayloadSize(65536), 65536 - 18);
+  assert.equal(chunkPayloadSize(1073741823), MAX_RECORD_BYTES - 18);
+  assert.throws(() => chunkPayloadSize(18), RangeError);
+});
+
+test('ReceiveState: a multi-file transfer with an empty file', () => {
+  const rs = new ReceiveState([
+    { name: 'a', size: 5, type: '' },
+    { name: 'empty', size: 0, type: '' },
+    { name: 'b', size: 3, type: '' },
+  ]);
+  assert.deepEqual(rs.handleChunk(new Uint8Array(2), false), { index: 0, fileDone: false, allDone: false });
+  assert.deepEqual(rs.handleChunk(new Uint8Array(0), false), { index: 0, fileDone: false, allDone: false });
+  assert.deepEqual(rs.handleChunk(new Uint8Array(3), true), { index: 0, fileDone: true, allDone: false });
+  assert.deepEqual(rs.handleChunk(new Uint8Array(0), true), { index: 1, fileDone: true, allDone: false });
+  assert.deepEqual(rs.handleChunk(new Uint8Array(3), true), { index: 2, fileDone: true, allDone: true });
+  assert.ok(rs.done);
+  assert.throws(() => rs.handleChunk(new Uint8Array(0), true), (e) => isCode(e, 'peer-misbehaved'));
+});
+
+test('ReceiveState: too many bytes, FINAL too early, or bytes for an empty file are peer-misbehaved', () => {
+  const files = [{ name: 'a', size: 4, type: '' }, { name: 'e', size: 0, type: '' }];
+  /** @type {[string, [number, boolean][]][]} */
+  const cases = [
+    ['more bytes than the size', [[3, false], [2, false]]],
+    ['more bytes with FINAL', [[5, true]]],
+    ['FINAL with fewer bytes', [[3, true]]],
+    ['FINAL on an empty chunk too early', [[0, true]]],
+    ['a byte for the empty file', [[4, true], [1, true]]],
+  ];
+  for (const [why, chunks] of cases) {
+    const rs = new ReceiveState(files);
+    assert.throws(
+      () => {
+        for (const [n, fin] of chunks) rs.handleChunk(new Uint8Array(n), fin);
+      },
+      (e) => isCode(e, 'peer-misbehaved'),
+      why,
+    );
+  }
+});

@@ -1,0 +1,82 @@
+/**
+ * @file Entry point: wires the protocol library (`lib/`) to the screens (`ui/`). A page opened
+ * with `#pair=...` joins that pairing; otherwise "Pair a device" starts one and shows its QR code.
+ */
+
+/** @import { SecureChannel } from './lib/secure-channel.js' */
+
+import { Connection } from './lib/connection.js';
+import { ProtocolError } from './lib/errors.js';
+import { Transfers } from './lib/file-transfer.js';
+import { byId } from './ui/dom.js';
+import { hideHome, showError, showPaired, showPairing, showStatus } from './ui/pairing-view.js';
+import { askToAccept, showReceived, showTransfer } from './ui/transfer-view.js';
+
+/** @param {Connection} connection */
+function follow(connection) {
+  connection.addEventListener('state', (ev) => showStatus(/** @type {CustomEvent} */ (ev).detail));
+  connection.addEventListener('paired', (ev) => showPaired(/** @type {CustomEvent} */ (ev).detail.sas));
+  connection.addEventListener('error', (ev) => {
+    showStatus('error');
+    showError(/** @type {CustomEvent} */ (ev).detail.code);
+  });
+  connection.addEventListener('ready', (ev) => ready(/** @type {CustomEvent<SecureChannel>} */ (ev).detail));
+}
+
+/** @param {SecureChannel} channel */
+function ready(channel) {
+  const transfers = new Transfers(channel);
+  transfers.addEventListener('outgoing', (ev) => showTransfer(/** @type {CustomEvent} */ (ev).detail, 'send'));
+  transfers.addEventListener('incoming', (ev) => {
+    const incoming = /** @type {CustomEvent} */ (ev).detail;
+    showTransfer(incoming, 'receive');
+    incoming.addEventListener('file', (/** @type {any} */ fe) => showReceived(fe.detail));
+    askToAccept(incoming);
+  });
+  const input = byId('file-input', HTMLInputElement);
+  input.addEventListener('change', () => {
+    const files = [...(input.files ?? [])];
+    input.value = '';
+    if (files.length > 0) transfers.send(files);
+  });
+  const zone = byId('drop-zone');
+  zone.addEventListener('dragover', (ev) => {
+    ev.preventDefault();
+    zone.classList.add('over');
+  });
+  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+  zone.addEventListener('drop', (ev) => {
+    ev.preventDefault();
+    zone.classList.remove('over');
+    const files = [...(ev.dataTransfer?.files ?? [])];
+    if (files.length > 0) transfers.send(files);
+  });
+}
+
+async function main() {
+  byId('copy-link').addEventListener('click', () => {
+    navigator.clipboard?.writeText(byId('pair-link', HTMLInputElement).value).catch(() => {});
+  });
+  const hash = location.hash;
+  if (hash.startsWith('#pair=')) {
+    // The secret has done its job once read; keep it out of history and bookmarks.
+    history.replaceState(null, '', location.pathname);
+    hideHome();
+    showStatus('connecting');
+    try {
+      follow(await Connection.respond(hash));
+    } catch (e) {
+      showStatus('error');
+      showError(e instanceof ProtocolError ? e.code : 'bad-link');
+    }
+    return;
+  }
+  byId('pair-button').addEventListener('click', async () => {
+    const { link, connection } = await Connection.initiate(location.origin);
+    follow(connection);
+    showPairing(link);
+    showStatus('waiting');
+  });
+}
+
+main();

@@ -1,0 +1,249 @@
+/**
+ * @file Files over a `SecureChannel`: offering files (manifest, wait for accept, stream chunks
+ * under the channel's flow control) and receiving them (accept or decline, verify sizes and
+ * FINAL flags with `ReceiveState`, hand over a file only once it is complete).
+ *
+ * - `Transfers` events: `outgoing` (detail: Outgoing), `incoming` (detail: Incoming).
+ * - `Outgoing` / `Incoming` events: `progress`, `state` (offered|active|done|declined|cancelled|
+ *   error), and for `Incoming` also `file` (detail: {name, type, size, blob}).
+ *
+ * Received files are kept as Blobs (memory) in this version; streaming to disk is a later step.
+ */
+
+/** @import { SecureChannel } from './secure-channel.js' */
+/** @import { ManifestFile } from '../types/protocol.js' */
+
+import { ProtocolError } from './errors.js';
+import {
+  ReceiveState,
+  encodeAccept,
+  encodeChunk,
+  encodeDecline,
+  encodeManifest,
+  encodeReceived,
+} from './transfer.js';
+
+/** Bytes read from a File at a time; chunks are cut from this block. */
+const READ_BLOCK = 4 * 1024 * 1024;
+
+/** A transfer's counters and state, shared by both directions. */
+class Progress extends EventTarget {
+  /** @type {string} */
+  state = 'offered';
+  bytes = 0;
+  startedAt = 0;
+  /** @type {string | null} */
+  error = null;
+
+  /** @param {ManifestFile[]} files */
+  constructor(files) {
+    super();
+    this.files = files;
+    this.total = files.reduce((sum, f) => sum + f.size, 0);
+  }
+
+  /** Bytes per second since the transfer became active. */
+  get rate() {
+    const secs = (performance.now() - this.startedAt) / 1000;
+    return secs > 0 ? this.bytes / secs : 0;
+  }
+
+  /** @param {string} state @param {string | null} [error] */
+  setState(state, error = null) {
+    if (['done', 'declined', 'cancelled', 'error'].includes(this.state)) return;
+    if (state === 'active') this.startedAt = performance.now();
+    this.state = state;
+    this.error = error;
+    this.dispatchEvent(new Event('state'));
+  }
+
+  /** @param {number} n */
+  add(n) {
+    this.bytes += n;
+    this.dispatchEvent(new Event('progress'));
+  }
+}
+
+/** Files this device sends. */
+export class Outgoing extends Progress {}
+
+/** Files this device receives. */
+export class Incoming extends Progress {
+  /** @type {(() => void) | null} */
+  accept = null;
+  /** @type {(() => void) | null} */
+  decline = null;
+}
+
+export class Transfers extends EventTarget {
+  #channel;
+  /** @type {Outgoing | null} */
+  #out = null;
+  /** @type {Incoming | null} */
+  #in = null;
+  /** @type {ReceiveState | null} */
+  #recv = null;
+  /** @type {Uint8Array[]} */
+  #parts = [];
+  /** Resolves with true (accept) or false (decline) for the pending outgoing offer. */
+  /** @type {((accepted: boolean) => void) | null} */
+  #answer = null;
+  /** @type {Promise<void>} */
+  #sending = Promise.resolve();
+
+  /** @param {SecureChannel} channel */
+  constructor(channel) {
+    super();
+    this.#channel = channel;
+    channel.addEventListener('message', (ev) => {
+      const { msg, final } = /** @type {CustomEvent} */ (ev).detail;
+      try {
+        this.#onMessage(msg, final);
+      } catch (e) {
+        channel.fail(e);
+      }
+    });
+    channel.addEventListener('error', (ev) => this.#abort(/** @type {CustomEvent} */ (ev).detail.code));
+    channel.addEventListener('closed', () => this.#abort('incomplete'));
+  }
+
+  /**
+   * Offers `files` to the peer, after any transfer of ours still running.
+   * @param {File[]} files
+   * @returns {Promise<void>} settles when the transfer ends (in any state)
+   */
+  send(files) {
+    this.#sending = this.#sending.then(() => this.#send(files)).catch(() => {});
+    return this.#sending;
+  }
+
+  /** @param {File[]} files */
+  async #send(files) {
+    const out = new Outgoing(files.map((f) => ({ name: f.name, size: f.size, type: f.type })));
+    this.#out = out;
+    this.dispatchEvent(new CustomEvent('outgoing', { detail: out }));
+    try {
+      const accepted = new Promise((resolve) => (this.#answer = resolve));
+      await this.#channel.send(encodeManifest(out.files));
+      if (!(await accepted)) {
+        out.setState('declined', 'declined');
+        return;
+      }
+      out.setState('active');
+      const payload = this.#channel.maxInner - 1;
+      for (const file of files) {
+        await this.#sendFile(file, payload, out);
+        if (out.state !== 'active') return;
+      }
+      // Done when the receiver confirmed every file (`received` messages), see #onMessage.
+    } catch (e) {
+      out.setState('error', e instanceof ProtocolError ? e.code : 'incomplete');
+    }
+  }
+
+  /**
+   * @param {File} file
+   * @param {number} payload chunk bytes per record
+   * @param {Outgoing} out
+   */
+  async #sendFile(file, payload, out) {
+    if (file.size === 0) {
+      await this.#channel.send(encodeChunk(new Uint8Array(0)), true);
+      return;
+    }
+    for (let offset = 0; offset < file.size; offset += READ_BLOCK) {
+      const end = Math.min(offset + READ_BLOCK, file.size);
+      const block = new Uint8Array(await file.slice(offset, end).arrayBuffer());
+      for (let at = 0; at < block.length; at += payload) {
+        if (out.state !== 'active') return;
+        const chunk = block.subarray(at, Math.min(at + payload, block.length));
+        const last = end === file.size && at + chunk.length === block.length;
+        await this.#channel.send(encodeChunk(chunk), last);
+        out.add(chunk.length);
+      }
+    }
+  }
+
+  /**
+   * @param {any} msg a decoded inner message
+   * @param {boolean} final
+   */
+  #onMessage(msg, final) {
+    switch (msg.type) {
+      case 'manifest':
+        return this.#onManifest(msg.files);
+      case 'accept':
+      case 'decline':
+        if (!this.#answer) throw new ProtocolError('peer-misbehaved');
+        this.#answer(msg.type === 'accept');
+        this.#answer = null;
+        return;
+      case 'chunk':
+        return this.#onChunk(msg.data, final);
+      case 'received':
+        if (!this.#out || msg.index >= this.#out.files.length) {
+          throw new ProtocolError('peer-misbehaved');
+        }
+        if (msg.index === this.#out.files.length - 1) this.#out.setState('done');
+        return;
+      case 'cancel':
+        this.#out?.setState('cancelled', 'cancelled');
+        this.#in?.setState('cancelled', 'cancelled');
+        return;
+      default:
+        throw new ProtocolError('peer-misbehaved');
+    }
+  }
+
+  /** @param {ManifestFile[]} files */
+  #onManifest(files) {
+    if (this.#in && ['offered', 'active'].includes(this.#in.state)) {
+      throw new ProtocolError('peer-misbehaved');
+    }
+    const incoming = new Incoming(files);
+    this.#in = incoming;
+    this.#recv = null;
+    incoming.accept = () => {
+      if (incoming.state !== 'offered') return;
+      this.#recv = new ReceiveState(files);
+      this.#parts = [];
+      incoming.setState('active');
+      this.#channel.send(encodeAccept()).catch((e) => this.#channel.fail(e));
+    };
+    incoming.decline = () => {
+      if (incoming.state !== 'offered') return;
+      incoming.setState('declined');
+      this.#channel.send(encodeDecline()).catch((e) => this.#channel.fail(e));
+    };
+    this.dispatchEvent(new CustomEvent('incoming', { detail: incoming }));
+  }
+
+  /** @param {Uint8Array} data @param {boolean} final */
+  #onChunk(data, final) {
+    const incoming = this.#in;
+    if (!incoming || !this.#recv) throw new ProtocolError('peer-misbehaved');
+    const { index, fileDone, allDone } = this.#recv.handleChunk(data, final);
+    if (data.length > 0) this.#parts.push(data);
+    incoming.add(data.length);
+    if (fileDone) {
+      const f = incoming.files[index];
+      const blob = new Blob(/** @type {BlobPart[]} */ (this.#parts), { type: f.type });
+      this.#parts = [];
+      incoming.dispatchEvent(new CustomEvent('file', { detail: { ...f, blob } }));
+      this.#channel.send(encodeReceived(index)).catch((e) => this.#channel.fail(e));
+    }
+    if (allDone) {
+      this.#recv = null;
+      incoming.setState('done');
+    }
+  }
+
+  /** @param {string} code */
+  #abort(code) {
+    this.#answer?.(false);
+    this.#answer = null;
+    this.#out?.setState('error', code);
+    this.#in?.setState('error', code);
+    this.#parts = [];
+  }
+}

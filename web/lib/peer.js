@@ -1,0 +1,158 @@
+/**
+ * @file The WebRTC side of a session: one RTCPeerConnection with one ordered, reliable data
+ * channel (label `pairwise`), and flow control on `bufferedAmount`. The only module that touches
+ * `RTCPeerConnection`. It moves opaque bytes; records and keys are the caller's business.
+ *
+ * The initiator is the offerer and creates the channel. Signaling bodies (`offer`, `answer`,
+ * `candidate`) go out through the `sendSignal` callback and come in through `handleSignal`.
+ *
+ * Events: `open`, `message` (detail: Uint8Array), `closed`, `failed`.
+ */
+
+import { HIGH_WATER, LOW_WATER, MAX_RECORD_BYTES } from './limits.js';
+
+/** Assumed max message size when the browser does not report one (the SCTP default). */
+const FALLBACK_MESSAGE_SIZE = 65536;
+
+export class Peer extends EventTarget {
+  /** @type {RTCPeerConnection} */
+  #pc;
+  /** @type {RTCDataChannel | null} */
+  #dc = null;
+  #initiator;
+  /** @type {(body: object) => void} */
+  #sendSignal;
+  /** @type {RTCIceCandidateInit[]} */
+  #pendingCandidates = [];
+  #closed = false;
+
+  /**
+   * @param {{ initiator: boolean, sendSignal: (body: object) => void, iceServers?: RTCIceServer[] }} opts
+   */
+  constructor({ initiator, sendSignal, iceServers = [] }) {
+    super();
+    this.#initiator = initiator;
+    this.#sendSignal = sendSignal;
+    this.#pc = new RTCPeerConnection({ iceServers });
+    this.#pc.addEventListener('icecandidate', (ev) => {
+      this.#sendSignal({ kind: 'candidate', candidate: ev.candidate ? ev.candidate.toJSON() : null });
+    });
+    this.#pc.addEventListener('connectionstatechange', () => {
+      const s = this.#pc.connectionState;
+      if (s === 'failed') this.#emitOnce('failed');
+      if (s === 'closed') this.#emitOnce('closed');
+    });
+    if (initiator) {
+      this.#adopt(this.#pc.createDataChannel('pairwise', { ordered: true }));
+    } else {
+      this.#pc.addEventListener('datachannel', (ev) => this.#adopt(ev.channel));
+    }
+  }
+
+  /** Initiator only: creates and sends the offer. */
+  async start() {
+    await this.#pc.setLocalDescription(await this.#pc.createOffer());
+    this.#sendSignal({ kind: 'offer', sdp: this.#pc.localDescription?.sdp ?? '' });
+  }
+
+  /**
+   * Applies an `offer`, `answer` or `candidate` body from the peer.
+   * @param {{kind: string, sdp?: string, candidate?: RTCIceCandidateInit | null}} body
+   */
+  async handleSignal(body) {
+    if (body.kind === 'offer' && !this.#initiator) {
+      await this.#pc.setRemoteDescription({ type: 'offer', sdp: String(body.sdp) });
+      await this.#flushCandidates();
+      await this.#pc.setLocalDescription(await this.#pc.createAnswer());
+      this.#sendSignal({ kind: 'answer', sdp: this.#pc.localDescription?.sdp ?? '' });
+    } else if (body.kind === 'answer' && this.#initiator) {
+      await this.#pc.setRemoteDescription({ type: 'answer', sdp: String(body.sdp) });
+      await this.#flushCandidates();
+    } else if (body.kind === 'candidate') {
+      if (!body.candidate) return;
+      if (this.#pc.remoteDescription) await this.#pc.addIceCandidate(body.candidate);
+      else this.#pendingCandidates.push(body.candidate);
+    } else {
+      throw new Error(`unexpected ${body.kind}`);
+    }
+  }
+
+  /** The local SDP (once the offer or answer was handled). */
+  get localSdp() {
+    return this.#pc.localDescription?.sdp ?? '';
+  }
+
+  /** The remote SDP (once the offer or answer was handled). */
+  get remoteSdp() {
+    return this.#pc.remoteDescription?.sdp ?? '';
+  }
+
+  /** Whether the data channel is open. */
+  get isOpen() {
+    return this.#dc?.readyState === 'open';
+  }
+
+  /** Largest message this channel can carry, capped at MAX_RECORD_BYTES. */
+  get maxMessageSize() {
+    const reported = this.#pc.sctp?.maxMessageSize;
+    const size = reported && Number.isFinite(reported) && reported > 0 ? reported : FALLBACK_MESSAGE_SIZE;
+    return Math.min(size, MAX_RECORD_BYTES);
+  }
+
+  /**
+   * Sends one message, first waiting while more than HIGH_WATER bytes are queued.
+   * @param {Uint8Array} bytes
+   */
+  async send(bytes) {
+    const dc = this.#dc;
+    if (!dc || dc.readyState !== 'open') throw new Error('data channel is not open');
+    if (dc.bufferedAmount > HIGH_WATER) {
+      await new Promise((resolve, reject) => {
+        const done = () => {
+          dc.removeEventListener('bufferedamountlow', done);
+          dc.removeEventListener('close', done);
+          if (dc.readyState === 'open') resolve(undefined);
+          else reject(new Error('data channel closed'));
+        };
+        dc.addEventListener('bufferedamountlow', done);
+        dc.addEventListener('close', done);
+      });
+    }
+    dc.send(/** @type {Uint8Array<ArrayBuffer>} */ (bytes));
+  }
+
+  /** Closes the channel and the connection. */
+  close() {
+    this.#dc?.close();
+    this.#pc.close();
+    this.#emitOnce('closed');
+  }
+
+  /** @param {RTCDataChannel} dc */
+  #adopt(dc) {
+    if (this.#dc) return;
+    this.#dc = dc;
+    dc.binaryType = 'arraybuffer';
+    dc.bufferedAmountLowThreshold = LOW_WATER;
+    dc.addEventListener('open', () => this.dispatchEvent(new Event('open')));
+    dc.addEventListener('close', () => this.#emitOnce('closed'));
+    dc.addEventListener('message', (ev) => {
+      if (ev.data instanceof ArrayBuffer) {
+        this.dispatchEvent(new CustomEvent('message', { detail: new Uint8Array(ev.data) }));
+      }
+    });
+  }
+
+  async #flushCandidates() {
+    const pending = this.#pendingCandidates;
+    this.#pendingCandidates = [];
+    for (const c of pending) await this.#pc.addIceCandidate(c);
+  }
+
+  /** @param {'closed' | 'failed'} type */
+  #emitOnce(type) {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.dispatchEvent(new Event(type));
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * @file The encrypted channel of a confirmed session: every data-channel message is one AEAD
+ * record (`record.js`) carrying one inner message (`transfer.js`). Sends are serialised so
+ * records leave in sequence order; received records are opened strictly in arrival order.
+ * Only `Connection` creates it, and only after the peer's confirm MAC verified.
+ *
+ * Events: `message` (detail: {msg, final}), `error` (detail: {code}), `closed`.
+ */
+
+/** @import { Session } from '../types/protocol.js' */
+/** @import { Peer } from './peer.js' */
+
+import { ProtocolError } from './errors.js';
+import { RECORD_OVERHEAD } from './limits.js';
+import { RecordOpener, RecordSealer } from './record.js';
+import { decodeInner } from './transfer.js';
+
+export class SecureChannel extends EventTarget {
+  #peer;
+  #sealer;
+  #opener;
+  /** @type {Promise<void>} */
+  #sendChain = Promise.resolve();
+  /** @type {Promise<void>} */
+  #recvChain = Promise.resolve();
+  #broken = false;
+  /** The short verification code both screens show. */
+  sas;
+
+  /**
+   * @param {Peer} peer an open peer connection
+   * @param {Session} session the confirmed handshake's keys
+   */
+  constructor(peer, session) {
+    super();
+    this.#peer = peer;
+    this.#sealer = new RecordSealer(session.sendKey);
+    this.#opener = new RecordOpener(session.recvKey);
+    this.sas = session.sas;
+    peer.addEventListener('message', (ev) => {
+      const record = /** @type {CustomEvent<Uint8Array>} */ (ev).detail;
+      this.#recvChain = this.#recvChain.then(() => this.#receive(record));
+    });
+    peer.addEventListener('closed', () => this.dispatchEvent(new Event('closed')));
+    peer.addEventListener('failed', () => this.dispatchEvent(new Event('closed')));
+  }
+
+  /** Largest inner message (type byte included) one record can carry. */
+  get maxInner() {
+    return this.#peer.maxMessageSize - RECORD_OVERHEAD;
+  }
+
+  /**
+   * Seals and sends one inner message, after every earlier one.
+   * @param {Uint8Array} inner
+   * @param {boolean} [final]
+   * @returns {Promise<void>}
+   */
+  send(inner, final = false) {
+    const record = this.#sealer.seal(inner, final);
+    const sent = this.#sendChain.then(async () => this.#peer.send(await record));
+    this.#sendChain = sent.catch(() => {});
+    return sent;
+  }
+
+  /** Closes the peer connection. */
+  close() {
+    this.#peer.close();
+  }
+
+  /**
+   * Ends the session because of `e` (a ProtocolError, or anything else as `peer-misbehaved`).
+   * @param {unknown} e
+   */
+  fail(e) {
+    if (this.#broken) return;
+    this.#broken = true;
+    const code = e instanceof ProtocolError ? e.code : 'peer-misbehaved';
+    this.dispatchEvent(new CustomEvent('error', { detail: { code } }));
+    this.#peer.close();
+  }
+
+  /** @param {Uint8Array} record */
+  async #receive(record) {
+    if (this.#broken) return;
+    try {
+      const { inner, final } = await this.#opener.open(record);
+      const msg = decodeInner(inner, final);
+      this.dispatchEvent(new CustomEvent('message', { detail: { msg, final } }));
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+}

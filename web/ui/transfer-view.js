@@ -1,0 +1,94 @@
+/**
+ * @file Transfers on screen: the accept/decline prompt, one progress row per transfer
+ * (bytes, percent, rate) and the list of received files as download links.
+ */
+
+/** @import { Incoming, Outgoing } from '../lib/file-transfer.js' */
+
+import { sentence } from '../lib/errors.js';
+import { byId, el } from './dom.js';
+import { bytes, rate } from './format.js';
+
+/** Progress rows are redrawn at most this often, in milliseconds. */
+const REDRAW_MS = 200;
+
+/**
+ * Adds a progress row for `t` and keeps it current.
+ * @param {Incoming | Outgoing} t
+ * @param {'send' | 'receive'} direction
+ */
+export function showTransfer(t, direction) {
+  const row = el('li', 'transfer');
+  row.dataset.direction = direction;
+  const count = t.files.length === 1 ? t.files[0].name : `${t.files.length} files`;
+  const label = el('div', 'label', `${direction === 'send' ? 'Sending' : 'Receiving'} ${count}`);
+  const bar = el('progress');
+  bar.max = Math.max(t.total, 1);
+  const stats = el('div', 'stats');
+  row.append(label, bar, stats);
+  byId('transfers').prepend(row);
+
+  let last = 0;
+  const redraw = () => {
+    row.dataset.state = t.state;
+    bar.value = t.state === 'done' ? bar.max : t.bytes;
+    const pct = t.total > 0 ? Math.floor((100 * t.bytes) / t.total) : 100;
+    if (t.state === 'offered') stats.textContent = direction === 'send' ? 'Waiting for the other device to accept…' : 'Waiting for you to accept…';
+    else if (t.state === 'active') stats.textContent = `${bytes(t.bytes)} of ${bytes(t.total)} · ${pct}% · ${rate(t.rate)}`;
+    else if (t.state === 'done') stats.textContent = `Done: ${bytes(t.total)} at ${rate(t.rate)}`;
+    else stats.textContent = sentence(t.error ?? t.state);
+  };
+  t.addEventListener('state', redraw);
+  t.addEventListener('progress', () => {
+    const now = performance.now();
+    if (now - last >= REDRAW_MS) {
+      last = now;
+      redraw();
+    }
+  });
+  redraw();
+}
+
+/**
+ * Asks whether to accept `incoming`, then hides the prompt.
+ * @param {Incoming} incoming
+ */
+export function askToAccept(incoming) {
+  const box = byId('incoming');
+  const list = byId('incoming-files');
+  list.replaceChildren(...incoming.files.map((f) => el('li', '', `${f.name} — ${bytes(f.size)}`)));
+  box.hidden = false;
+  const accept = byId('accept-button', HTMLButtonElement);
+  const decline = byId('decline-button', HTMLButtonElement);
+  const close = () => {
+    box.hidden = true;
+    accept.onclick = null;
+    decline.onclick = null;
+  };
+  accept.onclick = () => {
+    close();
+    incoming.accept?.();
+  };
+  decline.onclick = () => {
+    close();
+    incoming.decline?.();
+  };
+  incoming.addEventListener('state', () => {
+    if (incoming.state !== 'offered') close();
+  });
+}
+
+/**
+ * Lists a verified, complete file as a download link.
+ * @param {{ name: string, size: number, blob: Blob }} file
+ */
+export function showReceived(file) {
+  byId('received-section').hidden = false;
+  const link = el('a', 'download', file.name);
+  link.href = URL.createObjectURL(file.blob);
+  link.download = file.name;
+  link.dataset.size = String(file.size);
+  const item = el('li');
+  item.append(link, el('span', 'hint', ` ${bytes(file.size)}`));
+  byId('received').append(item);
+}

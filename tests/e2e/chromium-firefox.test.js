@@ -36,17 +36,17 @@ describe('Chromium and Firefox', { timeout: 600_000 }, () => {
   it('Firefox pairs with Chromium by the QR link: same verification code on both', async () => {
     const t0 = Date.now();
     const { sas } = await pair(a, b, server.origin);
-    console.log(`# paired in ${Date.now() - t0} ms, code ${sas}`);
+    console.log(`paired in ${Date.now() - t0} ms, code ${sas}`);
   });
 
   it('Chromium sends 0 B, 1 B and 64 MiB to Firefox intact', async () => {
     const ms = await sendAndVerify(a, b, fromA.files);
-    console.log(`# Chromium -> Firefox: 64 MiB + 1 B in ${ms} ms (${((64 * MiB) / ms / 1000).toFixed(1)} MB/s)`);
+    console.log(`Chromium -> Firefox: 64 MiB + 1 B in ${ms} ms (${((64 * MiB) / ms / 1000).toFixed(1)} MB/s)`);
   });
 
   it('Firefox sends 0 B, 1 B and 64 MiB back to Chromium intact (and they download)', async () => {
     const ms = await sendAndVerify(b, a, fromB.files);
-    console.log(`# Firefox -> Chromium: 64 MiB + 1 B in ${ms} ms (${((64 * MiB) / ms / 1000).toFixed(1)} MB/s)`);
+    console.log(`Firefox -> Chromium: 64 MiB + 1 B in ${ms} ms (${((64 * MiB) / ms / 1000).toFixed(1)} MB/s)`);
     const big = fromB.files[2];
     const got = await downloadAndHash(a, big.name);
     assert.equal(got.sha256, big.sha256, 'SHA-256 of the downloaded 64 MiB file');

@@ -35,12 +35,12 @@ describe('Chromium to Chromium', { timeout: 600_000 }, () => {
   it('pairs by scanning the QR code: both sides reach "paired" with the same verification code', async () => {
     const t0 = Date.now();
     const { sas } = await pair(a, b, server.origin);
-    console.log(`# paired in ${Date.now() - t0} ms, code ${sas}`);
+    console.log(`paired in ${Date.now() - t0} ms, code ${sas}`);
   });
 
   it('sends 0 B, 1 B and 64 MiB files from A; B accepts and gets identical bytes', async () => {
     const ms = await sendAndVerify(a, b, files.files);
-    console.log(`# A -> B: 3 files (64 MiB + 1 B) in ${ms} ms (${((64 * 1024 * 1024) / ms / 1000).toFixed(1)} MB/s)`);
+    console.log(`A -> B: 3 files (64 MiB + 1 B) in ${ms} ms (${((64 * 1024 * 1024) / ms / 1000).toFixed(1)} MB/s)`);
   });
 
   it('the received links download as real files with the same name and SHA-256', async () => {

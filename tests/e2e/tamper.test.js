@@ -60,7 +60,7 @@ describe('tampered signaling', { timeout: 600_000 }, () => {
           throw new Error(`${/** @type {Error} */ (e).message}\n--- proxy ---\nrewrites: ${JSON.stringify(proxy.rewrites)}\nframes: ${proxy.frames.join(', ')}`);
         }
         assert.ok(proxy.rewrites.length > 0, 'the proxy must actually have rewritten a frame');
-        console.log(`# ${proxy.rewrites.join('; ')}`);
+        console.log(`${proxy.rewrites.join('; ')}`);
         for (const p of [a, b]) {
           assert.notEqual(await p.attr('#status', 'data-state'), 'paired', `${p.name} must not be paired`);
         }

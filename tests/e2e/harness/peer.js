@@ -47,6 +47,9 @@ export class Peer {
     this.logs = [];
     page.on('console', (/** @type {any} */ m) => this.logs.push(`[${m.type()}] ${m.text()}`));
     page.on('pageerror', (/** @type {any} */ e) => this.logs.push(`[pageerror] ${e?.stack ?? e?.message ?? e}`));
+    page.on('response', (/** @type {any} */ r) => {
+      if (r.status() >= 400) this.logs.push(`[http ${r.status()}] ${r.url()}`);
+    });
     if (kind === 'chromium') {
       page.on('requestfailed', (/** @type {any} */ r) => this.logs.push(`[requestfailed] ${r.url()} ${r.failure()?.errorText}`));
     }

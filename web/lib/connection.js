@@ -30,6 +30,14 @@ export class Connection extends EventTarget {
   #session = null;
   #failed = false;
   #helloSeen = false;
+  /**
+   * ICE candidates are held back, in both directions, until the peer's confirm verified: no
+   * connectivity check, no DTLS, no data channel with a device that has not proven the secret.
+   * @type {import("../types/protocol.js").CandidateBody[]}
+   */
+  #heldLocal = [];
+  /** @type {any[]} */
+  #heldRemote = [];
 
   /**
    * @param {{ initiator: boolean, hs: Handshake, room: string, signalingUrl?: string }} opts
@@ -149,21 +157,35 @@ export class Connection extends EventTarget {
         await this.#sendConfirm(this.#peer);
         break;
       case 'candidate':
-        await this.#peer?.handleSignal(body);
+        if (this.#session) await this.#peer?.handleSignal(body);
+        else this.#heldRemote.push(body);
         break;
-      case 'confirm':
+      case 'confirm': {
         this.#session = await this.#hs.handlePeerConfirm(body);
         this.#state('paired');
         this.dispatchEvent(new CustomEvent('paired', { detail: { sas: this.#session.sas } }));
+        // Only now may the two devices try to reach each other (protocol.md §5, step 6).
+        for (const held of this.#heldLocal) this.#signaling.relay(held);
+        const remote = this.#heldRemote;
+        this.#heldLocal = [];
+        this.#heldRemote = [];
+        for (const held of remote) await this.#peer?.handleSignal(held);
         this.#maybeReady();
         break;
+      }
       default:
         throw new ProtocolError('peer-misbehaved');
     }
   }
 
   #newPeer() {
-    const peer = new Peer({ initiator: this.#initiator, sendSignal: (b) => this.#signaling.relay(b) });
+    const peer = new Peer({
+      initiator: this.#initiator,
+      sendSignal: (b) => {
+        if (b.kind === 'candidate' && !this.#session) this.#heldLocal.push(b);
+        else this.#signaling.relay(b);
+      },
+    });
     peer.addEventListener('open', () => this.#maybeReady());
     peer.addEventListener('failed', () => this.#fail(new ProtocolError('connect-failed')));
     peer.addEventListener('closed', () => {

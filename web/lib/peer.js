@@ -9,6 +9,8 @@
  * Events: `open`, `message` (detail: Uint8Array), `closed`, `failed`.
  */
 
+/** @import { AnswerBody, CandidateBody, OfferBody } from '../types/protocol.js' */
+
 import { HIGH_WATER, LOW_WATER, MAX_RECORD_BYTES } from './limits.js';
 
 /** Assumed max message size when the browser does not report one (the SCTP default). */
@@ -20,14 +22,14 @@ export class Peer extends EventTarget {
   /** @type {RTCDataChannel | null} */
   #dc = null;
   #initiator;
-  /** @type {(body: object) => void} */
+  /** @type {(body: OfferBody | AnswerBody | CandidateBody) => void} */
   #sendSignal;
   /** @type {RTCIceCandidateInit[]} */
   #pendingCandidates = [];
   #closed = false;
 
   /**
-   * @param {{ initiator: boolean, sendSignal: (body: object) => void, iceServers?: RTCIceServer[] }} opts
+   * @param {{ initiator: boolean, sendSignal: (body: OfferBody | AnswerBody | CandidateBody) => void, iceServers?: RTCIceServer[] }} opts
    */
   constructor({ initiator, sendSignal, iceServers = [] }) {
     super();
@@ -52,7 +54,7 @@ export class Peer extends EventTarget {
   /** Initiator only: creates and sends the offer. */
   async start() {
     await this.#pc.setLocalDescription(await this.#pc.createOffer());
-    this.#sendSignal({ kind: 'offer', sdp: this.#pc.localDescription?.sdp ?? '' });
+    this.#sendSignal({ kind: 'offer', sdp: withoutCandidates(this.#pc.localDescription?.sdp ?? '') });
   }
 
   /**
@@ -64,7 +66,7 @@ export class Peer extends EventTarget {
       await this.#pc.setRemoteDescription({ type: 'offer', sdp: String(body.sdp) });
       await this.#flushCandidates();
       await this.#pc.setLocalDescription(await this.#pc.createAnswer());
-      this.#sendSignal({ kind: 'answer', sdp: this.#pc.localDescription?.sdp ?? '' });
+      this.#sendSignal({ kind: 'answer', sdp: withoutCandidates(this.#pc.localDescription?.sdp ?? '') });
     } else if (body.kind === 'answer' && this.#initiator) {
       await this.#pc.setRemoteDescription({ type: 'answer', sdp: String(body.sdp) });
       await this.#flushCandidates();
@@ -155,4 +157,17 @@ export class Peer extends EventTarget {
     this.#closed = true;
     this.dispatchEvent(new Event(type));
   }
+}
+
+/**
+ * Drops candidate lines from an SDP: candidates travel only as trickled `candidate` bodies,
+ * which the connection holds back until the peer is verified (protocol.md §5, step 7).
+ * @param {string} sdp
+ * @returns {string}
+ */
+export function withoutCandidates(sdp) {
+  return sdp
+    .split('\r\n')
+    .filter((line) => !line.startsWith('a=candidate:') && line !== 'a=end-of-candidates')
+    .join('\r\n');
 }

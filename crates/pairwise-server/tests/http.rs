@@ -1,5 +1,8 @@
 //! HTTP routes through `app()` with `oneshot`: the embedded web app and health check.
-#![allow(clippy::unwrap_used, reason = "test helpers fail the test on any error")]
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers fail the test on any error"
+)]
 
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode, header};

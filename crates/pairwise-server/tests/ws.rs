@@ -1,5 +1,8 @@
 //! The signaling endpoint over real sockets on 127.0.0.1:0, with a real WebSocket client.
-#![allow(clippy::unwrap_used, reason = "test helpers fail the test on any error")]
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers fail the test on any error"
+)]
 
 use std::net::SocketAddr;
 use std::time::Duration;

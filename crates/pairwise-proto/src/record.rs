@@ -1,19 +1,21 @@
 //! AEAD records on the data channel (`docs/protocol.md` §6).
 //!
-//! `record = flags[1] || AES-256-GCM(key, nonce = 0x00000000 || u64be(seq), aad = flags,
-//! inner)`. The sequence number is implicit: [`RecordSealer`] and [`RecordOpener`] each count
+//! `record = AES-256-GCM(key, nonce = 0x00000000 || u64be(seq), aad = empty,
+//! plaintext = flags[1] || inner)`: the record is ciphertext || tag, and the flags byte is the
+//! first plaintext byte (so a browser can send WebCrypto's output as-is). The sequence number
+//! is implicit: [`RecordSealer`] and [`RecordOpener`] each count
 //! from 0, so a dropped, replayed, duplicated or reordered record fails authentication. An
 //! opener that rejected one record rejects every later one: the session is over. What the
 //! inner bytes mean is [`crate::transfer`]'s business.
 
-use aes_gcm::aead::{Aead as _, KeyInit as _, Payload};
+use aes_gcm::aead::{Aead as _, AeadInPlace as _, KeyInit as _};
 use aes_gcm::{Aes256Gcm, Nonce};
 
 use crate::error::ErrorCode;
 use crate::keys::RecordKey;
 use crate::limits::MAX_RECORD_BYTES;
 
-/// Bytes a record adds to its inner message: the flags byte and the 16-byte tag.
+/// Bytes a record adds to its inner message: the (encrypted) flags byte and the 16-byte tag.
 pub const RECORD_OVERHEAD: usize = 1 + TAG_BYTES;
 
 const TAG_BYTES: usize = 16;
@@ -74,7 +76,7 @@ pub enum RecordError {
         /// Record bytes.
         len: usize,
     },
-    /// Flag bits other than FINAL are set.
+    /// The decrypted flags byte has bits other than FINAL set.
     #[error("unknown record flags {flags:#04x}")]
     UnknownFlags {
         /// The flags byte.
@@ -123,6 +125,19 @@ impl RecordSealer {
     /// [`RecordError::TooLarge`] if `inner` exceeds [`Self::max_inner`],
     /// [`RecordError::SeqExhausted`] after 2^64 - 1 records.
     pub fn seal(&mut self, inner: &[u8], is_final: bool) -> Result<Vec<u8>, RecordError> {
+        self.danger_seal_with_flags(inner, if is_final { FLAG_FINAL } else { 0 })
+    }
+
+    /// Seals `inner` as the next record with an arbitrary flags byte, including bits no opener
+    /// accepts. Only for test vectors and tests; use [`Self::seal`].
+    ///
+    /// # Errors
+    /// As [`Self::seal`].
+    pub fn danger_seal_with_flags(
+        &mut self,
+        inner: &[u8],
+        flags: u8,
+    ) -> Result<Vec<u8>, RecordError> {
         if inner.len() > self.max_inner() {
             return Err(RecordError::TooLarge {
                 len: inner.len() + RECORD_OVERHEAD,
@@ -130,24 +145,16 @@ impl RecordSealer {
             });
         }
         let next = self.seq.checked_add(1).ok_or(RecordError::SeqExhausted)?;
-        let flags = if is_final { FLAG_FINAL } else { 0 };
-        let sealed = self
-            .cipher
-            .encrypt(
-                &nonce(self.seq),
-                Payload {
-                    msg: inner,
-                    aad: &[flags],
-                },
-            )
+        let mut record = Vec::with_capacity(inner.len() + RECORD_OVERHEAD);
+        record.push(flags);
+        record.extend_from_slice(inner);
+        self.cipher
+            .encrypt_in_place(&nonce(self.seq), &[], &mut record)
             .map_err(|_| RecordError::TooLarge {
-                len: inner.len(),
+                len: inner.len() + RECORD_OVERHEAD,
                 max: self.max_record,
             })?;
         self.seq = next;
-        let mut record = Vec::with_capacity(1 + sealed.len());
-        record.push(flags);
-        record.extend_from_slice(&sealed);
         Ok(record)
     }
 }
@@ -171,8 +178,8 @@ impl RecordOpener {
     /// Opens the next record.
     ///
     /// # Errors
-    /// A [`RecordError`] for a record that is too short, too long, has unknown flag bits or
-    /// fails authentication; after any error, [`RecordError::SessionFailed`] forever.
+    /// A [`RecordError`] for a record that is too short or too long (checked before
+    /// decrypting), fails authentication, or decrypts to a flags byte with unknown bits; after any error, [`RecordError::SessionFailed`] forever.
     pub fn open(&mut self, record: &[u8]) -> Result<Opened, RecordError> {
         if self.failed {
             return Err(RecordError::SessionFailed);
@@ -189,26 +196,22 @@ impl RecordOpener {
                 max: MAX_RECORD_BYTES,
             });
         }
-        let [flags, sealed @ ..] = record else {
-            return Err(RecordError::TooShort { len: 0 });
-        };
-        if sealed.len() < TAG_BYTES {
+        if record.len() < RECORD_OVERHEAD {
             return Err(RecordError::TooShort { len: record.len() });
         }
-        if flags & !FLAG_FINAL != 0 {
-            return Err(RecordError::UnknownFlags { flags: *flags });
-        }
         let next = self.seq.checked_add(1).ok_or(RecordError::SeqExhausted)?;
-        let inner = self
+        let mut inner = self
             .cipher
-            .decrypt(
-                &nonce(self.seq),
-                Payload {
-                    msg: sealed,
-                    aad: &[*flags],
-                },
-            )
+            .decrypt(&nonce(self.seq), record)
             .map_err(|_| RecordError::Rejected { seq: self.seq })?;
+        // Never empty: the record held at least one plaintext byte besides the tag.
+        let Some(&flags) = inner.first() else {
+            return Err(RecordError::TooShort { len: record.len() });
+        };
+        if flags & !FLAG_FINAL != 0 {
+            return Err(RecordError::UnknownFlags { flags });
+        }
+        inner.remove(0);
         self.seq = next;
         Ok(Opened {
             inner,

@@ -16,7 +16,7 @@
 
 use std::path::PathBuf;
 
-use aes_gcm::aead::{Aead as _, KeyInit as _, Payload};
+use aes_gcm::aead::{Aead as _, KeyInit as _};
 use pairwise_proto::b64;
 use pairwise_proto::error::ErrorCode;
 use pairwise_proto::handshake::{
@@ -368,20 +368,28 @@ a=fingerprint:sha-256 AB:CD\n"
     check_or_write("sdp.json", &json!({"valid": valid, "invalid": invalid}));
 }
 
-fn seal_raw(key: &[u8; 32], seq: u64, flags: u8, inner: &[u8]) -> Vec<u8> {
+/// AES-256-GCM of `plaintext` with the record nonce for `seq` and no AAD, independently of
+/// [`RecordSealer`].
+fn gcm_raw(key: &[u8; 32], seq: u64, plaintext: &[u8]) -> Vec<u8> {
     let cipher = aes_gcm::Aes256Gcm::new(&(*key).into());
     let mut nonce = [0u8; 12];
     nonce[4..].copy_from_slice(&seq.to_be_bytes());
-    let sealed = cipher
-        .encrypt(
-            &nonce.into(),
-            Payload {
-                msg: inner,
-                aad: &[flags],
-            },
-        )
+    cipher.encrypt(&nonce.into(), plaintext).unwrap()
+}
+
+/// A record built by hand: `AES-256-GCM(plaintext = flags || inner)`.
+fn seal_raw(key: &[u8; 32], seq: u64, flags: u8, inner: &[u8]) -> Vec<u8> {
+    gcm_raw(key, seq, &[&[flags][..], inner].concat())
+}
+
+/// A record sealed by [`RecordSealer`] with any flags byte, including unknown bits.
+fn seal_flags(key: &[u8; 32], seq: u64, flags: u8, inner: &[u8]) -> Vec<u8> {
+    let record = RecordSealer::new(RecordKey::from_bytes(*key), MAX_RECORD_BYTES)
+        .danger_with_seq(seq)
+        .danger_seal_with_flags(inner, flags)
         .unwrap();
-    [&[flags][..], &sealed].concat()
+    assert_eq!(record, seal_raw(key, seq, flags, inner));
+    record
 }
 
 #[test]
@@ -426,7 +434,11 @@ fn record_vectors() {
     let rejected = [
         (5, flip(1), "ciphertext byte flipped"),
         (5, flip(good.len() - 1), "tag byte flipped"),
-        (5, flip(0), "FINAL flag set after sealing"),
+        (
+            5,
+            flip(0),
+            "encrypted flags byte flipped (FINAL set after sealing)",
+        ),
         (
             4,
             good.clone(),
@@ -444,12 +456,12 @@ fn record_vectors() {
         ),
         (
             5,
-            seal_raw(&key, 5, 0x02, b"\x04chunk"),
+            seal_flags(&key, 5, 0x02, b"\x04chunk"),
             "unknown flag bit 0x02, validly sealed",
         ),
         (
             5,
-            seal_raw(&key, 5, 0x81, b"\x04chunk"),
+            seal_flags(&key, 5, 0x81, b"\x04chunk"),
             "unknown flag bit 0x80, validly sealed",
         ),
         (5, good[..good.len() - 6].to_vec(), "truncated"),
@@ -457,6 +469,11 @@ fn record_vectors() {
             5,
             good[..16].to_vec(),
             "16 bytes: shorter than flags and tag",
+        ),
+        (
+            5,
+            gcm_raw(&key, 5, &[]),
+            "16 bytes: empty plaintext (no flags byte), validly sealed",
         ),
         (5, Vec::new(), "empty"),
         (

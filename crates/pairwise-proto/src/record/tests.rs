@@ -21,11 +21,17 @@ fn aes_256_gcm_matches_published_test_case_14() {
 }
 
 #[test]
-fn record_layout_is_flags_then_ciphertext_and_tag() {
+fn record_is_ciphertext_and_tag_of_flags_then_inner() {
     let (mut sealer, mut opener) = pair();
     let record = sealer.seal(b"\x04hello", true).unwrap();
-    assert_eq!(record[0], FLAG_FINAL);
     assert_eq!(record.len(), 6 + RECORD_OVERHEAD);
+    let cipher = Aes256Gcm::new(&[0x42; 32].into());
+    let plaintext = cipher.decrypt(&nonce(0), record.as_slice()).unwrap();
+    assert_eq!(plaintext, b"\x01\x04hello");
+    assert_eq!(
+        cipher.encrypt(&nonce(0), &b"\x01\x04hello"[..]).unwrap(),
+        record
+    );
     let opened = opener.open(&record).unwrap();
     assert_eq!(opened.inner, b"\x04hello");
     assert!(opened.is_final);
@@ -45,19 +51,42 @@ fn tampered_record_is_rejected_and_the_session_fails() {
 fn flipped_final_flag_fails_authentication() {
     let (mut sealer, mut opener) = pair();
     let mut record = sealer.seal(b"\x04", false).unwrap();
-    record[0] = FLAG_FINAL;
+    record[0] ^= FLAG_FINAL;
     assert_eq!(opener.open(&record), Err(RecordError::Rejected { seq: 0 }));
 }
 
 #[test]
-fn unknown_flag_bits_are_rejected() {
-    let (mut sealer, mut opener) = pair();
-    let mut record = sealer.seal(b"\x04", false).unwrap();
-    record[0] = 0x02;
+fn validly_sealed_unknown_flag_bits_are_rejected_and_the_session_fails() {
+    for flags in [0x02, 0x80, 0x81, 0xff] {
+        let (mut sealer, mut opener) = pair();
+        let record = sealer.danger_seal_with_flags(b"\x04", flags).unwrap();
+        assert_eq!(record.len(), 1 + RECORD_OVERHEAD);
+        assert_eq!(
+            opener.open(&record),
+            Err(RecordError::UnknownFlags { flags })
+        );
+        let next = sealer.seal(b"\x04", false).unwrap();
+        assert_eq!(opener.open(&next), Err(RecordError::SessionFailed));
+    }
+}
+
+#[test]
+fn danger_seal_with_known_flags_matches_seal() {
+    let (mut a, _) = pair();
+    let (mut b, _) = pair();
     assert_eq!(
-        opener.open(&record),
-        Err(RecordError::UnknownFlags { flags: 2 })
+        a.danger_seal_with_flags(b"\x04x", FLAG_FINAL).unwrap(),
+        b.seal(b"\x04x", true).unwrap()
     );
+}
+
+#[test]
+fn validly_sealed_empty_plaintext_is_too_short() {
+    let cipher = Aes256Gcm::new(&[0x42; 32].into());
+    let record = cipher.encrypt(&nonce(0), &[][..]).unwrap();
+    assert_eq!(record.len(), 16);
+    let (_, mut opener) = pair();
+    assert_eq!(opener.open(&record), Err(RecordError::TooShort { len: 16 }));
 }
 
 #[test]

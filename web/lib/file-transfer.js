@@ -21,10 +21,17 @@ import {
   encodeDecline,
   encodeManifest,
   encodeReceived,
+  frameChunk,
 } from './transfer.js';
 
 /** Bytes read from a File at a time; chunks are cut from this block. */
 const READ_BLOCK = 4 * 1024 * 1024;
+
+/**
+ * Received chunks are folded into a Blob every this many bytes, so the browser moves them out of
+ * the page's heap during the transfer instead of copying the whole file at the end.
+ */
+const FOLD_BYTES = 8 * 1024 * 1024;
 
 /** A transfer's counters and state, shared by both directions. */
 class Progress extends EventTarget {
@@ -83,8 +90,11 @@ export class Transfers extends EventTarget {
   #in = null;
   /** @type {ReceiveState | null} */
   #recv = null;
-  /** @type {Uint8Array[]} */
+  /** Chunks of the current file not yet folded into a Blob. @type {Uint8Array[]} */
   #parts = [];
+  #partsBytes = 0;
+  /** The current file so far. @type {Blob[]} */
+  #blobs = [];
   /** Resolves with true (accept) or false (decline) for the pending outgoing offer. */
   /** @type {((accepted: boolean) => void) | null} */
   #answer = null;
@@ -151,15 +161,20 @@ export class Transfers extends EventTarget {
       await this.#channel.send(encodeChunk(new Uint8Array(0)), true);
       return;
     }
+    /** @param {number} at */
+    const read = (at) => file.slice(at, Math.min(at + READ_BLOCK, file.size)).arrayBuffer();
+    // The next block is read while the current one is encrypted and sent.
+    let next = read(0);
     for (let offset = 0; offset < file.size; offset += READ_BLOCK) {
       const end = Math.min(offset + READ_BLOCK, file.size);
-      const block = new Uint8Array(await file.slice(offset, end).arrayBuffer());
+      const block = new Uint8Array(await next);
+      if (end < file.size) next = read(end);
       for (let at = 0; at < block.length; at += payload) {
         if (out.state !== 'active') return;
-        const chunk = block.subarray(at, Math.min(at + payload, block.length));
-        const last = end === file.size && at + chunk.length === block.length;
-        await this.#channel.send(encodeChunk(chunk), last);
-        out.add(chunk.length);
+        const len = Math.min(payload, block.length - at);
+        const last = end === file.size && at + len === block.length;
+        await this.#channel.sendFramed(frameChunk(block, at, len, last));
+        out.add(len);
       }
     }
   }
@@ -207,6 +222,8 @@ export class Transfers extends EventTarget {
       if (incoming.state !== 'offered') return;
       this.#recv = new ReceiveState(files);
       this.#parts = [];
+      this.#partsBytes = 0;
+      this.#blobs = [];
       incoming.setState('active');
       this.#channel.send(encodeAccept()).catch((e) => this.#channel.fail(e));
     };
@@ -223,12 +240,17 @@ export class Transfers extends EventTarget {
     const incoming = this.#in;
     if (!incoming || !this.#recv) throw new ProtocolError('peer-misbehaved');
     const { index, fileDone, allDone } = this.#recv.handleChunk(data, final);
-    if (data.length > 0) this.#parts.push(data);
+    if (data.length > 0) {
+      this.#parts.push(data);
+      this.#partsBytes += data.length;
+      if (this.#partsBytes >= FOLD_BYTES) this.#fold();
+    }
     incoming.add(data.length);
     if (fileDone) {
       const f = incoming.files[index];
-      const blob = new Blob(/** @type {BlobPart[]} */ (this.#parts), { type: f.type });
-      this.#parts = [];
+      this.#fold();
+      const blob = new Blob(this.#blobs, { type: f.type });
+      this.#blobs = [];
       incoming.dispatchEvent(new CustomEvent('file', { detail: { ...f, blob } }));
       this.#channel.send(encodeReceived(index)).catch((e) => this.#channel.fail(e));
     }
@@ -238,6 +260,13 @@ export class Transfers extends EventTarget {
     }
   }
 
+  /** Moves the pending chunks into one Blob of the current file. */
+  #fold() {
+    if (this.#parts.length > 0) this.#blobs.push(new Blob(/** @type {BlobPart[]} */ (this.#parts)));
+    this.#parts = [];
+    this.#partsBytes = 0;
+  }
+
   /** @param {string} code */
   #abort(code) {
     this.#answer?.(false);
@@ -245,5 +274,7 @@ export class Transfers extends EventTarget {
     this.#out?.setState('error', code);
     this.#in?.setState('error', code);
     this.#parts = [];
+    this.#partsBytes = 0;
+    this.#blobs = [];
   }
 }

@@ -1,10 +1,14 @@
 /**
  * @file Records on the data channel (`docs/protocol.md` §6): every message is
- * `flags[1] || AES-256-GCM(key, nonce = 0^4 || u64be(seq), aad = flags, inner)`. The sequence
- * number is implicit: each side counts its own records from 0, so a dropped, replayed,
- * duplicated or reordered record fails authentication. Every refusal is `record-rejected`.
- * Pure: keys and bytes in, bytes out. Mirrors `record.rs` of `crates/pairwise-proto`; checked
- * against `testdata/vectors/records.json`.
+ * `AES-256-GCM(key, nonce = 0^4 || u64be(seq), aad = empty, plaintext = flags[1] || inner)`,
+ * that is ciphertext and tag only. The sequence number is implicit: each side counts its own
+ * records from 0, so a dropped, replayed, duplicated or reordered record fails authentication.
+ * Every refusal is `record-rejected`. Pure: keys and bytes in, bytes out. Mirrors `record.rs`
+ * of `crates/pairwise-proto`; checked against `testdata/vectors/records.json`.
+ *
+ * WebCrypto copies its input when `encrypt` is called (before the promise settles), so a
+ * caller may reuse or overwrite a plaintext buffer as soon as `sealFramed` returns; the sender
+ * relies on that to frame file chunks in place (`transfer.js` `frameChunk`).
  */
 
 import { ProtocolError } from './errors.js';
@@ -51,16 +55,31 @@ function toSeq(seq) {
 export async function sealRecord(key, seq, flags, inner) {
   if ((flags & ~FLAG_FINAL) !== 0 || flags < 0 || flags > 0xff) throw new RangeError('unknown flag bits');
   if (inner.length > MAX_INNER_BYTES) throw new RangeError(`inner message over ${MAX_INNER_BYTES} bytes`);
-  const aad = new Uint8Array([flags]);
-  const sealed = await globalThis.crypto.subtle.encrypt(
-    { name: 'AES-GCM', iv: nonceFor(toSeq(seq)), additionalData: aad, tagLength: 128 },
-    key,
-    bufferSource(inner),
-  );
-  const out = new Uint8Array(1 + sealed.byteLength);
-  out[0] = flags;
-  out.set(new Uint8Array(sealed), 1);
-  return out;
+  const plain = new Uint8Array(1 + inner.length);
+  plain[0] = flags;
+  plain.set(inner, 1);
+  return sealFramed(key, seq, plain);
+}
+
+/**
+ * Seals a plaintext the caller already laid out as `flags[1] || inner`. The bytes are copied
+ * before this returns (WebCrypto), so the caller may overwrite `plaintext` right away.
+ * @param {CryptoKey} key
+ * @param {number | bigint} seq
+ * @param {Uint8Array} plaintext `flags || inner`, at most `MAX_INNER_BYTES + 1` bytes
+ * @returns {Promise<Uint8Array>}
+ */
+export function sealFramed(key, seq, plaintext) {
+  if (plaintext.length < 1 || (plaintext[0] & ~FLAG_FINAL) !== 0) {
+    return Promise.reject(new RangeError('unknown flag bits'));
+  }
+  if (plaintext.length > MAX_INNER_BYTES + 1) {
+    return Promise.reject(new RangeError(`inner message over ${MAX_INNER_BYTES} bytes`));
+  }
+  // Called synchronously on purpose: see the file comment.
+  return globalThis.crypto.subtle
+    .encrypt({ name: 'AES-GCM', iv: nonceFor(toSeq(seq)), tagLength: 128 }, key, bufferSource(plaintext))
+    .then((sealed) => new Uint8Array(sealed));
 }
 
 /**
@@ -70,26 +89,27 @@ export async function sealRecord(key, seq, flags, inner) {
  * @param {Uint8Array} record
  * @returns {Promise<{ inner: Uint8Array, final: boolean }>}
  * @throws {ProtocolError} `record-rejected`: shorter than 17 bytes, longer than
- *   `MAX_RECORD_BYTES`, unknown flag bits, or authentication failure (tamper, wrong seq, key)
+ *   `MAX_RECORD_BYTES`, authentication failure (tamper, wrong seq, key) or unknown flag bits
  */
 export async function openRecord(key, seq, record) {
   if (!(record instanceof Uint8Array)) throw new ProtocolError('record-rejected', 'not bytes');
   if (record.length < RECORD_OVERHEAD) throw new ProtocolError('record-rejected', 'too short');
   if (record.length > MAX_RECORD_BYTES) throw new ProtocolError('record-rejected', 'too long');
-  const flags = record[0];
-  if ((flags & ~FLAG_FINAL) !== 0) throw new ProtocolError('record-rejected', 'unknown flag bits');
   /** @type {ArrayBuffer} */
   let plain;
   try {
     plain = await globalThis.crypto.subtle.decrypt(
-      { name: 'AES-GCM', iv: nonceFor(toSeq(seq)), additionalData: new Uint8Array([flags]), tagLength: 128 },
+      { name: 'AES-GCM', iv: nonceFor(toSeq(seq)), tagLength: 128 },
       key,
-      bufferSource(record.subarray(1)),
+      bufferSource(record),
     );
   } catch {
     throw new ProtocolError('record-rejected', 'authentication failed');
   }
-  return { inner: new Uint8Array(plain), final: (flags & FLAG_FINAL) !== 0 };
+  const bytes = new Uint8Array(plain);
+  const flags = bytes[0];
+  if ((flags & ~FLAG_FINAL) !== 0) throw new ProtocolError('record-rejected', 'unknown flag bits');
+  return { inner: bytes.subarray(1), final: (flags & FLAG_FINAL) !== 0 };
 }
 
 /** Seals the records one side sends, numbering them from 0 in call order. */
@@ -116,6 +136,17 @@ export class RecordSealer {
     if (this.#seq > MAX_SEQ) return Promise.reject(new RangeError('sequence numbers exhausted'));
     const seq = this.#seq++;
     return sealRecord(this.#key, seq, final ? FLAG_FINAL : 0, inner);
+  }
+
+  /**
+   * Seals a plaintext laid out as `flags || inner` as the next record, copying nothing; the
+   * caller may overwrite `plaintext` once this returns.
+   * @param {Uint8Array} plaintext
+   * @returns {Promise<Uint8Array>}
+   */
+  sealFramed(plaintext) {
+    if (this.#seq > MAX_SEQ) return Promise.reject(new RangeError('sequence numbers exhausted'));
+    return sealFramed(this.#key, this.#seq++, plaintext);
   }
 }
 

@@ -57,7 +57,21 @@ export class SecureChannel extends EventTarget {
    * @returns {Promise<void>}
    */
   send(inner, final = false) {
-    const record = this.#sealer.seal(inner, final);
+    return this.#enqueue(this.#sealer.seal(inner, final));
+  }
+
+  /**
+   * Like `send`, for a plaintext already laid out as `flags || inner` (see `frameChunk`); the
+   * caller may reuse its buffer once this returns.
+   * @param {Uint8Array} plaintext
+   * @returns {Promise<void>}
+   */
+  sendFramed(plaintext) {
+    return this.#enqueue(this.#sealer.sealFramed(plaintext));
+  }
+
+  /** @param {Promise<Uint8Array>} record */
+  #enqueue(record) {
     const sent = this.#sendChain.then(async () => this.#peer.send(await record));
     this.#sendChain = sent.catch(() => {});
     return sent;

@@ -96,6 +96,34 @@ export function encodeChunk(data) {
   return withType(MSG.chunk, data);
 }
 
+/** Bytes in front of a chunk's data in a record's plaintext: the flags and the message type. */
+export const CHUNK_HEADER = 2;
+
+/**
+ * The record plaintext `flags || 0x04 || data` of the chunk `block[at, at + len)`, for
+ * `RecordSealer.sealFramed`. When `at >= 2` the two header bytes are written in place, over the
+ * tail of the previous chunk, which is already sealed (WebCrypto copied it); only a block's
+ * first chunk is copied. So the sender copies no file byte itself.
+ * @param {Uint8Array} block a block read from the file; the caller owns it
+ * @param {number} at offset of the chunk in `block`
+ * @param {number} len chunk bytes
+ * @param {boolean} final the file's last chunk
+ * @returns {Uint8Array}
+ */
+export function frameChunk(block, at, len, final) {
+  /** @type {Uint8Array} */
+  let framed;
+  if (at >= CHUNK_HEADER) {
+    framed = block.subarray(at - CHUNK_HEADER, at + len);
+  } else {
+    framed = new Uint8Array(CHUNK_HEADER + len);
+    framed.set(block.subarray(at, at + len), CHUNK_HEADER);
+  }
+  framed[0] = final ? 1 : 0;
+  framed[1] = MSG.chunk;
+  return framed;
+}
+
 /**
  * `received`: the receiver verified and kept file `index`.
  * @param {number} index 0..2^32-1
@@ -169,7 +197,8 @@ export function decodeInner(inner, final = false) {
     case MSG.decline:
       return empty({ type: 'decline' });
     case MSG.chunk:
-      return { type: 'chunk', data: payload.slice() };
+      // A view, not a copy: `inner` is a fresh buffer from decryption that nobody else holds.
+      return { type: 'chunk', data: payload };
     case MSG.received:
       if (payload.length !== 4) throw bad('received payload is not 4 bytes');
       return { type: 'received', index: new DataView(payload.buffer, payload.byteOffset, 4).getUint32(0, false) };

@@ -3,6 +3,8 @@
 //! Human output and errors go to stderr; machine output (the server URL) goes to stdout.
 //! Exit codes: 0 success, 1 runtime failure, 2 bad usage (from clap).
 
+pub mod files;
+
 mod cli;
 mod serve;
 

@@ -89,7 +89,11 @@ impl Inbox {
     /// [`SinkError::NotADirectory`] if it does not exist or is something else.
     pub fn open(dir: impl Into<PathBuf>) -> Result<Self, SinkError> {
         let dir = dir.into();
-        if dir.is_dir() { Ok(Self { dir }) } else { Err(SinkError::NotADirectory { dir }) }
+        if dir.is_dir() {
+            Ok(Self { dir })
+        } else {
+            Err(SinkError::NotADirectory { dir })
+        }
     }
 
     /// Starts receiving `name`: creates a fresh `NAME.part` (or `NAME (n).part` if taken).
@@ -99,7 +103,9 @@ impl Inbox {
     /// alternative is taken.
     pub fn begin(&self, name: &SafeName) -> Result<PartFile, SinkError> {
         for n in 0..=MAX_ALTERNATIVES {
-            let part = self.dir.join(format!("{}.part", alternative(name.as_str(), n)));
+            let part = self
+                .dir
+                .join(format!("{}.part", alternative(name.as_str(), n)));
             match OpenOptions::new().write(true).create_new(true).open(&part) {
                 Ok(file) => {
                     return Ok(PartFile {
@@ -111,7 +117,13 @@ impl Inbox {
                     });
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-                Err(source) => return Err(SinkError::Io { op: "create", path: part, source }),
+                Err(source) => {
+                    return Err(SinkError::Io {
+                        op: "create",
+                        path: part,
+                        source,
+                    });
+                }
             }
         }
         Err(no_free_name(name, &self.dir))
@@ -158,7 +170,11 @@ impl PartFile {
             let target = self.dir.join(alternative(self.name.as_str(), n));
             match place(&self.part, &target) {
                 Ok(()) => {
-                    return Ok(Saved { path: target, offered: self.name.clone(), renamed: n > 0 });
+                    return Ok(Saved {
+                        path: target,
+                        offered: self.name.clone(),
+                        renamed: n > 0,
+                    });
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
                 Err(e) => return Err(self.fail("move into place", e)),
@@ -179,14 +195,20 @@ impl PartFile {
         self.out = None;
         let _ = fs::remove_file(&self.part);
         if is_disk_full(&e) {
-            SinkError::DiskFull { path: self.part.clone() }
+            SinkError::DiskFull {
+                path: self.part.clone(),
+            }
         } else {
             self.io(op, e)
         }
     }
 
     fn io(&self, op: &'static str, source: io::Error) -> SinkError {
-        SinkError::Io { op, path: self.part.clone(), source }
+        SinkError::Io {
+            op,
+            path: self.part.clone(),
+            source,
+        }
     }
 }
 
@@ -231,11 +253,17 @@ fn alternative(name: &str, n: u32) -> String {
 }
 
 fn no_free_name(name: &SafeName, dir: &Path) -> SinkError {
-    SinkError::NoFreeName { name: name.as_str().to_owned(), dir: dir.to_owned() }
+    SinkError::NoFreeName {
+        name: name.as_str().to_owned(),
+        dir: dir.to_owned(),
+    }
 }
 
 fn is_disk_full(e: &io::Error) -> bool {
-    matches!(e.kind(), io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded)
+    matches!(
+        e.kind(),
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded
+    )
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 1 runtime failure, 2 bad usage (from clap).
 
 pub mod files;
+pub mod signaling;
 pub mod term_qr;
 
 mod cli;

@@ -126,8 +126,9 @@ export class Connection extends EventTarget {
   }
 
   #onPeerLeft() {
-    // Once the channel is up it is the judge: its own close event says when the peer is gone.
-    if (this.#session && this.#peer?.isOpen) return;
+    // Once the peer is verified the channel is the judge: its own close or failure says when
+    // the peer is gone (the peer may leave the room as soon as its own channel is open).
+    if (this.#session) return;
     this.#fail(new ProtocolError('peer-left'));
   }
 

@@ -1,13 +1,18 @@
 //! Command-line arguments (clap derive); the `///` docs are the `--help` text.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
 /// Pairwise: send files between any two devices, end-to-end encrypted, peer to peer.
 #[derive(Debug, Parser)]
 #[command(name = "pairwise", version, about)]
-#[command(after_help = "Exit codes: 0 success, 1 failure (the message says why), 2 bad usage.")]
+#[command(
+    after_help = "Exit codes: 0 success; 1 failure (the message says why); 2 bad usage; \
+                        3 the other device declined or cancelled; 4 the other device could not \
+                        be verified (possible tampering)."
+)]
 pub struct Cli {
     /// More log output on stderr (-v debug, -vv trace). RUST_LOG overrides it.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -25,6 +30,18 @@ pub enum Command {
     /// Open the printed address in two browsers to pair them and send files. The server only
     /// relays connection set-up messages; files go directly between the devices, encrypted.
     Serve(ServeArgs),
+    /// Send files: shows a QR code (and prints the link); the other device opens it and receives.
+    ///
+    /// The other device can be a phone or computer with a browser (scan the QR code), or
+    /// another terminal (`pairwise receive LINK`).
+    #[command(visible_alias = "s")]
+    Send(SendArgs),
+    /// Receive files: open a pairing LINK from the other device, or show a QR code for it.
+    ///
+    /// Files are written as NAME.part and get their name only once complete and verified; an
+    /// existing file is never replaced (a new name like "NAME (1).ext" is chosen and said).
+    #[command(visible_alias = "r")]
+    Receive(ReceiveArgs),
 }
 
 /// Arguments of `pairwise serve`.
@@ -33,4 +50,45 @@ pub struct ServeArgs {
     /// Address to listen on. Port 0 picks a free port (the chosen address is printed).
     #[arg(long, env = "PAIRWISE_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+}
+
+/// Options shared by `send` and `receive`.
+#[derive(Debug, Args)]
+pub struct PeerArgs {
+    /// Signaling server (the address `pairwise serve` prints). For `receive LINK` the link's
+    /// own server is used unless this is given.
+    #[arg(long, env = "PAIRWISE_SERVER")]
+    pub server: Option<String>,
+    /// Local IP address for the direct connection. By default, the address this machine uses
+    /// to reach the server.
+    #[arg(long)]
+    pub bind: Option<IpAddr>,
+    /// Machine-readable events, one JSON object per line, on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `pairwise send`.
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// Files to send.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Connection options.
+    #[command(flatten)]
+    pub peer: PeerArgs,
+}
+
+/// Arguments of `pairwise receive`.
+#[derive(Debug, Args)]
+pub struct ReceiveArgs {
+    /// Pairing link from the other device's QR code. Without it, a QR code is shown for the
+    /// other device to open, and it sends.
+    pub link: Option<String>,
+    /// Directory to write the files into.
+    #[arg(long, short, default_value = ".")]
+    pub dir: PathBuf,
+    /// Connection options.
+    #[command(flatten)]
+    pub peer: PeerArgs,
 }

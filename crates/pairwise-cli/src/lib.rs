@@ -1,13 +1,19 @@
 //! The `pairwise` command: argument parsing ([`Cli`]) and the commands behind it.
 //!
-//! Human output and errors go to stderr; machine output (the server URL) goes to stdout.
-//! Exit codes: 0 success, 1 runtime failure, 2 bad usage (from clap).
+//! Human output and errors go to stderr; machine output (the server URL, a pairing link, JSON
+//! events with `--json`) goes to stdout. Exit codes are listed in `--help`.
 
 pub mod files;
+pub mod progress;
+pub mod session;
 pub mod signaling;
 pub mod term_qr;
+pub mod transfer;
+
+pub mod peer;
 
 mod cli;
+mod commands;
 mod serve;
 
 use std::process::ExitCode;
@@ -19,10 +25,12 @@ use tracing_subscriber::EnvFilter;
 pub fn main(cli: Cli) -> ExitCode {
     init_tracing(cli.verbose);
     let result = match cli.command {
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => serve::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Send(args) => commands::send(args),
+        Command::Receive(args) => commands::receive(args),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("pairwise: {e:#}");
             ExitCode::FAILURE

@@ -59,10 +59,7 @@ mod tests {
         let h = lines.len() * 2;
         let module_light = |x: usize, y: usize| {
             let c = lines[y / 2][x];
-            match (c, y % 2) {
-                ('█', _) | ('▀', 0) | ('▄', 1) => true,
-                _ => false,
-            }
+            matches!((c, y % 2), ('█', _) | ('▀', 0) | ('▄', 1))
         };
         let img = rqrr::PreparedImage::prepare_from_greyscale(w * SCALE, h * SCALE, |x, y| {
             if module_light(x / SCALE, y / SCALE) {

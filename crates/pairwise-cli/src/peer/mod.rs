@@ -1,0 +1,369 @@
+//! Native WebRTC data-channel peer (webrtc-rs 0.21), so the CLI can talk to browsers.
+//!
+//! One [`NativePeer`] is one `RTCPeerConnection` carrying one ordered, reliable data channel
+//! labelled `pairwise`, created by the offerer. Signaling is the caller's job: SDPs are plain
+//! strings (sent without candidates) and candidates are trickled as `RTCIceCandidateInit` JSON
+//! (`{candidate, sdpMid, sdpMLineIndex}`) in both directions.
+//!
+//! Network footprint: the peer binds exactly one UDP socket on the given address, gathers only
+//! that host candidate, uses no STUN/TURN server and sends no mDNS (remote `.local` candidates
+//! are dropped; the browser's checks reach us anyway and are learned as peer-reflexive).
+//!
+//! Flow control: [`NativePeer::send`] waits while more than
+//! [`NativePeerOptions::send_buffer_limit`] bytes are queued or unacknowledged, so a sender
+//! never buffers a file. Receiving is bounded too: the event channel holds at most
+//! [`NativePeerOptions::event_capacity`] events and SCTP stops reading while it is full.
+
+mod handler;
+mod runtime;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+
+use anyhow::{Context as _, Result, anyhow, bail, ensure};
+use bytes::{Bytes, BytesMut};
+use rtc::ice::mdns::MulticastDnsMode;
+use rtc::peer_connection::configuration::setting_engine::SctpMaxMessageSize;
+use tokio::sync::mpsc;
+use webrtc::data_channel::RTCDataChannelInit;
+use webrtc::peer_connection::{
+    PeerConnection, PeerConnectionBuilder, RTCIceCandidateInit, RTCSessionDescription,
+    SettingEngineBuilder,
+};
+
+use handler::{ChannelSlot, Handler, pump};
+
+/// Label of the single data channel.
+pub const CHANNEL_LABEL: &str = "pairwise";
+
+/// The largest message we send or accept: Chromium's limit, and webrtc-rs's hard ceiling.
+pub const MAX_MESSAGE_SIZE: usize = 262_144;
+
+/// Which side of the offer/answer exchange this peer takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Creates the data channel and the offer.
+    Offerer,
+    /// Accepts an offer and answers.
+    Answerer,
+}
+
+/// What a [`NativePeer`] reports, in order per source (candidates may interleave).
+#[derive(Debug, Clone)]
+pub enum PeerEvent {
+    /// A local ICE candidate as `RTCIceCandidateInit` JSON, to pass to the remote peer.
+    LocalCandidate(String),
+    /// The data channel is open; [`NativePeer::send`] may be used.
+    ChannelOpen,
+    /// One complete binary (or text) message.
+    Message(Bytes),
+    /// The data channel closed; no more messages follow.
+    Closed,
+    /// The connection failed (ICE or DTLS); the peer is unusable.
+    Failed(String),
+}
+
+/// Tunables with measured defaults.
+#[derive(Debug, Clone)]
+pub struct NativePeerOptions {
+    /// `SO_RCVBUF`/`SO_SNDBUF` requested for the UDP socket; `None` keeps the system default
+    /// (208 KiB on Linux, which drops packets at loopback rates).
+    pub socket_buffer_bytes: Option<usize>,
+    /// Bytes that may be queued plus unacknowledged before [`NativePeer::send`] waits.
+    pub send_buffer_limit: usize,
+    /// Capacity of the event channel (received messages wait here).
+    pub event_capacity: usize,
+}
+
+impl Default for NativePeerOptions {
+    fn default() -> Self {
+        Self {
+            socket_buffer_bytes: Some(4 << 20),
+            send_buffer_limit: 1 << 20,
+            event_capacity: 64,
+        }
+    }
+}
+
+/// One WebRTC peer connection with the Pairwise data channel.
+pub struct NativePeer {
+    role: Role,
+    pc: Arc<dyn PeerConnection>,
+    channel: ChannelSlot,
+    events: mpsc::Sender<PeerEvent>,
+    max_message: OnceLock<usize>,
+}
+
+impl std::fmt::Debug for NativePeer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NativePeer")
+            .field("role", &self.role)
+            .field("channel", &self.channel.get().map(|c| c.id()))
+            .finish_non_exhaustive()
+    }
+}
+
+impl NativePeer {
+    /// Builds a peer bound to `bind` (use `127.0.0.1:0` in tests) with default options.
+    pub async fn new(role: Role, bind: SocketAddr) -> Result<(Self, mpsc::Receiver<PeerEvent>)> {
+        Self::with_options(role, bind, NativePeerOptions::default()).await
+    }
+
+    /// Builds a peer bound to `bind` with explicit options.
+    pub async fn with_options(
+        role: Role,
+        bind: SocketAddr,
+        options: NativePeerOptions,
+    ) -> Result<(Self, mpsc::Receiver<PeerEvent>)> {
+        ensure!(
+            !bind.ip().is_unspecified(),
+            "bind a concrete address, not {bind}: a wildcard binds every interface"
+        );
+        let (events, rx) = mpsc::channel(options.event_capacity.max(1));
+        let channel: ChannelSlot = Arc::new(OnceLock::new());
+        let settings = SettingEngineBuilder::new()
+            .with_multicast_dns_mode(MulticastDnsMode::Disabled)
+            .with_sctp_max_message_size(SctpMaxMessageSize::Bounded(MAX_MESSAGE_SIZE as u32))
+            .build();
+        let pc = PeerConnectionBuilder::new()
+            .with_setting_engine(settings)
+            .with_runtime(Arc::new(runtime::BufferedTokioRuntime::new(
+                options.socket_buffer_bytes,
+            )))
+            .with_handler(Arc::new(Handler {
+                events: events.clone(),
+                channel: Arc::clone(&channel),
+            }))
+            .with_udp_addrs(vec![bind])
+            .with_data_channel_send_buffer_limit(options.send_buffer_limit)
+            .build()
+            .await
+            .context("building the WebRTC peer connection")?;
+        let peer = Self {
+            role,
+            pc: Arc::new(pc),
+            channel,
+            events,
+            max_message: OnceLock::new(),
+        };
+        Ok((peer, rx))
+    }
+
+    /// Offerer: creates the data channel and returns the offer SDP (no candidates in it).
+    pub async fn create_offer(&self) -> Result<String> {
+        ensure!(
+            self.role == Role::Offerer,
+            "only the offerer creates an offer"
+        );
+        let init = RTCDataChannelInit {
+            ordered: true,
+            ..Default::default()
+        };
+        let dc = self
+            .pc
+            .create_data_channel(CHANNEL_LABEL, Some(init))
+            .await
+            .context("creating the data channel")?;
+        if self.channel.set(Arc::clone(&dc)).is_err() {
+            bail!("create_offer called twice");
+        }
+        tokio::spawn(pump(dc, self.events.clone()));
+        let offer = self
+            .pc
+            .create_offer(None)
+            .await
+            .context("creating the offer")?;
+        self.pc
+            .set_local_description(offer)
+            .await
+            .context("applying the local offer")?;
+        self.local_sdp().await
+    }
+
+    /// Answerer: applies the remote offer and returns the answer SDP (no candidates in it).
+    pub async fn accept_offer(&self, sdp: &str) -> Result<String> {
+        ensure!(
+            self.role == Role::Answerer,
+            "only the answerer accepts an offer"
+        );
+        let offer = RTCSessionDescription::offer(sdp.to_owned()).context("parsing the offer")?;
+        self.pc
+            .set_remote_description(offer)
+            .await
+            .context("applying the remote offer")?;
+        let answer = self
+            .pc
+            .create_answer(None)
+            .await
+            .context("creating the answer")?;
+        self.pc
+            .set_local_description(answer)
+            .await
+            .context("applying the local answer")?;
+        self.local_sdp().await
+    }
+
+    /// Offerer: applies the remote answer.
+    pub async fn accept_answer(&self, sdp: &str) -> Result<()> {
+        ensure!(
+            self.role == Role::Offerer,
+            "only the offerer accepts an answer"
+        );
+        let answer = RTCSessionDescription::answer(sdp.to_owned()).context("parsing the answer")?;
+        self.pc
+            .set_remote_description(answer)
+            .await
+            .context("applying the remote answer")
+    }
+
+    /// Adds a remote candidate given as `RTCIceCandidateInit` JSON. The end-of-candidates
+    /// marker (empty `candidate`) is accepted and ignored.
+    pub async fn add_remote_candidate(&self, json: &str) -> Result<()> {
+        let Some(init) = parse_remote_candidate(json)? else {
+            return Ok(());
+        };
+        self.pc
+            .add_ice_candidate(init)
+            .await
+            .context("adding a remote ICE candidate")
+    }
+
+    /// The largest message [`send`](Self::send) accepts: the remote SDP's
+    /// `a=max-message-size` (64 KiB if absent, per RFC 8841), capped at [`MAX_MESSAGE_SIZE`].
+    ///
+    /// Read from the SDP rather than from webrtc-rs's `SctpTransport::max_message_size`,
+    /// which treats an absent attribute as "our own limit" (256 KiB) instead of 64 KiB.
+    pub async fn max_message_size(&self) -> Result<usize> {
+        if let Some(&n) = self.max_message.get() {
+            return Ok(n);
+        }
+        let remote = self
+            .pc
+            .remote_description()
+            .await
+            .ok_or_else(|| anyhow!("no remote description yet"))?;
+        let n = remote_max_message_size(&remote.sdp);
+        Ok(*self.max_message.get_or_init(|| n))
+    }
+
+    /// Sends one binary message, waiting while the send buffer is over its limit.
+    pub async fn send(&self, data: Bytes) -> Result<()> {
+        let dc = self
+            .channel
+            .get()
+            .ok_or_else(|| anyhow!("the data channel is not open"))?;
+        let max = self.max_message_size().await?;
+        ensure!(
+            data.len() <= max,
+            "message of {} bytes exceeds the peer's limit of {max}",
+            data.len()
+        );
+        let data = data
+            .try_into_mut()
+            .unwrap_or_else(|shared| BytesMut::from(&shared[..]));
+        dc.send(data).await.context("sending on the data channel")
+    }
+
+    /// Closes the data channel and the connection.
+    pub async fn close(&self) -> Result<()> {
+        if let Some(dc) = self.channel.get() {
+            let _ = dc.close().await;
+        }
+        self.pc.close().await.context("closing the peer connection")
+    }
+
+    async fn local_sdp(&self) -> Result<String> {
+        self.pc
+            .local_description()
+            .await
+            .map(|d| d.sdp)
+            .ok_or_else(|| anyhow!("no local description"))
+    }
+}
+
+/// Parses a remote candidate; `None` for the end-of-candidates marker.
+fn parse_remote_candidate(json: &str) -> Result<Option<RTCIceCandidateInit>> {
+    let init: RTCIceCandidateInit =
+        serde_json::from_str(json).context("parsing a remote ICE candidate")?;
+    Ok((!init.candidate.trim().is_empty()).then_some(init))
+}
+
+/// `a=max-message-size` of an SDP (RFC 8841: absent means 64 KiB, 0 means unlimited), capped
+/// at [`MAX_MESSAGE_SIZE`].
+fn remote_max_message_size(sdp: &str) -> usize {
+    let advertised = sdp
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("a=max-message-size:"))
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    match advertised {
+        None => 65_536,
+        Some(0) => MAX_MESSAGE_SIZE,
+        Some(n) => usize::try_from(n)
+            .unwrap_or(usize::MAX)
+            .min(MAX_MESSAGE_SIZE),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn browser_candidate_json_parses_and_end_marker_is_skipped() {
+        let json = r#"{"candidate":"candidate:1 1 udp 2122260223 127.0.0.1 40000 typ host generation 0","sdpMid":"0","sdpMLineIndex":0,"usernameFragment":"abcd"}"#;
+        let init = parse_remote_candidate(json).ok().flatten();
+        assert_eq!(init.as_ref().and_then(|i| i.sdp_mid.as_deref()), Some("0"));
+        assert_eq!(
+            init.and_then(|i| i.username_fragment),
+            Some("abcd".to_owned())
+        );
+        let end = r#"{"candidate":"","sdpMid":"0","sdpMLineIndex":0}"#;
+        assert!(matches!(parse_remote_candidate(end), Ok(None)));
+        assert!(parse_remote_candidate("{").is_err());
+    }
+
+    #[test]
+    fn local_candidate_json_addresses_the_first_m_line() {
+        let init = RTCIceCandidateInit {
+            candidate: "candidate:1 1 udp 1 127.0.0.1 5000 typ host".to_owned(),
+            sdp_mid: Some(String::new()),
+            sdp_mline_index: Some(0),
+            ..Default::default()
+        };
+        let json = handler::candidate_json(init).unwrap_or_default();
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+        assert_eq!(v["sdpMid"], serde_json::Value::Null);
+        assert_eq!(v["sdpMLineIndex"], 0);
+        assert!(
+            v["candidate"]
+                .as_str()
+                .is_some_and(|c| c.starts_with("candidate:"))
+        );
+    }
+
+    #[test]
+    fn message_size_follows_the_remote_sdp_and_is_capped() {
+        let sdp = |attr: &str| {
+            format!(
+                "v=0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n{attr}a=sctp-port:5000\r\n"
+            )
+        };
+        assert_eq!(remote_max_message_size(&sdp("")), 65_536);
+        assert_eq!(
+            remote_max_message_size(&sdp("a=max-message-size:262144\r\n")),
+            262_144
+        );
+        assert_eq!(
+            remote_max_message_size(&sdp("a=max-message-size:100000\r\n")),
+            100_000
+        );
+        assert_eq!(
+            remote_max_message_size(&sdp("a=max-message-size:1073741823\r\n")),
+            MAX_MESSAGE_SIZE
+        );
+        assert_eq!(
+            remote_max_message_size(&sdp("a=max-message-size:0\r\n")),
+            MAX_MESSAGE_SIZE
+        );
+    }
+}

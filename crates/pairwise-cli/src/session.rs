@@ -1,0 +1,392 @@
+//! Pairing from the terminal: drives `pairwise-proto`'s handshake over [`Signaling`] with a
+//! [`NativePeer`], exactly as the web app does (`docs/protocol.md` §5):
+//!
+//! - responder (`pairwise receive LINK`): join, `hello`, take the offer, answer, confirm;
+//! - initiator (`pairwise send`, shows the QR code): join, wait, `hello`, offer, confirm;
+//! - ICE candidates are held back both ways until the peer's confirm verified (§5 step 7);
+//! - the result, [`Established`], holds the confirmed keys and an open data channel.
+
+use std::net::SocketAddr;
+
+use pairwise_proto::error::ErrorCode;
+use pairwise_proto::handshake::{
+    AwaitConfirm, AwaitSdps, ConfirmedSession, InitiatorAwaitHello, PeerSignal,
+    ResponderAwaitHello, sdp_fingerprint,
+};
+use pairwise_proto::identity::{EphemeralSecret, HandshakeNonce, IdentitySecret};
+use pairwise_proto::keys::PairingSecret;
+use pairwise_proto::link::PairingLink;
+use pairwise_proto::signal::ServerToClient;
+use rand_core::{OsRng, RngCore as _};
+use tokio::sync::mpsc;
+
+use crate::peer::{NativePeer, PeerEvent, Role as PeerRole};
+use crate::signaling::Signaling;
+
+/// A confirmed session with an open data channel.
+#[derive(Debug)]
+pub struct Established {
+    /// The peer connection; its channel is open.
+    pub peer: NativePeer,
+    /// Its events (messages, close).
+    pub events: mpsc::Receiver<PeerEvent>,
+    /// The confirmed keys.
+    pub session: ConfirmedSession,
+}
+
+/// Why pairing failed: a catalogue code (the sentence people see) and what exactly happened.
+#[derive(Debug, thiserror::Error)]
+#[error("{} ({detail})", .code.sentence())]
+pub struct SessionError {
+    /// The catalogue code.
+    pub code: ErrorCode,
+    /// Details for `-v` and bug reports.
+    pub detail: String,
+}
+
+impl SessionError {
+    fn new(code: ErrorCode, detail: impl std::fmt::Display) -> Self {
+        Self {
+            code,
+            detail: detail.to_string(),
+        }
+    }
+}
+
+/// A fresh initiator: its link (for the QR code) and the state that pairs with whoever opens it.
+#[derive(Debug)]
+pub struct Invitation {
+    link: PairingLink,
+    start: InitiatorAwaitHello,
+}
+
+impl Invitation {
+    /// Draws a new secret, identity, ephemeral key and nonce.
+    pub fn new() -> Self {
+        let mut secret = [0u8; 32];
+        OsRng.fill_bytes(&mut secret);
+        let identity = IdentitySecret::new(p256::SecretKey::random(&mut OsRng));
+        let link = PairingLink::new(PairingSecret::from_bytes(secret), identity.public());
+        let start = InitiatorAwaitHello::start(
+            PairingSecret::from_bytes(secret),
+            identity,
+            EphemeralSecret::new(p256::SecretKey::random(&mut OsRng)),
+            nonce(),
+        );
+        Self { link, start }
+    }
+
+    /// The link to show, for a web app at `origin` (e.g. `http://127.0.0.1:8080`).
+    pub fn url(&self, origin: &str) -> String {
+        format!("{}/#{}", origin.trim_end_matches('/'), self.link.fragment())
+    }
+
+    /// Waits in the room until a device opens the link, then pairs with it.
+    ///
+    /// # Errors
+    /// A [`SessionError`] with the reason (signaling lost, verification failed, ...).
+    pub async fn pair(self, server: &str, bind: SocketAddr) -> Result<Established, SessionError> {
+        let mut sig = connect(server).await?;
+        join(&mut sig, &self.link).await?;
+        drive(sig, Stage::Initiator(self.start), bind).await
+    }
+}
+
+impl Default for Invitation {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Opens a pairing link as the responder and pairs with the device that showed it.
+///
+/// # Errors
+/// A [`SessionError`]: `link-expired` when nobody waits in the room, and the other reasons of
+/// [`Invitation::pair`].
+pub async fn respond(
+    server: &str,
+    link: PairingLink,
+    bind: SocketAddr,
+) -> Result<Established, SessionError> {
+    let mut sig = connect(server).await?;
+    let peers = join(&mut sig, &link).await?;
+    if peers < 2 {
+        return Err(SessionError::new(
+            ErrorCode::LinkExpired,
+            "nobody is waiting in the room",
+        ));
+    }
+    let identity = IdentitySecret::new(p256::SecretKey::random(&mut OsRng));
+    let ephemeral = EphemeralSecret::new(p256::SecretKey::random(&mut OsRng));
+    let (state, hello) = ResponderAwaitHello::start(link, identity, ephemeral, nonce());
+    relay(&mut sig, &PeerSignal::Hello(hello)).await?;
+    drive(sig, Stage::Responder(state), bind).await
+}
+
+/// Where the handshake stands.
+enum Stage {
+    Initiator(InitiatorAwaitHello),
+    Responder(ResponderAwaitHello),
+    /// Hellos exchanged; the initiator has sent its offer.
+    Sdps(AwaitSdps),
+    Confirm(AwaitConfirm),
+    Confirmed(ConfirmedSession),
+    Gone,
+}
+
+/// Runs the handshake until the session is confirmed and the channel is open.
+async fn drive(
+    mut sig: Signaling,
+    mut stage: Stage,
+    bind: SocketAddr,
+) -> Result<Established, SessionError> {
+    let mut peer: Option<(NativePeer, mpsc::Receiver<PeerEvent>)> = None;
+    let mut held_local: Vec<String> = Vec::new();
+    let mut held_remote: Vec<serde_json::Value> = Vec::new();
+    let mut open = false;
+    let mut sig_open = true;
+    // The offer we created (initiator only): its fingerprint goes into the transcript.
+    let mut own_offer: Option<String> = None;
+    loop {
+        if open && let Stage::Confirmed(_) = stage {
+            break;
+        }
+        let confirmed = matches!(stage, Stage::Confirmed(_));
+        let event = match peer.as_mut() {
+            // Once confirmed, the channel is the judge: the server (or the peer leaving the
+            // room after its own channel opened) no longer matters.
+            Some((_, events)) if confirmed && !sig_open => Input::Peer(events.recv().await),
+            Some((_, events)) => tokio::select! {
+                msg = sig.recv() => Input::Signal(msg),
+                ev = events.recv() => Input::Peer(ev),
+            },
+            None => Input::Signal(sig.recv().await),
+        };
+        match event {
+            Input::Peer(None | Some(PeerEvent::Closed)) => {
+                return Err(SessionError::new(
+                    ErrorCode::ConnectFailed,
+                    "peer connection closed",
+                ));
+            }
+            Input::Peer(Some(PeerEvent::Failed(why))) => {
+                return Err(SessionError::new(ErrorCode::ConnectFailed, why));
+            }
+            Input::Peer(Some(PeerEvent::ChannelOpen)) => open = true,
+            Input::Peer(Some(PeerEvent::Message(_))) => {
+                return Err(SessionError::new(
+                    ErrorCode::PeerMisbehaved,
+                    "data before confirm",
+                ));
+            }
+            Input::Peer(Some(PeerEvent::LocalCandidate(json))) => {
+                if matches!(stage, Stage::Confirmed(_)) {
+                    relay_candidate(&mut sig, &json).await?;
+                } else {
+                    held_local.push(json);
+                }
+            }
+            Input::Signal(msg) => {
+                if confirmed && !matches!(msg, Ok(Some(ServerToClient::Relay { .. }))) {
+                    sig_open = false;
+                    continue;
+                }
+                let body = match msg.map_err(|e| SessionError::new(ErrorCode::SignalingLost, e))? {
+                    Some(ServerToClient::Relay { body }) => body,
+                    Some(ServerToClient::PeerLeft) => {
+                        return Err(SessionError::new(ErrorCode::PeerLeft, "peer left the room"));
+                    }
+                    Some(ServerToClient::Error { code, message }) => {
+                        return Err(SessionError::new(code, message));
+                    }
+                    Some(_) => continue,
+                    None => {
+                        return Err(SessionError::new(ErrorCode::SignalingLost, "server closed"));
+                    }
+                };
+                let signal =
+                    PeerSignal::parse(&body).map_err(|e| SessionError::new(e.code(), e))?;
+                stage = match (std::mem::replace(&mut stage, Stage::Gone), signal) {
+                    (Stage::Initiator(s), PeerSignal::Hello(h)) => {
+                        let (next, own) = s.handle_hello(h).map_err(hs_err)?;
+                        relay(&mut sig, &PeerSignal::Hello(own)).await?;
+                        let (p, events) = new_peer(PeerRole::Offerer, bind).await?;
+                        let offer = p.create_offer().await.map_err(connect_err)?;
+                        relay(
+                            &mut sig,
+                            &PeerSignal::Offer {
+                                sdp: without_candidates(&offer),
+                            },
+                        )
+                        .await?;
+                        own_offer = Some(offer);
+                        peer = Some((p, events));
+                        Stage::Sdps(next)
+                    }
+                    (Stage::Responder(s), PeerSignal::Hello(h)) => {
+                        Stage::Sdps(s.handle_hello(h).map_err(hs_err)?)
+                    }
+                    (Stage::Sdps(s), PeerSignal::Offer { sdp }) if peer.is_none() => {
+                        let (p, events) = new_peer(PeerRole::Answerer, bind).await?;
+                        let answer = p.accept_offer(&sdp).await.map_err(connect_err)?;
+                        relay(
+                            &mut sig,
+                            &PeerSignal::Answer {
+                                sdp: without_candidates(&answer),
+                            },
+                        )
+                        .await?;
+                        peer = Some((p, events));
+                        let next = confirm(&mut sig, s, &sdp, &answer).await?;
+                        Stage::Confirm(next)
+                    }
+                    (Stage::Sdps(s), PeerSignal::Answer { sdp }) if own_offer.is_some() => {
+                        let (Some((p, _)), Some(offer)) = (peer.as_ref(), own_offer.take()) else {
+                            return Err(misbehaved("answer before offer"));
+                        };
+                        p.accept_answer(&sdp).await.map_err(connect_err)?;
+                        Stage::Confirm(confirm(&mut sig, s, &offer, &sdp).await?)
+                    }
+                    (s, PeerSignal::Candidate { candidate }) => {
+                        match (&s, peer.as_ref()) {
+                            (Stage::Confirmed(_), Some((p, _))) => {
+                                add_candidate(p, &candidate).await?
+                            }
+                            _ => held_remote.push(candidate),
+                        }
+                        s
+                    }
+                    (Stage::Confirm(s), PeerSignal::Confirm(c)) => {
+                        let session = s.handle_confirm(&c).map_err(hs_err)?;
+                        // Only now may the devices reach each other (§5 step 7).
+                        for json in held_local.drain(..) {
+                            relay_candidate(&mut sig, &json).await?;
+                        }
+                        if let Some((p, _)) = peer.as_ref() {
+                            for c in held_remote.drain(..) {
+                                add_candidate(p, &c).await?;
+                            }
+                        }
+                        Stage::Confirmed(session)
+                    }
+                    (_, other) => return Err(misbehaved(format!("unexpected {}", kind(&other)))),
+                };
+            }
+        }
+    }
+    let (Stage::Confirmed(session), Some((peer, events))) = (stage, peer) else {
+        return Err(misbehaved("channel open without a confirmed session"));
+    };
+    sig.close().await;
+    Ok(Established {
+        peer,
+        events,
+        session,
+    })
+}
+
+enum Input {
+    Signal(Result<Option<ServerToClient>, crate::signaling::SignalingError>),
+    Peer(Option<PeerEvent>),
+}
+
+/// Sends our confirm for the two SDPs (offer first) and moves to awaiting the peer's.
+async fn confirm(
+    sig: &mut Signaling,
+    state: AwaitSdps,
+    offer: &str,
+    answer: &str,
+) -> Result<AwaitConfirm, SessionError> {
+    let fp_offer = sdp_fingerprint(offer).map_err(|e| misbehaved(e.to_string()))?;
+    let fp_answer = sdp_fingerprint(answer).map_err(|e| misbehaved(e.to_string()))?;
+    let (next, confirm) = state.handle_sdps(&fp_offer, &fp_answer);
+    relay(sig, &PeerSignal::Confirm(confirm)).await?;
+    Ok(next)
+}
+
+async fn connect(server: &str) -> Result<Signaling, SessionError> {
+    Signaling::connect(server)
+        .await
+        .map_err(|e| SessionError::new(ErrorCode::SignalingLost, e))
+}
+
+/// Joins the link's room and returns how many peers are in it.
+async fn join(sig: &mut Signaling, link: &PairingLink) -> Result<usize, SessionError> {
+    sig.join(&link.room())
+        .await
+        .map_err(|e| SessionError::new(ErrorCode::SignalingLost, e))?;
+    match sig.recv().await {
+        Ok(Some(ServerToClient::Joined { peers })) => Ok(peers),
+        Ok(Some(ServerToClient::Error { code, message })) => Err(SessionError::new(code, message)),
+        Ok(_) => Err(SessionError::new(
+            ErrorCode::SignalingLost,
+            "no reply to join",
+        )),
+        Err(e) => Err(SessionError::new(ErrorCode::SignalingLost, e)),
+    }
+}
+
+async fn relay(sig: &mut Signaling, signal: &PeerSignal) -> Result<(), SessionError> {
+    sig.relay(signal.to_value())
+        .await
+        .map_err(|e| SessionError::new(ErrorCode::SignalingLost, e))
+}
+
+async fn relay_candidate(sig: &mut Signaling, json: &str) -> Result<(), SessionError> {
+    let candidate = serde_json::from_str(json).map_err(|e| misbehaved(e.to_string()))?;
+    relay(sig, &PeerSignal::Candidate { candidate }).await
+}
+
+async fn add_candidate(
+    peer: &NativePeer,
+    candidate: &serde_json::Value,
+) -> Result<(), SessionError> {
+    if candidate.is_null() {
+        return Ok(());
+    }
+    peer.add_remote_candidate(&candidate.to_string())
+        .await
+        .map_err(connect_err)
+}
+
+async fn new_peer(
+    role: PeerRole,
+    bind: SocketAddr,
+) -> Result<(NativePeer, mpsc::Receiver<PeerEvent>), SessionError> {
+    NativePeer::new(role, bind).await.map_err(connect_err)
+}
+
+/// Candidates travel only as trickled `candidate` bodies, held until the peer is verified.
+fn without_candidates(sdp: &str) -> String {
+    sdp.split_inclusive('\n')
+        .filter(|l| !l.starts_with("a=candidate:") && l.trim_end() != "a=end-of-candidates")
+        .collect()
+}
+
+fn nonce() -> HandshakeNonce {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    HandshakeNonce::from_bytes(bytes)
+}
+
+fn kind(signal: &PeerSignal) -> &'static str {
+    match signal {
+        PeerSignal::Hello(_) => "hello",
+        PeerSignal::Offer { .. } => "offer",
+        PeerSignal::Answer { .. } => "answer",
+        PeerSignal::Candidate { .. } => "candidate",
+        PeerSignal::Confirm(_) => "confirm",
+    }
+}
+
+fn hs_err(e: pairwise_proto::handshake::HandshakeError) -> SessionError {
+    SessionError::new(e.code(), e)
+}
+
+fn connect_err(e: anyhow::Error) -> SessionError {
+    SessionError::new(ErrorCode::ConnectFailed, format!("{e:#}"))
+}
+
+fn misbehaved(detail: impl std::fmt::Display) -> SessionError {
+    SessionError::new(ErrorCode::PeerMisbehaved, detail)
+}

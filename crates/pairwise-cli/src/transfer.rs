@@ -1,0 +1,394 @@
+//! Files over an [`Established`] session, driven by `pairwise-proto`'s sans-IO sender and
+//! receiver: every data-channel message is one record, opened in order.
+//!
+//! - sending: manifest, wait for `accept`, chunks read from disk as the channel drains (the
+//!   peer's `send` waits while its buffer is full, so memory stays flat), then wait until the
+//!   receiver confirmed every file;
+//! - receiving: accept the offer, write verified bytes to `NAME.part` in the [`Inbox`], move a
+//!   file into place only after its FINAL record, acknowledge it, and on any failure remove
+//!   what is incomplete.
+
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use pairwise_proto::error::ErrorCode;
+use pairwise_proto::limits::MAX_RECORD_BYTES;
+use pairwise_proto::name::SafeName;
+use pairwise_proto::record::{RecordOpener, RecordSealer};
+use pairwise_proto::transfer::{
+    FileEntry, Manifest, Message, Receiver, ReceiverEvent, Sender, SenderEvent,
+};
+use serde_json::json;
+use tokio::io::AsyncReadExt as _;
+
+use crate::files::{Inbox, PartFile, Saved, SinkError};
+use crate::peer::{NativePeer, PeerEvent};
+use crate::progress::{Progress, bytes};
+use crate::session::{Established, SessionError};
+
+/// A file to send: where it is and what the peer will see.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    path: PathBuf,
+    entry: FileEntry,
+}
+
+impl Outgoing {
+    /// Checks `path` before anything is sent: a regular file with a portable name.
+    ///
+    /// # Errors
+    /// A sentence saying what is wrong with the file.
+    pub fn new(path: &Path) -> Result<Self, String> {
+        let meta =
+            std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        if !meta.is_file() {
+            return Err(format!("{} is not a regular file", path.display()));
+        }
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or_else(|| format!("{} has no file name in UTF-8", path.display()))?;
+        let safe = SafeName::parse(name).map_err(|e| {
+            format!(
+                "cannot send {}: its name is not portable ({e}); rename it first",
+                path.display()
+            )
+        })?;
+        let mime = mime_guess::from_path(path).first_raw().unwrap_or("");
+        let entry = FileEntry::new(safe, meta.len(), mime)
+            .map_err(|e| format!("cannot send {}: {e}", path.display()))?;
+        Ok(Self {
+            path: path.to_owned(),
+            entry,
+        })
+    }
+
+    /// Size in bytes.
+    pub fn size(&self) -> u64 {
+        self.entry.size()
+    }
+}
+
+/// Why a transfer failed; carries the catalogue code for the sentence and exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum TransferFailure {
+    /// A protocol-level failure (declined, cancelled, incomplete, tampered, ...).
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    /// Writing or reading a file failed.
+    #[error("{0}")]
+    Disk(String),
+}
+
+/// The record layer and peer of one session.
+struct Wire {
+    peer: NativePeer,
+    events: tokio::sync::mpsc::Receiver<PeerEvent>,
+    seal: RecordSealer,
+    open: RecordOpener,
+}
+
+impl Wire {
+    async fn new(
+        est: Established,
+    ) -> Result<(Self, pairwise_proto::handshake::PeerConfirmed, usize), SessionError> {
+        let max = est
+            .peer
+            .max_message_size()
+            .await
+            .map_err(|e| fail(ErrorCode::ConnectFailed, format!("{e:#}")))?
+            .min(MAX_RECORD_BYTES);
+        let proof = est.session.proof();
+        let (seal, open) = est.session.into_records(max);
+        Ok((
+            Self {
+                peer: est.peer,
+                events: est.events,
+                seal,
+                open,
+            },
+            proof,
+            max,
+        ))
+    }
+
+    async fn send(&mut self, msg: &Message, is_final: bool) -> Result<(), SessionError> {
+        let record = self
+            .seal
+            .seal(&msg.encode(), is_final)
+            .map_err(|e| fail(ErrorCode::PeerMisbehaved, e))?;
+        self.peer
+            .send(Bytes::from(record))
+            .await
+            .map_err(|e| fail(ErrorCode::PeerLeft, format!("{e:#}")))
+    }
+
+    /// The next message from the peer, or the reason there is none.
+    async fn recv(&mut self) -> Result<(Message, bool), SessionError> {
+        loop {
+            match self.events.recv().await {
+                Some(PeerEvent::Message(record)) => return self.open_record(&record),
+                Some(PeerEvent::LocalCandidate(_) | PeerEvent::ChannelOpen) => {}
+                Some(PeerEvent::Failed(why)) => return Err(fail(ErrorCode::PeerLeft, why)),
+                Some(PeerEvent::Closed) | None => {
+                    return Err(fail(ErrorCode::PeerLeft, "the data channel closed"));
+                }
+            }
+        }
+    }
+
+    /// A message that already arrived, without waiting.
+    fn try_recv(&mut self) -> Result<Option<(Message, bool)>, SessionError> {
+        loop {
+            match self.events.try_recv() {
+                Ok(PeerEvent::Message(record)) => return self.open_record(&record).map(Some),
+                Ok(PeerEvent::LocalCandidate(_) | PeerEvent::ChannelOpen) => {}
+                Ok(PeerEvent::Failed(why)) => return Err(fail(ErrorCode::PeerLeft, why)),
+                Ok(PeerEvent::Closed) => {
+                    return Err(fail(ErrorCode::PeerLeft, "the data channel closed"));
+                }
+                Err(_) => return Ok(None),
+            }
+        }
+    }
+
+    fn open_record(&mut self, record: &[u8]) -> Result<(Message, bool), SessionError> {
+        let opened = self
+            .open
+            .open(record)
+            .map_err(|e| fail(ErrorCode::RecordRejected, e))?;
+        let msg = Message::decode(&opened.inner).map_err(|e| fail(e.code(), e))?;
+        Ok((msg, opened.is_final))
+    }
+
+    async fn close(self) {
+        let _ = self.peer.close().await;
+    }
+}
+
+/// Sends `files` and waits until the receiver kept every one.
+///
+/// # Errors
+/// [`TransferFailure`] with the reason: declined, cancelled, the peer left, a read error.
+pub async fn send(
+    est: Established,
+    files: &[Outgoing],
+    progress: &mut Progress,
+) -> Result<(), TransferFailure> {
+    let (mut wire, proof, max) = Wire::new(est).await?;
+    let manifest = Manifest::new(files.iter().map(|f| f.entry.clone()).collect())
+        .map_err(|e| fail(e.code(), e))?;
+    let (mut sender, offer) = Sender::new(proof, manifest, max);
+    wire.send(&offer, false).await?;
+    progress.event(
+        "offered",
+        "Waiting for the other device to accept…",
+        json!({}),
+    );
+    let result = send_loop(&mut wire, &mut sender, files, progress).await;
+    if result.is_err()
+        && let Some(cancel) = sender.cancel()
+    {
+        let _ = wire.send(&cancel, false).await;
+    }
+    wire.close().await;
+    result
+}
+
+async fn send_loop(
+    wire: &mut Wire,
+    sender: &mut Sender,
+    files: &[Outgoing],
+    progress: &mut Progress,
+) -> Result<(), TransferFailure> {
+    let mut reader: Option<(u32, tokio::io::BufReader<tokio::fs::File>)> = None;
+    let mut buf = Vec::new();
+    loop {
+        // Acknowledgements and cancels that already arrived, without waiting.
+        while let Some((msg, _)) = wire.try_recv()? {
+            handle_sender_msg(sender, msg, files, progress)?;
+        }
+        if sender.is_done() {
+            return Ok(());
+        }
+        let Some(chunk) = sender.poll_chunk() else {
+            let (msg, _) = wire.recv().await?;
+            handle_sender_msg(sender, msg, files, progress)?;
+            continue;
+        };
+        let file = &files[chunk.index as usize];
+        if reader.as_ref().is_none_or(|(i, _)| *i != chunk.index) {
+            let f = tokio::fs::File::open(&file.path).await.map_err(|e| {
+                TransferFailure::Disk(format!("cannot read {}: {e}", file.path.display()))
+            })?;
+            reader = Some((chunk.index, tokio::io::BufReader::with_capacity(1 << 20, f)));
+        }
+        buf.resize(chunk.len, 0);
+        if let Some((_, r)) = reader.as_mut() {
+            r.read_exact(&mut buf).await.map_err(|e| {
+                TransferFailure::Disk(format!(
+                    "{} changed or could not be read while sending: {e}",
+                    file.path.display()
+                ))
+            })?;
+        }
+        wire.send(&Message::Chunk(std::mem::take(&mut buf)), chunk.is_final)
+            .await?;
+        progress.advance(file.entry.name().as_str(), chunk.len as u64);
+    }
+}
+
+fn handle_sender_msg(
+    sender: &mut Sender,
+    msg: Message,
+    files: &[Outgoing],
+    progress: &mut Progress,
+) -> Result<(), TransferFailure> {
+    sender.handle_message(msg).map_err(|e| fail(e.code(), e))?;
+    while let Some(event) = sender.poll_event() {
+        match event {
+            SenderEvent::Accepted => {
+                progress.event("accepted", "Accepted: sending…", json!({}));
+            }
+            SenderEvent::Declined => return Err(fail(ErrorCode::Declined, "declined").into()),
+            SenderEvent::Cancelled => {
+                return Err(fail(ErrorCode::Cancelled, "by the receiver").into());
+            }
+            SenderEvent::FileReceived { index } => {
+                let name = files[index as usize].entry.name().as_str();
+                progress.event("sent", &format!("Sent {name}"), json!({"file": name}));
+            }
+            SenderEvent::TransferComplete => {}
+        }
+    }
+    Ok(())
+}
+
+/// Accepts the peer's offer and receives its files into `inbox`.
+///
+/// # Errors
+/// [`TransferFailure`]: the peer left (incomplete files are removed), a record failed its
+/// check, the disk is full.
+pub async fn receive(
+    est: Established,
+    inbox: &Inbox,
+    progress: &mut Progress,
+) -> Result<Vec<Saved>, TransferFailure> {
+    let (mut wire, proof, _) = Wire::new(est).await?;
+    let mut receiver = Receiver::new(proof);
+    let mut part: Option<PartFile> = None;
+    let mut saved = Vec::new();
+    let mut manifest: Option<Manifest> = None;
+    let result = async {
+        loop {
+            let (msg, is_final) = match wire.recv().await {
+                Ok(m) => m,
+                Err(e) => {
+                    receiver.handle_close().map_err(|e| fail(e.code(), e))?;
+                    return Err(e.into());
+                }
+            };
+            receiver
+                .handle_message(msg, is_final)
+                .map_err(|e| fail(e.code(), e))?;
+            while let Some(event) = receiver.poll_event() {
+                match event {
+                    ReceiverEvent::Offered(m) => {
+                        announce(progress, &m);
+                        *progress = Progress::new(progress_json(progress), m.total_bytes());
+                        manifest = Some(m);
+                        if let Some(accept) = receiver.accept() {
+                            wire.send(&accept, false).await?;
+                        }
+                    }
+                    ReceiverEvent::Data { index, bytes } => {
+                        let entry = file_entry(manifest.as_ref(), index)?;
+                        if part.is_none() {
+                            part = Some(inbox.begin(entry.name()).map_err(disk)?);
+                        }
+                        if let Some(p) = part.as_mut() {
+                            p.write(&bytes).map_err(disk)?;
+                        }
+                        progress.advance(entry.name().as_str(), bytes.len() as u64);
+                    }
+                    ReceiverEvent::FileComplete { index } => {
+                        let entry = file_entry(manifest.as_ref(), index)?;
+                        let p = match part.take() {
+                            Some(p) => p,
+                            None => inbox.begin(entry.name()).map_err(disk)?,
+                        };
+                        let s = p.finish().map_err(disk)?;
+                        report_saved(progress, &s);
+                        saved.push(s);
+                        wire.send(&Message::Received(index), false).await?;
+                    }
+                    ReceiverEvent::TransferComplete => return Ok(()),
+                    ReceiverEvent::Cancelled => {
+                        return Err(fail(ErrorCode::Cancelled, "by the sender").into());
+                    }
+                }
+            }
+        }
+    }
+    .await;
+    if let Some(p) = part.take() {
+        p.discard();
+    }
+    wire.close().await;
+    result.map(|()| saved)
+}
+
+fn announce(progress: &mut Progress, m: &Manifest) {
+    let list: Vec<String> = m
+        .files()
+        .iter()
+        .map(|f| format!("  {}  {}", f.name().as_str(), bytes(f.size())))
+        .collect();
+    progress.event(
+        "offer",
+        &format!("The other device sends {} file(s), {}:\n{}", m.files().len(), bytes(m.total_bytes()), list.join("\n")),
+        json!({"files": m.files().iter().map(|f| json!({"name": f.name().as_str(), "size": f.size()})).collect::<Vec<_>>()}),
+    );
+}
+
+fn report_saved(progress: &mut Progress, s: &Saved) {
+    let path = s.path.display().to_string();
+    let text = if s.renamed {
+        format!(
+            "Saved {path} ({} existed already, so it was not replaced)",
+            s.offered.as_str()
+        )
+    } else {
+        format!("Saved {path}")
+    };
+    progress.event(
+        "saved",
+        &text,
+        json!({"path": path, "offered": s.offered.as_str(), "renamed": s.renamed}),
+    );
+}
+
+fn progress_json(p: &Progress) -> bool {
+    p.is_json()
+}
+
+fn file_entry(manifest: Option<&Manifest>, index: u32) -> Result<&FileEntry, TransferFailure> {
+    manifest
+        .and_then(|m| m.files().get(index as usize))
+        .ok_or_else(|| fail(ErrorCode::PeerMisbehaved, "data for an unknown file").into())
+}
+
+fn disk(e: SinkError) -> TransferFailure {
+    let hint = match e {
+        SinkError::DiskFull { .. } => "; free some space or choose another folder with --dir",
+        _ => "",
+    };
+    TransferFailure::Disk(format!("{e}{hint}. The incomplete file was removed."))
+}
+
+fn fail(code: ErrorCode, detail: impl std::fmt::Display) -> SessionError {
+    SessionError {
+        code,
+        detail: detail.to_string(),
+    }
+}

@@ -4,6 +4,7 @@
  *
  *   cargo build --release -p pairwise-cli --example native_peer_spike
  *   tests/e2e/netns.sh node tests/e2e/spike-native-chromium.mjs [MiB=64] [msgBytes=262144] [extra native args...]
+ *   PAIRWISE_SPIKE_BROWSER=firefox tests/e2e/netns.sh node tests/e2e/spike-native-chromium.mjs ...  (Firefox ESR)
  *
  * 1. Chromium offers (creates the `pairwise` channel), native answers; Chromium sends MiB of
  *    random data in msgBytes messages with bufferedAmount flow control; native counts and hashes.
@@ -15,12 +16,14 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
-import { launchChromium } from './harness/browsers.js';
+import { launch } from './harness/browsers.js';
 import { ROOT, startServer } from './harness/server.js';
 
 const MIB = Number(process.argv[2] ?? 64);
 const MSG = Number(process.argv[3] ?? 262144);
 const EXTRA = process.argv.slice(4);
+/** PAIRWISE_SPIKE_BROWSER=firefox runs the same against Firefox ESR. */
+const KIND = process.env.PAIRWISE_SPIKE_BROWSER === 'firefox' ? 'firefox' : 'chromium';
 const TOTAL = MIB * 1024 * 1024;
 const NATIVE = process.env.PAIRWISE_SPIKE_BIN ?? join(ROOT, 'target', 'release', 'examples', 'native_peer_spike');
 
@@ -213,12 +216,12 @@ async function browserOffers(browser, origin) {
   for (const c of early.splice(0)) native.write(c);
   const relay = relayNative(native, peer, (m) => m.type === 'received');
   const open = await withTimeout(inbox.take((m) => m.type === 'dc-open'), 30_000, 'browser channel open');
-  console.log(`chromium->native: open after ${Date.now() - t0} ms, browser sees maxMessageSize=${open.maxMessageSize}`);
+  console.log(`${KIND}->native: open after ${Date.now() - t0} ms, browser sees maxMessageSize=${open.maxMessageSize}`);
   const sendSecs = await peer.evaluate((m) => /** @type {any} */ (window).spike.send(m), MSG);
   const report = await withTimeout(relay, 300_000, 'native received all');
   const ok = report.sha256 === sha && report.bytes === TOTAL;
   console.log(
-    `chromium->native ${MIB} MiB in ${MSG} B msgs: ${report.mbps.toFixed(1)} MB/s (native first->last byte ${report.secs.toFixed(2)} s; browser send loop ${sendSecs.toFixed(2)} s) sha ${ok ? 'MATCH' : 'MISMATCH'} udp=${JSON.stringify(report.udp)}`,
+    `${KIND}->native ${MIB} MiB in ${MSG} B msgs: ${report.mbps.toFixed(1)} MB/s (native first->last byte ${report.secs.toFixed(2)} s; browser send loop ${sendSecs.toFixed(2)} s) sha ${ok ? 'MATCH' : 'MISMATCH'} udp=${JSON.stringify(report.udp)}`,
   );
   await native.stop();
   await peer.close();
@@ -251,13 +254,13 @@ async function nativeOffers(browser, origin) {
   const opened = await withTimeout(relayNative(native, peer, (m) => m.type === 'open'), 30_000, 'native channel open');
   const bopen = await withTimeout(inbox.take((m) => m.type === 'dc-open'), 30_000, 'browser channel open');
   console.log(
-    `native->chromium: open after ${Date.now() - t0} ms; native maxMessageSize=${opened.maxMessageSize}; browser: label=${bopen.label} ordered=${bopen.ordered} maxMessageSize=${bopen.maxMessageSize}`,
+    `native->${KIND}: open after ${Date.now() - t0} ms; native maxMessageSize=${opened.maxMessageSize}; browser: label=${bopen.label} ordered=${bopen.ordered} maxMessageSize=${bopen.maxMessageSize}`,
   );
   const sent = await withTimeout(relayNative(native, peer, (m) => m.type === 'sent'), 300_000, 'native sent all');
   const report = await withTimeout(inbox.take((m) => m.type === 'received'), 300_000, 'browser received all');
   const ok = report.sha256 === sent.sha256 && report.bytes === TOTAL;
   console.log(
-    `native->chromium ${MIB} MiB in ${MSG} B msgs: ${report.mbps.toFixed(1)} MB/s (browser first->last byte ${report.secs.toFixed(2)} s, ${report.messages} msgs; native send loop ${sent.secs.toFixed(2)} s) sha ${ok ? 'MATCH' : 'MISMATCH'} native udp=${JSON.stringify(sent.udp)}`,
+    `native->${KIND} ${MIB} MiB in ${MSG} B msgs: ${report.mbps.toFixed(1)} MB/s (browser first->last byte ${report.secs.toFixed(2)} s, ${report.messages} msgs; native send loop ${sent.secs.toFixed(2)} s) sha ${ok ? 'MATCH' : 'MISMATCH'} native udp=${JSON.stringify(sent.udp)}`,
   );
   await native.stop();
   await peer.close();
@@ -265,7 +268,7 @@ async function nativeOffers(browser, origin) {
 }
 
 const server = await startServer();
-const browser = await launchChromium();
+const browser = await launch(KIND);
 let ok = false;
 try {
   const a = await browserOffers(browser, server.origin);

@@ -19,6 +19,7 @@ mod runtime;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use anyhow::{Context as _, Result, anyhow, bail, ensure};
 use bytes::{Bytes, BytesMut};
@@ -38,6 +39,9 @@ pub const CHANNEL_LABEL: &str = "pairwise";
 
 /// The largest message we send or accept: Chromium's limit, and webrtc-rs's hard ceiling.
 pub const MAX_MESSAGE_SIZE: usize = 262_144;
+
+/// How long [`NativePeer::close`] waits for sent messages to be acknowledged.
+pub const CLOSE_FLUSH_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Which side of the offer/answer exchange this peer takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -264,9 +268,34 @@ impl NativePeer {
         dc.send(data).await.context("sending on the data channel")
     }
 
-    /// Closes the data channel and the connection.
+    /// Waits until every byte handed to [`send`](Self::send) has been acknowledged by the
+    /// remote SCTP stack, or `timeout` passes. Returns whether everything was acknowledged.
+    pub async fn flush(&self, timeout: Duration) -> bool {
+        let Some(dc) = self.channel.get() else {
+            return true;
+        };
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            match dc.outstanding_bytes().await {
+                Ok(0) => return true,
+                Ok(_) if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                _ => return false,
+            }
+        }
+    }
+
+    /// Closes the data channel and the connection, after giving messages already sent up to
+    /// [`CLOSE_FLUSH_TIMEOUT`] to be acknowledged.
+    ///
+    /// webrtc-rs tears the association down at once: without the flush, the last megabyte
+    /// sent (everything still queued or unacknowledged) is lost, measured 0.8 of 64 MiB.
     pub async fn close(&self) -> Result<()> {
         if let Some(dc) = self.channel.get() {
+            if !self.flush(CLOSE_FLUSH_TIMEOUT).await {
+                tracing::debug!("closing with unacknowledged data");
+            }
             let _ = dc.close().await;
         }
         self.pc.close().await.context("closing the peer connection")

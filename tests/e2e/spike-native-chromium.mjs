@@ -24,6 +24,9 @@ const MSG = Number(process.argv[3] ?? 262144);
 const EXTRA = process.argv.slice(4);
 /** PAIRWISE_SPIKE_BROWSER=firefox runs the same against Firefox ESR. */
 const KIND = process.env.PAIRWISE_SPIKE_BROWSER === 'firefox' ? 'firefox' : 'chromium';
+/** PAIRWISE_SPIKE_IDLE_SECS=N keeps the open channel idle N s before sending (ICE consent check). */
+const IDLE_MS = Number(process.env.PAIRWISE_SPIKE_IDLE_SECS ?? 0) * 1000;
+const idle = () => (IDLE_MS ? new Promise((r) => setTimeout(r, IDLE_MS)) : Promise.resolve());
 const TOTAL = MIB * 1024 * 1024;
 const NATIVE = process.env.PAIRWISE_SPIKE_BIN ?? join(ROOT, 'target', 'release', 'examples', 'native_peer_spike');
 
@@ -217,6 +220,7 @@ async function browserOffers(browser, origin) {
   const relay = relayNative(native, peer, (m) => m.type === 'received');
   const open = await withTimeout(inbox.take((m) => m.type === 'dc-open'), 30_000, 'browser channel open');
   console.log(`${KIND}->native: open after ${Date.now() - t0} ms, browser sees maxMessageSize=${open.maxMessageSize}`);
+  await idle();
   const sendSecs = await peer.evaluate((m) => /** @type {any} */ (window).spike.send(m), MSG);
   const report = await withTimeout(relay, 300_000, 'native received all');
   const ok = report.sha256 === sha && report.bytes === TOTAL;
@@ -231,7 +235,7 @@ async function browserOffers(browser, origin) {
 async function nativeOffers(browser, origin) {
   const peer = await browser.newPeer('answerer', origin);
   const inbox = pageInbox();
-  const native = startNative(['offer', '--send', String(TOTAL), '--msg', String(MSG), ...EXTRA]);
+  const native = startNative(['offer', '--send', String(TOTAL), '--msg', String(MSG), '--idle', String(IDLE_MS / 1000), ...EXTRA]);
   let nativeReady = false;
   /** @type {any[]} */
   const early = [];

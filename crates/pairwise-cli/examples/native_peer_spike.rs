@@ -3,7 +3,7 @@
 //! ```text
 //! native_peer_spike local  [--bytes N] [--msg N] [--sockbuf N|default] [--limit N]
 //! native_peer_spike answer --expect N [--sockbuf ..] [--limit ..]     (browser offers)
-//! native_peer_spike offer  --send N [--msg N] [--sockbuf ..] [--limit ..]  (native offers)
+//! native_peer_spike offer  --send N [--msg N] [--idle SECS] [--sockbuf ..] [--limit ..]  (native offers)
 //! ```
 //!
 //! `local` connects two peers in this process and sends `--bytes` from one to the other.
@@ -31,6 +31,8 @@ struct Args {
     mode: String,
     bytes: u64,
     msg: usize,
+    /// Seconds the open channel stays idle before the offerer sends (ICE consent check).
+    idle: u64,
     options: NativePeerOptions,
 }
 
@@ -41,6 +43,7 @@ fn parse_args() -> Result<Args> {
         mode,
         bytes: 256 << 20,
         msg: 256 << 10,
+        idle: 0,
         options: NativePeerOptions::default(),
     };
     while let Some(flag) = it.next() {
@@ -48,6 +51,7 @@ fn parse_args() -> Result<Args> {
         match flag.as_str() {
             "--bytes" | "--expect" | "--send" => args.bytes = value.parse()?,
             "--msg" => args.msg = value.parse()?,
+            "--idle" => args.idle = value.parse()?,
             "--limit" => args.options.send_buffer_limit = value.parse()?,
             "--sockbuf" if value == "default" => args.options.socket_buffer_bytes = None,
             "--sockbuf" => args.options.socket_buffer_bytes = Some(value.parse()?),
@@ -266,7 +270,9 @@ async fn stdio(args: Args) -> Result<()> {
                     out(json!({ "type": "open", "maxMessageSize": peer.max_message_size().await? }));
                     if role == Role::Offerer {
                         let (peer, done_tx, total, msg) = (Arc::clone(&peer), done_tx.clone(), args.bytes, args.msg);
+                        let idle = std::time::Duration::from_secs(args.idle);
                         tokio::spawn(async move {
+                            tokio::time::sleep(idle).await;
                             let report = match send_all(&peer, total, msg).await {
                                 Ok((sha, secs)) => json!({ "type": "sent", "bytes": total, "sha256": sha, "secs": secs, "mbps": mbps(total, secs) }),
                                 Err(e) => json!({ "type": "error", "error": format!("{e:#}") }),

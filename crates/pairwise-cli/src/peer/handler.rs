@@ -39,9 +39,9 @@ impl Handler {
 
 /// Serializes a local candidate for the remote browser's `addIceCandidate`.
 ///
-/// webrtc-rs's `to_json()` sets `sdpMid: ""`, which Chromium rejects ("no media section with
-/// that mid"). A Pairwise connection has exactly one m-line, so the candidate is addressed by
-/// `sdpMLineIndex: 0` with `sdpMid: null`, which every browser accepts.
+/// webrtc-rs's `to_json()` sets `sdpMid: ""`, which names no m-line (Chromium 156 and Firefox
+/// ESR 153 happen to accept it anyway). A Pairwise connection has exactly one m-line, so the
+/// candidate is addressed the spec-clean way: `sdpMid: null`, `sdpMLineIndex: 0`.
 pub(crate) fn candidate_json(mut init: RTCIceCandidateInit) -> Option<String> {
     init.sdp_mid = None;
     init.sdp_mline_index = Some(0);

@@ -16,6 +16,8 @@ step "cargo doc"
 RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps --locked --quiet
 step "cargo test"
 cargo test --workspace --locked
+step "cargo test: native WebRTC tests (ignored above), inside a private network namespace"
+tests/e2e/netns.sh cargo test --locked --offline -p pairwise-cli --test native_pairing -- --ignored
 step "tsc (browser and test configs)"
 npx --no-install tsc -p web
 npx --no-install tsc -p web/test

@@ -23,9 +23,22 @@ function follow(connection) {
   connection.addEventListener('ready', (ev) => ready(/** @type {CustomEvent<SecureChannel>} */ (ev).detail));
 }
 
+/** The session's transfers, once its channel is ready; files chosen before that wait here. */
+/** @type {Transfers | null} */
+let transfers = null;
+/** @type {File[][]} */
+const waiting = [];
+
+/** @param {File[]} files */
+function offer(files) {
+  if (files.length === 0) return;
+  if (transfers) transfers.send(files);
+  else waiting.push(files);
+}
+
 /** @param {SecureChannel} channel */
 function ready(channel) {
-  const transfers = new Transfers(channel);
+  transfers = new Transfers(channel);
   transfers.addEventListener('outgoing', (ev) => showTransfer(/** @type {CustomEvent} */ (ev).detail, 'send'));
   transfers.addEventListener('incoming', (ev) => {
     const incoming = /** @type {CustomEvent} */ (ev).detail;
@@ -33,11 +46,16 @@ function ready(channel) {
     incoming.addEventListener('file', (/** @type {any} */ fe) => showReceived(fe.detail));
     askToAccept(incoming);
   });
+  for (const files of waiting.splice(0)) transfers.send(files);
+}
+
+/** Files can be chosen as soon as the devices are paired; they go once the channel is open. */
+function wireFilePicker() {
   const input = byId('file-input', HTMLInputElement);
   input.addEventListener('change', () => {
     const files = [...(input.files ?? [])];
     input.value = '';
-    if (files.length > 0) transfers.send(files);
+    offer(files);
   });
   const zone = byId('drop-zone');
   zone.addEventListener('dragover', (ev) => {
@@ -48,12 +66,12 @@ function ready(channel) {
   zone.addEventListener('drop', (ev) => {
     ev.preventDefault();
     zone.classList.remove('over');
-    const files = [...(ev.dataTransfer?.files ?? [])];
-    if (files.length > 0) transfers.send(files);
+    offer([...(ev.dataTransfer?.files ?? [])]);
   });
 }
 
 async function main() {
+  wireFilePicker();
   byId('copy-link').addEventListener('click', () => {
     navigator.clipboard?.writeText(byId('pair-link', HTMLInputElement).value).catch(() => {});
   });

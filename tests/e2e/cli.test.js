@@ -1,0 +1,125 @@
+/**
+ * @file The real `pairwise` binary against real browsers and itself, through the real server:
+ * CLI to Chromium (the browser opens the link the terminal QR code encodes), Chromium to CLI
+ * and Firefox to CLI (the CLI opens the browser's link), CLI to CLI, and a sender killed
+ * mid-file (the receiver fails clearly and leaves no complete-looking file).
+ */
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { acceptOffer, assertReceivedIntact, chooseFiles, showPairingCode, waitPaired, waitReceived, waitTransfer } from './harness/app.js';
+import { launchChromium, launchFirefox } from './harness/browsers.js';
+import { Cleanup } from './harness/cleanup.js';
+import { decodeTerminalQr, runCli } from './harness/cli.js';
+import { hashFile, makeFiles, MiB, standardFiles } from './harness/files.js';
+import { startServer } from './harness/server.js';
+
+describe('the pairwise CLI with browsers and itself', { timeout: 900_000 }, () => {
+  const cleanup = new Cleanup();
+  /** @type {import('./harness/server.js').Server} */ let server;
+  /** @type {import('./harness/browsers.js').Browser} */ let chromium;
+  /** @type {ReturnType<typeof standardFiles>} */ let files;
+
+  /** @param {string} prefix */
+  const tempDir = (prefix) => cleanup.track(mkdtempSync(join(tmpdir(), prefix)), () => {});
+
+  /**
+   * @param {string} dir
+   * @param {import('./harness/files.js').TestFile[]} expected
+   */
+  const assertDirHolds = async (dir, expected) => {
+    assert.deepEqual(readdirSync(dir).sort(), expected.map((f) => f.name).sort(), 'files in the target directory');
+    for (const f of expected) {
+      const got = await hashFile(join(dir, f.name));
+      assert.equal(got.size, f.size, `${f.name}: size`);
+      assert.equal(got.sha256, f.sha256, `${f.name}: SHA-256`);
+    }
+  };
+
+  /** @param {import('./harness/cli.js').CliRun} run */
+  const exitOk = async (run) => {
+    const { code, signal } = await run.exited;
+    assert.equal(code, 0, `pairwise exited with ${code ?? signal}.\nstderr:\n${run.stderr()}`);
+  };
+
+  before(async () => {
+    files = cleanup.track(standardFiles('cli-'), (f) => f.remove());
+    server = cleanup.track(await startServer(), (s) => s.stop());
+    chromium = cleanup.track(await launchChromium(), (b) => b.close());
+  });
+
+  after(() => cleanup.run());
+
+  it('CLI sends to Chromium: the terminal QR code decodes to the printed link, bytes arrive intact', { timeout: 240_000 }, async () => {
+    const run = cleanup.track(runCli(['send', '--server', server.origin, ...files.files.map((f) => f.path)]), (r) => r.kill());
+    const link = await run.link();
+    assert.equal(decodeTerminalQr(run.stderr()), link, 'the terminal QR code encodes exactly the printed link');
+    const b = await chromium.newPeer('B (chromium)', server.origin);
+    await b.goto(link);
+    await waitPaired(b);
+    await acceptOffer(b, files.files.map((f) => f.name));
+    await waitReceived(b, files.files.map((f) => f.name));
+    await assertReceivedIntact(b, files.files);
+    await exitOk(run);
+    assert.match(run.stderr(), /Done: 3 file\(s\) sent/);
+    await b.close();
+  });
+
+  it('Chromium sends to the CLI: files land in --dir with identical bytes', { timeout: 240_000 }, async () => {
+    const a = await chromium.newPeer('A (chromium)', server.origin);
+    await a.goto(server.origin);
+    const link = await showPairingCode(a);
+    const dir = tempDir('cli-in-');
+    const run = cleanup.track(runCli(['receive', link, '--dir', dir]), (r) => r.kill());
+    await waitPaired(a);
+    await chooseFiles(a, files.files.map((f) => f.path));
+    await exitOk(run);
+    await waitTransfer(a, 'send', 'done');
+    await assertDirHolds(dir, files.files);
+    await a.close();
+  });
+
+  it('Firefox sends to the CLI', { timeout: 240_000 }, async () => {
+    const firefox = cleanup.track(await launchFirefox(), (b) => b.close());
+    const a = await firefox.newPeer('A (firefox)', server.origin);
+    await a.goto(server.origin);
+    const link = await showPairingCode(a);
+    const dir = tempDir('cli-ff-');
+    const run = cleanup.track(runCli(['receive', link, '--dir', dir]), (r) => r.kill());
+    await waitPaired(a);
+    await chooseFiles(a, files.files.map((f) => f.path));
+    await exitOk(run);
+    await assertDirHolds(dir, files.files);
+    await a.close();
+  });
+
+  it('CLI sends to CLI', { timeout: 240_000 }, async () => {
+    const dir = tempDir('cli-cli-');
+    const sender = cleanup.track(runCli(['send', '--server', server.origin, ...files.files.map((f) => f.path)]), (r) => r.kill());
+    const receiver = cleanup.track(runCli(['receive', await sender.link(), '--dir', dir]), (r) => r.kill());
+    await exitOk(receiver);
+    await exitOk(sender);
+    await assertDirHolds(dir, files.files);
+  });
+
+  it('a sender killed mid-file leaves no complete-looking file and a clear non-zero exit', { timeout: 240_000 }, async () => {
+    const big = cleanup.track(makeFiles([{ name: 'huge.bin', size: 256 * MiB }]), (f) => f.remove());
+    const dir = tempDir('cli-kill-');
+    const sender = cleanup.track(runCli(['send', '--server', server.origin, big.files[0].path]), (r) => r.kill());
+    const receiver = cleanup.track(runCli(['receive', await sender.link(), '--dir', dir]), (r) => r.kill());
+    // Wait until bytes are flowing: the part file exists and is growing.
+    const until = Date.now() + 60_000;
+    while (!readdirSync(dir).some((n) => n.endsWith('.part'))) {
+      assert.ok(Date.now() < until, `no part file appeared.\nreceiver:\n${receiver.stderr()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    sender.kill('SIGKILL');
+    const { code } = await receiver.exited;
+    assert.notEqual(code, 0, 'the receiver must fail');
+    assert.match(receiver.stderr(), /left|ended before the transfer finished/i, 'a sentence says what happened');
+    assert.deepEqual(readdirSync(dir), [], 'nothing that looks complete, and no part file left behind');
+  });
+});

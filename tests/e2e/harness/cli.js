@@ -1,0 +1,91 @@
+/**
+ * @file Runs the real `pairwise` CLI binary (`send` / `receive`) next to the browsers: spawns it,
+ * collects its output, waits for the pairing link it prints on stdout, decodes the QR code it
+ * draws on stderr (half blocks, as a terminal shows it), and kills it by PID in clean-up.
+ */
+
+import { spawn } from 'node:child_process';
+import jsQR from 'jsqr';
+import { BIN, ROOT, ensureBuilt } from './server.js';
+
+/**
+ * @typedef {object} CliRun
+ * @property {number} pid
+ * @property {() => string} stdout
+ * @property {() => string} stderr
+ * @property {(timeoutMs?: number) => Promise<string>} link resolves with the printed pairing link
+ * @property {Promise<{ code: number | null, signal: string | null }>} exited
+ * @property {(signal?: NodeJS.Signals) => void} kill
+ */
+
+/**
+ * Starts `pairwise ARGS...`.
+ * @param {string[]} args
+ * @param {{ cwd?: string }} [opts]
+ * @returns {CliRun}
+ */
+export function runCli(args, { cwd = ROOT } = {}) {
+  ensureBuilt();
+  const child = spawn(BIN, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_BACKTRACE: '1' } });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  /** @type {Promise<{ code: number | null, signal: string | null }>} */
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  let done = false;
+  exited.then(() => (done = true));
+  return {
+    pid: /** @type {number} */ (child.pid),
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    kill(signal = 'SIGKILL') {
+      if (!done) process.kill(/** @type {number} */ (child.pid), signal);
+    },
+    async link(timeoutMs = 30_000) {
+      const until = Date.now() + timeoutMs;
+      while (Date.now() < until) {
+        const m = /(https?:\/\/\S+#pair=\S+)/.exec(out);
+        if (m) return m[1];
+        if (done) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`pairwise ${args.join(' ')} printed no link.\nstdout:\n${out}\nstderr:\n${err}`);
+    },
+  };
+}
+
+/**
+ * Decodes the QR code drawn with half blocks in `text` (light = block, dark = space).
+ * @param {string} text terminal output containing the code
+ * @returns {string}
+ */
+export function decodeTerminalQr(text) {
+  const rows = text.split('\n').filter((l) => /^[█▀▄ ]+$/.test(l) && l.includes('█'));
+  if (rows.length === 0) throw new Error('no QR code in the terminal output');
+  const scale = 4;
+  const w = [...rows[0]].length * scale;
+  const h = rows.length * 2 * scale;
+  const px = new Uint8ClampedArray(w * h * 4);
+  rows.forEach((row, r) => {
+    [...row].forEach((ch, x) => {
+      const light = [ch === '█' || ch === '▀', ch === '█' || ch === '▄'];
+      for (let half = 0; half < 2; half++) {
+        const v = light[half] ? 255 : 0;
+        for (let dy = 0; dy < scale; dy++) {
+          for (let dx = 0; dx < scale; dx++) {
+            const i = (((r * 2 + half) * scale + dy) * w + x * scale + dx) * 4;
+            px[i] = px[i + 1] = px[i + 2] = v;
+            px[i + 3] = 255;
+          }
+        }
+      }
+    });
+  });
+  const code = jsQR(px, w, h, { inversionAttempts: 'attemptBoth' });
+  if (!code) throw new Error('the terminal QR code does not decode');
+  return code.data;
+}

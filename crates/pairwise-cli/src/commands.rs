@@ -104,6 +104,8 @@ async fn show_and_pair(
     let invitation = Invitation::new();
     let url = invitation.url(server);
     let qr = term_qr::render(&url).map_err(|e| TransferFailure::Disk(e.to_string()))?;
+    let bind = bind_for(server, peer.bind).map_err(|e| TransferFailure::Disk(format!("{e:#}")))?;
+    let waiting = invitation.open(server).await?;
     // The link is machine output (stdout); the QR code and instructions are for people.
     if !peer.json {
         eprint!("{qr}");
@@ -112,8 +114,7 @@ async fn show_and_pair(
     } else {
         progress.event("link", "", json!({"link": url}));
     }
-    let bind = bind_for(server, peer.bind).map_err(|e| TransferFailure::Disk(format!("{e:#}")))?;
-    let est = invitation.pair(server, bind).await?;
+    let est = waiting.pair(bind).await?;
     progress.event(
         "paired",
         &format!("Paired. Verification code: {}", est.session.sas().grouped()),

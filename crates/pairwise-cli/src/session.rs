@@ -5,6 +5,9 @@
 //! - initiator (`pairwise send`, shows the QR code): join, wait, `hello`, offer, confirm;
 //! - ICE candidates are held back both ways until the peer's confirm verified (§5 step 7);
 //! - the result, [`Established`], holds the confirmed keys and an open data channel.
+//!
+//! The initiator joins its room ([`Invitation::open`]) before its link is shown, so a device
+//! that opens the link at once finds it waiting.
 
 use std::net::SocketAddr;
 
@@ -81,14 +84,35 @@ impl Invitation {
         format!("{}/#{}", origin.trim_end_matches('/'), self.link.fragment())
     }
 
-    /// Waits in the room until a device opens the link, then pairs with it.
+    /// Connects to `server` and joins the room, so the link works from this moment on: show it
+    /// only after this returned.
+    ///
+    /// # Errors
+    /// A [`SessionError`] if the server cannot be reached.
+    pub async fn open(self, server: &str) -> Result<Waiting, SessionError> {
+        let mut sig = connect(server).await?;
+        join(&mut sig, &self.link).await?;
+        Ok(Waiting {
+            sig,
+            start: self.start,
+        })
+    }
+}
+
+/// An initiator waiting in its room for the device that opens the link.
+#[derive(Debug)]
+pub struct Waiting {
+    sig: Signaling,
+    start: InitiatorAwaitHello,
+}
+
+impl Waiting {
+    /// Waits until a device opens the link, then pairs with it.
     ///
     /// # Errors
     /// A [`SessionError`] with the reason (signaling lost, verification failed, ...).
-    pub async fn pair(self, server: &str, bind: SocketAddr) -> Result<Established, SessionError> {
-        let mut sig = connect(server).await?;
-        join(&mut sig, &self.link).await?;
-        drive(sig, Stage::Initiator(self.start), bind).await
+    pub async fn pair(self, bind: SocketAddr) -> Result<Established, SessionError> {
+        drive(self.sig, Stage::Initiator(self.start), bind).await
     }
 }
 

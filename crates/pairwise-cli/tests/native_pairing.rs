@@ -1,4 +1,5 @@
-//! Two native peers pair through the real signaling server and exchange a record over WebRTC.
+//! Native peers pair through the real signaling server and talk over WebRTC: a record, a
+//! hostile manifest (refused, nothing written), and duplicate names (kept side by side).
 //!
 //! WebRTC tests must run inside a private network namespace (`tests/e2e/netns.sh`), so these
 //! are `#[ignore]`d in a plain `cargo test`; `scripts/test-all.sh` runs them in the namespace
@@ -59,7 +60,8 @@ async fn two_native_peers_pair_and_exchange_a_record() {
     let link = PairingLink::parse_fragment(fragment).expect("link parses");
 
     let (a, b) = tokio::time::timeout(Duration::from_secs(30), async {
-        tokio::join!(invitation.pair(&origin, bind), respond(&origin, link, bind))
+        let waiting = invitation.open(&origin).await.expect("initiator joins");
+        tokio::join!(waiting.pair(bind), respond(&origin, link, bind))
     })
     .await
     .expect("pairing finishes");
@@ -81,4 +83,143 @@ async fn two_native_peers_pair_and_exchange_a_record() {
     let opened = open.open(&got).expect("record opens");
     assert_eq!(opened.inner, b"hello over webrtc");
     assert!(opened.is_final);
+}
+
+/// Pairs two native peers through a fresh in-process server.
+async fn paired() -> (
+    pairwise_cli::session::Established,
+    pairwise_cli::session::Established,
+) {
+    assert_isolated();
+    let origin = server().await;
+    let bind: SocketAddr = BIND.parse().expect("addr");
+    let invitation = Invitation::new();
+    let url = invitation.url(&origin);
+    let link = PairingLink::parse_fragment(url.split_once('#').expect("fragment").1).expect("link");
+    let (a, b) = tokio::time::timeout(Duration::from_secs(30), async {
+        let waiting = invitation.open(&origin).await.expect("initiator joins");
+        tokio::join!(waiting.pair(bind), respond(&origin, link, bind))
+    })
+    .await
+    .expect("pairing finishes");
+    match (a, b) {
+        (Ok(a), Ok(b)) => (a, b),
+        (a, b) => panic!(
+            "pairing failed: initiator {:?}, responder {:?}",
+            a.err(),
+            b.err()
+        ),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "WebRTC: runs inside tests/e2e/netns.sh (scripts/test-all.sh does)"]
+async fn hostile_manifest_names_are_refused_and_nothing_is_written() {
+    use pairwise_cli::files::Inbox;
+    use pairwise_cli::progress::Progress;
+    use pairwise_cli::transfer::{self, TransferFailure};
+    use pairwise_proto::error::ErrorCode;
+
+    let long = "a".repeat(10_000);
+    for name in [
+        "../evil",
+        "/etc/passwd",
+        "C:\\evil",
+        "con",
+        "a\u{0}b",
+        long.as_str(),
+    ] {
+        let root = tempfile::tempdir().expect("tempdir");
+        let inbox_dir = root.path().join("inbox");
+        std::fs::create_dir(&inbox_dir).expect("mkdir");
+        eprintln!("case {:?}", name.chars().take(20).collect::<String>());
+        let (hostile, victim) = paired().await;
+        let max = hostile.peer.max_message_size().await.expect("max");
+        let (mut seal, _) = hostile.session.into_records(max);
+        // A hand-made manifest: what a malicious or buggy peer could send.
+        let json = serde_json::json!({"files": [{"name": name, "size": 1, "type": ""}]});
+        let mut inner = vec![0x01];
+        inner.extend_from_slice(json.to_string().as_bytes());
+        let record = seal.seal(&inner, false).expect("seal");
+        hostile.peer.send(record.into()).await.expect("send");
+
+        let inbox = Inbox::open(&inbox_dir).expect("inbox");
+        let mut progress = Progress::new(true, 0);
+        let result = tokio::time::timeout(
+            Duration::from_secs(20),
+            transfer::receive(victim, &inbox, &mut progress),
+        )
+        .await
+        .expect("the receiver decides quickly");
+        match result {
+            Err(TransferFailure::Session(e)) => {
+                assert!(
+                    matches!(e.code, ErrorCode::BadName | ErrorCode::PeerMisbehaved),
+                    "{name:?}: {e}"
+                );
+            }
+            other => panic!("{name:?}: expected a refusal, got {other:?}"),
+        }
+        let mut left: Vec<_> = walk(root.path());
+        left.sort();
+        assert_eq!(
+            left,
+            vec![inbox_dir.clone()],
+            "{name:?}: nothing written anywhere"
+        );
+        let _ = hostile.peer.close().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "WebRTC: runs inside tests/e2e/netns.sh (scripts/test-all.sh does)"]
+async fn duplicate_names_are_kept_side_by_side_and_existing_files_untouched() {
+    use pairwise_cli::files::Inbox;
+    use pairwise_cli::progress::Progress;
+    use pairwise_cli::transfer::{self, Outgoing};
+
+    let src = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(src.path().join("one")).expect("mkdir");
+    std::fs::create_dir(src.path().join("two")).expect("mkdir");
+    let p1 = src.path().join("one").join("same.txt");
+    let p2 = src.path().join("two").join("same.txt");
+    std::fs::write(&p1, b"first").expect("write");
+    std::fs::write(&p2, b"second").expect("write");
+    let dest = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dest.path().join("same.txt"), b"mine").expect("write");
+
+    let (sender, receiver) = paired().await;
+    let files = vec![
+        Outgoing::new(&p1).expect("ok"),
+        Outgoing::new(&p2).expect("ok"),
+    ];
+    let inbox = Inbox::open(dest.path()).expect("inbox");
+    let (mut ps, mut pr) = (Progress::new(true, 0), Progress::new(true, 0));
+    let (sent, got) = tokio::join!(
+        transfer::send(sender, &files, &mut ps),
+        transfer::receive(receiver, &inbox, &mut pr)
+    );
+    sent.expect("sent");
+    let saved = got.expect("received");
+    assert!(
+        saved.iter().all(|s| s.renamed),
+        "both names were taken, both were renamed"
+    );
+    let read = |n: &str| std::fs::read(dest.path().join(n)).expect(n);
+    assert_eq!(read("same.txt"), b"mine", "the existing file is untouched");
+    assert_eq!(read("same (1).txt"), b"first");
+    assert_eq!(read("same (2).txt"), b"second");
+}
+
+/// Every path under `dir` (directories and files), recursively.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read_dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        }
+        out.push(path);
+    }
+    out
 }

@@ -1,7 +1,7 @@
 /**
  * @file The real `pairwise` binary against real browsers and itself, through the real server:
  * CLI to Chromium (the browser opens the link the terminal QR code encodes), Chromium to CLI
- * and Firefox to CLI (the CLI opens the browser's link), CLI to CLI, and a sender killed
+ * and Firefox to CLI (the CLI opens the browser's link, or shows its own QR code), CLI to CLI, and a sender killed
  * mid-file (the receiver fails clearly and leaves no complete-looking file).
  */
 
@@ -78,6 +78,20 @@ describe('the pairwise CLI with browsers and itself', { timeout: 900_000 }, () =
     await chooseFiles(a, files.files.map((f) => f.path));
     await exitOk(run);
     await waitTransfer(a, 'send', 'done');
+    await assertDirHolds(dir, files.files);
+    await a.close();
+  });
+
+  it('CLI receives without a link: it shows the QR code, Chromium opens it and sends', { timeout: 240_000 }, async () => {
+    const dir = tempDir('cli-qr-');
+    const run = cleanup.track(runCli(['receive', '--server', server.origin, '--dir', dir]), (r) => r.kill());
+    const link = await run.link();
+    assert.equal(decodeTerminalQr(run.stderr()), link, 'the terminal QR code encodes exactly the printed link');
+    const a = await chromium.newPeer('A (chromium)', server.origin);
+    await a.goto(link);
+    await waitPaired(a);
+    await chooseFiles(a, files.files.map((f) => f.path));
+    await exitOk(run);
     await assertDirHolds(dir, files.files);
     await a.close();
   });

@@ -126,7 +126,7 @@ impl Default for Invitation {
 ///
 /// # Errors
 /// A [`SessionError`]: `link-expired` when nobody waits in the room, and the other reasons of
-/// [`Invitation::pair`].
+/// [`Waiting::pair`].
 pub async fn respond(
     server: &str,
     link: PairingLink,

@@ -51,21 +51,7 @@ async fn server() -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "WebRTC: runs inside tests/e2e/netns.sh (scripts/test-all.sh does)"]
 async fn two_native_peers_pair_and_exchange_a_record() {
-    assert_isolated();
-    let origin = server().await;
-    let bind: SocketAddr = BIND.parse().expect("addr");
-    let invitation = Invitation::new();
-    let url = invitation.url(&origin);
-    let fragment = url.split_once('#').expect("fragment").1;
-    let link = PairingLink::parse_fragment(fragment).expect("link parses");
-
-    let (a, b) = tokio::time::timeout(Duration::from_secs(30), async {
-        let waiting = invitation.open(&origin).await.expect("initiator joins");
-        tokio::join!(waiting.pair(bind), respond(&origin, link, bind))
-    })
-    .await
-    .expect("pairing finishes");
-    let (a, mut b) = (a.expect("initiator pairs"), b.expect("responder pairs"));
+    let (a, mut b) = paired().await;
     assert_eq!(a.session.sas(), b.session.sas(), "both show the same code");
 
     let max = a.peer.max_message_size().await.expect("max message size");

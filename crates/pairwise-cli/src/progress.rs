@@ -69,7 +69,8 @@ impl Progress {
             let pct = (self.done * 100).checked_div(self.total).unwrap_or(100);
             let left = self.total.saturating_sub(self.done) as f64 / rate.max(1.0);
             eprint!(
-                "\r\x1b[2K{name}  {} of {}  {pct}%  {}/s  {} left",
+                "\r\x1b[2K{name}  [{}]  {} of {}  {pct}%  {}/s  {} left",
+                bar(pct),
                 bytes(self.done),
                 bytes(self.total),
                 bytes(rate as u64),
@@ -94,6 +95,12 @@ impl Progress {
             eprint!("\r\x1b[2K");
         }
     }
+}
+
+/// A 20-cell bar for `pct` percent, e.g. `#########...........`.
+fn bar(pct: u64) -> String {
+    let full = (pct.min(100) / 5) as usize;
+    format!("{}{}", "#".repeat(full), ".".repeat(20 - full))
 }
 
 /// A byte count in decimal units, e.g. `64.0 MB`.
@@ -135,5 +142,8 @@ mod tests {
         assert_eq!(duration(5.4), "5s");
         assert_eq!(duration(125.0), "2m05s");
         assert_eq!(duration(7300.0), "2h01m");
+        assert_eq!(bar(0), "....................");
+        assert_eq!(bar(52), "##########..........");
+        assert_eq!(bar(100), "####################");
     }
 }

@@ -18,4 +18,7 @@ if [ "${PAIRWISE_E2E_NO_BUILD:-}" != 1 ]; then
 fi
 if [ "$#" -eq 0 ]; then set -- tests/e2e/; fi
 # One test file at a time: the machine has 2 cores and each file runs two browsers.
-exec "$here/netns.sh" node --test --test-concurrency=1 "$@"
+# --test-force-exit: a browser that survives a failed test's clean-up must not keep the runner
+# (and CI) waiting after the results are in; `timeout` bounds the whole suite all the same.
+exec timeout --kill-after=30s 45m "$here/netns.sh" \
+  node --test --test-force-exit --test-concurrency=1 "$@"

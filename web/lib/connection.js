@@ -29,6 +29,7 @@ export class Connection extends EventTarget {
   /** @type {import('../types/protocol.js').Session | null} */
   #session = null;
   #failed = false;
+  #ready = false;
   #helloSeen = false;
   /**
    * ICE candidates are held back, in both directions, until the peer's confirm verified: no
@@ -209,7 +210,10 @@ export class Connection extends EventTarget {
   }
 
   #maybeReady() {
-    if (this.#failed || !this.#session || !this.#peer?.isOpen) return;
+    // Called from the channel's open event and after the confirm; the channel may open while
+    // the confirm handler still applies held candidates, so both can get here: announce once.
+    if (this.#ready || this.#failed || !this.#session || !this.#peer?.isOpen) return;
+    this.#ready = true;
     this.dispatchEvent(new CustomEvent('ready', { detail: new SecureChannel(this.#peer, this.#session) }));
   }
 

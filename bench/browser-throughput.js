@@ -13,7 +13,7 @@
 
 import assert from 'node:assert/strict';
 import { parseArgs } from 'node:util';
-import { acceptOffer, chooseFiles, hashReceivedInPage, showPairingCode, waitPaired } from '../tests/e2e/harness/app.js';
+import { timeAcceptToReceived, acceptOffer, chooseFiles, hashReceivedInPage, showPairingCode, waitPaired } from '../tests/e2e/harness/app.js';
 import { launchChromium } from '../tests/e2e/harness/browsers.js';
 import { makeFiles, MiB } from '../tests/e2e/harness/files.js';
 import { startServer } from '../tests/e2e/harness/server.js';
@@ -101,18 +101,7 @@ async function pairwise(browser, origin, file) {
     await Promise.all([waitPaired(a, [b]), waitPaired(b, [a])]);
     await chooseFiles(a, [file.path]);
     // Time on B's clock: from the Accept click to the verified file's link appearing.
-    const timing = b.evaluate(
-      () =>
-        new Promise((resolve) => {
-          const list = /** @type {Element} */ (document.querySelector('#received'));
-          const accept = /** @type {HTMLButtonElement} */ (document.querySelector('#accept-button'));
-          let t0 = 0;
-          accept.addEventListener('click', () => (t0 = performance.now()), { capture: true, once: true });
-          new MutationObserver(() => {
-            if (list.querySelector('a.download')) resolve(performance.now() - t0);
-          }).observe(list, { childList: true, subtree: true });
-        }),
-    );
+    const timing = timeAcceptToReceived(b);
     await acceptOffer(b, [file.name], [a]);
     const ms = /** @type {number} */ (await timing);
     const got = await hashReceivedInPage(b, file.name);

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pipeline } from 'node:stream/promises';
-import { acceptOffer, hashReceivedInPage, waitPaired, waitReceived } from '../tests/e2e/harness/app.js';
+import { timeAcceptToReceived, acceptOffer, hashReceivedInPage, waitPaired, waitReceived } from '../tests/e2e/harness/app.js';
 import { launchChromium } from '../tests/e2e/harness/browsers.js';
 import { runCli } from '../tests/e2e/harness/cli.js';
 import { hashFile, makeFiles, MiB } from '../tests/e2e/harness/files.js';
@@ -87,16 +87,7 @@ try {
   const b = await browser.newPeer('B', server.origin);
   await b.goto(await run.link());
   await waitPaired(b);
-  const timing = b.evaluate(
-    () =>
-      new Promise((resolve) => {
-        const list = /** @type {Element} */ (document.querySelector('#received'));
-        const accept = /** @type {HTMLButtonElement} */ (document.querySelector('#accept-button'));
-        let t = 0;
-        accept.addEventListener('click', () => (t = performance.now()), { capture: true, once: true });
-        new MutationObserver(() => list.querySelector('a.download') && resolve(performance.now() - t)).observe(list, { childList: true, subtree: true });
-      }),
-  );
+  const timing = timeAcceptToReceived(b);
   await acceptOffer(b, [file.name]);
   const chromeMs = /** @type {number} */ (await timing);
   await waitReceived(b, [file.name]);

@@ -25,6 +25,6 @@ step "node --test web/test"
 node --test web/test/
 step "end-to-end tests (real browsers, real server, private network namespace)"
 cargo build --locked -p pairwise-cli
-tests/e2e/run.sh
+PAIRWISE_E2E_NO_BUILD=1 tests/e2e/run.sh   # built just above, with --locked
 step "Cargo.lock unchanged"
 git diff --exit-code -- Cargo.lock

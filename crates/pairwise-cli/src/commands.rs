@@ -38,6 +38,7 @@ pub(crate) fn send(args: SendArgs) -> anyhow::Result<ExitCode> {
             Ok(est) => est,
             Err(e) => return Ok(report(&mut progress, e)),
         };
+        announce_paired(&mut progress, &est);
         let total = files.iter().map(|f| f.size()).sum();
         let mut progress = Progress::new(args.peer.json, total);
         match transfer::send(est, &files, &mut progress).await {
@@ -76,11 +77,7 @@ pub(crate) fn receive(args: ReceiveArgs) -> anyhow::Result<ExitCode> {
             Ok(est) => est,
             Err(e) => return Ok(report(&mut progress, e)),
         };
-        progress.event(
-            "paired",
-            &format!("Paired. Verification code: {}", est.session.sas().grouped()),
-            json!({"sas": est.session.sas().digits()}),
-        );
+        announce_paired(&mut progress, &est);
         match transfer::receive(est, &inbox, &mut progress).await {
             Ok(saved) => {
                 progress.event(
@@ -95,6 +92,15 @@ pub(crate) fn receive(args: ReceiveArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// Says the devices are paired, with the code both screens show.
+fn announce_paired(progress: &mut Progress, est: &Established) {
+    progress.event(
+        "paired",
+        &format!("Paired. Verification code: {}", est.session.sas().grouped()),
+        json!({"sas": est.session.sas().digits()}),
+    );
+}
+
 /// Shows the QR code and link of a new pairing and waits for the other device.
 async fn show_and_pair(
     server: &str,
@@ -103,8 +109,8 @@ async fn show_and_pair(
 ) -> Result<Established, TransferFailure> {
     let invitation = Invitation::new();
     let url = invitation.url(server);
-    let qr = term_qr::render(&url).map_err(|e| TransferFailure::Disk(e.to_string()))?;
-    let bind = bind_for(server, peer.bind).map_err(|e| TransferFailure::Disk(format!("{e:#}")))?;
+    let qr = term_qr::render(&url).map_err(|e| TransferFailure::Local(e.to_string()))?;
+    let bind = bind_for(server, peer.bind).map_err(|e| TransferFailure::Local(format!("{e:#}")))?;
     let waiting = invitation.open(server).await?;
     // The link is machine output (stdout); the QR code and instructions are for people.
     if !peer.json {
@@ -114,13 +120,7 @@ async fn show_and_pair(
     } else {
         progress.event("link", "", json!({"link": url}));
     }
-    let est = waiting.pair(bind).await?;
-    progress.event(
-        "paired",
-        &format!("Paired. Verification code: {}", est.session.sas().grouped()),
-        json!({"sas": est.session.sas().digits()}),
-    );
-    Ok(est)
+    Ok(waiting.pair(bind).await?)
 }
 
 async fn open_link(link: &str, peer: &PeerArgs) -> Result<Established, TransferFailure> {
@@ -135,7 +135,8 @@ async fn open_link(link: &str, peer: &PeerArgs) -> Result<Established, TransferF
         .ok_or_else(|| bad_link("no #pair= part"))?;
     let parsed = PairingLink::parse_fragment(fragment).map_err(|e| bad_link(&e.to_string()))?;
     let server = peer.server.clone().unwrap_or_else(|| origin.to_owned());
-    let bind = bind_for(&server, peer.bind).map_err(|e| TransferFailure::Disk(format!("{e:#}")))?;
+    let bind =
+        bind_for(&server, peer.bind).map_err(|e| TransferFailure::Local(format!("{e:#}")))?;
     Ok(respond(&server, parsed, bind).await?)
 }
 
@@ -172,7 +173,7 @@ fn bind_for(server: &str, ip: Option<IpAddr>) -> anyhow::Result<SocketAddr> {
 fn report(progress: &mut Progress, e: TransferFailure) -> ExitCode {
     let (code, text) = match &e {
         TransferFailure::Session(s) => (Some(s.code), s.to_string()),
-        TransferFailure::Disk(d) => (None, d.clone()),
+        TransferFailure::Local(d) => (None, d.clone()),
     };
     progress.event(
         "error",

@@ -75,9 +75,9 @@ pub enum TransferFailure {
     /// A protocol-level failure (declined, cancelled, incomplete, tampered, ...).
     #[error(transparent)]
     Session(#[from] SessionError),
-    /// Writing or reading a file failed.
+    /// Something on this machine failed: reading or writing a file, the local address.
     #[error("{0}")]
-    Disk(String),
+    Local(String),
 }
 
 /// The record layer and peer of one session.
@@ -219,14 +219,14 @@ async fn send_loop(
         let file = &files[chunk.index as usize];
         if reader.as_ref().is_none_or(|(i, _)| *i != chunk.index) {
             let f = tokio::fs::File::open(&file.path).await.map_err(|e| {
-                TransferFailure::Disk(format!("cannot read {}: {e}", file.path.display()))
+                TransferFailure::Local(format!("cannot read {}: {e}", file.path.display()))
             })?;
             reader = Some((chunk.index, tokio::io::BufReader::with_capacity(1 << 20, f)));
         }
         buf.resize(chunk.len, 0);
         if let Some((_, r)) = reader.as_mut() {
             r.read_exact(&mut buf).await.map_err(|e| {
-                TransferFailure::Disk(format!(
+                TransferFailure::Local(format!(
                     "{} changed or could not be read while sending: {e}",
                     file.path.display()
                 ))
@@ -295,7 +295,7 @@ pub async fn receive(
                 match event {
                     ReceiverEvent::Offered(m) => {
                         announce(progress, &m);
-                        *progress = Progress::new(progress_json(progress), m.total_bytes());
+                        *progress = Progress::new(progress.is_json(), m.total_bytes());
                         manifest = Some(m);
                         if let Some(accept) = receiver.accept() {
                             wire.send(&accept, false).await?;
@@ -368,10 +368,6 @@ fn report_saved(progress: &mut Progress, s: &Saved) {
     );
 }
 
-fn progress_json(p: &Progress) -> bool {
-    p.is_json()
-}
-
 fn file_entry(manifest: Option<&Manifest>, index: u32) -> Result<&FileEntry, TransferFailure> {
     manifest
         .and_then(|m| m.files().get(index as usize))
@@ -383,7 +379,7 @@ fn disk(e: SinkError) -> TransferFailure {
         SinkError::DiskFull { .. } => "; free some space or choose another folder with --dir",
         _ => "",
     };
-    TransferFailure::Disk(format!("{e}{hint}. The incomplete file was removed."))
+    TransferFailure::Local(format!("{e}{hint}. The incomplete file was removed."))
 }
 
 fn fail(code: ErrorCode, detail: impl std::fmt::Display) -> SessionError {

@@ -259,3 +259,24 @@ export async function sendAndVerify(sender, receiver, files) {
   await assertReceivedIntact(receiver, files);
   return ms;
 }
+
+/**
+ * Times, on `receiver`'s own clock, from the Accept click to the first verified file's link
+ * appearing. Call before clicking Accept; resolves with milliseconds.
+ * @param {Peer} receiver
+ * @returns {Promise<number>}
+ */
+export function timeAcceptToReceived(receiver) {
+  return receiver.evaluate(
+    () =>
+      new Promise((resolve) => {
+        const list = /** @type {Element} */ (document.querySelector('#received'));
+        const accept = /** @type {HTMLButtonElement} */ (document.querySelector('#accept-button'));
+        let t0 = 0;
+        accept.addEventListener('click', () => (t0 = performance.now()), { capture: true, once: true });
+        new MutationObserver(() => {
+          if (list.querySelector('a.download')) resolve(performance.now() - t0);
+        }).observe(list, { childList: true, subtree: true });
+      }),
+  );
+}

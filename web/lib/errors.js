@@ -31,6 +31,9 @@ export const ERRORS = Object.freeze({
   'signaling-lost': 'Lost the connection to the server. Check the network and reload the page.',
   'connect-failed':
     'Could not open a direct connection to the other device. Check that both are online and try again.',
+  'unknown-device':
+    "The other device does not recognise this device's key (was the key file replaced or restored from another device?). Pair again with a QR code.",
+  forgotten: 'The other device has forgotten this one. Pair again with a QR code to send files.',
   'bad-message': 'The message could not be read.',
   'too-large': 'The message is too large.',
   'not-joined': 'Join a room first.',

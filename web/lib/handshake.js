@@ -21,6 +21,7 @@ export const MAC_BYTES = 32;
 /** HKDF labels and the transcript label (§5.1, §5.2). */
 export const LABELS = Object.freeze({
   transcript: 'pairwise/v1/transcript',
+  reconnectTranscript: 'pairwise/v1/reconnect-transcript',
   confirmInitiator: 'pairwise/v1/confirm/initiator',
   confirmResponder: 'pairwise/v1/confirm/responder',
   recordInitiator: 'pairwise/v1/record/initiator',
@@ -72,12 +73,14 @@ export function sdpFingerprint(sdp) {
 /**
  * `th = SHA-256("pairwise/v1/transcript" || I_init || E_init || N_init || I_resp || E_resp ||
  * N_resp || u16be(len(fp_offer)) || fp_offer || u16be(len(fp_answer)) || fp_answer)`.
- * @param {{ initiator: HelloBytes, responder: HelloBytes, fpOffer: string, fpAnswer: string }} t
+ * Remembered devices (§10.3) use the label `pairwise/v1/reconnect-transcript` instead.
+ * @param {{ initiator: HelloBytes, responder: HelloBytes, fpOffer: string, fpAnswer: string,
+ *   label?: string }} t
  * @returns {Promise<Uint8Array>} 32 bytes
  */
-export async function transcriptHash({ initiator, responder, fpOffer, fpAnswer }) {
+export async function transcriptHash({ initiator, responder, fpOffer, fpAnswer, label = LABELS.transcript }) {
   /** @type {Uint8Array[]} */
-  const parts = [encoder.encode(LABELS.transcript)];
+  const parts = [encoder.encode(label)];
   for (const h of [initiator, responder]) parts.push(h.identity, h.ephemeral, h.nonce);
   for (const fp of [fpOffer, fpAnswer]) {
     const bytes = encoder.encode(fp);
@@ -164,6 +167,8 @@ export class Handshake {
   #nonce;
   /** @type {Uint8Array | null} */
   #expectedPeerIdentity;
+  /** @type {'pairing' | 'reconnect'} */
+  #mode;
   /** @type {HelloBytes | null} */
   #peer = null;
   /** A peer `hello` arrived (set before it is checked, so a concurrent second one is refused). */
@@ -181,23 +186,29 @@ export class Handshake {
   /**
    * @param {object} opts
    * @param {Role} opts.role
-   * @param {Uint8Array} opts.secret the 32-byte pairing secret from the link
+   * @param {Uint8Array} opts.secret the 32-byte pairing secret from the link, or the stored
+   *   pairing key when remembered devices reconnect
    * @param {KeyPair} opts.identity own long-term identity key pair
    * @param {KeyPair} opts.ephemeral a fresh key pair for this session only
    * @param {Uint8Array} opts.nonce 32 fresh random bytes
-   * @param {Uint8Array} [opts.expectedPeerIdentity] the initiator's identity from the link;
-   *   required for the responder
+   * @param {Uint8Array} [opts.expectedPeerIdentity] the initiator's identity from the link
+   *   (required for the responder), or the remembered device's identity (required to reconnect)
+   * @param {'pairing' | 'reconnect'} [opts.mode] `reconnect` for remembered devices (§10): the
+   *   secret is the pairing key, the transcript has its own label, and a hello from another
+   *   identity is `unknown-device`
    */
-  constructor({ role, secret, identity, ephemeral, nonce, expectedPeerIdentity }) {
+  constructor({ role, secret, identity, ephemeral, nonce, expectedPeerIdentity, mode = 'pairing' }) {
     if (role !== 'initiator' && role !== 'responder') throw new TypeError(`bad role ${role}`);
     if (secret.length !== 32) throw new TypeError('pairing secret must be 32 bytes');
     if (nonce.length !== NONCE_BYTES) throw new TypeError('nonce must be 32 bytes');
     for (const k of [identity, ephemeral]) {
       if (k.publicRaw.length !== PUBLIC_KEY_BYTES) throw new TypeError('public keys must be 65 bytes');
     }
-    if (role === 'responder' && !expectedPeerIdentity) {
+    if ((role === 'responder' || mode === 'reconnect') && !expectedPeerIdentity) {
       throw new TypeError("the responder needs the initiator's identity from the link");
     }
+    if (mode !== 'pairing' && mode !== 'reconnect') throw new TypeError(`bad mode ${mode}`);
+    this.#mode = mode;
     this.#role = role;
     this.#secret = secret.slice();
     this.#identity = identity;
@@ -247,10 +258,15 @@ export class Handshake {
     const hello = await parseHello(body).catch((/** @type {unknown} */ e) => {
       throw this.#fail('peer-misbehaved', e instanceof Error ? e.message : 'malformed hello');
     });
+    const expected = this.#expectedPeerIdentity;
+    // Reconnecting, the identity is checked first: a stranger's hello is `unknown-device`
+    // whatever role it claims (the same order as the Rust state).
+    if (this.#mode === 'reconnect' && expected && !bytesEqual(expected, hello.identity)) {
+      throw this.#fail('unknown-device', 'hello from an identity that is not the paired device');
+    }
     if (hello.role !== this.peerRole) {
       throw this.#fail('peer-misbehaved', `hello from a ${hello.role}, expected a ${this.peerRole}`);
     }
-    const expected = this.#expectedPeerIdentity;
     if (expected && !bytesEqual(expected, hello.identity)) {
       throw this.#fail('verify-failed', 'peer identity differs from the pairing link');
     }
@@ -340,7 +356,8 @@ export class Handshake {
         nonce: this.#nonce,
       };
       const [initiator, responder] = this.#role === 'initiator' ? [own, peer] : [peer, own];
-      const th = await transcriptHash({ initiator, responder, ...fps });
+      const label = this.#mode === 'reconnect' ? LABELS.reconnectTranscript : LABELS.transcript;
+      const th = await transcriptHash({ initiator, responder, ...fps, label });
       const ikm = await computeIkm(
         this.#ephemeral.privateKey,
         peer.ephemeral,
@@ -371,7 +388,7 @@ export class Handshake {
 
   /**
    * Marks the handshake failed.
-   * @param {'peer-misbehaved' | 'verify-failed'} code
+   * @param {'peer-misbehaved' | 'verify-failed' | 'unknown-device'} code
    * @param {string} why
    * @returns {ProtocolError}
    */
@@ -442,7 +459,7 @@ function parseConfirm(body) {
  * @param {string} what
  * @returns {Uint8Array}
  */
-function decodeField(value, length, what) {
+export function decodeField(value, length, what) {
   if (typeof value !== 'string') throw new Error(`${what} is not a string`);
   /** @type {Uint8Array} */
   let bytes;
@@ -461,7 +478,7 @@ function decodeField(value, length, what) {
  * @param {string[]} keys
  * @returns {boolean}
  */
-function hasExactKeys(v, keys) {
+export function hasExactKeys(v, keys) {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
   const own = Object.keys(v);
   return own.length === keys.length && keys.every((k) => Object.hasOwn(v, k));
@@ -473,7 +490,7 @@ function hasExactKeys(v, keys) {
  * @param {Uint8Array} b
  * @returns {boolean}
  */
-function bytesEqual(a, b) {
+export function bytesEqual(a, b) {
   if (a.length !== b.length) return false;
   let diff = 0;
   for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
@@ -484,7 +501,7 @@ function bytesEqual(a, b) {
  * @param {Uint8Array[]} parts
  * @returns {Uint8Array}
  */
-function concat(parts) {
+export function concat(parts) {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {
@@ -498,7 +515,7 @@ function concat(parts) {
  * @param {Uint8Array} raw
  * @returns {Promise<CryptoKey>}
  */
-function importHmac(raw) {
+export function importHmac(raw) {
   return globalThis.crypto.subtle.importKey(
     'raw',
     bufferSource(raw),

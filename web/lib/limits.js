@@ -24,3 +24,9 @@ export const RECORD_OVERHEAD = 17;
 export const HIGH_WATER = 4 * 1024 * 1024;
 /** Flow control: `bufferedAmountLowThreshold`; sending resumes below it. */
 export const LOW_WATER = 1024 * 1024;
+
+/** Characters (code points) in a device name (§10.7). */
+export const MAX_DEVICE_NAME_CHARS = 64;
+
+/** Paired devices one device keeps (each is one signaling connection while the app is open). */
+export const MAX_PAIRED_DEVICES = 32;

@@ -1,6 +1,6 @@
 /**
  * @file Inner messages of a record (`docs/protocol.md` §6): `type[1] || payload` for manifest,
- * accept, decline, chunk, received and cancel, parsed strictly; the manifest JSON is read by a
+ * accept, decline, chunk, received, cancel and device (§10.7), parsed strictly; the manifest JSON is read by a
  * strict parser of its own (no duplicate or unknown keys, integer sizes without fraction or
  * exponent, no lone surrogates), like `serde_json` with `deny_unknown_fields` on the Rust side.
  * `ReceiveState` checks incoming chunks against the manifest sizes and FINAL flags. Pure: bytes
@@ -10,6 +10,7 @@
 
 /** @import { ChunkResult, InnerMessage, ManifestFile } from '../types/protocol.js' */
 
+import { decodeDevicePayload, encodeDevicePayload } from './device.js';
 import { ProtocolError } from './errors.js';
 import {
   MAX_FILE_SIZE,
@@ -28,6 +29,7 @@ export const MSG = Object.freeze({
   chunk: 0x04,
   received: 0x05,
   cancel: 0x06,
+  device: 0x07,
 });
 
 const encoder = new TextEncoder();
@@ -164,6 +166,8 @@ export function encodeInner(msg) {
       return encodeReceived(msg.index);
     case 'cancel':
       return encodeCancel();
+    case 'device':
+      return withType(MSG.device, encodeDevicePayload(msg.name));
     default:
       throw new TypeError('unknown inner message');
   }
@@ -204,6 +208,8 @@ export function decodeInner(inner, final = false) {
       return { type: 'received', index: new DataView(payload.buffer, payload.byteOffset, 4).getUint32(0, false) };
     case MSG.cancel:
       return empty({ type: 'cancel' });
+    case MSG.device:
+      return { type: 'device', name: decodeDevicePayload(payload) };
     default:
       throw bad(`unknown message type ${type}`);
   }

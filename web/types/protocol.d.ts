@@ -20,6 +20,8 @@ export type ErrorCode =
   | 'declined'
   | 'signaling-lost'
   | 'connect-failed'
+  | 'unknown-device'
+  | 'forgotten'
   | 'bad-message'
   | 'too-large'
   | 'not-joined'
@@ -128,7 +130,8 @@ export type InnerMessage =
   | { type: 'decline' }
   | { type: 'chunk'; data: Uint8Array }
   | { type: 'received'; index: number }
-  | { type: 'cancel' };
+  | { type: 'cancel' }
+  | { type: 'device'; name: string };
 
 /** What `ReceiveState.handleChunk` reports. */
 export interface ChunkResult {

@@ -293,7 +293,7 @@ async fn drive(
                         }
                         Stage::Confirmed(session)
                     }
-                    (_, other) => return Err(misbehaved(format!("unexpected {}", kind(&other)))),
+                    (_, other) => return Err(misbehaved(format!("unexpected {}", other.kind()))),
                 };
             }
         }
@@ -391,16 +391,6 @@ fn nonce() -> HandshakeNonce {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
     HandshakeNonce::from_bytes(bytes)
-}
-
-fn kind(signal: &PeerSignal) -> &'static str {
-    match signal {
-        PeerSignal::Hello(_) => "hello",
-        PeerSignal::Offer { .. } => "offer",
-        PeerSignal::Answer { .. } => "answer",
-        PeerSignal::Candidate { .. } => "candidate",
-        PeerSignal::Confirm(_) => "confirm",
-    }
 }
 
 fn hs_err(e: pairwise_proto::handshake::HandshakeError) -> SessionError {

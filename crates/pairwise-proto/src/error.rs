@@ -35,6 +35,10 @@ pub enum ErrorCode {
     SignalingLost,
     /// The peer connection could not be established.
     ConnectFailed,
+    /// A remembered device does not know this device's identity key.
+    UnknownDevice,
+    /// A remembered device has forgotten this one.
+    Forgotten,
     /// (server) The message could not be parsed.
     BadMessage,
     /// (server) The message exceeds the size limit.
@@ -47,7 +51,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in catalogue order.
-    pub const ALL: [Self; 17] = [
+    pub const ALL: [Self; 19] = [
         Self::BadLink,
         Self::RoomFull,
         Self::LinkExpired,
@@ -61,6 +65,8 @@ impl ErrorCode {
         Self::Declined,
         Self::SignalingLost,
         Self::ConnectFailed,
+        Self::UnknownDevice,
+        Self::Forgotten,
         Self::BadMessage,
         Self::TooLarge,
         Self::NotJoined,
@@ -108,6 +114,14 @@ impl ErrorCode {
             Self::ConnectFailed => {
                 "Could not open a direct connection to the other device. Check that both are \
                  online and try again."
+            }
+            Self::UnknownDevice => {
+                "The other device does not recognise this device's key (was the key file \
+                 replaced or restored from another device?). Pair again with a QR code."
+            }
+            Self::Forgotten => {
+                "The other device has forgotten this one. Pair again with a QR code to send \
+                 files."
             }
             Self::BadMessage => "The message could not be read.",
             Self::TooLarge => "The message is too large.",

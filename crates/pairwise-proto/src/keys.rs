@@ -36,6 +36,14 @@ pub mod label {
     pub const SAS: &str = "pairwise/v1/sas";
     /// Key kept for remembered devices.
     pub const PAIRING_KEY: &str = "pairwise/v1/pairing-key";
+    /// Daily room id of a remembered pair, from the pairing key (followed by `u32be(day)`).
+    pub const DEVICE_ROOM: &str = "pairwise/v1/device-room";
+    /// Prefix of the transcript hash input when remembered devices reconnect.
+    pub const RECONNECT_TRANSCRIPT: &str = "pairwise/v1/reconnect-transcript";
+    /// HMAC key for a `forgotten` notice, from the pairing key.
+    pub const FORGET_KEY: &str = "pairwise/v1/forget-key";
+    /// Prefix of the `forgotten` MAC input.
+    pub const FORGOTTEN: &str = "pairwise/v1/forgotten";
 }
 
 macro_rules! secret_bytes {
@@ -80,8 +88,14 @@ secret_bytes!(
     32
 );
 secret_bytes!(
-    /// Long-term key both devices keep for a remembered pairing (unused in v1 sessions).
+    /// Long-term key both devices keep for a remembered pairing: the HKDF salt and room seed
+    /// when they reconnect (§10).
     PairingKey,
+    32
+);
+secret_bytes!(
+    /// HMAC-SHA-256 key of the `forgotten` notice (§10.5).
+    ForgetKey,
     32
 );
 
@@ -90,6 +104,54 @@ impl PairingSecret {
     pub fn room(&self) -> RoomId {
         let hk = Hkdf::<Sha256>::new(Some(&[]), &self.0);
         RoomId::from_derived(&b64::encode(&expand::<16>(&hk, label::ROOM, &[])))
+    }
+}
+
+impl PairingKey {
+    /// The room of a remembered pair on UTC day `day` (§10.1):
+    /// `b64u(HKDF(ikm = pk, salt = "", info = "pairwise/v1/device-room" || u32be(day), 16))`.
+    pub fn room(&self, day: u32) -> RoomId {
+        let hk = Hkdf::<Sha256>::new(Some(&[]), &self.0);
+        RoomId::from_derived(&b64::encode(&expand::<16>(
+            &hk,
+            label::DEVICE_ROOM,
+            &day.to_be_bytes(),
+        )))
+    }
+
+    /// The key of the `forgotten` notice: `HKDF(ikm = pk, salt = "", info =
+    /// "pairwise/v1/forget-key", 32)`.
+    pub fn forget_key(&self) -> ForgetKey {
+        let hk = Hkdf::<Sha256>::new(Some(&[]), &self.0);
+        ForgetKey(expand(&hk, label::FORGET_KEY, &[]))
+    }
+}
+
+/// The salt of a session's key schedule: the link secret when pairing, the pairing key when
+/// remembered devices reconnect. It also picks the transcript label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionSalt {
+    /// First pairing (§5): `s` from the link.
+    Pairing(PairingSecret),
+    /// Remembered devices (§10): the stored pairing key.
+    Reconnect(PairingKey),
+}
+
+impl SessionSalt {
+    /// The 32 salt bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        match self {
+            Self::Pairing(s) => s.as_bytes(),
+            Self::Reconnect(k) => k.as_bytes(),
+        }
+    }
+
+    /// The transcript label for this kind of session.
+    pub fn transcript_label(&self) -> &'static str {
+        match self {
+            Self::Pairing(_) => label::TRANSCRIPT,
+            Self::Reconnect(_) => label::RECONNECT_TRANSCRIPT,
+        }
     }
 }
 
@@ -144,8 +206,9 @@ pub struct KeySchedule {
 }
 
 impl KeySchedule {
-    /// `K(label, L) = HKDF(ikm, salt = s, info = label || th, L)` for every label of §5.2.
-    pub fn derive(ikm: &Ikm, salt: &PairingSecret, th: &TranscriptHash) -> Self {
+    /// `K(label, L) = HKDF(ikm, salt, info = label || th, L)` for every label of §5.2; the
+    /// salt is `s` when pairing and the pairing key when reconnecting (§10).
+    pub fn derive(ikm: &Ikm, salt: &SessionSalt, th: &TranscriptHash) -> Self {
         let hk = Hkdf::<Sha256>::new(Some(salt.as_bytes()), ikm.as_bytes());
         let th = th.as_bytes();
         Self {

@@ -29,9 +29,11 @@
 //! - [`record`]: AEAD record sealing and opening.
 //! - [`transfer`]: inner messages, manifest, sender and receiver state machines.
 //! - [`name`]: `SafeName`, file names safe to create.
+//! - [`device`]: `DeviceName`, the name a device shows for itself.
 //! - [`error`]: the shared error catalogue; every error type here has `code()`.
 
 pub mod b64;
+pub mod device;
 pub mod error;
 pub mod handshake;
 pub mod identity;

@@ -28,3 +28,9 @@ pub const PER_CLIENT_QUEUE_DEPTH: usize = 64;
 
 /// Largest file size in a manifest: 2^53 - 1, the largest integer JavaScript holds exactly.
 pub const MAX_FILE_SIZE: u64 = (1 << 53) - 1;
+
+/// Characters (Unicode scalar values) in a device name.
+pub const MAX_DEVICE_NAME_CHARS: usize = 64;
+
+/// Paired devices one device keeps (each is one signaling connection while the app is open).
+pub const MAX_PAIRED_DEVICES: usize = 32;

@@ -10,55 +10,29 @@
 
 #![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
     reason = "test helpers outside #[test] functions panic on broken fixtures"
 )]
 
-use std::path::PathBuf;
+mod common;
 
 use aes_gcm::aead::{Aead as _, KeyInit as _};
 use pairwise_proto::b64;
+use pairwise_proto::device::{DeviceInfo, DeviceName};
 use pairwise_proto::error::ErrorCode;
 use pairwise_proto::handshake::{
     DtlsFingerprint, InitiatorAwaitHello, PeerSignal, ResponderAwaitHello, TranscriptHash,
     sdp_fingerprint,
 };
-use pairwise_proto::identity::{EphemeralSecret, HandshakeNonce, IdentitySecret, Ikm};
-use pairwise_proto::keys::{KeySchedule, PairingSecret, RecordKey};
+use pairwise_proto::identity::{HandshakeNonce, IdentitySecret, Ikm};
+use pairwise_proto::keys::{KeySchedule, PairingSecret, RecordKey, SessionSalt};
 use pairwise_proto::limits::{MAX_FILE_SIZE, MAX_MANIFEST_FILES, MAX_RECORD_BYTES};
 use pairwise_proto::link::PairingLink;
 use pairwise_proto::name::SafeName;
 use pairwise_proto::record::{RecordOpener, RecordSealer};
 use pairwise_proto::transfer::{FileEntry, Manifest, Message};
 use serde_json::{Value, json};
-use sha2::{Digest as _, Sha256};
 
-fn seed(label: &str) -> [u8; 32] {
-    Sha256::digest(format!("pairwise test vector: {label}")).into()
-}
-
-fn scalar(label: &str) -> p256::SecretKey {
-    p256::SecretKey::from_slice(&seed(label)).expect("SHA-256 output is a valid P-256 scalar")
-}
-
-fn check_or_write(file: &str, value: &Value) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata/vectors")
-        .join(file);
-    if std::env::var("PAIRWISE_WRITE_VECTORS").as_deref() == Ok("1") {
-        let text = serde_json::to_string_pretty(value).unwrap() + "\n";
-        std::fs::write(&path, text).unwrap();
-        return;
-    }
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}; run with PAIRWISE_WRITE_VECTORS=1", path.display()));
-    let on_disk: Value = serde_json::from_str(&text).unwrap();
-    assert!(
-        on_disk == *value,
-        "{file} differs from what the implementation produces; \
-         regenerate with PAIRWISE_WRITE_VECTORS=1 only if the protocol change is intended"
-    );
-}
+use crate::common::{check_or_write, party, scalar, seed};
 
 #[test]
 fn link_vectors() {
@@ -142,34 +116,6 @@ fn link_vectors() {
     check_or_write("link.json", &json!({"valid": valid, "invalid": invalid}));
 }
 
-struct Party {
-    identity: IdentitySecret,
-    ephemeral: EphemeralSecret,
-    nonce: [u8; 32],
-    json: Value,
-}
-
-fn party(case: &str, role: &str) -> Party {
-    let id = scalar(&format!("{case} {role} identity"));
-    let eph = scalar(&format!("{case} {role} ephemeral"));
-    let nonce = seed(&format!("{case} {role} nonce"));
-    let identity = IdentitySecret::new(id.clone());
-    let ephemeral = EphemeralSecret::new(eph.clone());
-    let json = json!({
-        "identity_priv": hex::encode(id.to_bytes()),
-        "identity_pub": hex::encode(identity.public().to_sec1()),
-        "ephemeral_priv": hex::encode(eph.to_bytes()),
-        "ephemeral_pub": hex::encode(ephemeral.public().to_sec1()),
-        "nonce": hex::encode(nonce),
-    });
-    Party {
-        identity,
-        ephemeral,
-        nonce,
-        json,
-    }
-}
-
 fn handshake_case(name: &str, fp_offer: &DtlsFingerprint, fp_answer: &DtlsFingerprint) -> Value {
     let secret = seed(&format!("{name} secret"));
     let init = party(name, "initiator");
@@ -200,7 +146,11 @@ fn handshake_case(name: &str, fp_offer: &DtlsFingerprint, fp_answer: &DtlsFinger
     let hello_i_json = PeerSignal::Hello(hello_i.clone()).to_value();
     let resp_sdps = responder.handle_hello(hello_i.clone()).unwrap();
     let th = TranscriptHash::compute(&hello_i, &hello_r, fp_offer, fp_answer);
-    let keys = KeySchedule::derive(&ikm, &PairingSecret::from_bytes(secret), &th);
+    let keys = KeySchedule::derive(
+        &ikm,
+        &SessionSalt::Pairing(PairingSecret::from_bytes(secret)),
+        &th,
+    );
     let (init_confirm, confirm_i) = init_sdps.handle_sdps(fp_offer, fp_answer);
     let (resp_confirm, confirm_r) = resp_sdps.handle_sdps(fp_offer, fp_answer);
     assert_eq!(init_confirm.transcript_hash(), &th);
@@ -511,6 +461,12 @@ fn sample_manifest() -> Manifest {
     .unwrap()
 }
 
+fn device(name: &str) -> Message {
+    Message::Device(DeviceInfo {
+        name: DeviceName::parse(name).unwrap(),
+    })
+}
+
 fn message_json(msg: &Message) -> Value {
     match msg {
         Message::Manifest(m) => {
@@ -526,6 +482,7 @@ fn message_json(msg: &Message) -> Value {
         Message::Chunk(data) => json!({"type": "chunk", "data": hex::encode(data)}),
         Message::Received(index) => json!({"type": "received", "index": index}),
         Message::Cancel => json!({"type": "cancel"}),
+        Message::Device(info) => json!({"type": "device", "name": info.name.as_str()}),
     }
 }
 
@@ -549,6 +506,8 @@ fn transfer_vectors() {
         Message::Received(0),
         Message::Received(u32::MAX),
         Message::Cancel,
+        device("Pixel 8"),
+        device("Anna's 日本 laptop"),
     ];
     let valid: Vec<Value> = messages
         .iter()
@@ -560,6 +519,7 @@ fn transfer_vectors() {
         .collect();
 
     let manifest = |json: &str| [&[0x01u8][..], json.as_bytes()].concat();
+    let dev = |json: &str| [&[0x07u8][..], json.as_bytes()].concat();
     let files = |n: usize| {
         let list: Vec<String> = (0..n)
             .map(|i| format!(r#"{{"name":"f{i}","size":1,"type":""}}"#))
@@ -576,7 +536,31 @@ fn transfer_vectors() {
     let invalid: Vec<(Vec<u8>, &str, &str)> = vec![
         (vec![], mis, "empty inner message"),
         (vec![0x00], mis, "type 0x00"),
-        (vec![0x07], mis, "type 0x07"),
+        (vec![0x08], mis, "type 0x08"),
+        (vec![0x07], mis, "device without JSON"),
+        (dev(r#"{"name":""}"#), mis, "device with an empty name"),
+        (
+            dev(r#"{"name":" x"}"#),
+            mis,
+            "device name with leading space",
+        ),
+        (
+            dev(r#"{"name":"a\u202eb"}"#),
+            mis,
+            "device name with a bidi override",
+        ),
+        (dev(r#"{"name":"a\nb"}"#), mis, "device name with a newline"),
+        (
+            dev(&format!(r#"{{"name":"{}"}}"#, "x".repeat(65))),
+            mis,
+            "device name of 65 characters",
+        ),
+        (
+            dev(r#"{"name":"x","extra":1}"#),
+            mis,
+            "device with an unknown key",
+        ),
+        (dev(r#"{"nom":"x"}"#), mis, "device without a name"),
         (vec![0xff, 1, 2], mis, "type 0xff"),
         (vec![0x02, 0x00], mis, "accept with a payload"),
         (vec![0x03, 0x00], mis, "decline with a payload"),

@@ -8,17 +8,17 @@ use hmac::{Hmac, Mac as _};
 use sha2::Sha256;
 
 use crate::handshake::{
-    Confirm, ConfirmMac, DtlsFingerprint, HandshakeError, Hello, Role, TranscriptHash,
+    Confirm, DtlsFingerprint, HandshakeError, Hello, Mac, Role, TranscriptHash,
 };
 use crate::identity::{EphemeralSecret, IdentitySecret, Ikm, PublicKey};
-use crate::keys::{ConfirmKey, KeySchedule, PairingKey, PairingSecret, RecordKey, Sas};
+use crate::keys::{ConfirmKey, KeySchedule, PairingKey, RecordKey, Sas, SessionSalt};
 use crate::record::{RecordOpener, RecordSealer};
 
 /// Both `hello`s exchanged; waiting for the offer and answer fingerprints.
 #[derive(Debug)]
 pub struct AwaitSdps {
     role: Role,
-    secret: PairingSecret,
+    salt: SessionSalt,
     identity: IdentitySecret,
     ephemeral: EphemeralSecret,
     own: Hello,
@@ -28,7 +28,7 @@ pub struct AwaitSdps {
 impl AwaitSdps {
     pub(crate) fn new(
         role: Role,
-        secret: PairingSecret,
+        salt: SessionSalt,
         identity: IdentitySecret,
         ephemeral: EphemeralSecret,
         own: Hello,
@@ -36,7 +36,7 @@ impl AwaitSdps {
     ) -> Self {
         Self {
             role,
-            secret,
+            salt,
             identity,
             ephemeral,
             own,
@@ -60,20 +60,26 @@ impl AwaitSdps {
             Role::Initiator => (&self.own, &self.peer),
             Role::Responder => (&self.peer, &self.own),
         };
-        let th = TranscriptHash::compute(initiator, responder, fp_offer, fp_answer);
+        let th = TranscriptHash::compute_labelled(
+            self.salt.transcript_label(),
+            initiator,
+            responder,
+            fp_offer,
+            fp_answer,
+        );
         let ikm = Ikm::compute(
             &self.ephemeral,
             &self.peer.ephemeral,
             &self.identity,
             &self.peer.identity,
         );
-        let keys = KeySchedule::derive(&ikm, &self.secret, &th);
+        let keys = KeySchedule::derive(&ikm, &self.salt, &th);
         let own_key = match self.role {
             Role::Initiator => &keys.confirm_initiator,
             Role::Responder => &keys.confirm_responder,
         };
         let confirm = Confirm {
-            mac: ConfirmMac::from_bytes(mac(own_key, &th).finalize().into_bytes().into()),
+            mac: Mac::from_bytes(mac(own_key, &th).finalize().into_bytes().into()),
         };
         let next = AwaitConfirm {
             role: self.role,

@@ -2,7 +2,7 @@
 
 use crate::handshake::{AwaitSdps, HandshakeError, Hello, Role, V1, check_role};
 use crate::identity::{EphemeralSecret, HandshakeNonce, IdentitySecret};
-use crate::keys::PairingSecret;
+use crate::keys::{PairingSecret, SessionSalt};
 
 /// The initiator, in the room, waiting for the responder's `hello`.
 #[derive(Debug)]
@@ -46,7 +46,7 @@ impl InitiatorAwaitHello {
         let own = self.own.clone();
         let next = AwaitSdps::new(
             Role::Initiator,
-            self.secret,
+            SessionSalt::Pairing(self.secret),
             self.identity,
             self.ephemeral,
             self.own,

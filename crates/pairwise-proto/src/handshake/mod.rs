@@ -8,20 +8,30 @@
 //! - both: [`AwaitConfirm::handle_confirm`] checks the peer's MAC in constant time and is the
 //!   only way to a [`ConfirmedSession`] (through the [`PeerConfirmed`] proof token).
 //!
+//! - remembered devices (§10): [`ReconnectAwaitHello::start`] on both sides -> send the
+//!   [`Hello`]; `handle_hello` checks the identity against the stored [`RememberedPeer`] and
+//!   leads to the same [`AwaitSdps`]; a device that forgot the pair answers a `hello` with a
+//!   [`Forgotten`] notice ([`Forgotten::answer`]), which the other side checks with
+//!   [`Forgotten::verify`].
+//!
 //! Each state consumes `self`, so a second `hello` or `confirm` has no state to go to: the
 //! caller's driver refuses it (`peer-misbehaved`). Signaling bodies are parsed with
 //! [`PeerSignal::parse`]; offers, answers and candidates pass through to the caller's WebRTC
 //! stack. This module does no IO.
 
 mod confirm;
+mod forget;
 mod initiator;
+mod reconnect;
 mod responder;
 mod transcript;
 
 use serde::{Deserialize, Serialize};
 
 pub use self::confirm::{AwaitConfirm, AwaitSdps, ConfirmedSession, PeerConfirmed};
+pub use self::forget::Forgotten;
 pub use self::initiator::InitiatorAwaitHello;
+pub use self::reconnect::{ReconnectAwaitHello, RememberedPeer, reconnect_role, utc_day};
 pub use self::responder::ResponderAwaitHello;
 pub use self::transcript::{BadSdp, DtlsFingerprint, TranscriptHash, sdp_fingerprint};
 use crate::b64;
@@ -86,12 +96,12 @@ pub struct Hello {
     pub nonce: HandshakeNonce,
 }
 
-/// A `confirm` MAC: 32 bytes, base64url in JSON.
+/// An HMAC-SHA-256 tag (of a `confirm` or a `forgotten`): 32 bytes, base64url in JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct ConfirmMac([u8; 32]);
+pub struct Mac([u8; 32]);
 
-impl ConfirmMac {
+impl Mac {
     /// Wraps MAC bytes.
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
         Self(bytes)
@@ -103,15 +113,15 @@ impl ConfirmMac {
     }
 }
 
-impl TryFrom<String> for ConfirmMac {
+impl TryFrom<String> for Mac {
     type Error = b64::BadBase64;
     fn try_from(s: String) -> Result<Self, b64::BadBase64> {
         b64::decode_array(&s).map(Self)
     }
 }
 
-impl From<ConfirmMac> for String {
-    fn from(m: ConfirmMac) -> Self {
+impl From<Mac> for String {
+    fn from(m: Mac) -> Self {
         b64::encode(&m.0)
     }
 }
@@ -121,7 +131,7 @@ impl From<ConfirmMac> for String {
 #[serde(deny_unknown_fields)]
 pub struct Confirm {
     /// `HMAC(K("pairwise/v1/confirm/<sender role>"), th)`.
-    pub mac: ConfirmMac,
+    pub mac: Mac,
 }
 
 /// A peer-to-peer signaling body, carried in a relay `body` (§4, second table).
@@ -147,6 +157,11 @@ pub enum PeerSignal {
     },
     /// Key confirmation.
     Confirm(Confirm),
+    /// Remembered devices: the sender has forgotten this pairing (§10.5). Authenticated.
+    Forgotten(Forgotten),
+    /// Remembered devices: the sender does not know the identity in the `hello` it got (§10.6).
+    /// Not authenticated: it only explains a refusal.
+    NotPaired {},
 }
 
 impl PeerSignal {
@@ -159,6 +174,19 @@ impl PeerSignal {
         Self::deserialize(body).map_err(|e| HandshakeError::Malformed {
             reason: e.to_string(),
         })
+    }
+
+    /// The `kind` on the wire, for messages and logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Hello(_) => "hello",
+            Self::Offer { .. } => "offer",
+            Self::Answer { .. } => "answer",
+            Self::Candidate { .. } => "candidate",
+            Self::Confirm(_) => "confirm",
+            Self::Forgotten(_) => "forgotten",
+            Self::NotPaired {} => "not-paired",
+        }
     }
 
     /// The JSON body to relay.
@@ -178,9 +206,18 @@ pub enum HandshakeError {
     /// An SDP has no usable fingerprint.
     #[error(transparent)]
     BadSdp(#[from] BadSdp),
+    /// A `forgotten` notice whose MAC does not verify: nothing may be deleted.
+    #[error("forgotten notice does not verify")]
+    BadForgotten,
     /// The initiator's `hello` names another identity than the link.
     #[error("initiator identity differs from the pairing link")]
     IdentityMismatch,
+    /// A remembered device's room got a `hello` from an identity that is not the paired one.
+    #[error("hello from an identity that is not the paired device")]
+    UnknownDevice,
+    /// A `hello` that carries the receiver's own identity.
+    #[error("hello carries this device's own identity")]
+    OwnIdentity,
     /// A signaling body that does not parse.
     #[error("malformed signaling body: {reason}")]
     Malformed {
@@ -202,12 +239,22 @@ impl HandshakeError {
     /// `peer-misbehaved` for malformed input.
     pub fn code(&self) -> ErrorCode {
         match self {
-            Self::BadConfirm | Self::IdentityMismatch => ErrorCode::VerifyFailed,
-            Self::BadSdp(_) | Self::Malformed { .. } | Self::UnexpectedRole { .. } => {
-                ErrorCode::PeerMisbehaved
+            Self::BadConfirm | Self::BadForgotten | Self::IdentityMismatch => {
+                ErrorCode::VerifyFailed
             }
+            Self::UnknownDevice => ErrorCode::UnknownDevice,
+            Self::BadSdp(_)
+            | Self::Malformed { .. }
+            | Self::OwnIdentity
+            | Self::UnexpectedRole { .. } => ErrorCode::PeerMisbehaved,
         }
     }
+}
+
+/// Compares two public keys in constant time.
+pub(crate) fn same_key(a: &PublicKey, b: &PublicKey) -> bool {
+    use subtle::ConstantTimeEq as _;
+    a.to_sec1().ct_eq(&b.to_sec1()).into()
 }
 
 fn check_role(hello: &Hello, expected: Role) -> Result<(), HandshakeError> {

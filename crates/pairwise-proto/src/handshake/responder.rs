@@ -1,10 +1,9 @@
 //! The responder's first state: it sends its `hello` and waits for the initiator's, whose
 //! identity must be the one from the pairing link.
 
-use subtle::ConstantTimeEq as _;
-
-use crate::handshake::{AwaitSdps, HandshakeError, Hello, Role, V1, check_role};
-use crate::identity::{EphemeralSecret, HandshakeNonce, IdentitySecret, PublicKey};
+use crate::handshake::{AwaitSdps, HandshakeError, Hello, Role, V1, check_role, same_key};
+use crate::identity::{EphemeralSecret, HandshakeNonce, IdentitySecret};
+use crate::keys::SessionSalt;
 use crate::link::PairingLink;
 
 /// The responder, in the room, having sent its `hello`.
@@ -52,15 +51,11 @@ impl ResponderAwaitHello {
         }
         Ok(AwaitSdps::new(
             Role::Responder,
-            self.link.secret().clone(),
+            SessionSalt::Pairing(self.link.secret().clone()),
             self.identity,
             self.ephemeral,
             self.own,
             peer,
         ))
     }
-}
-
-fn same_key(a: &PublicKey, b: &PublicKey) -> bool {
-    a.to_sec1().ct_eq(&b.to_sec1()).into()
 }

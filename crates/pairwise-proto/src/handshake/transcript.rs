@@ -76,15 +76,27 @@ pub fn sdp_fingerprint(sdp: &str) -> Result<DtlsFingerprint, BadSdp> {
 pub struct TranscriptHash([u8; 32]);
 
 impl TranscriptHash {
-    /// Hashes the transcript of §5.1.
+    /// Hashes the transcript of §5.1 (first pairing).
     pub fn compute(
         initiator: &Hello,
         responder: &Hello,
         fp_offer: &DtlsFingerprint,
         fp_answer: &DtlsFingerprint,
     ) -> Self {
+        Self::compute_labelled(label::TRANSCRIPT, initiator, responder, fp_offer, fp_answer)
+    }
+
+    /// Hashes a transcript under `label`: [`label::TRANSCRIPT`] when pairing,
+    /// [`label::RECONNECT_TRANSCRIPT`] when remembered devices reconnect (§10.3).
+    pub fn compute_labelled(
+        label: &str,
+        initiator: &Hello,
+        responder: &Hello,
+        fp_offer: &DtlsFingerprint,
+        fp_answer: &DtlsFingerprint,
+    ) -> Self {
         let mut h = Sha256::new();
-        h.update(label::TRANSCRIPT.as_bytes());
+        h.update(label.as_bytes());
         for hello in [initiator, responder] {
             h.update(hello.identity.to_sec1());
             h.update(hello.ephemeral.to_sec1());

@@ -20,6 +20,7 @@ mod sender;
 pub use self::manifest::{FileEntry, Manifest};
 pub use self::receiver::{Receiver, ReceiverEvent};
 pub use self::sender::{ChunkPlan, ChunkSpec, Sender, SenderEvent, max_chunk};
+use crate::device::DeviceInfo;
 use crate::error::ErrorCode;
 use crate::name::BadName;
 
@@ -37,6 +38,8 @@ pub mod msg_type {
     pub const RECEIVED: u8 = 0x05;
     /// Stop the current transfer.
     pub const CANCEL: u8 = 0x06;
+    /// The sender's name for itself (JSON).
+    pub const DEVICE: u8 = 0x07;
 }
 
 /// One inner message: `type[1] || payload`.
@@ -54,6 +57,8 @@ pub enum Message {
     Received(u32),
     /// Stop.
     Cancel,
+    /// The sender's name for itself (§10.7); any time, for the application.
+    Device(DeviceInfo),
 }
 
 /// Which state machine a peer's message is for.
@@ -65,6 +70,8 @@ pub enum Route {
     Sender,
     /// Both (a cancel).
     Both,
+    /// Neither: for the application (a `device` message).
+    Session,
 }
 
 impl Message {
@@ -77,6 +84,7 @@ impl Message {
             Self::Chunk(_) => msg_type::CHUNK,
             Self::Received(_) => msg_type::RECEIVED,
             Self::Cancel => msg_type::CANCEL,
+            Self::Device(_) => msg_type::DEVICE,
         }
     }
 
@@ -86,6 +94,7 @@ impl Message {
             Self::Manifest(_) | Self::Chunk(_) => Route::Receiver,
             Self::Accept | Self::Decline | Self::Received(_) => Route::Sender,
             Self::Cancel => Route::Both,
+            Self::Device(_) => Route::Session,
         }
     }
 
@@ -96,6 +105,8 @@ impl Message {
             Self::Manifest(m) => out.extend_from_slice(&m.to_json()),
             Self::Chunk(data) => out.extend_from_slice(data),
             Self::Received(index) => out.extend_from_slice(&index.to_be_bytes()),
+            // Serialising a struct of one string cannot fail.
+            Self::Device(info) => out.extend(serde_json::to_vec(info).unwrap_or_default()),
             Self::Accept | Self::Decline | Self::Cancel => {}
         }
         out
@@ -132,6 +143,11 @@ impl Message {
                     len: payload.len(),
                 }),
             msg_type::CANCEL => empty(Self::Cancel),
+            msg_type::DEVICE => serde_json::from_slice(payload)
+                .map(Self::Device)
+                .map_err(|e| TransferError::BadDevice {
+                    reason: e.to_string(),
+                }),
             other => Err(TransferError::UnknownType { msg_type: other }),
         }
     }
@@ -144,6 +160,12 @@ pub enum TransferError {
     /// The manifest JSON does not parse or breaks a rule.
     #[error("bad manifest: {reason}")]
     BadManifest {
+        /// What is wrong.
+        reason: String,
+    },
+    /// A `device` message that does not parse or whose name breaks §10.7.
+    #[error("bad device message: {reason}")]
+    BadDevice {
         /// What is wrong.
         reason: String,
     },
@@ -199,7 +221,7 @@ pub enum TransferError {
         /// What arrived, in words.
         what: &'static str,
     },
-    /// A type byte outside `0x01..=0x06`.
+    /// A type byte outside `0x01..=0x07`.
     #[error("unknown message type {msg_type:#04x}")]
     UnknownType {
         /// The type byte.

@@ -91,6 +91,9 @@ impl Receiver {
                     what: "sender-side message at the receiver",
                 })
             }
+            Message::Device(_) => Err(TransferError::Unexpected {
+                what: "device message routed to the receiver",
+            }),
         }
     }
 

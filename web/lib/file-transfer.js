@@ -14,6 +14,7 @@
 /** @import { ManifestFile } from '../types/protocol.js' */
 
 import { ProtocolError } from './errors.js';
+import { MAX_MANIFEST_FILES } from './limits.js';
 import {
   ReceiveState,
   encodeAccept,
@@ -98,6 +99,9 @@ export class Transfers extends EventTarget {
   /** Resolves with true (accept) or false (decline) for the pending outgoing offer. */
   /** @type {((accepted: boolean) => void) | null} */
   #answer = null;
+  /** Parts of an offer that says `more` (§11.1), until its last part. */
+  /** @type {{ id: string | undefined, files: ManifestFile[] } | null} */
+  #offering = null;
   /** @type {Promise<void>} */
   #sending = Promise.resolve();
 
@@ -186,10 +190,11 @@ export class Transfers extends EventTarget {
   #onMessage(msg, final) {
     switch (msg.type) {
       case 'manifest':
-        return this.#onManifest(msg.files);
+        return this.#onManifestPart(msg);
       case 'accept':
       case 'decline':
-        if (!this.#answer) throw new ProtocolError('peer-misbehaved');
+        // Our offers carry no transfer id, so resume claims answer nothing (§11.3).
+        if (!this.#answer || msg.resume) throw new ProtocolError('peer-misbehaved');
         this.#answer(msg.type === 'accept');
         this.#answer = null;
         return;
@@ -205,9 +210,32 @@ export class Transfers extends EventTarget {
         this.#out?.setState('cancelled', 'cancelled');
         this.#in?.setState('cancelled', 'cancelled');
         return;
+      case 'text':
+        this.dispatchEvent(new CustomEvent('text', { detail: msg.text }));
+        return;
       default:
         throw new ProtocolError('peer-misbehaved');
     }
+  }
+
+  /**
+   * Joins the parts of one offer; the offer is shown once its last part arrived.
+   * @param {{ files: ManifestFile[], id?: string, more?: true }} part
+   */
+  #onManifestPart(part) {
+    const pending = this.#offering;
+    if (!pending && this.#in && ['offered', 'active'].includes(this.#in.state)) {
+      throw new ProtocolError('peer-misbehaved', 'manifest during a transfer');
+    }
+    if (pending && pending.id !== part.id) throw new ProtocolError('peer-misbehaved', 'manifest parts with different ids');
+    const files = pending ? [...pending.files, ...part.files] : part.files;
+    if (files.length > MAX_MANIFEST_FILES) throw new ProtocolError('peer-misbehaved', 'offer with too many files');
+    if (part.more) {
+      this.#offering = { id: part.id, files };
+      return;
+    }
+    this.#offering = null;
+    return this.#onManifest(files);
   }
 
   /** @param {ManifestFile[]} files */

@@ -10,7 +10,7 @@ export const MAX_ROOM_PEERS = 2;
 /** Largest record on the data channel (flags, ciphertext and tag). */
 export const MAX_RECORD_BYTES = 262144;
 /** Files in one manifest. */
-export const MAX_MANIFEST_FILES = 1000;
+export const MAX_MANIFEST_FILES = 100_000;
 /** Bytes (UTF-8) in a file name. */
 export const MAX_NAME_BYTES = 255;
 /** Bytes (UTF-8) in a MIME type. */
@@ -30,3 +30,18 @@ export const MAX_DEVICE_NAME_CHARS = 64;
 
 /** Paired devices one device keeps (each is one signaling connection while the app is open). */
 export const MAX_PAIRED_DEVICES = 32;
+
+/** Folder levels above a file in a manifest (§11.1). */
+export const MAX_DIR_DEPTH = 32;
+
+/** Bytes of a file's relative path `dir/…/name` (§11.1). */
+export const MAX_PATH_BYTES = 4096;
+
+/** Bytes of a `text` message (§11.2). */
+export const MAX_TEXT_BYTES = 65_536;
+
+/** Bytes of a transfer id (§11.3). */
+export const TRANSFER_ID_BYTES = 16;
+
+/** Block size of the resume hash chain (§11.3). */
+export const RESUME_BLOCK = 1024 * 1024;

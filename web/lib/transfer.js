@@ -1,25 +1,22 @@
 /**
- * @file Inner messages of a record (`docs/protocol.md` §6): `type[1] || payload` for manifest,
- * accept, decline, chunk, received, cancel and device (§10.7), parsed strictly; the manifest JSON is read by a
- * strict parser of its own (no duplicate or unknown keys, integer sizes without fraction or
- * exponent, no lone surrogates), like `serde_json` with `deny_unknown_fields` on the Rust side.
+ * @file Inner messages of a record (`docs/protocol.md` §6, §10.7, §11): `type[1] || payload` for
+ * manifest, accept (optionally with resume claims), decline, chunk, received, cancel, device,
+ * text and resume-ack, parsed strictly; JSON payloads go through `strict-json.js` (no duplicate
+ * or unknown keys, integers without fraction or exponent, no lone surrogates), like
+ * `serde_json` with `deny_unknown_fields` on the Rust side.
  * `ReceiveState` checks incoming chunks against the manifest sizes and FINAL flags. Pure: bytes
  * in, bytes and values out. Mirrors `transfer/` of `crates/pairwise-proto`; checked against
  * `testdata/vectors/transfer.json`.
  */
 
-/** @import { ChunkResult, InnerMessage, ManifestFile } from '../types/protocol.js' */
+/** @import { ChunkResult, InnerMessage, ManifestFile, ManifestPart, ResumeClaim, ResumeStart } from '../types/protocol.js' */
 
 import { decodeDevicePayload, encodeDevicePayload } from './device.js';
 import { ProtocolError } from './errors.js';
-import {
-  MAX_FILE_SIZE,
-  MAX_MANIFEST_FILES,
-  MAX_RECORD_BYTES,
-  MAX_TYPE_BYTES,
-  RECORD_OVERHEAD,
-} from './limits.js';
-import { isWellFormed, parseSafeName } from './name.js';
+import { MAX_RECORD_BYTES, MAX_TEXT_BYTES, RECORD_OVERHEAD } from './limits.js';
+import { manifestJson, parseManifestJson } from './manifest.js';
+import { isWellFormed } from './name.js';
+import { ackJson, claimsJson, parseAck, parseClaims } from './resume.js';
 
 /** Inner message type bytes. */
 export const MSG = Object.freeze({
@@ -30,6 +27,8 @@ export const MSG = Object.freeze({
   received: 0x05,
   cancel: 0x06,
   device: 0x07,
+  text: 0x08,
+  resumeAck: 0x09,
 });
 
 const encoder = new TextEncoder();
@@ -48,29 +47,32 @@ export function chunkPayloadSize(maxRecordBytes) {
 }
 
 /**
- * A manifest message for our own files: compact JSON `{"files":[{"name","size","type"}]}`.
- * The files are checked by the rules the receiver applies, so an offer the peer must refuse is
- * never sent.
- * @param {ManifestFile[]} files 1 to `MAX_MANIFEST_FILES`
+ * A manifest record for our own files (one part of an offer, §11.1); the files are checked by
+ * the rules the receiver applies, so an offer the peer must refuse is never sent. Use
+ * `manifestParts` to split a long offer.
+ * @param {ManifestFile[] | ManifestPart} filesOrPart the files of a one-part offer, or a part
  * @returns {Uint8Array}
  * @throws {ProtocolError} `bad-name` for a name the peer would refuse
- * @throws {RangeError} for no files, too many, a bad size or type, or a manifest too large
+ * @throws {RangeError} for no files, too many, a bad size or type, or a part too large
  */
-export function encodeManifest(files) {
-  if (files.length < 1 || files.length > MAX_MANIFEST_FILES) {
-    throw new RangeError(`a manifest lists 1 to ${MAX_MANIFEST_FILES} files`);
-  }
-  const wire = files.map((f) => {
-    parseSafeName(f.name);
-    if (!Number.isSafeInteger(f.size) || f.size < 0) throw new RangeError(`bad size for ${f.name}`);
-    if (typeof f.type !== 'string' || !isWellFormed(f.type) || encoder.encode(f.type).length > MAX_TYPE_BYTES) {
-      throw new RangeError(`bad type for ${f.name}`);
-    }
-    return { name: f.name, size: f.size, type: f.type };
-  });
-  const out = withType(MSG.manifest, encoder.encode(JSON.stringify({ files: wire })));
+export function encodeManifest(filesOrPart) {
+  const part = Array.isArray(filesOrPart) ? { files: filesOrPart } : filesOrPart;
+  const out = withType(MSG.manifest, manifestJson(part));
   if (out.length > MAX_RECORD_BYTES - RECORD_OVERHEAD) throw new RangeError('manifest too large for one record');
   return out;
+}
+
+/**
+ * A short text, clipboard-style (§11.2): 1 to 65 536 bytes of UTF-8.
+ * @param {string} text
+ * @returns {Uint8Array}
+ */
+export function encodeText(text) {
+  const bytes = encoder.encode(text);
+  if (bytes.length === 0 || bytes.length > MAX_TEXT_BYTES || !isWellFormed(text)) {
+    throw new RangeError(`a text is 1 to ${MAX_TEXT_BYTES} bytes of UTF-8`);
+  }
+  return withType(MSG.text, bytes);
 }
 
 /**
@@ -79,6 +81,24 @@ export function encodeManifest(files) {
  */
 export function encodeAccept() {
   return new Uint8Array([MSG.accept]);
+}
+
+/**
+ * `accept` with resume claims (§11.3).
+ * @param {ResumeClaim[]} claims
+ * @returns {Uint8Array}
+ */
+export function encodeAcceptResume(claims) {
+  return withType(MSG.accept, claimsJson(claims));
+}
+
+/**
+ * `resume-ack`: where each claimed file continues (§11.3).
+ * @param {ResumeStart[]} starts
+ * @returns {Uint8Array}
+ */
+export function encodeResumeAck(starts) {
+  return withType(MSG.resumeAck, ackJson(starts));
 }
 
 /**
@@ -154,10 +174,16 @@ export function encodeCancel() {
  */
 export function encodeInner(msg) {
   switch (msg.type) {
-    case 'manifest':
-      return encodeManifest(msg.files);
+    case 'manifest': {
+      const { type: _, ...part } = msg;
+      return encodeManifest(part);
+    }
     case 'accept':
-      return encodeAccept();
+      return msg.resume ? encodeAcceptResume(msg.resume) : encodeAccept();
+    case 'resume-ack':
+      return encodeResumeAck(msg.files);
+    case 'text':
+      return encodeText(msg.text);
     case 'decline':
       return encodeDecline();
     case 'chunk':
@@ -195,9 +221,13 @@ export function decodeInner(inner, final = false) {
   };
   switch (type) {
     case MSG.manifest:
-      return { type: 'manifest', files: parseManifest(payload) };
+      return { type: 'manifest', ...parseManifestJson(payload) };
     case MSG.accept:
-      return empty({ type: 'accept' });
+      return payload.length === 0 ? { type: 'accept' } : { type: 'accept', resume: parseClaims(payload) };
+    case MSG.resumeAck:
+      return { type: 'resume-ack', files: parseAck(payload) };
+    case MSG.text:
+      return { type: 'text', text: parseText(payload) };
     case MSG.decline:
       return empty({ type: 'decline' });
     case MSG.chunk:
@@ -269,6 +299,22 @@ export class ReceiveState {
 }
 
 /**
+ * A `text` payload: 1 to 65 536 bytes of strict UTF-8.
+ * @param {Uint8Array} payload
+ * @returns {string}
+ */
+function parseText(payload) {
+  if (payload.length === 0 || payload.length > MAX_TEXT_BYTES) {
+    throw new ProtocolError('peer-misbehaved', 'text is empty or longer than 65536 bytes');
+  }
+  try {
+    return strictDecoder.decode(payload);
+  } catch {
+    throw new ProtocolError('peer-misbehaved', 'text is not UTF-8');
+  }
+}
+
+/**
  * @param {number} type
  * @param {Uint8Array} payload
  * @returns {Uint8Array}
@@ -280,212 +326,3 @@ function withType(type, payload) {
   return out;
 }
 
-// ---- Manifest JSON ----
-
-/**
- * Parses manifest JSON like the Rust side: structure first (any JSON or shape error is
- * `peer-misbehaved`), then the file count, then per file its name (`bad-name`), size and type,
- * then the empty list.
- * @param {Uint8Array} json
- * @returns {ManifestFile[]}
- */
-function parseManifest(json) {
-  /** @type {string} */
-  let text;
-  try {
-    text = strictDecoder.decode(json);
-  } catch {
-    throw new ProtocolError('peer-misbehaved', 'manifest is not UTF-8');
-  }
-  const p = new ManifestParser(text);
-  const wire = p.manifest();
-  if (wire.length > MAX_MANIFEST_FILES) {
-    throw new ProtocolError('peer-misbehaved', `${wire.length} files exceed ${MAX_MANIFEST_FILES}`);
-  }
-  /** @type {ManifestFile[]} */
-  const files = [];
-  for (const f of wire) {
-    parseSafeName(f.name);
-    if (f.size.length > 16 || Number(f.size) > MAX_FILE_SIZE) {
-      throw new ProtocolError('peer-misbehaved', `size ${f.size} exceeds ${MAX_FILE_SIZE}`);
-    }
-    if (encoder.encode(f.type).length > MAX_TYPE_BYTES) {
-      throw new ProtocolError('peer-misbehaved', `type longer than ${MAX_TYPE_BYTES} bytes`);
-    }
-    files.push({ name: f.name, size: Number(f.size), type: f.type });
-  }
-  if (files.length === 0) throw new ProtocolError('peer-misbehaved', 'manifest with no files');
-  return files;
-}
-
-/**
- * A recursive-descent reader for exactly `{"files":[{"name":str,"size":uint,"type":str},…]}`
- * with JSON whitespace anywhere JSON allows it. Keys may come in any order; unknown or duplicate
- * keys, missing keys, other value types and trailing text are refused.
- */
-class ManifestParser {
-  #s;
-  #i = 0;
-
-  /** @param {string} text */
-  constructor(text) {
-    this.#s = text;
-  }
-
-  /** @returns {{ name: string, size: string, type: string }[]} sizes as their digit strings */
-  manifest() {
-    /** @type {{ name: string, size: string, type: string }[] | undefined} */
-    let files;
-    this.#object((key) => {
-      if (key !== 'files') throw this.#bad(`unknown field ${key}`);
-      files = this.#array(() => this.#file());
-    });
-    this.#ws();
-    if (this.#i !== this.#s.length) throw this.#bad('trailing characters');
-    if (!files) throw this.#bad('missing field files');
-    return files;
-  }
-
-  #file() {
-    /** @type {{ name?: string, size?: string, type?: string }} */
-    const f = {};
-    this.#object((key) => {
-      if (key === 'name') f.name = this.#string();
-      else if (key === 'size') f.size = this.#uint();
-      else if (key === 'type') f.type = this.#string();
-      else throw this.#bad(`unknown field ${key}`);
-    });
-    if (f.name === undefined || f.size === undefined || f.type === undefined) {
-      throw this.#bad('missing field');
-    }
-    return { name: f.name, size: f.size, type: f.type };
-  }
-
-  /**
-   * An object; `member` reads the value of each key. Duplicate keys are refused.
-   * @param {(key: string) => void} member
-   */
-  #object(member) {
-    this.#ws();
-    this.#expect('{');
-    /** @type {Set<string>} */
-    const seen = new Set();
-    this.#ws();
-    if (this.#peek() === '}') {
-      this.#i++;
-      return;
-    }
-    for (;;) {
-      this.#ws();
-      const key = this.#string();
-      if (seen.has(key)) throw this.#bad(`duplicate field ${key}`);
-      seen.add(key);
-      this.#ws();
-      this.#expect(':');
-      this.#ws();
-      member(key);
-      this.#ws();
-      const c = this.#next();
-      if (c === '}') return;
-      if (c !== ',') throw this.#bad('expected , or }');
-    }
-  }
-
-  /**
-   * An array of `item`s.
-   * @template T
-   * @param {() => T} item
-   * @returns {T[]}
-   */
-  #array(item) {
-    this.#expect('[');
-    /** @type {T[]} */
-    const out = [];
-    this.#ws();
-    if (this.#peek() === ']') {
-      this.#i++;
-      return out;
-    }
-    for (;;) {
-      this.#ws();
-      if (out.length >= MAX_MANIFEST_FILES) throw this.#bad(`more than ${MAX_MANIFEST_FILES} files`);
-      out.push(item());
-      this.#ws();
-      const c = this.#next();
-      if (c === ']') return out;
-      if (c !== ',') throw this.#bad('expected , or ]');
-    }
-  }
-
-  /**
-   * A non-negative JSON integer without sign, fraction or exponent, as its digits.
-   * @returns {string}
-   */
-  #uint() {
-    const m = /^-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(this.#s.slice(this.#i, this.#i + 400));
-    if (!m) throw this.#bad('expected a number');
-    if (m[0].startsWith('-') || m[1] !== undefined || m[2] !== undefined) {
-      throw this.#bad('size is not a non-negative integer');
-    }
-    this.#i += m[0].length;
-    return m[0];
-  }
-
-  /**
-   * A JSON string: no raw control characters, valid escapes, no lone surrogates.
-   * @returns {string}
-   */
-  #string() {
-    this.#expect('"');
-    let out = '';
-    for (;;) {
-      const c = this.#next();
-      if (c === '"') break;
-      if (c === '\\') {
-        const e = this.#next();
-        const simple = /** @type {Record<string, string>} */ ({
-          '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t',
-        })[e];
-        if (simple !== undefined) out += simple;
-        else if (e === 'u') out += String.fromCharCode(this.#hex4());
-        else throw this.#bad('bad escape');
-      } else if (c < ' ') {
-        throw this.#bad('control character in string');
-      } else {
-        out += c;
-      }
-    }
-    if (!isWellFormed(out)) throw this.#bad('lone surrogate in string');
-    return out;
-  }
-
-  #hex4() {
-    const h = this.#s.slice(this.#i, this.#i + 4);
-    if (!/^[0-9a-fA-F]{4}$/.test(h)) throw this.#bad('bad \\u escape');
-    this.#i += 4;
-    return parseInt(h, 16);
-  }
-
-  #ws() {
-    while (this.#i < this.#s.length && ' \t\n\r'.includes(this.#s[this.#i])) this.#i++;
-  }
-
-  #peek() {
-    return this.#s[this.#i] ?? '';
-  }
-
-  #next() {
-    if (this.#i >= this.#s.length) throw this.#bad('unexpected end');
-    return this.#s[this.#i++];
-  }
-
-  /** @param {string} c */
-  #expect(c) {
-    if (this.#next() !== c) throw this.#bad(`expected ${c}`);
-  }
-
-  /** @param {string} why */
-  #bad(why) {
-    return new ProtocolError('peer-misbehaved', `manifest: ${why}`);
-  }
-}

@@ -122,11 +122,37 @@ export interface ManifestFile {
   name: string;
   size: number;
   type: string;
+  /** Folders above the file, outermost first; absent at the top level (§11.1). */
+  dir?: string[];
+}
+
+/** One manifest record: a part of an offer (§11.1). */
+export interface ManifestPart {
+  files: ManifestFile[];
+  /** Transfer id, base64url of 16 bytes: the offer can be resumed (§11.3). */
+  id?: string;
+  /** Another part of the same offer follows. */
+  more?: true;
+}
+
+/** A prefix the receiver holds (§11.3); `proof` is base64url of the 32-byte chain value. */
+export interface ResumeClaim {
+  index: number;
+  offset: number;
+  proof: string;
+}
+
+/** Where the sender continues a claimed file: the claimed offset, or 0. */
+export interface ResumeStart {
+  index: number;
+  offset: number;
 }
 
 export type InnerMessage =
-  | { type: 'manifest'; files: ManifestFile[] }
-  | { type: 'accept' }
+  | ({ type: 'manifest' } & ManifestPart)
+  | { type: 'accept'; resume?: ResumeClaim[] }
+  | { type: 'resume-ack'; files: ResumeStart[] }
+  | { type: 'text'; text: string }
   | { type: 'decline' }
   | { type: 'chunk'; data: Uint8Array }
   | { type: 'received'; index: number }

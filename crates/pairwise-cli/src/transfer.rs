@@ -16,7 +16,7 @@ use pairwise_proto::limits::MAX_RECORD_BYTES;
 use pairwise_proto::name::SafeName;
 use pairwise_proto::record::{RecordOpener, RecordSealer};
 use pairwise_proto::transfer::{
-    FileEntry, Manifest, Message, Receiver, ReceiverEvent, Sender, SenderEvent,
+    FileEntry, Manifest, Message, Receiver, ReceiverEvent, ResumeStart, Sender, SenderEvent,
 };
 use serde_json::json;
 use tokio::io::AsyncReadExt as _;
@@ -179,7 +179,9 @@ pub async fn send(
     let manifest = Manifest::new(files.iter().map(|f| f.entry.clone()).collect())
         .map_err(|e| fail(e.code(), e))?;
     let (mut sender, offer) = Sender::new(proof, manifest, max);
-    wire.send(&offer, false).await?;
+    for part in &offer {
+        wire.send(part, false).await?;
+    }
     progress.event(
         "offered",
         "Waiting for the other device to accept…",
@@ -206,14 +208,18 @@ async fn send_loop(
     loop {
         // Acknowledgements and cancels that already arrived, without waiting.
         while let Some((msg, _)) = wire.try_recv()? {
-            handle_sender_msg(sender, msg, files, progress)?;
+            if let Some(reply) = handle_sender_msg(sender, msg, files, progress)? {
+                wire.send(&reply, false).await?;
+            }
         }
         if sender.is_done() {
             return Ok(());
         }
         let Some(chunk) = sender.poll_chunk() else {
             let (msg, _) = wire.recv().await?;
-            handle_sender_msg(sender, msg, files, progress)?;
+            if let Some(reply) = handle_sender_msg(sender, msg, files, progress)? {
+                wire.send(&reply, false).await?;
+            }
             continue;
         };
         let file = &files[chunk.index as usize];
@@ -238,15 +244,29 @@ async fn send_loop(
     }
 }
 
+/// Feeds one message to the sender; returns a reply to send, if any.
 fn handle_sender_msg(
     sender: &mut Sender,
     msg: Message,
     files: &[Outgoing],
     progress: &mut Progress,
-) -> Result<(), TransferFailure> {
+) -> Result<Option<Message>, TransferFailure> {
     sender.handle_message(msg).map_err(|e| fail(e.code(), e))?;
+    let mut reply = None;
     while let Some(event) = sender.poll_event() {
         match event {
+            SenderEvent::ResumeRequested(claims) => {
+                // This sender offers no transfer id, so the state machine refuses claims
+                // before this event; if it ever comes, every file starts from 0.
+                let starts = claims
+                    .iter()
+                    .map(|c| ResumeStart {
+                        index: c.index,
+                        offset: 0,
+                    })
+                    .collect();
+                reply = Some(sender.resume(starts).map_err(|e| fail(e.code(), e))?);
+            }
             SenderEvent::Accepted => {
                 progress.event("accepted", "Accepted: sending…", json!({}));
             }
@@ -261,7 +281,7 @@ fn handle_sender_msg(
             SenderEvent::TransferComplete => {}
         }
     }
-    Ok(())
+    Ok(reply)
 }
 
 /// Accepts the peer's offer and receives its files into `inbox`.
@@ -322,6 +342,8 @@ pub async fn receive(
                         saved.push(s);
                         wire.send(&Message::Received(index), false).await?;
                     }
+                    // Only after our own resume claims, and this receiver makes none.
+                    ReceiverEvent::Resumed { .. } => {}
                     ReceiverEvent::TransferComplete => return Ok(()),
                     ReceiverEvent::Cancelled => {
                         return Err(fail(ErrorCode::Cancelled, "by the sender").into());

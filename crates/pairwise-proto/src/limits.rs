@@ -11,8 +11,23 @@ pub const MAX_ROOM_PEERS: usize = 2;
 /// Largest data-channel record, in bytes (further capped by the peer's `max-message-size`).
 pub const MAX_RECORD_BYTES: usize = 256 * 1024;
 
-/// Files in one manifest.
-pub const MAX_MANIFEST_FILES: usize = 1000;
+/// Files in one offer (all manifest parts together, §11.1).
+pub const MAX_MANIFEST_FILES: usize = 100_000;
+
+/// Folder levels above a file in a manifest (§11.1).
+pub const MAX_DIR_DEPTH: usize = 32;
+
+/// Bytes of a file's relative path, `dir/…/name` joined with `/` (§11.1).
+pub const MAX_PATH_BYTES: usize = 4096;
+
+/// Bytes of a `text` message (§11.2).
+pub const MAX_TEXT_BYTES: usize = 64 * 1024;
+
+/// Bytes of a transfer id (§11.3).
+pub const TRANSFER_ID_BYTES: usize = 16;
+
+/// Block size of the resume hash chain (§11.3): resume offsets are multiples of it.
+pub const RESUME_BLOCK: u64 = 1024 * 1024;
 
 /// Bytes in a file name (UTF-8).
 pub const MAX_NAME_BYTES: usize = 255;

@@ -410,7 +410,9 @@ fn transfer(files: &[Vec<u8>], max_record: usize) -> Vec<Vec<u8>> {
         assert_eq!(msg.route(), Route::Receiver);
         receiver.handle_message(msg, opened.is_final).unwrap();
     };
-    to_resp(&manifest, false, &mut receiver);
+    for part in &manifest {
+        to_resp(part, false, &mut receiver);
+    }
     assert!(matches!(
         receiver.poll_event(),
         Some(ReceiverEvent::Offered(_))

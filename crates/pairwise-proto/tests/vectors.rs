@@ -29,7 +29,9 @@ use pairwise_proto::limits::{MAX_FILE_SIZE, MAX_MANIFEST_FILES, MAX_RECORD_BYTES
 use pairwise_proto::link::PairingLink;
 use pairwise_proto::name::SafeName;
 use pairwise_proto::record::{RecordOpener, RecordSealer};
-use pairwise_proto::transfer::{FileEntry, Manifest, Message};
+use pairwise_proto::transfer::{
+    FileEntry, Manifest, Message, ResumeClaim, ResumeStart, TransferId,
+};
 use serde_json::{Value, json};
 
 use crate::common::{check_or_write, party, scalar, seed};
@@ -473,17 +475,62 @@ fn message_json(msg: &Message) -> Value {
             let files: Vec<Value> = m
                 .files()
                 .iter()
-                .map(|f| json!({"name": f.name().as_str(), "size": f.size(), "type": f.mime()}))
+                .map(|f| {
+                    let mut v =
+                        json!({"name": f.name().as_str(), "size": f.size(), "type": f.mime()});
+                    if !f.dir().is_empty() {
+                        v["dir"] = json!(f.dir().iter().map(SafeName::as_str).collect::<Vec<_>>());
+                    }
+                    v
+                })
                 .collect();
-            json!({"type": "manifest", "files": files})
+            let mut v = json!({"type": "manifest", "files": files});
+            if let Some(id) = m.id() {
+                v["id"] = json!(b64::encode(id.as_bytes()));
+            }
+            if m.more() {
+                v["more"] = json!(true);
+            }
+            v
         }
         Message::Accept => json!({"type": "accept"}),
+        Message::AcceptResume(claims) => {
+            json!({"type": "accept", "resume": claims.iter().map(|c| json!({
+            "index": c.index, "offset": c.offset, "proof": b64::encode(&c.proof)
+        })).collect::<Vec<_>>()})
+        }
+        Message::ResumeAck(starts) => {
+            json!({"type": "resume-ack", "files": starts.iter().map(|s| json!({
+            "index": s.index, "offset": s.offset
+        })).collect::<Vec<_>>()})
+        }
         Message::Decline => json!({"type": "decline"}),
         Message::Chunk(data) => json!({"type": "chunk", "data": hex::encode(data)}),
         Message::Received(index) => json!({"type": "received", "index": index}),
         Message::Cancel => json!({"type": "cancel"}),
         Message::Device(info) => json!({"type": "device", "name": info.name.as_str()}),
+        Message::Text(text) => json!({"type": "text", "text": text}),
     }
+}
+
+/// A resumable offer in a folder, sent in parts (§11.1).
+fn large_offer_parts() -> Vec<Message> {
+    let seg = |s: &str| SafeName::parse(s).unwrap();
+    let files = vec![
+        FileEntry::new(seg("top.txt"), 5, "text/plain").unwrap(),
+        FileEntry::new(seg("deep.bin"), 3 << 20, "")
+            .unwrap()
+            .in_dir(vec![seg("Photos"), seg("2026 été")])
+            .unwrap(),
+    ];
+    let id = TransferId::from_bytes(seed("transfer id")[..16].try_into().unwrap());
+    Manifest::new(files)
+        .unwrap()
+        .with_id(id)
+        .parts(80)
+        .into_iter()
+        .map(Message::Manifest)
+        .collect()
 }
 
 #[test]
@@ -496,7 +543,7 @@ fn transfer_vectors() {
             .unwrap(),
         )
     };
-    let messages = [
+    let messages: Vec<Message> = [
         Message::Manifest(sample_manifest()),
         one("a"),
         Message::Accept,
@@ -508,7 +555,33 @@ fn transfer_vectors() {
         Message::Cancel,
         device("Pixel 8"),
         device("Anna's 日本 laptop"),
-    ];
+        Message::AcceptResume(vec![
+            ResumeClaim {
+                index: 0,
+                offset: 5,
+                proof: seed("claim 0"),
+            },
+            ResumeClaim {
+                index: 1,
+                offset: 2 << 20,
+                proof: seed("claim 1"),
+            },
+        ]),
+        Message::ResumeAck(vec![
+            ResumeStart {
+                index: 0,
+                offset: 5,
+            },
+            ResumeStart {
+                index: 1,
+                offset: 0,
+            },
+        ]),
+        Message::Text("Hello 🌍 https://example.org/?a=1&b=2".to_owned()),
+    ]
+    .into_iter()
+    .chain(large_offer_parts())
+    .collect::<Vec<_>>();
     let valid: Vec<Value> = messages
         .iter()
         .map(|msg| {
@@ -536,7 +609,54 @@ fn transfer_vectors() {
     let invalid: Vec<(Vec<u8>, &str, &str)> = vec![
         (vec![], mis, "empty inner message"),
         (vec![0x00], mis, "type 0x00"),
-        (vec![0x08], mis, "type 0x08"),
+        (vec![0x0a], mis, "type 0x0a"),
+        (vec![0x08], mis, "text without payload"),
+        (vec![0x08, 0xc3, 0x28], mis, "text that is not UTF-8"),
+        (vec![0x09], mis, "resume-ack without JSON"),
+        (
+            [&[0x09u8][..], br#"{"files":[{"index":0}]}"#].concat(),
+            mis,
+            "resume-ack entry without offset",
+        ),
+        (
+            [
+                &[0x02u8][..],
+                br#"{"resume":[{"index":0,"offset":1,"proof":"AAAA"}]}"#,
+            ]
+            .concat(),
+            mis,
+            "resume claim with a short proof",
+        ),
+        (
+            [&[0x02u8][..], br#"{"resume":[],"x":1}"#].concat(),
+            mis,
+            "accept payload with an unknown key",
+        ),
+        (
+            manifest(r#"{"id":"AAAAAAAAAAAAAAAAAAAA","files":[{"name":"a","size":1,"type":""}]}"#),
+            mis,
+            "manifest id of 15 bytes",
+        ),
+        (
+            manifest(r#"{"files":[{"name":"a","size":1,"type":"","dir":[]}]}"#),
+            mis,
+            "manifest with an empty dir list",
+        ),
+        (
+            manifest(r#"{"files":[{"name":"a","size":1,"type":"","dir":["ok",".."]}]}"#),
+            "bad-name",
+            "manifest dir segment ..",
+        ),
+        (
+            manifest(r#"{"files":[{"name":"a","size":1,"type":"","dir":["a/b"]}]}"#),
+            "bad-name",
+            "manifest dir segment with a slash",
+        ),
+        (
+            manifest(r#"{"files":[{"name":"a","size":1,"type":""}],"more":1}"#),
+            mis,
+            "manifest more that is not a boolean",
+        ),
         (vec![0x07], mis, "device without JSON"),
         (dev(r#"{"name":""}"#), mis, "device with an empty name"),
         (
@@ -562,7 +682,11 @@ fn transfer_vectors() {
         ),
         (dev(r#"{"nom":"x"}"#), mis, "device without a name"),
         (vec![0xff, 1, 2], mis, "type 0xff"),
-        (vec![0x02, 0x00], mis, "accept with a payload"),
+        (
+            vec![0x02, 0x00],
+            mis,
+            "accept with a payload that is not resume JSON",
+        ),
         (vec![0x03, 0x00], mis, "decline with a payload"),
         (vec![0x06, 0x00], mis, "cancel with a payload"),
         (vec![0x05], mis, "received without index"),
@@ -630,7 +754,6 @@ fn transfer_vectors() {
         (manifest(r#"{"files":{}}"#), mis, "files is not an array"),
         (manifest(r#"[]"#), mis, "manifest is an array"),
         (manifest(&long_type), mis, "type of 256 bytes"),
-        (files(MAX_MANIFEST_FILES + 1), mis, "1001 files"),
         (
             manifest(r#"{"files":[{"name":"../x","size":1,"type":""}]}"#),
             "bad-name",

@@ -15,13 +15,16 @@
 
 mod manifest;
 mod receiver;
+mod resume;
 mod sender;
 
-pub use self::manifest::{FileEntry, Manifest};
+pub use self::manifest::{FileEntry, Manifest, TransferId};
 pub use self::receiver::{Receiver, ReceiverEvent};
+pub use self::resume::{RESUME_LABEL, ResumeChain, ResumeClaim, ResumeStart};
 pub use self::sender::{ChunkPlan, ChunkSpec, Sender, SenderEvent, max_chunk};
 use crate::device::DeviceInfo;
 use crate::error::ErrorCode;
+use crate::limits::MAX_TEXT_BYTES;
 use crate::name::BadName;
 
 /// Inner message type bytes.
@@ -40,6 +43,10 @@ pub mod msg_type {
     pub const CANCEL: u8 = 0x06;
     /// The sender's name for itself (JSON).
     pub const DEVICE: u8 = 0x07;
+    /// A short text (UTF-8).
+    pub const TEXT: u8 = 0x08;
+    /// The sender's answer to resume claims (JSON).
+    pub const RESUME_ACK: u8 = 0x09;
 }
 
 /// One inner message: `type[1] || payload`.
@@ -47,8 +54,13 @@ pub mod msg_type {
 pub enum Message {
     /// The files on offer.
     Manifest(Manifest),
-    /// The receiver takes the last manifest.
+    /// The receiver takes the last manifest, from the start of every file.
     Accept,
+    /// The receiver takes the last manifest and claims prefixes it holds (§11.3); encoded as
+    /// an `accept` with a JSON payload.
+    AcceptResume(Vec<ResumeClaim>),
+    /// The sender's answer to the claims: where each claimed file continues (§11.3).
+    ResumeAck(Vec<ResumeStart>),
     /// The receiver refuses it.
     Decline,
     /// Bytes of the current file.
@@ -59,6 +71,8 @@ pub enum Message {
     Cancel,
     /// The sender's name for itself (§10.7); any time, for the application.
     Device(DeviceInfo),
+    /// A short text, clipboard-style (§11.2); any time, for the application.
+    Text(String),
 }
 
 /// Which state machine a peer's message is for.
@@ -79,7 +93,9 @@ impl Message {
     pub fn type_byte(&self) -> u8 {
         match self {
             Self::Manifest(_) => msg_type::MANIFEST,
-            Self::Accept => msg_type::ACCEPT,
+            Self::Accept | Self::AcceptResume(_) => msg_type::ACCEPT,
+            Self::ResumeAck(_) => msg_type::RESUME_ACK,
+            Self::Text(_) => msg_type::TEXT,
             Self::Decline => msg_type::DECLINE,
             Self::Chunk(_) => msg_type::CHUNK,
             Self::Received(_) => msg_type::RECEIVED,
@@ -91,10 +107,12 @@ impl Message {
     /// Where a message from the peer goes.
     pub fn route(&self) -> Route {
         match self {
-            Self::Manifest(_) | Self::Chunk(_) => Route::Receiver,
-            Self::Accept | Self::Decline | Self::Received(_) => Route::Sender,
+            Self::Manifest(_) | Self::Chunk(_) | Self::ResumeAck(_) => Route::Receiver,
+            Self::Accept | Self::AcceptResume(_) | Self::Decline | Self::Received(_) => {
+                Route::Sender
+            }
             Self::Cancel => Route::Both,
-            Self::Device(_) => Route::Session,
+            Self::Device(_) | Self::Text(_) => Route::Session,
         }
     }
 
@@ -105,8 +123,21 @@ impl Message {
             Self::Manifest(m) => out.extend_from_slice(&m.to_json()),
             Self::Chunk(data) => out.extend_from_slice(data),
             Self::Received(index) => out.extend_from_slice(&index.to_be_bytes()),
-            // Serialising a struct of one string cannot fail.
+            // Serialising structs of strings and integers cannot fail.
             Self::Device(info) => out.extend(serde_json::to_vec(info).unwrap_or_default()),
+            Self::AcceptResume(claims) => out.extend(
+                serde_json::to_vec(&resume::ClaimsWire {
+                    resume: claims.clone(),
+                })
+                .unwrap_or_default(),
+            ),
+            Self::ResumeAck(starts) => out.extend(
+                serde_json::to_vec(&resume::AckWire {
+                    files: starts.clone(),
+                })
+                .unwrap_or_default(),
+            ),
+            Self::Text(text) => out.extend_from_slice(text.as_bytes()),
             Self::Accept | Self::Decline | Self::Cancel => {}
         }
         out
@@ -133,7 +164,18 @@ impl Message {
         };
         match *ty {
             msg_type::MANIFEST => Manifest::parse(payload).map(Self::Manifest),
-            msg_type::ACCEPT => empty(Self::Accept),
+            msg_type::ACCEPT if payload.is_empty() => Ok(Self::Accept),
+            msg_type::ACCEPT => serde_json::from_slice::<resume::ClaimsWire>(payload)
+                .map(|w| Self::AcceptResume(w.resume))
+                .map_err(|e| TransferError::BadResume {
+                    reason: e.to_string(),
+                }),
+            msg_type::RESUME_ACK => serde_json::from_slice::<resume::AckWire>(payload)
+                .map(|w| Self::ResumeAck(w.files))
+                .map_err(|e| TransferError::BadResume {
+                    reason: e.to_string(),
+                }),
+            msg_type::TEXT => parse_text(payload).map(Self::Text),
             msg_type::DECLINE => empty(Self::Decline),
             msg_type::CHUNK => Ok(Self::Chunk(payload.to_vec())),
             msg_type::RECEIVED => <[u8; 4]>::try_from(payload)
@@ -153,6 +195,21 @@ impl Message {
     }
 }
 
+/// A `text` payload: 1 to [`MAX_TEXT_BYTES`] bytes of UTF-8.
+fn parse_text(payload: &[u8]) -> Result<String, TransferError> {
+    if payload.is_empty() {
+        return Err(TransferError::BadText { reason: "empty" });
+    }
+    if payload.len() > MAX_TEXT_BYTES {
+        return Err(TransferError::BadText {
+            reason: "longer than 65536 bytes",
+        });
+    }
+    String::from_utf8(payload.to_vec()).map_err(|_| TransferError::BadText {
+        reason: "not UTF-8",
+    })
+}
+
 /// Why a transfer message or step was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -168,6 +225,18 @@ pub enum TransferError {
     BadDevice {
         /// What is wrong.
         reason: String,
+    },
+    /// A resume claim or answer that does not parse.
+    #[error("bad resume message: {reason}")]
+    BadResume {
+        /// What is wrong.
+        reason: String,
+    },
+    /// A `text` message that is empty, too long or not UTF-8.
+    #[error("bad text message: {reason}")]
+    BadText {
+        /// What is wrong.
+        reason: &'static str,
     },
     /// A file name in the manifest is unsafe.
     #[error(transparent)]
@@ -221,7 +290,7 @@ pub enum TransferError {
         /// What arrived, in words.
         what: &'static str,
     },
-    /// A type byte outside `0x01..=0x07`.
+    /// A type byte outside `0x01..=0x09`.
     #[error("unknown message type {msg_type:#04x}")]
     UnknownType {
         /// The type byte.
@@ -242,3 +311,5 @@ impl TransferError {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_large;

@@ -1,8 +1,12 @@
 //! The receiving side of one transfer: manifest, accept or decline, chunks checked against the
 //! manifest sizes.
 //!
-//! - `Idle` --manifest--> `Offered` (event [`ReceiverEvent::Offered`]);
+//! - `Idle` --manifest (part)--> `Offering` while parts say `more` --last part--> `Offered`
+//!   (event [`ReceiverEvent::Offered`] with the whole offer);
 //! - `Offered` --[`Receiver::accept`]--> `Receiving` file 0; [`Receiver::decline`] -> `Idle`;
+//!   [`Receiver::accept_resume`] (claims for a resumable offer) -> `AwaitResumeAck`
+//!   --resume-ack--> [`ReceiverEvent::Resumed`] per claim, then `Receiving` with each file's
+//!   bytes counted from where the sender continues;
 //! - `Receiving` --chunk--> [`ReceiverEvent::Data`], and on FINAL
 //!   [`ReceiverEvent::FileComplete`], then the next file or [`ReceiverEvent::TransferComplete`];
 //! - any state --cancel--> `Idle` ([`ReceiverEvent::Cancelled`] if something was in progress).
@@ -13,13 +17,23 @@
 use std::collections::VecDeque;
 
 use crate::handshake::PeerConfirmed;
-use crate::transfer::{Manifest, Message, TransferError};
+use crate::transfer::resume::{check_ack, check_claims};
+use crate::transfer::{Manifest, Message, ResumeClaim, ResumeStart, TransferError};
 
 /// What the receiver tells its caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReceiverEvent {
-    /// The peer offers these files; call [`Receiver::accept`] or [`Receiver::decline`].
+    /// The peer offers these files; call [`Receiver::accept`] (or
+    /// [`Receiver::accept_resume`]) or [`Receiver::decline`].
     Offered(Manifest),
+    /// The sender continues claimed file `index` at `offset`: keep the held prefix if it is
+    /// the claimed offset, discard it if 0.
+    Resumed {
+        /// The file.
+        index: u32,
+        /// Where the sender continues.
+        offset: u64,
+    },
     /// Bytes of file `index`, in order.
     Data {
         /// The file.
@@ -41,11 +55,14 @@ pub enum ReceiverEvent {
 #[derive(Debug)]
 enum State {
     Idle,
+    Offering(Manifest),
     Offered(Manifest),
+    AwaitResumeAck(Manifest, Vec<ResumeClaim>),
     Receiving {
         manifest: Manifest,
         index: u32,
         got: u64,
+        starts: Vec<u64>,
     },
 }
 
@@ -79,6 +96,7 @@ impl Receiver {
         match msg {
             Message::Manifest(manifest) => self.handle_manifest(manifest),
             Message::Chunk(bytes) => self.handle_chunk(bytes, is_final),
+            Message::ResumeAck(starts) => self.handle_resume_ack(starts),
             Message::Cancel => {
                 if !matches!(self.state, State::Idle) {
                     self.state = State::Idle;
@@ -86,13 +104,14 @@ impl Receiver {
                 }
                 Ok(())
             }
-            Message::Accept | Message::Decline | Message::Received(_) => {
-                Err(TransferError::Unexpected {
-                    what: "sender-side message at the receiver",
-                })
-            }
-            Message::Device(_) => Err(TransferError::Unexpected {
-                what: "device message routed to the receiver",
+            Message::Accept
+            | Message::AcceptResume(_)
+            | Message::Decline
+            | Message::Received(_) => Err(TransferError::Unexpected {
+                what: "sender-side message at the receiver",
+            }),
+            Message::Device(_) | Message::Text(_) => Err(TransferError::Unexpected {
+                what: "session message routed to the receiver",
             }),
         }
     }
@@ -103,12 +122,37 @@ impl Receiver {
         let State::Offered(manifest) = std::mem::replace(&mut self.state, State::Idle) else {
             return None;
         };
+        let starts = vec![0; manifest.files().len()];
         self.state = State::Receiving {
             manifest,
             index: 0,
             got: 0,
+            starts,
         };
         Some(Message::Accept)
+    }
+
+    /// Accepts the offered manifest claiming held prefixes (§11.3); returns the `accept` to
+    /// send. The sender answers with a `resume-ack` before any chunk.
+    ///
+    /// # Errors
+    /// [`TransferError::Unexpected`] if nothing is offered, the offer has no id, or the claims
+    /// are not for its files in order with valid offsets; the offer stays open (accept it
+    /// without claims instead).
+    pub fn accept_resume(&mut self, claims: Vec<ResumeClaim>) -> Result<Message, TransferError> {
+        let State::Offered(manifest) = &self.state else {
+            return Err(TransferError::Unexpected {
+                what: "accept without an offer",
+            });
+        };
+        check_claims(manifest, &claims)?;
+        let State::Offered(manifest) = std::mem::replace(&mut self.state, State::Idle) else {
+            return Err(TransferError::Unexpected {
+                what: "accept without an offer",
+            });
+        };
+        self.state = State::AwaitResumeAck(manifest, claims.clone());
+        Ok(Message::AcceptResume(claims))
     }
 
     /// Declines the offered manifest; returns the `decline` to send, or `None` if nothing is
@@ -138,8 +182,8 @@ impl Receiver {
     /// must discard every incomplete file.
     pub fn handle_close(&mut self) -> Result<(), TransferError> {
         match std::mem::replace(&mut self.state, State::Idle) {
-            State::Receiving { .. } => Err(TransferError::Incomplete),
-            State::Idle | State::Offered(_) => Ok(()),
+            State::Receiving { .. } | State::AwaitResumeAck(..) => Err(TransferError::Incomplete),
+            State::Idle | State::Offering(_) | State::Offered(_) => Ok(()),
         }
     }
 
@@ -149,15 +193,61 @@ impl Receiver {
         self.events.pop_front()
     }
 
-    fn handle_manifest(&mut self, manifest: Manifest) -> Result<(), TransferError> {
-        if !matches!(self.state, State::Idle) {
+    fn handle_manifest(&mut self, part: Manifest) -> Result<(), TransferError> {
+        let offer = match std::mem::replace(&mut self.state, State::Idle) {
+            State::Idle => part,
+            State::Offering(mut offer) => {
+                offer.join(part)?;
+                offer
+            }
+            other => {
+                self.state = other;
+                return Err(TransferError::Unexpected {
+                    what: "manifest during a transfer",
+                });
+            }
+        };
+        if offer.more() {
+            self.state = State::Offering(offer);
+        } else {
+            self.events.push_back(ReceiverEvent::Offered(offer.clone()));
+            self.state = State::Offered(offer);
+        }
+        Ok(())
+    }
+
+    fn handle_resume_ack(&mut self, acks: Vec<ResumeStart>) -> Result<(), TransferError> {
+        let State::AwaitResumeAck(_, claims) = &self.state else {
             return Err(TransferError::Unexpected {
-                what: "manifest during a transfer",
+                what: "resume-ack without claims",
+            });
+        };
+        check_ack(claims, &acks)?;
+        let State::AwaitResumeAck(manifest, _) = std::mem::replace(&mut self.state, State::Idle)
+        else {
+            return Err(TransferError::Unexpected {
+                what: "resume-ack without claims",
+            });
+        };
+        let mut starts = vec![0; manifest.files().len()];
+        for a in acks {
+            if let Some(slot) = usize::try_from(a.index)
+                .ok()
+                .and_then(|i| starts.get_mut(i))
+            {
+                *slot = a.offset;
+            }
+            self.events.push_back(ReceiverEvent::Resumed {
+                index: a.index,
+                offset: a.offset,
             });
         }
-        self.events
-            .push_back(ReceiverEvent::Offered(manifest.clone()));
-        self.state = State::Offered(manifest);
+        self.state = State::Receiving {
+            got: starts.first().copied().unwrap_or(0),
+            manifest,
+            index: 0,
+            starts,
+        };
         Ok(())
     }
 
@@ -166,6 +256,7 @@ impl Receiver {
             manifest,
             index,
             got,
+            starts,
         } = &mut self.state
         else {
             return Err(TransferError::ChunkWithoutFile);
@@ -208,7 +299,7 @@ impl Receiver {
                 self.events.push_back(ReceiverEvent::TransferComplete);
             } else {
                 *index = next;
-                *got = 0;
+                *got = starts.get(next as usize).copied().unwrap_or(0);
             }
         }
         Ok(())

@@ -1,8 +1,12 @@
 //! The sending side of one transfer, and the chunk plan for one file.
 //!
-//! - [`Sender::new`] returns the manifest to send;
+//! - [`Sender::new`] returns the manifest record(s) to send (one part per record, §11.1);
 //! - `accept` -> [`Sender::poll_chunk`] yields byte ranges of each file in order (the caller
 //!   reads them and seals [`Message::Chunk`] records, FINAL on [`ChunkSpec::is_final`]);
+//! - an `accept` with resume claims -> [`SenderEvent::ResumeRequested`]: the caller checks each
+//!   claim's proof against its own bytes ([`crate::transfer::ResumeChain`]) and calls
+//!   [`Sender::resume`], which returns the `resume-ack` to send; chunks then start at the
+//!   agreed offsets (a file held whole is one empty FINAL chunk);
 //! - `decline` or `cancel` end it; `received` arrives once per file, in order, after the file's
 //!   FINAL chunk was planned.
 //!
@@ -13,7 +17,8 @@ use std::collections::VecDeque;
 
 use crate::handshake::PeerConfirmed;
 use crate::record::RECORD_OVERHEAD;
-use crate::transfer::{Manifest, Message, TransferError};
+use crate::transfer::resume::{check_ack, check_claims};
+use crate::transfer::{Manifest, Message, ResumeClaim, ResumeStart, TransferError};
 
 /// One chunk to send: `len` bytes of file `index` from `offset`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,9 +45,15 @@ pub struct ChunkPlan {
 impl ChunkPlan {
     /// Plans a file of `size` bytes for records of at most `max_record` bytes.
     pub fn new(size: u64, max_record: usize) -> Self {
+        Self::from_offset(size, 0, max_record)
+    }
+
+    /// Plans the rest of a file from `offset` (at most `size`; at `size` it is one empty FINAL
+    /// chunk).
+    pub fn from_offset(size: u64, offset: u64, max_record: usize) -> Self {
         Self {
             size,
-            offset: 0,
+            offset: offset.min(size),
             max_chunk: max_chunk(max_record),
             done: false,
         }
@@ -71,10 +82,13 @@ pub fn max_chunk(max_record: usize) -> usize {
 }
 
 /// What the sender tells its caller.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SenderEvent {
     /// The peer accepted: start polling chunks.
     Accepted,
+    /// The peer accepted and claims it holds these prefixes: check each proof and answer with
+    /// [`Sender::resume`].
+    ResumeRequested(Vec<ResumeClaim>),
     /// The peer declined.
     Declined,
     /// The peer kept file `index`.
@@ -91,6 +105,7 @@ pub enum SenderEvent {
 #[derive(Debug)]
 enum State {
     Offered,
+    AwaitResumeDecision(Vec<ResumeClaim>),
     Sending { index: u32, plan: ChunkPlan },
     AwaitReceived,
     Done,
@@ -102,6 +117,8 @@ pub struct Sender {
     manifest: Manifest,
     max_record: usize,
     state: State,
+    /// Where each file starts (0 unless resumed).
+    starts: Vec<u64>,
     /// Files whose FINAL chunk was handed out.
     finished: u32,
     /// Files the peer confirmed with `received`.
@@ -110,10 +127,22 @@ pub struct Sender {
 }
 
 impl Sender {
-    /// A sender for `manifest` on a confirmed session; returns the manifest message to send.
-    pub fn new(_proof: PeerConfirmed, manifest: Manifest, max_record: usize) -> (Self, Message) {
-        let msg = Message::Manifest(manifest.clone());
+    /// A sender for `manifest` on a confirmed session; returns the manifest record(s) to send,
+    /// in order: one part per record of at most `max_record` bytes.
+    pub fn new(
+        _proof: PeerConfirmed,
+        manifest: Manifest,
+        max_record: usize,
+    ) -> (Self, Vec<Message>) {
+        // The part's JSON goes after the type byte, inside the record overhead.
+        let max_json = max_record.saturating_sub(RECORD_OVERHEAD + 1);
+        let msgs = manifest
+            .parts(max_json)
+            .into_iter()
+            .map(Message::Manifest)
+            .collect();
         let sender = Self {
+            starts: vec![0; manifest.files().len()],
             manifest,
             max_record,
             state: State::Offered,
@@ -121,7 +150,34 @@ impl Sender {
             acked: 0,
             events: VecDeque::new(),
         };
-        (sender, msg)
+        (sender, msgs)
+    }
+
+    /// Answers [`SenderEvent::ResumeRequested`]: `starts` says, for every claim in order,
+    /// where the file continues (the claimed offset if its proof matched this side's bytes,
+    /// else 0). Returns the `resume-ack` to send before any chunk.
+    ///
+    /// # Errors
+    /// [`TransferError::Unexpected`] if no claims are pending or `starts` does not answer
+    /// them.
+    pub fn resume(&mut self, starts: Vec<ResumeStart>) -> Result<Message, TransferError> {
+        let State::AwaitResumeDecision(claims) = &self.state else {
+            return Err(TransferError::Unexpected {
+                what: "resume answer without claims",
+            });
+        };
+        check_ack(claims, &starts)?;
+        for s in &starts {
+            if let Some(slot) = usize::try_from(s.index)
+                .ok()
+                .and_then(|i| self.starts.get_mut(i))
+            {
+                *slot = s.offset;
+            }
+        }
+        self.state = self.file_state(0);
+        self.events.push_back(SenderEvent::Accepted);
+        Ok(Message::ResumeAck(starts))
     }
 
     /// Handles a message routed to the sender (accept, decline, received, cancel).
@@ -135,6 +191,12 @@ impl Sender {
             (Message::Accept, State::Offered) => {
                 self.state = self.file_state(0);
                 self.events.push_back(SenderEvent::Accepted);
+            }
+            (Message::AcceptResume(claims), State::Offered) => {
+                check_claims(&self.manifest, &claims)?;
+                self.events
+                    .push_back(SenderEvent::ResumeRequested(claims.clone()));
+                self.state = State::AwaitResumeDecision(claims);
             }
             (Message::Decline, State::Offered) => {
                 self.state = State::Done;
@@ -222,7 +284,11 @@ impl Sender {
         {
             Some(file) => State::Sending {
                 index,
-                plan: ChunkPlan::new(file.size(), self.max_record),
+                plan: ChunkPlan::from_offset(
+                    file.size(),
+                    self.starts.get(index as usize).copied().unwrap_or(0),
+                    self.max_record,
+                ),
             },
             None => State::AwaitReceived,
         }

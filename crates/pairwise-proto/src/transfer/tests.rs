@@ -206,7 +206,7 @@ fn chunk_plan_uses_max_record_minus_18_and_one_empty_final_for_empty_files() {
 #[test]
 fn sender_walks_files_and_accepts_received_in_order() {
     let (mut tx, first) = Sender::new(PeerConfirmed::for_tests(), manifest(&[0, 3]), 20);
-    assert!(matches!(first, Message::Manifest(_)));
+    assert!(matches!(first.as_slice(), [Message::Manifest(_), ..]));
     assert_eq!(tx.poll_chunk(), None);
     tx.handle_message(Message::Accept).unwrap();
     assert_eq!(tx.poll_event(), Some(SenderEvent::Accepted));

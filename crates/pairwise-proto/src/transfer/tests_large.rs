@@ -1,0 +1,264 @@
+//! Tests of §11: manifest parts, folders, text, and resuming with claims and a `resume-ack`.
+
+use super::*;
+use crate::handshake::PeerConfirmed;
+use crate::limits::{MAX_DIR_DEPTH, RESUME_BLOCK};
+use crate::name::SafeName;
+
+fn file(name: &str, size: u64) -> FileEntry {
+    FileEntry::new(SafeName::parse(name).unwrap(), size, "").unwrap()
+}
+
+fn id() -> TransferId {
+    TransferId::from_bytes([3; 16])
+}
+
+/// Delivers every message of `msgs` to a fresh receiver and returns it with its events.
+fn offer_to_receiver(msgs: Vec<Message>) -> (Receiver, Vec<ReceiverEvent>) {
+    let mut rx = Receiver::new(PeerConfirmed::for_tests());
+    for m in msgs {
+        rx.handle_message(m, false).unwrap();
+    }
+    let events = std::iter::from_fn(|| rx.poll_event()).collect();
+    (rx, events)
+}
+
+#[test]
+fn a_long_offer_is_split_into_parts_and_joined_back() {
+    let files: Vec<FileEntry> = (0..5000)
+        .map(|i| file(&format!("file-{i:05}.bin"), i))
+        .collect();
+    let manifest = Manifest::new(files).unwrap().with_id(id());
+    let (_, msgs) = Sender::new(PeerConfirmed::for_tests(), manifest.clone(), 64 * 1024);
+    assert!(msgs.len() > 3, "5000 entries need several 64 KiB records");
+    for m in &msgs {
+        assert!(m.encode().len() <= 64 * 1024 - 17);
+        // Every part survives its own encoding.
+        assert_eq!(&Message::decode(&m.encode()).unwrap(), m);
+    }
+    let (_, events) = offer_to_receiver(msgs);
+    assert_eq!(events, vec![ReceiverEvent::Offered(manifest)]);
+}
+
+#[test]
+fn a_part_after_the_last_or_with_another_id_is_refused() {
+    let one = Manifest::new(vec![file("a", 1)]).unwrap();
+    let mut rx = Receiver::new(PeerConfirmed::for_tests());
+    rx.handle_message(Message::Manifest(one.clone()), false)
+        .unwrap();
+    assert!(rx.handle_message(Message::Manifest(one), false).is_err());
+
+    let parts = Manifest::new(vec![file("a", 1), file("b", 1)])
+        .unwrap()
+        .with_id(id())
+        .parts(1);
+    assert_eq!(parts.len(), 2);
+    let other = Manifest::new(vec![file("b", 1)]).unwrap();
+    let mut rx = Receiver::new(PeerConfirmed::for_tests());
+    rx.handle_message(Message::Manifest(parts[0].clone()), false)
+        .unwrap();
+    assert!(rx.handle_message(Message::Manifest(other), false).is_err());
+}
+
+#[test]
+fn folders_round_trip_and_unsafe_segments_are_refused() {
+    let seg = |s: &str| SafeName::parse(s).unwrap();
+    let entry = file("c.txt", 2).in_dir(vec![seg("a"), seg("b")]).unwrap();
+    assert_eq!(entry.relative_path(), "a/b/c.txt");
+    let m = Manifest::new(vec![entry]).unwrap();
+    let json = m.to_json();
+    assert_eq!(
+        json,
+        br#"{"files":[{"name":"c.txt","size":2,"type":"","dir":["a","b"]}]}"#
+    );
+    assert_eq!(Manifest::parse(&json).unwrap(), m);
+    for bad in [
+        r#"{"files":[{"name":"c","size":1,"type":"","dir":[".."]}]}"#,
+        r#"{"files":[{"name":"c","size":1,"type":"","dir":["a/b"]}]}"#,
+        r#"{"files":[{"name":"c","size":1,"type":"","dir":[]}]}"#,
+    ] {
+        assert!(Manifest::parse(bad.as_bytes()).is_err(), "{bad}");
+    }
+    let deep: Vec<SafeName> = (0..=MAX_DIR_DEPTH).map(|_| seg("d")).collect();
+    assert!(file("x", 1).in_dir(deep).is_err());
+}
+
+#[test]
+fn text_is_utf8_and_bounded() {
+    let msg = Message::Text("hello 🌍 https://example.org".to_owned());
+    assert_eq!(Message::decode(&msg.encode()).unwrap(), msg);
+    assert_eq!(msg.route(), Route::Session);
+    assert!(Message::decode(&[msg_type::TEXT]).is_err());
+    assert!(Message::decode(&[msg_type::TEXT, 0xff]).is_err());
+    let mut long = vec![msg_type::TEXT];
+    long.extend(std::iter::repeat_n(b'a', crate::limits::MAX_TEXT_BYTES + 1));
+    assert!(Message::decode(&long).is_err());
+}
+
+/// Sender and receiver agree where a resumed transfer continues and count bytes from there.
+#[test]
+fn resume_continues_after_the_verified_prefix() {
+    let sizes = [3 * RESUME_BLOCK + 10, 5, 2 * RESUME_BLOCK];
+    let manifest = Manifest::new(
+        sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| file(&format!("f{i}"), s))
+            .collect(),
+    )
+    .unwrap()
+    .with_id(id());
+    let (mut tx, msgs) = Sender::new(PeerConfirmed::for_tests(), manifest, 1 << 20);
+    let (mut rx, _) = offer_to_receiver(msgs);
+    // The receiver held 2 blocks of file 0 and all of file 2; it claims both.
+    let claims = vec![
+        ResumeClaim {
+            index: 0,
+            offset: 2 * RESUME_BLOCK,
+            proof: [1; 32],
+        },
+        ResumeClaim {
+            index: 2,
+            offset: 2 * RESUME_BLOCK,
+            proof: [2; 32],
+        },
+    ];
+    let accept = rx.accept_resume(claims.clone()).unwrap();
+    assert_eq!(Message::decode(&accept.encode()).unwrap(), accept);
+    tx.handle_message(accept).unwrap();
+    assert_eq!(tx.poll_event(), Some(SenderEvent::ResumeRequested(claims)));
+    assert_eq!(tx.poll_chunk(), None, "no chunk before the resume decision");
+    // File 0's proof matched; file 2's did not (its source changed): it starts again.
+    let ack = tx
+        .resume(vec![
+            ResumeStart {
+                index: 0,
+                offset: 2 * RESUME_BLOCK,
+            },
+            ResumeStart {
+                index: 2,
+                offset: 0,
+            },
+        ])
+        .unwrap();
+    assert_eq!(Message::decode(&ack.encode()).unwrap(), ack);
+    rx.handle_message(ack, false).unwrap();
+    let resumed: Vec<ReceiverEvent> = std::iter::from_fn(|| rx.poll_event()).collect();
+    assert_eq!(
+        resumed,
+        vec![
+            ReceiverEvent::Resumed {
+                index: 0,
+                offset: 2 * RESUME_BLOCK
+            },
+            ReceiverEvent::Resumed {
+                index: 2,
+                offset: 0
+            },
+        ]
+    );
+    let mut sent = [0u64; 3];
+    while let Some(c) = tx.poll_chunk() {
+        if sent[c.index as usize] == 0 && c.index == 0 {
+            assert_eq!(c.offset, 2 * RESUME_BLOCK);
+        }
+        sent[c.index as usize] += c.len as u64;
+        rx.handle_message(Message::Chunk(vec![0; c.len]), c.is_final)
+            .unwrap();
+    }
+    assert_eq!(sent, [RESUME_BLOCK + 10, 5, 2 * RESUME_BLOCK]);
+    let events: Vec<ReceiverEvent> = std::iter::from_fn(|| rx.poll_event()).collect();
+    assert!(events.contains(&ReceiverEvent::TransferComplete));
+}
+
+#[test]
+fn a_file_held_whole_is_one_empty_final_chunk() {
+    let manifest = Manifest::new(vec![file("a", 7)]).unwrap().with_id(id());
+    let (mut tx, msgs) = Sender::new(PeerConfirmed::for_tests(), manifest, 1 << 20);
+    let (mut rx, _) = offer_to_receiver(msgs);
+    let claims = vec![ResumeClaim {
+        index: 0,
+        offset: 7,
+        proof: [0; 32],
+    }];
+    tx.handle_message(rx.accept_resume(claims).unwrap())
+        .unwrap();
+    let ack = tx
+        .resume(vec![ResumeStart {
+            index: 0,
+            offset: 7,
+        }])
+        .unwrap();
+    rx.handle_message(ack, false).unwrap();
+    let c = tx.poll_chunk().unwrap();
+    assert_eq!((c.offset, c.len, c.is_final), (7, 0, true));
+    rx.handle_message(Message::Chunk(Vec::new()), true).unwrap();
+    assert!(
+        std::iter::from_fn(|| rx.poll_event())
+            .any(|e| e == ReceiverEvent::FileComplete { index: 0 })
+    );
+}
+
+#[test]
+fn bad_claims_and_answers_are_refused() {
+    let m = |with_id: bool| {
+        let m = Manifest::new(vec![file("a", 3 * RESUME_BLOCK), file("b", 1)]).unwrap();
+        if with_id { m.with_id(id()) } else { m }
+    };
+    let claim = |index, offset| ResumeClaim {
+        index,
+        offset,
+        proof: [0; 32],
+    };
+    let offered = |with_id| {
+        let (_, msgs) = Sender::new(PeerConfirmed::for_tests(), m(with_id), 1 << 20);
+        offer_to_receiver(msgs).0
+    };
+    // No id: nothing to resume.
+    assert!(
+        offered(false)
+            .accept_resume(vec![claim(0, RESUME_BLOCK)])
+            .is_err()
+    );
+    for bad in [
+        vec![],
+        vec![claim(0, 0)],
+        vec![claim(0, 5)],
+        vec![claim(0, 4 * RESUME_BLOCK)],
+        vec![claim(2, 1)],
+        vec![claim(1, 1), claim(0, RESUME_BLOCK)],
+        vec![claim(0, RESUME_BLOCK), claim(0, RESUME_BLOCK)],
+    ] {
+        assert!(offered(true).accept_resume(bad.clone()).is_err(), "{bad:?}");
+        let (mut tx, _) = Sender::new(PeerConfirmed::for_tests(), m(true), 1 << 20);
+        assert!(tx.handle_message(Message::AcceptResume(bad)).is_err());
+    }
+    // An answer must name the claimed files, in order, at the claim or 0.
+    let mut rx = offered(true);
+    let accept = rx.accept_resume(vec![claim(0, RESUME_BLOCK)]).unwrap();
+    assert!(
+        rx.handle_message(
+            Message::ResumeAck(vec![ResumeStart {
+                index: 0,
+                offset: 2 * RESUME_BLOCK
+            }]),
+            false
+        )
+        .is_err()
+    );
+    let (mut tx, _) = Sender::new(PeerConfirmed::for_tests(), m(true), 1 << 20);
+    tx.handle_message(accept).unwrap();
+    assert!(
+        tx.resume(vec![ResumeStart {
+            index: 1,
+            offset: 0
+        }])
+        .is_err()
+    );
+    // A resume-ack nobody asked for.
+    let mut rx = offered(true);
+    assert!(
+        rx.handle_message(Message::ResumeAck(vec![]), false)
+            .is_err()
+    );
+}

@@ -8,6 +8,7 @@
 import { Connection } from './lib/connection.js';
 import { ProtocolError } from './lib/errors.js';
 import { Transfers } from './lib/file-transfer.js';
+import { clearIncoming } from './lib/sink.js';
 import { byId } from './ui/dom.js';
 import { hideHome, showError, showPaired, showPairing, showStatus } from './ui/pairing-view.js';
 import { askToAccept, showReceived, showTransfer } from './ui/transfer-view.js';
@@ -71,6 +72,8 @@ function wireFilePicker() {
 }
 
 async function main() {
+  // Files received by an earlier page load: their download links are gone with it.
+  await clearIncoming();
   wireFilePicker();
   byId('copy-link').addEventListener('click', () => {
     navigator.clipboard?.writeText(byId('pair-link', HTMLInputElement).value).catch(() => {});

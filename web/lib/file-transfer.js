@@ -7,32 +7,34 @@
  * - `Outgoing` / `Incoming` events: `progress`, `state` (offered|active|done|declined|cancelled|
  *   error), and for `Incoming` also `file` (detail: {name, type, size, blob}).
  *
- * Received files are kept as Blobs (memory) in this version; streaming to disk is a later step.
+ * Received bytes go to a sink (`sink.js`: the Origin Private File System where it can be
+ * written, Blobs in memory otherwise) and are acknowledged with `progress` once written, so the
+ * sender's window (`flow.js`, §11.4) lets the receiver's disk set the pace. The file is handed
+ * over (as a disk-backed `File` for OPFS) only after its FINAL chunk.
  */
 
 /** @import { SecureChannel } from './secure-channel.js' */
 /** @import { ManifestFile } from '../types/protocol.js' */
 
 import { ProtocolError } from './errors.js';
+import { SendWindow, StoredCounter } from './flow.js';
 import { MAX_MANIFEST_FILES } from './limits.js';
+import { openSink } from './sink.js';
 import {
   ReceiveState,
   encodeAccept,
   encodeChunk,
   encodeDecline,
   encodeManifest,
+  encodeProgress,
   encodeReceived,
   frameChunk,
 } from './transfer.js';
 
+/** @typedef {import('./sink.js').Sink} Sink */
+
 /** Bytes read from a File at a time; chunks are cut from this block. */
 const READ_BLOCK = 4 * 1024 * 1024;
-
-/**
- * Received chunks are folded into a Blob every this many bytes, so the browser moves them out of
- * the page's heap during the transfer instead of copying the whole file at the end.
- */
-const FOLD_BYTES = 8 * 1024 * 1024;
 
 /** A transfer's counters and state, shared by both directions. */
 class Progress extends EventTarget {
@@ -91,11 +93,15 @@ export class Transfers extends EventTarget {
   #in = null;
   /** @type {ReceiveState | null} */
   #recv = null;
-  /** Chunks of the current file not yet folded into a Blob. @type {Uint8Array[]} */
-  #parts = [];
-  #partsBytes = 0;
-  /** The current file so far. @type {Blob[]} */
-  #blobs = [];
+  /** The current received file's sink, opened at its first chunk. @type {Promise<Sink> | null} */
+  #sink = null;
+  /** Writes to the sink, in order; the chain also orders `progress` and `received`. */
+  /** @type {Promise<void>} */
+  #writing = Promise.resolve();
+  /** @type {StoredCounter} */
+  #storedCounter = new StoredCounter();
+  /** The window of the transfer this side sends. @type {SendWindow | null} */
+  #window = null;
   /** Resolves with true (accept) or false (decline) for the pending outgoing offer. */
   /** @type {((accepted: boolean) => void) | null} */
   #answer = null;
@@ -145,9 +151,13 @@ export class Transfers extends EventTarget {
       }
       out.setState('active');
       const payload = this.#channel.maxInner - 1;
+      const window = new SendWindow();
+      this.#window = window;
+      out.addEventListener('state', () => out.state !== 'active' && window.close());
       for (const file of files) {
-        await this.#sendFile(file, payload, out);
+        await this.#sendFile(file, payload, out, window);
         if (out.state !== 'active') return;
+        window.fileEnd();
       }
       // Done when the receiver confirmed every file (`received` messages), see #onMessage.
     } catch (e) {
@@ -159,8 +169,9 @@ export class Transfers extends EventTarget {
    * @param {File} file
    * @param {number} payload chunk bytes per record
    * @param {Outgoing} out
+   * @param {SendWindow} window
    */
-  async #sendFile(file, payload, out) {
+  async #sendFile(file, payload, out, window) {
     if (file.size === 0) {
       await this.#channel.send(encodeChunk(new Uint8Array(0)), true);
       return;
@@ -177,6 +188,7 @@ export class Transfers extends EventTarget {
         if (out.state !== 'active') return;
         const len = Math.min(payload, block.length - at);
         const last = end === file.size && at + len === block.length;
+        await window.reserve(len);
         await this.#channel.sendFramed(frameChunk(block, at, len, last));
         out.add(len);
       }
@@ -204,11 +216,18 @@ export class Transfers extends EventTarget {
         if (!this.#out || msg.index >= this.#out.files.length) {
           throw new ProtocolError('peer-misbehaved');
         }
+        this.#window?.onReceived(msg.index);
         if (msg.index === this.#out.files.length - 1) this.#out.setState('done');
+        return;
+      case 'progress':
+        if (!this.#window) throw new ProtocolError('peer-misbehaved', 'progress without a transfer');
+        this.#window.onProgress(msg.bytes);
         return;
       case 'cancel':
         this.#out?.setState('cancelled', 'cancelled');
         this.#in?.setState('cancelled', 'cancelled');
+        this.#window?.close();
+        this.#dropSink();
         return;
       case 'text':
         this.dispatchEvent(new CustomEvent('text', { detail: msg.text }));
@@ -249,9 +268,8 @@ export class Transfers extends EventTarget {
     incoming.accept = () => {
       if (incoming.state !== 'offered') return;
       this.#recv = new ReceiveState(files);
-      this.#parts = [];
-      this.#partsBytes = 0;
-      this.#blobs = [];
+      this.#sink = null;
+      this.#storedCounter = new StoredCounter();
       incoming.setState('active');
       this.#channel.send(encodeAccept()).catch((e) => this.#channel.fail(e));
     };
@@ -268,31 +286,40 @@ export class Transfers extends EventTarget {
     const incoming = this.#in;
     if (!incoming || !this.#recv) throw new ProtocolError('peer-misbehaved');
     const { index, fileDone, allDone } = this.#recv.handleChunk(data, final);
-    if (data.length > 0) {
-      this.#parts.push(data);
-      this.#partsBytes += data.length;
-      if (this.#partsBytes >= FOLD_BYTES) this.#fold();
-    }
-    incoming.add(data.length);
-    if (fileDone) {
-      const f = incoming.files[index];
-      this.#fold();
-      const blob = new Blob(this.#blobs, { type: f.type });
-      this.#blobs = [];
-      incoming.dispatchEvent(new CustomEvent('file', { detail: { ...f, blob } }));
-      this.#channel.send(encodeReceived(index)).catch((e) => this.#channel.fail(e));
-    }
-    if (allDone) {
-      this.#recv = null;
-      incoming.setState('done');
-    }
+    if (allDone) this.#recv = null;
+    const f = incoming.files[index];
+    this.#sink ??= openSink(f.type);
+    const sink = this.#sink;
+    if (fileDone) this.#sink = null;
+    // Writes happen in order; each is acknowledged once stored, then the file is handed over.
+    // A failure ends the transfer once; later steps see the state and do nothing.
+    this.#writing = this.#writing
+      .then(async () => {
+        if (incoming.state !== 'active') return;
+        const s = await sink;
+        if (data.length > 0) await s.write(data);
+        incoming.add(data.length);
+        const progress = this.#storedCounter.add(data.length);
+        if (progress !== null) await this.#channel.send(encodeProgress(progress));
+        if (!fileDone) return;
+        const blob = await s.close();
+        incoming.dispatchEvent(new CustomEvent('file', { detail: { ...f, blob } }));
+        await this.#channel.send(encodeReceived(index));
+        if (allDone) incoming.setState('done');
+      })
+      .catch((e) => {
+        if (incoming.state !== 'active') return;
+        sink.then((s) => s.discard()).catch(() => {});
+        incoming.setState('error', e instanceof ProtocolError ? e.code : 'incomplete');
+        this.#channel.fail(e instanceof ProtocolError ? e : new ProtocolError('incomplete', `could not store the file: ${e}`));
+      });
   }
 
-  /** Moves the pending chunks into one Blob of the current file. */
-  #fold() {
-    if (this.#parts.length > 0) this.#blobs.push(new Blob(/** @type {BlobPart[]} */ (this.#parts)));
-    this.#parts = [];
-    this.#partsBytes = 0;
+  /** Drops the file being received (cancelled or failed transfer). */
+  #dropSink() {
+    const sink = this.#sink;
+    this.#sink = null;
+    sink?.then((s) => s.discard()).catch(() => {});
   }
 
   /** @param {string} code */
@@ -301,8 +328,7 @@ export class Transfers extends EventTarget {
     this.#answer = null;
     this.#out?.setState('error', code);
     this.#in?.setState('error', code);
-    this.#parts = [];
-    this.#partsBytes = 0;
-    this.#blobs = [];
+    this.#window?.close();
+    this.#dropSink();
   }
 }

@@ -45,3 +45,9 @@ export const TRANSFER_ID_BYTES = 16;
 
 /** Block size of the resume hash chain (§11.3). */
 export const RESUME_BLOCK = 1024 * 1024;
+
+/** Chunk bytes a sender may have unacknowledged (§11.4). */
+export const TRANSFER_WINDOW = 16 * 1024 * 1024;
+
+/** A receiver acknowledges stored bytes at least this often (§11.4). */
+export const PROGRESS_STEP = 1024 * 1024;

@@ -29,6 +29,7 @@ export const MSG = Object.freeze({
   device: 0x07,
   text: 0x08,
   resumeAck: 0x09,
+  progress: 0x0a,
 });
 
 const encoder = new TextEncoder();
@@ -59,6 +60,19 @@ export function encodeManifest(filesOrPart) {
   const part = Array.isArray(filesOrPart) ? { files: filesOrPart } : filesOrPart;
   const out = withType(MSG.manifest, manifestJson(part));
   if (out.length > MAX_RECORD_BYTES - RECORD_OVERHEAD) throw new RangeError('manifest too large for one record');
+  return out;
+}
+
+/**
+ * `progress`: chunk bytes of the current transfer the receiver has stored (§11.4).
+ * @param {number} bytes
+ * @returns {Uint8Array}
+ */
+export function encodeProgress(bytes) {
+  if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError('bad progress');
+  const out = new Uint8Array(9);
+  out[0] = MSG.progress;
+  new DataView(out.buffer).setBigUint64(1, BigInt(bytes), false);
   return out;
 }
 
@@ -184,6 +198,8 @@ export function encodeInner(msg) {
       return encodeResumeAck(msg.files);
     case 'text':
       return encodeText(msg.text);
+    case 'progress':
+      return encodeProgress(msg.bytes);
     case 'decline':
       return encodeDecline();
     case 'chunk':
@@ -228,6 +244,13 @@ export function decodeInner(inner, final = false) {
       return { type: 'resume-ack', files: parseAck(payload) };
     case MSG.text:
       return { type: 'text', text: parseText(payload) };
+    case MSG.progress: {
+      if (payload.length !== 8) throw bad('progress payload is not 8 bytes');
+      const n = new DataView(payload.buffer, payload.byteOffset, 8).getBigUint64(0, false);
+      // More than 2^53 - 1 can never be within what was sent (§11.4).
+      if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw bad('progress beyond any transfer');
+      return { type: 'progress', bytes: Number(n) };
+    }
     case MSG.decline:
       return empty({ type: 'decline' });
     case MSG.chunk:

@@ -153,6 +153,7 @@ export type InnerMessage =
   | { type: 'accept'; resume?: ResumeClaim[] }
   | { type: 'resume-ack'; files: ResumeStart[] }
   | { type: 'text'; text: string }
+  | { type: 'progress'; bytes: number }
   | { type: 'decline' }
   | { type: 'chunk'; data: Uint8Array }
   | { type: 'received'; index: number }

@@ -330,6 +330,10 @@ pub async fn receive(
                             p.write(&bytes).map_err(disk)?;
                         }
                         progress.advance(entry.name().as_str(), bytes.len() as u64);
+                        // Stored: let the sender go on (its window, §11.4).
+                        if let Some(ack) = receiver.stored(bytes.len()) {
+                            wire.send(&ack, false).await?;
+                        }
                     }
                     ReceiverEvent::FileComplete { index } => {
                         let entry = file_entry(manifest.as_ref(), index)?;

@@ -49,3 +49,10 @@ pub const MAX_DEVICE_NAME_CHARS: usize = 64;
 
 /// Paired devices one device keeps (each is one signaling connection while the app is open).
 pub const MAX_PAIRED_DEVICES: usize = 32;
+
+/// Chunk bytes a sender may have sent and not yet seen acknowledged (§11.4): what a receiver
+/// holds in memory at most when its disk is slower than the network.
+pub const TRANSFER_WINDOW: u64 = 16 * 1024 * 1024;
+
+/// A receiver acknowledges stored bytes at least this often (§11.4).
+pub const PROGRESS_STEP: u64 = 1024 * 1024;

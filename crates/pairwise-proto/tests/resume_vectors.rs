@@ -2,7 +2,6 @@
 //! `testdata/vectors/resume.json`. File bytes are `(i * 31 + 7) mod 251` for `i` from 0, so
 //! the file stays small; `web/test` checks the same values.
 
-
 mod common;
 
 use pairwise_proto::limits::RESUME_BLOCK;

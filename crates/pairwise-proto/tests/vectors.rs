@@ -510,6 +510,7 @@ fn message_json(msg: &Message) -> Value {
         Message::Cancel => json!({"type": "cancel"}),
         Message::Device(info) => json!({"type": "device", "name": info.name.as_str()}),
         Message::Text(text) => json!({"type": "text", "text": text}),
+        Message::Progress(n) => json!({"type": "progress", "bytes": n}),
     }
 }
 
@@ -578,6 +579,8 @@ fn transfer_vectors() {
             },
         ]),
         Message::Text("Hello 🌍 https://example.org/?a=1&b=2".to_owned()),
+        Message::Progress(0),
+        Message::Progress(MAX_FILE_SIZE),
     ]
     .into_iter()
     .chain(large_offer_parts())
@@ -609,10 +612,20 @@ fn transfer_vectors() {
     let invalid: Vec<(Vec<u8>, &str, &str)> = vec![
         (vec![], mis, "empty inner message"),
         (vec![0x00], mis, "type 0x00"),
-        (vec![0x0a], mis, "type 0x0a"),
+        (vec![0x0b], mis, "type 0x0b"),
         (vec![0x08], mis, "text without payload"),
         (vec![0x08, 0xc3, 0x28], mis, "text that is not UTF-8"),
         (vec![0x09], mis, "resume-ack without JSON"),
+        (
+            vec![0x0a, 0, 0, 0, 0, 0, 0, 1],
+            mis,
+            "progress with 7 bytes",
+        ),
+        (
+            vec![0x0a, 0, 0, 0, 0, 0, 0, 0, 1, 0],
+            mis,
+            "progress with 9 bytes",
+        ),
         (
             [&[0x09u8][..], br#"{"files":[{"index":0}]}"#].concat(),
             mis,

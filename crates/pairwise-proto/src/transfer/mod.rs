@@ -47,6 +47,8 @@ pub mod msg_type {
     pub const TEXT: u8 = 0x08;
     /// The sender's answer to resume claims (JSON).
     pub const RESUME_ACK: u8 = 0x09;
+    /// `u64be(bytes)`: chunk bytes of this transfer the receiver has stored.
+    pub const PROGRESS: u8 = 0x0a;
 }
 
 /// One inner message: `type[1] || payload`.
@@ -73,6 +75,8 @@ pub enum Message {
     Device(DeviceInfo),
     /// A short text, clipboard-style (§11.2); any time, for the application.
     Text(String),
+    /// The receiver has stored this many chunk bytes of the current transfer (§11.4).
+    Progress(u64),
 }
 
 /// Which state machine a peer's message is for.
@@ -96,6 +100,7 @@ impl Message {
             Self::Accept | Self::AcceptResume(_) => msg_type::ACCEPT,
             Self::ResumeAck(_) => msg_type::RESUME_ACK,
             Self::Text(_) => msg_type::TEXT,
+            Self::Progress(_) => msg_type::PROGRESS,
             Self::Decline => msg_type::DECLINE,
             Self::Chunk(_) => msg_type::CHUNK,
             Self::Received(_) => msg_type::RECEIVED,
@@ -108,9 +113,11 @@ impl Message {
     pub fn route(&self) -> Route {
         match self {
             Self::Manifest(_) | Self::Chunk(_) | Self::ResumeAck(_) => Route::Receiver,
-            Self::Accept | Self::AcceptResume(_) | Self::Decline | Self::Received(_) => {
-                Route::Sender
-            }
+            Self::Accept
+            | Self::AcceptResume(_)
+            | Self::Decline
+            | Self::Received(_)
+            | Self::Progress(_) => Route::Sender,
             Self::Cancel => Route::Both,
             Self::Device(_) | Self::Text(_) => Route::Session,
         }
@@ -138,6 +145,7 @@ impl Message {
                 .unwrap_or_default(),
             ),
             Self::Text(text) => out.extend_from_slice(text.as_bytes()),
+            Self::Progress(n) => out.extend_from_slice(&n.to_be_bytes()),
             Self::Accept | Self::Decline | Self::Cancel => {}
         }
         out
@@ -176,6 +184,12 @@ impl Message {
                     reason: e.to_string(),
                 }),
             msg_type::TEXT => parse_text(payload).map(Self::Text),
+            msg_type::PROGRESS => <[u8; 8]>::try_from(payload)
+                .map(|b| Self::Progress(u64::from_be_bytes(b)))
+                .map_err(|_| TransferError::PayloadLength {
+                    msg_type: *ty,
+                    len: payload.len(),
+                }),
             msg_type::DECLINE => empty(Self::Decline),
             msg_type::CHUNK => Ok(Self::Chunk(payload.to_vec())),
             msg_type::RECEIVED => <[u8; 4]>::try_from(payload)
@@ -290,7 +304,7 @@ pub enum TransferError {
         /// What arrived, in words.
         what: &'static str,
     },
-    /// A type byte outside `0x01..=0x09`.
+    /// A type byte outside `0x01..=0x0a`.
     #[error("unknown message type {msg_type:#04x}")]
     UnknownType {
         /// The type byte.

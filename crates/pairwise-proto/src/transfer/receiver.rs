@@ -12,11 +12,13 @@
 //! - any state --cancel--> `Idle` ([`ReceiverEvent::Cancelled`] if something was in progress).
 //!
 //! Sending `received` after a file is kept is the caller's job: the file is only kept once it
-//! is safely stored.
+//! is safely stored. So is telling [`Receiver::stored`] how many bytes reached storage: it
+//! returns the `progress` to send (§11.4), which lets the sender go on.
 
 use std::collections::VecDeque;
 
 use crate::handshake::PeerConfirmed;
+use crate::limits::PROGRESS_STEP;
 use crate::transfer::resume::{check_ack, check_claims};
 use crate::transfer::{Manifest, Message, ResumeClaim, ResumeStart, TransferError};
 
@@ -71,6 +73,9 @@ enum State {
 pub struct Receiver {
     state: State,
     events: VecDeque<ReceiverEvent>,
+    /// Chunk bytes of the current transfer stored, and the value last reported.
+    stored: u64,
+    reported: u64,
 }
 
 impl Receiver {
@@ -79,6 +84,8 @@ impl Receiver {
         Self {
             state: State::Idle,
             events: VecDeque::new(),
+            stored: 0,
+            reported: 0,
         }
     }
 
@@ -107,7 +114,8 @@ impl Receiver {
             Message::Accept
             | Message::AcceptResume(_)
             | Message::Decline
-            | Message::Received(_) => Err(TransferError::Unexpected {
+            | Message::Received(_)
+            | Message::Progress(_) => Err(TransferError::Unexpected {
                 what: "sender-side message at the receiver",
             }),
             Message::Device(_) | Message::Text(_) => Err(TransferError::Unexpected {
@@ -167,6 +175,16 @@ impl Receiver {
         }
     }
 
+    /// The caller stored `n` more bytes of the current transfer; returns the `progress` to
+    /// send once [`PROGRESS_STEP`] bytes were stored since the last one (§11.4).
+    pub fn stored(&mut self, n: usize) -> Option<Message> {
+        self.stored = self.stored.saturating_add(n as u64);
+        (self.stored - self.reported >= PROGRESS_STEP).then(|| {
+            self.reported = self.stored;
+            Message::Progress(self.stored)
+        })
+    }
+
     /// Cancels locally; returns the `cancel` to send, or `None` if nothing is in progress.
     pub fn cancel(&mut self) -> Option<Message> {
         match std::mem::replace(&mut self.state, State::Idle) {
@@ -210,6 +228,8 @@ impl Receiver {
         if offer.more() {
             self.state = State::Offering(offer);
         } else {
+            self.stored = 0;
+            self.reported = 0;
             self.events.push_back(ReceiverEvent::Offered(offer.clone()));
             self.state = State::Offered(offer);
         }

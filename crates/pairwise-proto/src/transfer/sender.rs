@@ -7,6 +7,8 @@
 //!   claim's proof against its own bytes ([`crate::transfer::ResumeChain`]) and calls
 //!   [`Sender::resume`], which returns the `resume-ack` to send; chunks then start at the
 //!   agreed offsets (a file held whole is one empty FINAL chunk);
+//! - flow control (§11.4): `poll_chunk` hands out nothing while [`TRANSFER_WINDOW`] chunk
+//!   bytes are unacknowledged; `progress` and `received` acknowledge them;
 //! - `decline` or `cancel` end it; `received` arrives once per file, in order, after the file's
 //!   FINAL chunk was planned.
 //!
@@ -16,6 +18,7 @@
 use std::collections::VecDeque;
 
 use crate::handshake::PeerConfirmed;
+use crate::limits::TRANSFER_WINDOW;
 use crate::record::RECORD_OVERHEAD;
 use crate::transfer::resume::{check_ack, check_claims};
 use crate::transfer::{Manifest, Message, ResumeClaim, ResumeStart, TransferError};
@@ -123,6 +126,13 @@ pub struct Sender {
     finished: u32,
     /// Files the peer confirmed with `received`.
     acked: u32,
+    /// Chunk bytes handed out in this transfer, in total and at the end of each finished file.
+    sent: u64,
+    sent_at_file_end: Vec<u64>,
+    /// Chunk bytes the peer acknowledged (`progress`, or `received` for whole files), and the
+    /// last `progress` value (never decreasing).
+    stored: u64,
+    progress: u64,
     events: VecDeque<SenderEvent>,
 }
 
@@ -148,6 +158,10 @@ impl Sender {
             state: State::Offered,
             finished: 0,
             acked: 0,
+            sent: 0,
+            sent_at_file_end: Vec::new(),
+            stored: 0,
+            progress: 0,
             events: VecDeque::new(),
         };
         (sender, msgs)
@@ -209,13 +223,29 @@ impl Sender {
                     });
                 }
                 self.acked += 1;
+                let through = self
+                    .sent_at_file_end
+                    .get(index as usize)
+                    .copied()
+                    .unwrap_or(0);
+                self.stored = self.stored.max(through);
                 self.events.push_back(SenderEvent::FileReceived { index });
                 if self.all_files(self.acked) {
                     self.state = State::Done;
                     self.events.push_back(SenderEvent::TransferComplete);
                 }
             }
-            (Message::Cancel, State::Done) => {}
+            (Message::Progress(n), State::Sending { .. } | State::AwaitReceived) => {
+                if n < self.progress || n > self.sent {
+                    return Err(TransferError::Unexpected {
+                        what: "progress that goes back or beyond the bytes sent",
+                    });
+                }
+                self.progress = n;
+                self.stored = self.stored.max(n);
+            }
+            // A progress or cancel may cross our own end of the transfer.
+            (Message::Progress(_) | Message::Cancel, State::Done) => {}
             (Message::Cancel, _) => {
                 self.state = State::Done;
                 self.events.push_back(SenderEvent::Cancelled);
@@ -229,15 +259,22 @@ impl Sender {
         Ok(())
     }
 
-    /// The next chunk to read and send, once accepted; `None` when there is nothing to send.
+    /// The next chunk to read and send, once accepted; `None` when there is nothing to send
+    /// now: not accepted yet, everything sent, or the window is full (wait for a message).
     #[must_use]
     pub fn poll_chunk(&mut self) -> Option<ChunkSpec> {
+        // Never more than the window unacknowledged, counting the chunk about to go.
+        if self.sent + max_chunk(self.max_record) as u64 > self.stored + TRANSFER_WINDOW {
+            return None;
+        }
         let State::Sending { index, plan } = &mut self.state else {
             return None;
         };
         let index = *index;
         let (offset, len, is_final) = plan.next()?;
+        self.sent += len as u64;
         if is_final {
+            self.sent_at_file_end.push(self.sent);
             self.finished = index + 1;
             self.state = self.file_state(index + 1);
         }

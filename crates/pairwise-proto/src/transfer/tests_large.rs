@@ -262,3 +262,108 @@ fn bad_claims_and_answers_are_refused() {
             .is_err()
     );
 }
+
+#[test]
+fn the_sender_stops_at_the_window_until_the_receiver_reports_stored_bytes() {
+    use crate::limits::{PROGRESS_STEP, TRANSFER_WINDOW};
+    let size = 4 * TRANSFER_WINDOW;
+    let (mut tx, msgs) = Sender::new(
+        PeerConfirmed::for_tests(),
+        Manifest::new(vec![file("big", size)]).unwrap(),
+        1 << 18,
+    );
+    let (mut rx, _) = offer_to_receiver(msgs);
+    tx.handle_message(rx.accept().unwrap()).unwrap();
+    let (mut sent, mut acked, mut stalls) = (0u64, 0u64, 0);
+    // Progress messages the receiver sent and the sender has not read yet.
+    let mut in_flight: std::collections::VecDeque<Message> = std::collections::VecDeque::new();
+    loop {
+        let Some(c) = tx.poll_chunk() else {
+            // Window full: the sender waits for the receiver's next progress.
+            stalls += 1;
+            let msg = in_flight
+                .pop_front()
+                .expect("a stalled sender has a progress coming");
+            if let Message::Progress(n) = msg {
+                acked = n;
+            }
+            tx.handle_message(msg).unwrap();
+            continue;
+        };
+        sent += c.len as u64;
+        assert!(
+            sent - acked <= TRANSFER_WINDOW,
+            "sent {sent}, acknowledged {acked}"
+        );
+        rx.handle_message(Message::Chunk(vec![0; c.len]), c.is_final)
+            .unwrap();
+        if let Some(p) = rx.stored(c.len) {
+            if let (Some(Message::Progress(last)), Message::Progress(n)) = (in_flight.back(), &p) {
+                assert!(n - last >= PROGRESS_STEP);
+            }
+            in_flight.push_back(p);
+        }
+        if c.is_final {
+            break;
+        }
+    }
+    assert_eq!(sent, size);
+    assert!(stalls > 0, "a 64 MiB file must fill a 16 MiB window");
+}
+
+#[test]
+fn the_window_holds_without_acknowledgements_and_received_frees_it() {
+    use crate::limits::TRANSFER_WINDOW;
+    let files: Vec<FileEntry> = (0..40).map(|i| file(&format!("f{i}"), 1 << 20)).collect();
+    let (mut tx, _) = Sender::new(
+        PeerConfirmed::for_tests(),
+        Manifest::new(files).unwrap(),
+        1 << 18,
+    );
+    tx.handle_message(Message::Accept).unwrap();
+    let mut sent = 0u64;
+    let mut finals = 0u32;
+    while let Some(c) = tx.poll_chunk() {
+        sent += c.len as u64;
+        finals += u32::from(c.is_final);
+    }
+    let chunk = max_chunk(1 << 18) as u64;
+    assert!(
+        sent <= TRANSFER_WINDOW && sent + chunk > TRANSFER_WINDOW,
+        "{sent}"
+    );
+    assert_eq!(finals, 15);
+    // `received` for the first 4 files acknowledges their 4 MiB.
+    for i in 0..4 {
+        tx.handle_message(Message::Received(i)).unwrap();
+    }
+    let more: u64 = std::iter::from_fn(|| tx.poll_chunk())
+        .map(|c| c.len as u64)
+        .sum();
+    let total = sent + more;
+    let limit = TRANSFER_WINDOW + (4 << 20);
+    assert!(total <= limit && total + chunk > limit, "{total}");
+}
+
+#[test]
+fn progress_that_goes_back_or_beyond_what_was_sent_is_refused() {
+    let (mut tx, _) = Sender::new(
+        PeerConfirmed::for_tests(),
+        Manifest::new(vec![file("a", 10)]).unwrap(),
+        1 << 18,
+    );
+    tx.handle_message(Message::Accept).unwrap();
+    let _ = tx.poll_chunk();
+    assert!(tx.handle_message(Message::Progress(11)).is_err());
+    let (mut tx, _) = Sender::new(
+        PeerConfirmed::for_tests(),
+        Manifest::new(vec![file("a", 3 << 20)]).unwrap(),
+        1 << 18,
+    );
+    tx.handle_message(Message::Accept).unwrap();
+    for _ in 0..8 {
+        let _ = tx.poll_chunk();
+    }
+    tx.handle_message(Message::Progress(1 << 20)).unwrap();
+    assert!(tx.handle_message(Message::Progress(5)).is_err());
+}

@@ -5,7 +5,8 @@
  *
  * - `Transfers` events: `outgoing` (detail: Outgoing), `incoming` (detail: Incoming).
  * - `Outgoing` / `Incoming` events: `progress`, `state` (offered|active|done|declined|cancelled|
- *   error), and for `Incoming` also `file` (detail: {name, type, size, blob}).
+ *   error), and for `Incoming` also `file` (detail: {name, type, size, blob, storage}, storage
+ *   `opfs` or `memory`).
  *
  * Received bytes go to a sink (`sink.js`: the Origin Private File System where it can be
  * written, Blobs in memory otherwise) and are acknowledged with `progress` once written, so the
@@ -297,13 +298,15 @@ export class Transfers extends EventTarget {
       .then(async () => {
         if (incoming.state !== 'active') return;
         const s = await sink;
-        if (data.length > 0) await s.write(data);
-        incoming.add(data.length);
-        const progress = this.#storedCounter.add(data.length);
+        const len = data.length;
+        // `write` may take the bytes away (transferred to a worker): only `len` is used after.
+        if (len > 0) await s.write(data);
+        incoming.add(len);
+        const progress = this.#storedCounter.add(len);
         if (progress !== null) await this.#channel.send(encodeProgress(progress));
         if (!fileDone) return;
         const blob = await s.close();
-        incoming.dispatchEvent(new CustomEvent('file', { detail: { ...f, blob } }));
+        incoming.dispatchEvent(new CustomEvent('file', { detail: { ...f, blob, storage: s.kind } }));
         await this.#channel.send(encodeReceived(index));
         if (allDone) incoming.setState('done');
       })

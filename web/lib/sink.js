@@ -1,10 +1,12 @@
 /**
  * @file Where received bytes go (`docs/protocol.md` §11.4 expects them stored before they are
  * acknowledged): a file in the Origin Private File System, written as records arrive, so a
- * 10 GB file does not sit in memory; where OPFS writing is not available, Blobs in memory
- * (folded every 8 MiB so the page's heap stays small). `close()` hands over a `Blob` (for OPFS
- * a `File` backed by the disk) for a download link. Received files live in the OPFS folder
- * `incoming/`, emptied when the app starts (`clearIncoming`).
+ * 10 GB file does not sit in memory. In order of preference: a worker writing through a
+ * `FileSystemSyncAccessHandle` (`opfs-worker.js`: no copies, flat memory), `createWritable()`
+ * (each write becomes a Blob handed to the browser process), and where OPFS cannot be written,
+ * Blobs in memory (folded every 8 MiB). `close()` hands over a `Blob` (for OPFS a `File` backed
+ * by the disk) for a download link. Received files live in the OPFS folder `incoming/`, emptied
+ * when the app starts (`clearIncoming`).
  */
 
 const INCOMING = 'incoming';
@@ -28,6 +30,62 @@ async function incomingDir() {
   }
 }
 
+/** The OPFS writer worker, started on first use; null where sync access handles are missing. */
+/** @type {Promise<WorkerClient | null> | null} */
+let worker = null;
+
+/** Requests to the worker, answered in any order by id. */
+class WorkerClient {
+  #worker;
+  #next = 1;
+  /** @type {Map<number, { resolve: () => void, reject: (e: Error) => void }>} */
+  #pending = new Map();
+
+  /** @param {Worker} w */
+  constructor(w) {
+    this.#worker = w;
+    w.addEventListener('message', (ev) => {
+      const { id, ok, error } = /** @type {MessageEvent} */ (ev).data;
+      const p = this.#pending.get(id);
+      this.#pending.delete(id);
+      if (ok) p?.resolve();
+      else p?.reject(new Error(error));
+    });
+  }
+
+  /**
+   * @param {Record<string, unknown>} msg
+   * @param {Transferable[]} [transfer]
+   * @returns {Promise<void>}
+   */
+  call(msg, transfer = []) {
+    const id = this.#next++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#worker.postMessage({ ...msg, id }, transfer);
+    });
+  }
+}
+
+/** @returns {Promise<WorkerClient | null>} */
+function opfsWorker() {
+  worker ??= (async () => {
+    const proto = globalThis.FileSystemFileHandle?.prototype;
+    if (!proto || !('createSyncAccessHandle' in proto) || typeof Worker === 'undefined') return null;
+    try {
+      const client = new WorkerClient(new Worker(new URL('./opfs-worker.js', import.meta.url), { type: 'module' }));
+      // A file opened and discarded proves the worker runs and may write here.
+      const probe = `probe-${crypto.randomUUID()}`;
+      await client.call({ op: 'open', name: probe });
+      await client.call({ op: 'discard', name: probe });
+      return client;
+    } catch {
+      return null;
+    }
+  })();
+  return worker;
+}
+
 /**
  * Opens a sink for one received file of MIME type `type`.
  * @param {string} type
@@ -35,6 +93,23 @@ async function incomingDir() {
  */
 export async function openSink(type) {
   const dir = await incomingDir();
+  const w = dir ? await opfsWorker() : null;
+  if (dir && w) {
+    const name = crypto.randomUUID();
+    await w.call({ op: 'open', name });
+    return {
+      kind: 'opfs',
+      // The bytes move to the worker (transferred, not copied): the caller must not use them.
+      write: (bytes) =>
+        w.call({ op: 'write', name, buf: bytes.buffer, offset: bytes.byteOffset, length: bytes.length }, [bytes.buffer]),
+      close: async () => {
+        await w.call({ op: 'close', name });
+        const file = await (await dir.getFileHandle(name)).getFile();
+        return type ? file.slice(0, file.size, type) : file;
+      },
+      discard: () => w.call({ op: 'discard', name }),
+    };
+  }
   if (dir) {
     const name = crypto.randomUUID();
     try {

@@ -79,8 +79,9 @@ export function askToAccept(incoming) {
 }
 
 /**
- * Lists a verified, complete file as a download link.
- * @param {{ name: string, size: number, blob: Blob }} file
+ * Lists a verified, complete file as a download link; `data-storage` says where its bytes are
+ * (`opfs`: on disk, `memory`: in the page).
+ * @param {{ name: string, size: number, blob: Blob, storage?: string }} file
  */
 export function showReceived(file) {
   byId('received-section').hidden = false;
@@ -88,6 +89,7 @@ export function showReceived(file) {
   link.href = URL.createObjectURL(file.blob);
   link.download = file.name;
   link.dataset.size = String(file.size);
+  if (file.storage) link.dataset.storage = file.storage;
   const item = el('li');
   item.append(link, el('span', 'hint', ` ${bytes(file.size)}`));
   byId('received').append(item);

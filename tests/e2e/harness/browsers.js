@@ -68,6 +68,36 @@ export async function launchChromium() {
   };
 }
 
+/**
+ * A Chromium process with a **persistent profile**: IndexedDB and everything else the app
+ * stores live in `userDataDir` and survive closing the browser, like a real device's browser.
+ * Launch again with the same directory (after `close()`) to "reopen" that device.
+ * @param {string} userDataDir a directory the caller creates and removes
+ * @param {string} origin the app's origin (camera/microphone permission, see above)
+ * @returns {Promise<{ kind: 'chromium', page: (name: string) => Promise<Peer>, close: () => Promise<void> }>}
+ */
+export async function launchChromiumProfile(userDataDir, origin) {
+  assertIsolated();
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    timeout: 60_000,
+    acceptDownloads: true,
+  });
+  await context.grantPermissions(['camera', 'microphone'], { origin });
+  return {
+    kind: 'chromium',
+    async page(name) {
+      const page = context.pages()[0] ?? (await context.newPage());
+      return new Peer(name, 'chromium', page, () => page.close());
+    },
+    async close() {
+      await context.close().catch(() => {});
+    },
+  };
+}
+
 /** @returns {Promise<Browser>} a Firefox ESR process driven by puppeteer-core over WebDriver BiDi */
 export async function launchFirefox() {
   assertIsolated();

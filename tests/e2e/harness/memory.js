@@ -1,0 +1,116 @@
+/**
+ * @file Memory of a real browser, read from /proc (Linux): a Chromium instance is identified
+ * by its browser process, its renderers are the descendants started with `--type=renderer`.
+ * Used to show that a receiving browser's memory stays flat during a large transfer.
+ */
+
+import { readFileSync, readdirSync } from 'node:fs';
+
+/** @returns {number[]} every process id on the machine (in this namespace's view) */
+function pids() {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number);
+}
+
+/** @param {number} pid @returns {string} the command line, '' if the process is gone */
+function cmdline(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return '';
+  }
+}
+
+/** @param {number} pid @returns {number} parent pid, -1 if gone */
+function ppid(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return -1;
+  }
+}
+
+/** @param {number} pid @returns {number} resident set size in bytes, 0 if gone */
+function rss(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * @returns {Set<number>} the browser (main) processes of the Chromium instances this test
+ *   process started (other Chromium instances on the machine are not ours to measure)
+ */
+export function chromiumBrowserPids() {
+  const isBrowser = (/** @type {number} */ p) => {
+    const c = cmdline(p);
+    return /chrom/.test(c) && !/--type=|crashpad/.test(c);
+  };
+  return new Set(descendants(process.pid).filter(isBrowser));
+}
+
+/**
+ * All descendants of `root`.
+ * @param {number} root
+ * @returns {number[]}
+ */
+function descendants(root) {
+  const all = pids().map((p) => [p, ppid(p)]);
+  const out = [];
+  const frontier = [root];
+  while (frontier.length > 0) {
+    const parent = frontier.pop();
+    for (const [p, pp] of all) {
+      if (pp === parent) {
+        out.push(p);
+        frontier.push(p);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Resident memory of one Chromium instance: its largest renderer (the page's; other renderers
+ * are spare or utility pages), all renderers, and everything.
+ * @param {number} browserPid
+ * @returns {{ renderer: number, renderers: number, total: number }} bytes
+ */
+export function chromiumMemory(browserPid) {
+  const procs = descendants(browserPid);
+  const rendererRss = procs.filter((p) => cmdline(p).includes('--type=renderer')).map(rss);
+  const renderers = rendererRss.reduce((n, r) => n + r, 0);
+  const total = procs.reduce((n, p) => n + rss(p), rss(browserPid));
+  return { renderer: Math.max(0, ...rendererRss), renderers, total };
+}
+
+/**
+ * Samples `chromiumMemory(browserPid)` every `ms` until stopped; keeps the peaks.
+ * @param {number} browserPid
+ * @param {number} [ms]
+ * @returns {{ stop: () => { renderer: number, renderers: number, total: number, samples: number } }}
+ */
+export function samplePeak(browserPid, ms = 250) {
+  let peak = { renderer: 0, renderers: 0, total: 0 };
+  let samples = 0;
+  const timer = setInterval(() => {
+    const m = chromiumMemory(browserPid);
+    samples++;
+    peak = {
+      renderer: Math.max(peak.renderer, m.renderer),
+      renderers: Math.max(peak.renderers, m.renderers),
+      total: Math.max(peak.total, m.total),
+    };
+  }, ms);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return { ...peak, samples };
+    },
+  };
+}

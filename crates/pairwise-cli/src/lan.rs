@@ -113,8 +113,11 @@ pub(crate) fn valid_dns_name(name: &str) -> bool {
 fn is_lan(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
-            !(v4.is_loopback() || v4.is_link_local() || v4.is_unspecified() || v4.is_multicast())
-                && !v4.is_broadcast()
+            !(v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_multicast()
+                || v4.is_broadcast())
         }
         IpAddr::V6(v6) => {
             let link_local = v6.segments()[0] & 0xffc0 == 0xfe80;

@@ -58,10 +58,7 @@ fn plain_http_to_other_devices_is_refused_with_the_reason_and_the_ways_out() {
     for listen in ["0.0.0.0:8080", "192.168.1.20:8080", "[::]:8080"] {
         let err = plan(&["--listen", listen]).unwrap_err().to_string();
         assert!(
-            err.starts_with(&format!(
-                "refusing to serve plain http on {}",
-                listen.replace("[::]", "[::]")
-            )),
+            err.starts_with(&format!("refusing to serve plain http on {listen}:")),
             "{err}"
         );
         assert!(err.contains("WebCrypto"), "{err}");

@@ -181,13 +181,12 @@ fn lan_announcement(
     mode: &TlsMode,
 ) -> anyhow::Result<String> {
     let mut out = String::new();
-    match urls.first() {
-        _ if loopback.is_some() => out.push_str(&format!(
-            "Listening on loopback only ({}): other devices cannot reach it. Leave out \
-             --listen (or use 0.0.0.0:PORT) to serve the network.\n",
-            loopback.map(|a| a.to_string()).unwrap_or_default()
+    match (loopback, urls.first()) {
+        (Some(addr), _) => out.push_str(&format!(
+            "Listening on loopback only ({addr}): other devices cannot reach it. Leave out \
+             --listen (or use 0.0.0.0:PORT) to serve the network.\n"
         )),
-        Some(first) => {
+        (None, Some(first)) => {
             out.push_str(
                 "Open it on a phone or another computer on the same network (same Wi-Fi):\n",
             );
@@ -196,7 +195,7 @@ fn lan_announcement(
             }
             out.push_str(&term_qr::render(first)?);
         }
-        None => out.push_str(
+        (None, None) => out.push_str(
             "No LAN address found: other devices cannot reach this machine. Is it connected \
              to a network?\n",
         ),

@@ -18,8 +18,9 @@ step "cargo test"
 cargo test --workspace --locked
 step "cargo test: native WebRTC tests (ignored above), inside a private network namespace"
 tests/e2e/netns.sh cargo test --locked --offline -p pairwise-cli --test native_pairing -- --ignored
-step "tsc (browser and test configs)"
+step "tsc (browser, service worker and test configs)"
 npx --no-install tsc -p web
+npx --no-install tsc -p web/tsconfig.sw.json
 npx --no-install tsc -p web/test
 step "node --test web/test"
 node --test web/test/

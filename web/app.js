@@ -1,6 +1,8 @@
 /**
  * @file Entry point: wires the protocol library (`lib/`) to the screens (`ui/`). A page opened
  * with `#pair=...` joins that pairing; otherwise "Pair a device" starts one and shows its QR code.
+ * A page opened with `?share=1` (by the service worker, after "Share -> Pairwise") queues the
+ * shared files like chosen ones. Registers the service worker (`sw.js`) where there is one.
  */
 
 /** @import { SecureChannel } from './lib/secure-channel.js' */
@@ -8,9 +10,11 @@
 import { Connection } from './lib/connection.js';
 import { ProtocolError } from './lib/errors.js';
 import { Transfers } from './lib/file-transfer.js';
+import { openedByShare, takeSharedFiles } from './lib/share-inbox.js';
 import { clearIncoming } from './lib/sink.js';
 import { byId } from './ui/dom.js';
 import { hideHome, showError, showPaired, showPairing, showStatus } from './ui/pairing-view.js';
+import { hideShared, showShared } from './ui/share-view.js';
 import { askToAccept, showReceived, showTransfer } from './ui/transfer-view.js';
 
 /** @param {Connection} connection */
@@ -48,6 +52,26 @@ function ready(channel) {
     askToAccept(incoming);
   });
   for (const files of waiting.splice(0)) transfers.send(files);
+  hideShared();
+}
+
+/** After "Share -> Pairwise": the service worker kept the files; queue them for the pairing. */
+async function pickUpShared() {
+  if (!openedByShare(location.search)) return;
+  history.replaceState(null, '', location.pathname);
+  const files = await takeSharedFiles(globalThis.caches).catch(() => []);
+  showShared(files);
+  offer(files);
+}
+
+/** Offline start and the share target need the service worker; the app works without one. */
+function registerServiceWorker() {
+  if (!('serviceWorker' in navigator)) return;
+  window.addEventListener('load', () => {
+    navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch((e) => {
+      console.warn('service worker not registered:', e);
+    });
+  });
 }
 
 /** Files can be chosen as soon as the devices are paired; they go once the channel is open. */
@@ -72,6 +96,7 @@ function wireFilePicker() {
 }
 
 async function main() {
+  registerServiceWorker();
   // Files received by an earlier page load: their download links are gone with it.
   await clearIncoming();
   wireFilePicker();
@@ -98,6 +123,7 @@ async function main() {
     showPairing(link);
     showStatus('waiting');
   });
+  await pickUpShared();
 }
 
 main();

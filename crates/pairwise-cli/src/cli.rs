@@ -17,6 +17,10 @@ pub struct Cli {
     /// More log output on stderr (-v debug, -vv trace). RUST_LOG overrides it.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+    /// Configuration directory (the generated TLS certificate lives here). Default: the
+    /// platform's, e.g. ~/.config/pairwise.
+    #[arg(long, env = "PAIRWISE_CONFIG", value_name = "DIR", global = true)]
+    pub config: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -48,8 +52,27 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address to listen on. Port 0 picks a free port (the chosen address is printed).
-    #[arg(long, env = "PAIRWISE_LISTEN", default_value = "127.0.0.1:8080")]
-    pub listen: SocketAddr,
+    /// Default: 127.0.0.1:8080, or 0.0.0.0:8443 with --lan.
+    #[arg(long, env = "PAIRWISE_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// For phones and computers on the same network: HTTPS on 0.0.0.0:8443 with the generated
+    /// certificate; prints the LAN address, a QR code of it and the certificate's fingerprint.
+    #[arg(long)]
+    pub lan: bool,
+    /// Serve HTTPS (and wss://) with a self-signed certificate that is made once and kept in
+    /// the configuration directory. Browsers warn about it once; the fingerprint is printed.
+    #[arg(long)]
+    pub tls: bool,
+    /// Serve HTTPS with your own certificate chain (PEM) instead; needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve plain http on a non-loopback address anyway (e.g. behind your own HTTPS proxy).
+    /// Browsers allow the app's cryptography only on https:// or localhost.
+    #[arg(long, conflicts_with_all = ["lan", "tls", "tls_cert"])]
+    pub insecure_http: bool,
 }
 
 /// Options shared by `send` and `receive`.
@@ -59,6 +82,10 @@ pub struct PeerArgs {
     /// own server is used unless this is given.
     #[arg(long, env = "PAIRWISE_SERVER")]
     pub server: Option<String>,
+    /// Trust exactly this PEM certificate for an https:// server (the one `pairwise serve
+    /// --tls` prints), instead of the system's certificate authorities.
+    #[arg(long, env = "PAIRWISE_SERVER_CERT", value_name = "FILE")]
+    pub server_cert: Option<PathBuf>,
     /// Local IP address for the direct connection. By default, the address this machine uses
     /// to reach the server.
     #[arg(long)]

@@ -13,7 +13,9 @@ use crate::cli::{PeerArgs, ReceiveArgs, SendArgs};
 use crate::files::Inbox;
 use crate::progress::Progress;
 use crate::session::{Established, Invitation, respond};
+use crate::signaling::Server;
 use crate::term_qr;
+use crate::tls::client::Trust;
 use crate::transfer::{self, Outgoing, TransferFailure};
 
 /// The server used when neither `--server` nor `PAIRWISE_SERVER` says otherwise.
@@ -27,11 +29,7 @@ pub(crate) fn send(args: SendArgs) -> anyhow::Result<ExitCode> {
         .map(|p| Outgoing::new(p))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| anyhow!(e))?;
-    let server = args
-        .peer
-        .server
-        .clone()
-        .unwrap_or_else(|| DEFAULT_SERVER.to_owned());
+    let server = server(&args.peer)?;
     runtime()?.block_on(async {
         let mut progress = Progress::new(args.peer.json, 0);
         let est = match show_and_pair(&server, &args.peer, &mut progress).await {
@@ -60,18 +58,12 @@ pub(crate) fn send(args: SendArgs) -> anyhow::Result<ExitCode> {
 pub(crate) fn receive(args: ReceiveArgs) -> anyhow::Result<ExitCode> {
     let inbox = Inbox::open(&args.dir)
         .map_err(|e| anyhow!("{e}: create it first or choose another with --dir"))?;
+    let server = server(&args.peer)?;
     runtime()?.block_on(async {
         let mut progress = Progress::new(args.peer.json, 0);
         let paired = match &args.link {
-            Some(link) => open_link(link, &args.peer).await,
-            None => {
-                let server = args
-                    .peer
-                    .server
-                    .clone()
-                    .unwrap_or_else(|| DEFAULT_SERVER.to_owned());
-                show_and_pair(&server, &args.peer, &mut progress).await
-            }
+            Some(link) => open_link(link, &server, &args.peer).await,
+            None => show_and_pair(&server, &args.peer, &mut progress).await,
         };
         let est = match paired {
             Ok(est) => est,
@@ -92,6 +84,13 @@ pub(crate) fn receive(args: ReceiveArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// The signaling server of `--server` (or the default), trusted as `--server-cert` says.
+fn server(peer: &PeerArgs) -> anyhow::Result<Server> {
+    let trust = Trust::from_option(peer.server_cert.as_deref())?;
+    let url = peer.server.as_deref().unwrap_or(DEFAULT_SERVER);
+    Ok(Server::new(url, trust))
+}
+
 /// Says the devices are paired, with the code both screens show.
 fn announce_paired(progress: &mut Progress, est: &Established) {
     progress.event(
@@ -103,14 +102,15 @@ fn announce_paired(progress: &mut Progress, est: &Established) {
 
 /// Shows the QR code and link of a new pairing and waits for the other device.
 async fn show_and_pair(
-    server: &str,
+    server: &Server,
     peer: &PeerArgs,
     progress: &mut Progress,
 ) -> Result<Established, TransferFailure> {
     let invitation = Invitation::new();
-    let url = invitation.url(server);
+    let url = invitation.url(server.url());
     let qr = term_qr::render(&url).map_err(|e| TransferFailure::Local(e.to_string()))?;
-    let bind = bind_for(server, peer.bind).map_err(|e| TransferFailure::Local(format!("{e:#}")))?;
+    let bind =
+        bind_for(server.url(), peer.bind).map_err(|e| TransferFailure::Local(format!("{e:#}")))?;
     let waiting = invitation.open(server).await?;
     // The link is machine output (stdout); the QR code and instructions are for people.
     if !peer.json {
@@ -123,7 +123,12 @@ async fn show_and_pair(
     Ok(waiting.pair(bind).await?)
 }
 
-async fn open_link(link: &str, peer: &PeerArgs) -> Result<Established, TransferFailure> {
+/// Opens `link`, through its own server unless `--server` was given.
+async fn open_link(
+    link: &str,
+    server: &Server,
+    peer: &PeerArgs,
+) -> Result<Established, TransferFailure> {
     let bad_link = |detail: &str| {
         TransferFailure::Session(crate::session::SessionError {
             code: ErrorCode::BadLink,
@@ -134,9 +139,12 @@ async fn open_link(link: &str, peer: &PeerArgs) -> Result<Established, TransferF
         .split_once('#')
         .ok_or_else(|| bad_link("no #pair= part"))?;
     let parsed = PairingLink::parse_fragment(fragment).map_err(|e| bad_link(&e.to_string()))?;
-    let server = peer.server.clone().unwrap_or_else(|| origin.to_owned());
+    let server = match peer.server {
+        Some(_) => server.clone(),
+        None => server.with_url(origin),
+    };
     let bind =
-        bind_for(&server, peer.bind).map_err(|e| TransferFailure::Local(format!("{e:#}")))?;
+        bind_for(server.url(), peer.bind).map_err(|e| TransferFailure::Local(format!("{e:#}")))?;
     Ok(respond(&server, parsed, bind).await?)
 }
 

@@ -3,17 +3,20 @@
 //! Human output and errors go to stderr; machine output (the server URL, a pairing link, JSON
 //! events with `--json`) goes to stdout. Exit codes are listed in `--help`.
 
+pub mod config;
 pub mod files;
 pub mod progress;
 pub mod session;
 pub mod signaling;
 pub mod term_qr;
+pub mod tls;
 pub mod transfer;
 
 pub mod peer;
 
 mod cli;
 mod commands;
+mod lan;
 mod serve;
 
 use std::process::ExitCode;
@@ -25,7 +28,9 @@ use tracing_subscriber::EnvFilter;
 pub fn main(cli: Cli) -> ExitCode {
     init_tracing(cli.verbose);
     let result = match cli.command {
-        Command::Serve(args) => serve::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Serve(args) => {
+            serve::run(&args, cli.config.as_deref()).map(|()| ExitCode::SUCCESS)
+        }
         Command::Send(args) => commands::send(args),
         Command::Receive(args) => commands::receive(args),
     };

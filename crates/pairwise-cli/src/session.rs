@@ -24,7 +24,7 @@ use rand_core::{OsRng, RngCore as _};
 use tokio::sync::mpsc;
 
 use crate::peer::{NativePeer, PeerEvent, Role as PeerRole};
-use crate::signaling::Signaling;
+use crate::signaling::{Server, Signaling};
 
 /// A confirmed session with an open data channel.
 #[derive(Debug)]
@@ -89,7 +89,7 @@ impl Invitation {
     ///
     /// # Errors
     /// A [`SessionError`] if the server cannot be reached.
-    pub async fn open(self, server: &str) -> Result<Waiting, SessionError> {
+    pub async fn open(self, server: &Server) -> Result<Waiting, SessionError> {
         let mut sig = connect(server).await?;
         join(&mut sig, &self.link).await?;
         Ok(Waiting {
@@ -128,7 +128,7 @@ impl Default for Invitation {
 /// A [`SessionError`]: `link-expired` when nobody waits in the room, and the other reasons of
 /// [`Waiting::pair`].
 pub async fn respond(
-    server: &str,
+    server: &Server,
     link: PairingLink,
     bind: SocketAddr,
 ) -> Result<Established, SessionError> {
@@ -328,7 +328,7 @@ async fn confirm(
     Ok(next)
 }
 
-async fn connect(server: &str) -> Result<Signaling, SessionError> {
+async fn connect(server: &Server) -> Result<Signaling, SessionError> {
     Signaling::connect(server)
         .await
         .map_err(|e| SessionError::new(ErrorCode::SignalingLost, e))

@@ -1,8 +1,9 @@
 //! The CLI's WebSocket to a signaling server: join one room, relay bodies, read what the server
 //! sends. The server is untrusted: everything received here is checked by the handshake.
 //!
-//! Plain `ws://` for now (the server on this machine or the LAN); `wss://` comes with HTTPS
-//! serving.
+//! `http://` and `ws://` servers are reached over plain `ws://`; `https://` and `wss://` over
+//! `wss://`, trusting what the [`Server`]'s [`Trust`] says (the system's roots, or exactly the
+//! certificate given with `--server-cert`).
 
 use futures_util::{SinkExt, StreamExt};
 use pairwise_proto::ids::RoomId;
@@ -11,15 +12,25 @@ use pairwise_proto::signal::{ClientToServer, ServerToClient};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
+
+use crate::tls::client::{Trust, explain};
 
 /// Why signaling failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SignalingError {
-    /// The server address is not an `http://` or `ws://` URL.
-    #[error("server address {0:?} must start with http:// or ws://")]
+    /// The server address is not an `http(s)://` or `ws(s)://` URL.
+    #[error("server address {0:?} must start with http://, https://, ws:// or wss://")]
     BadUrl(String),
+    /// The TLS handshake failed, usually over the server's certificate.
+    #[error("could not connect securely to the signaling server at {url}: {reason}")]
+    Tls {
+        /// The WebSocket URL.
+        url: String,
+        /// What happened and what to do.
+        reason: String,
+    },
     /// Could not connect, or the connection broke.
     #[error("could not reach the signaling server at {url}: {source}")]
     Connect {
@@ -36,6 +47,34 @@ pub enum SignalingError {
     Unreadable,
 }
 
+/// A signaling server: its web address and which certificates to trust if it is `https://`.
+#[derive(Debug, Clone)]
+pub struct Server {
+    url: String,
+    trust: Trust,
+}
+
+impl Server {
+    /// The server at `url` (e.g. `https://192.168.1.20:8443/`), trusted as `trust` says.
+    pub fn new(url: impl Into<String>, trust: Trust) -> Self {
+        Self {
+            url: url.into(),
+            trust,
+        }
+    }
+
+    /// Its web address, as given.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The same trust for another address (a pairing link's own server).
+    #[must_use]
+    pub fn with_url(&self, url: impl Into<String>) -> Self {
+        Self::new(url, self.trust.clone())
+    }
+}
+
 /// An open signaling connection.
 #[derive(Debug)]
 pub struct Signaling {
@@ -43,21 +82,36 @@ pub struct Signaling {
 }
 
 impl Signaling {
-    /// Connects to the server whose web address is `server` (e.g. `http://127.0.0.1:8080/`).
+    /// Connects to `server`'s WebSocket endpoint.
     ///
     /// # Errors
-    /// [`SignalingError::BadUrl`] or [`SignalingError::Connect`].
-    pub async fn connect(server: &str) -> Result<Self, SignalingError> {
-        let url = ws_url(server)?;
+    /// [`SignalingError::BadUrl`], [`SignalingError::Tls`] (with what to do about the
+    /// certificate) or [`SignalingError::Connect`].
+    pub async fn connect(server: &Server) -> Result<Self, SignalingError> {
+        let url = ws_url(&server.url)?;
         let mut config = WebSocketConfig::default();
         config.max_message_size = Some(4 * MAX_SIGNAL_BYTES);
         config.max_frame_size = Some(4 * MAX_SIGNAL_BYTES);
-        let (ws, _) = tokio_tungstenite::connect_async_with_config(&url, Some(config), false)
-            .await
-            .map_err(|e| SignalingError::Connect {
-                url: url.clone(),
-                source: Box::new(e),
-            })?;
+        let connector = if url.starts_with("wss://") {
+            let tls = server
+                .trust
+                .client_config()
+                .map_err(|e| SignalingError::Tls {
+                    url: url.clone(),
+                    reason: e.to_string(),
+                })?;
+            Connector::Rustls(tls)
+        } else {
+            Connector::Plain
+        };
+        let (ws, _) = tokio_tungstenite::connect_async_tls_with_config(
+            &url,
+            Some(config),
+            false,
+            Some(connector),
+        )
+        .await
+        .map_err(|e| connect_error(&url, &server.trust, e))?;
         Ok(Self { ws })
     }
 
@@ -111,17 +165,54 @@ impl Signaling {
     }
 }
 
-/// `http://host:port/anything` -> `ws://host:port/ws` (and `ws://` URLs as given, path `/ws`).
+/// `http://host:port/anything` -> `ws://host:port/ws`, `https://…` -> `wss://…/ws` (and
+/// `ws://`/`wss://` URLs with the path `/ws`).
 pub fn ws_url(server: &str) -> Result<String, SignalingError> {
-    let rest = server
-        .strip_prefix("http://")
-        .or_else(|| server.strip_prefix("ws://"))
-        .ok_or_else(|| SignalingError::BadUrl(server.to_owned()))?;
+    let (scheme, rest) = [
+        ("ws", "http://"),
+        ("wss", "https://"),
+        ("ws", "ws://"),
+        ("wss", "wss://"),
+    ]
+    .iter()
+    .find_map(|(scheme, prefix)| server.strip_prefix(prefix).map(|rest| (scheme, rest)))
+    .ok_or_else(|| SignalingError::BadUrl(server.to_owned()))?;
     let host = rest.split(['/', '#', '?']).next().unwrap_or_default();
     if host.is_empty() {
         return Err(SignalingError::BadUrl(server.to_owned()));
     }
-    Ok(format!("ws://{host}/ws"))
+    Ok(format!("{scheme}://{host}/ws"))
+}
+
+/// A certificate problem becomes [`SignalingError::Tls`] with a sentence; anything else stays a
+/// connection error.
+fn connect_error(
+    url: &str,
+    trust: &Trust,
+    e: tokio_tungstenite::tungstenite::Error,
+) -> SignalingError {
+    use tokio_tungstenite::tungstenite::Error as WsError;
+    let host = url
+        .split_once("://")
+        .map_or(url, |(_, rest)| rest)
+        .split(['/', '#', '?'])
+        .next()
+        .unwrap_or_default();
+    let reason = match &e {
+        WsError::Io(io) => explain(io, host, trust),
+        WsError::Tls(tls) => Some(format!("the secure connection to {host} failed: {tls}")),
+        _ => None,
+    };
+    match reason {
+        Some(reason) => SignalingError::Tls {
+            url: url.to_owned(),
+            reason,
+        },
+        None => SignalingError::Connect {
+            url: url.to_owned(),
+            source: Box::new(e),
+        },
+    }
 }
 
 #[cfg(test)]
@@ -136,6 +227,11 @@ mod tests {
         );
         assert_eq!(ws_url("http://h:1/#pair=abc").unwrap(), "ws://h:1/ws");
         assert_eq!(ws_url("ws://h:1").unwrap(), "ws://h:1/ws");
+        assert_eq!(
+            ws_url("https://192.168.1.20:8443/#pair=x").unwrap(),
+            "wss://192.168.1.20:8443/ws"
+        );
+        assert_eq!(ws_url("wss://[::1]:8443").unwrap(), "wss://[::1]:8443/ws");
         assert!(ws_url("ftp://h").is_err());
         assert!(ws_url("http://").is_err());
     }
@@ -150,7 +246,7 @@ mod tests {
             std::future::pending(),
         ));
         let room = RoomId::parse("abcdefghijklmnopqrstuv").unwrap();
-        let url = format!("http://{addr}/");
+        let url = Server::new(format!("http://{addr}/"), Trust::System);
         let mut a = Signaling::connect(&url).await.unwrap();
         let mut b = Signaling::connect(&url).await.unwrap();
         a.join(&room).await.unwrap();

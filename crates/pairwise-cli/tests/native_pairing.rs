@@ -14,6 +14,8 @@ use std::time::Duration;
 
 use pairwise_cli::peer::PeerEvent;
 use pairwise_cli::session::{Invitation, respond};
+use pairwise_cli::signaling::Server;
+use pairwise_cli::tls::client::Trust;
 use pairwise_proto::link::PairingLink;
 
 const BIND: &str = "127.0.0.1:0";
@@ -35,7 +37,7 @@ fn assert_isolated() {
     );
 }
 
-async fn server() -> String {
+async fn server() -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -45,7 +47,7 @@ async fn server() -> String {
         pairwise_server::Config::default(),
         std::future::pending(),
     ));
-    format!("http://{addr}")
+    Server::new(format!("http://{addr}"), Trust::System)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -80,7 +82,7 @@ async fn paired() -> (
     let origin = server().await;
     let bind: SocketAddr = BIND.parse().expect("addr");
     let invitation = Invitation::new();
-    let url = invitation.url(&origin);
+    let url = invitation.url(origin.url());
     let link = PairingLink::parse_fragment(url.split_once('#').expect("fragment").1).expect("link");
     let (a, b) = tokio::time::timeout(Duration::from_secs(30), async {
         let waiting = invitation.open(&origin).await.expect("initiator joins");

@@ -10,6 +10,7 @@ use rust_embed::Embed;
 #[include = "*.js"]
 #[include = "*.css"]
 #[include = "*.svg"]
+#[include = "*.png"]
 #[include = "*.webmanifest"]
 #[exclude = "test/*"]
 #[exclude = "node_modules/*"]

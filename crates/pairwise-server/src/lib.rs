@@ -3,7 +3,8 @@
 //! end-to-end encrypted over WebRTC, and the server is untrusted by design (`docs/security.md`).
 //!
 //! A library first: [`app`] builds the router (tested with `oneshot` and real sockets),
-//! [`run`] serves it on a listener until a shutdown future resolves.
+//! [`run`] serves it on a listener until a shutdown future resolves, and [`run_tls`] does the
+//! same over HTTPS (the WebSocket is then `wss://` on the same port).
 //!
 //! # Layout
 //! - [`config`]: limits an operator can set.
@@ -11,9 +12,11 @@
 //! - `assets`: the web client embedded at build time.
 //! - `ws`: the WebSocket endpoint and the per-connection session actor.
 //! - [`rooms`]: in-memory rooms (the embedded default broker).
+//! - [`tls`]: the TLS listener behind [`run_tls`] (the certificate is the caller's).
 
 pub mod config;
 pub mod rooms;
+pub mod tls;
 
 mod assets;
 mod routes;
@@ -74,6 +77,23 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let app = app(AppState::new(&config));
     axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Serves [`app`] over HTTPS with `tls` (certificate chain and key) on `listener` until
+/// `shutdown` resolves, then finishes open requests, like [`run`].
+///
+/// # Errors
+/// IO errors from accepting connections.
+pub async fn run_tls(
+    listener: TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = app(AppState::new(&config));
+    axum::serve(tls::TlsListener::new(listener, tls), app)
         .with_graceful_shutdown(shutdown)
         .await
 }

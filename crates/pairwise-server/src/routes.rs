@@ -1,25 +1,37 @@
-//! HTTP routes: the embedded web app, `/healthz` and `/ws`.
+//! HTTP routes: the embedded web app, `/healthz`, `/ws`, and `POST /share` (the PWA share
+//! target's fallback when no service worker took the request).
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::Path;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use crate::{AppState, assets, ws};
 
-/// Headers for every page: the app loads only its own scripts, and pages are never framed.
+/// Headers for every page: the app loads only its own scripts, manifest and service worker,
+/// and pages are never framed.
 const CSP: &str = "default-src 'self'; img-src 'self' data: blob:; connect-src 'self' blob:; \
-                   object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+                   manifest-src 'self'; worker-src 'self'; object-src 'none'; \
+                   base-uri 'none'; frame-ancestors 'none'";
 
 pub(crate) fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(|| asset("index.html".to_owned())))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/ws", get(ws::upgrade))
+        .route("/share", post(share_without_worker))
         .route("/{*path}", get(|Path(path): Path<String>| asset(path)))
         .with_state(state)
+}
+
+/// `POST /share`: the share target (see `web/manifest.webmanifest`) is normally answered by the
+/// service worker, which keeps the shared files. Without one (its first visit, or a browser
+/// without service workers) the files cannot be kept here: the server never sees user files.
+/// The body is not read; the browser is sent to the app.
+async fn share_without_worker() -> Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, "/")]).into_response()
 }
 
 async fn asset(path: String) -> Response {

@@ -53,3 +53,60 @@ async fn tests_and_unknown_paths_are_not_served() {
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
     }
 }
+
+#[tokio::test]
+async fn pwa_files_are_served_with_their_content_types() {
+    for (path, expected) in [
+        ("/manifest.webmanifest", "application/manifest+json"),
+        ("/sw.js", "text/javascript"),
+        ("/icons/icon-192.png", "image/png"),
+        ("/icons/icon-512.png", "image/png"),
+        ("/icons/icon.svg", "image/svg+xml"),
+    ] {
+        let (status, ctype, _) = get(path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert_eq!(ctype.as_deref(), Some(expected), "{path}");
+    }
+    let (_, _, manifest) = get("/manifest.webmanifest").await;
+    let manifest: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    assert_eq!(manifest["share_target"]["action"], "/share");
+    assert_eq!(manifest["display"], "standalone");
+    let (_, _, index) = get("/").await;
+    assert!(index.contains(r#"<link rel="manifest" href="manifest.webmanifest">"#));
+}
+
+#[tokio::test]
+async fn pages_may_load_their_manifest_and_service_worker_and_nothing_else() {
+    let res = app(AppState::new(&Config::default()))
+        .oneshot(Request::get("/").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let csp = res.headers()[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
+    for directive in [
+        "default-src 'self'",
+        "manifest-src 'self'",
+        "worker-src 'self'",
+    ] {
+        assert!(csp.contains(directive), "{csp}");
+    }
+}
+
+#[tokio::test]
+async fn share_without_a_service_worker_is_sent_to_the_app() {
+    let res = app(AppState::new(&Config::default()))
+        .oneshot(
+            Request::post("/share")
+                .header(header::CONTENT_TYPE, "multipart/form-data; boundary=XyZ")
+                .body(Body::from(
+                    "--XyZ\r\nContent-Disposition: form-data; name=\"files\"; \
+                     filename=\"a.txt\"\r\n\r\nhello\r\n--XyZ--\r\n",
+                ))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()[header::LOCATION], "/");
+}

@@ -8,8 +8,18 @@
  *   with the prefs from shared/research/cross-browser.md (loopback ICE + default camera/mic
  *   permission).
  * Each `newPeer()` opens a fresh browser context (separate storage) and returns a `Peer`.
+ *
+ * For an HTTPS server (`startServer({ tls: true })`), Chromium is told to trust exactly its
+ * certificate with `--ignore-certificate-errors-spki-list` (the SPKI hash), not to ignore
+ * certificate errors in general: pages then load without an error, so service workers register
+ * as they would with a trusted certificate. `launchChromiumTempProfile` gives one persistent
+ * profile (a fresh temporary user-data-dir), where Chromium judges installability (an
+ * incognito-like context never counts as installable).
  */
 
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import puppeteer from 'puppeteer-core';
 import { assertIsolated } from './guard.js';
@@ -45,13 +55,24 @@ export const FIREFOX_PREFS = {
  * @property {() => Promise<void>} close closes the browser (never throws)
  */
 
-/** @returns {Promise<Browser>} a Chromium process driven by playwright-core */
-export async function launchChromium() {
+/**
+ * @param {string | null | undefined} trustSpki base64 SHA-256 of a server certificate's SPKI
+ * @returns {string[]}
+ */
+function chromiumArgs(trustSpki) {
+  return trustSpki ? [...CHROMIUM_ARGS, `--ignore-certificate-errors-spki-list=${trustSpki}`] : CHROMIUM_ARGS;
+}
+
+/**
+ * @param {{ trustSpki?: string | null }} [opts] `trustSpki`: trust exactly this certificate
+ * @returns {Promise<Browser>} a Chromium process driven by playwright-core
+ */
+export async function launchChromium({ trustSpki } = {}) {
   assertIsolated();
   const browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: chromiumArgs(trustSpki),
     timeout: 60_000,
   });
   return {
@@ -94,6 +115,37 @@ export async function launchChromiumProfile(userDataDir, origin) {
     },
     async close() {
       await context.close().catch(() => {});
+    },
+  };
+}
+
+/**
+ * One Chromium with a persistent profile (a fresh temporary user-data-dir, removed on close):
+ * every `newPeer` is a page of that one profile.
+ * @param {{ trustSpki?: string | null }} [opts]
+ * @returns {Promise<Browser & { context: import('playwright-core').BrowserContext }>}
+ */
+export async function launchChromiumTempProfile({ trustSpki } = {}) {
+  assertIsolated();
+  const dir = mkdtempSync(join(tmpdir(), 'pairwise-e2e-profile-'));
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: chromiumArgs(trustSpki),
+    acceptDownloads: true,
+    timeout: 60_000,
+  });
+  return {
+    kind: 'chromium',
+    context,
+    async newPeer(name, origin) {
+      await context.grantPermissions(['camera', 'microphone'], { origin });
+      const page = await context.newPage();
+      return new Peer(name, 'chromium', page, () => page.close());
+    },
+    async close() {
+      await context.close().catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

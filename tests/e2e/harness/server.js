@@ -2,10 +2,16 @@
  * @file Starts the real `pairwise serve` binary on an ephemeral loopback port and stops it by
  * PID. Builds it with `cargo build -p pairwise-cli` when the binary is missing (the web app is
  * embedded in the binary, so `tests/e2e/run.sh` rebuilds before every run).
+ *
+ * With `{ tls: true }` it serves HTTPS (`--tls`) with a certificate generated into a fresh
+ * configuration directory, and reports that certificate's file and SPKI hash, so browsers and
+ * the CLI can trust exactly it.
  */
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { X509Certificate, createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,20 +29,26 @@ export function ensureBuilt() {
 
 /**
  * @typedef {object} Server
- * @property {string} origin e.g. `http://127.0.0.1:43210`
+ * @property {string} origin e.g. `http://127.0.0.1:43210` (`https://` with TLS)
+ * @property {string | null} certPath TLS only: the generated certificate (PEM), for `--server-cert`
+ * @property {string | null} spki TLS only: base64 SHA-256 of the certificate's public key, for
+ *   Chromium's `--ignore-certificate-errors-spki-list`
  * @property {number} pid
  * @property {() => string} output everything the server printed so far
  * @property {() => Promise<void>} stop kills the process (by PID) and waits for it
  */
 
 /**
- * Starts `pairwise serve --listen 127.0.0.1:0` and waits for its "serving on" line.
- * @param {{ timeoutMs?: number }} [opts]
+ * Starts `pairwise serve --listen 127.0.0.1:0` (with `--tls` and a temporary `--config` when
+ * `tls`) and waits for its "serving on" line.
+ * @param {{ timeoutMs?: number, tls?: boolean }} [opts]
  * @returns {Promise<Server>}
  */
-export async function startServer({ timeoutMs = 30_000 } = {}) {
+export async function startServer({ timeoutMs = 30_000, tls = false } = {}) {
   ensureBuilt();
-  const child = spawn(BIN, ['serve', '--listen', '127.0.0.1:0'], {
+  const config = tls ? mkdtempSync(join(tmpdir(), 'pairwise-e2e-config-')) : null;
+  const args = ['serve', '--listen', '127.0.0.1:0', ...(config ? ['--tls', '--config', config] : [])];
+  const child = spawn(BIN, args, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, RUST_BACKTRACE: '1' },
@@ -54,7 +66,7 @@ export async function startServer({ timeoutMs = 30_000 } = {}) {
     }, timeoutMs);
     child.stdout.on('data', (d) => {
       out += d;
-      const m = /Pairwise is serving on (http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
+      const m = /Pairwise is serving on (https?:\/\/127\.0\.0\.1:\d+)\//.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]);
@@ -66,11 +78,15 @@ export async function startServer({ timeoutMs = 30_000 } = {}) {
     });
   });
   const pid = /** @type {number} */ (child.pid);
+  const certPath = config ? join(config, 'tls-cert.pem') : null;
   return {
     origin,
+    certPath,
+    spki: certPath ? spkiHash(readFileSync(certPath, 'utf8')) : null,
     pid,
     output: () => out,
     async stop() {
+      if (config) rmSync(config, { recursive: true, force: true });
       if (exited) return;
       try {
         process.kill(pid, 'SIGTERM');
@@ -86,4 +102,15 @@ export async function startServer({ timeoutMs = 30_000 } = {}) {
       clearTimeout(t);
     },
   };
+}
+
+/**
+ * Base64 SHA-256 of a PEM certificate's SubjectPublicKeyInfo (what Chromium's
+ * `--ignore-certificate-errors-spki-list` takes).
+ * @param {string} pem
+ * @returns {string}
+ */
+export function spkiHash(pem) {
+  const spki = new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' });
+  return createHash('sha256').update(spki).digest('base64');
 }

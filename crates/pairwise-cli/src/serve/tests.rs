@@ -1,0 +1,117 @@
+use clap::Parser as _;
+
+use super::*;
+use crate::cli::{Cli, Command};
+
+fn plan(args: &[&str]) -> anyhow::Result<Plan> {
+    let cli = Cli::try_parse_from(["pairwise", "serve"].iter().chain(args))?;
+    match cli.command {
+        Command::Serve(args) => Plan::from_args(&args),
+        other => panic!("parsed as {other:?}"),
+    }
+}
+
+#[test]
+fn plain_serve_is_http_on_loopback_8080() {
+    let p = plan(&[]).unwrap();
+    assert_eq!(
+        p,
+        Plan {
+            listen: "127.0.0.1:8080".parse().unwrap(),
+            tls: TlsMode::Off,
+            lan: false
+        }
+    );
+}
+
+#[test]
+fn lan_is_https_on_every_address_port_8443_unless_listen_is_given() {
+    let p = plan(&["--lan"]).unwrap();
+    assert_eq!(p.listen, "0.0.0.0:8443".parse::<SocketAddr>().unwrap());
+    assert_eq!(p.tls, TlsMode::Generated);
+    let p = plan(&["--lan", "--listen", "127.0.0.1:0"]).unwrap();
+    assert_eq!(p.listen, "127.0.0.1:0".parse::<SocketAddr>().unwrap());
+}
+
+#[test]
+fn own_certificate_implies_tls_and_needs_both_files() {
+    let p = plan(&["--tls-cert", "c.pem", "--tls-key", "k.pem"]).unwrap();
+    assert_eq!(
+        p.tls,
+        TlsMode::Files {
+            cert: "c.pem".into(),
+            key: "k.pem".into()
+        }
+    );
+    assert!(
+        plan(&["--tls-cert", "c.pem"]).is_err(),
+        "--tls-key is required"
+    );
+    assert!(
+        plan(&["--tls-key", "k.pem"]).is_err(),
+        "--tls-cert is required"
+    );
+}
+
+#[test]
+fn plain_http_to_other_devices_is_refused_with_the_reason_and_the_ways_out() {
+    for listen in ["0.0.0.0:8080", "192.168.1.20:8080", "[::]:8080"] {
+        let err = plan(&["--listen", listen]).unwrap_err().to_string();
+        assert!(
+            err.starts_with(&format!("refusing to serve plain http on {listen}:")),
+            "{err}"
+        );
+        assert!(err.contains("WebCrypto"), "{err}");
+        assert!(err.contains("--lan") && err.contains("--tls"), "{err}");
+        assert!(err.contains("--insecure-http"), "{err}");
+    }
+    let p = plan(&["--listen", "0.0.0.0:8080", "--insecure-http"]).unwrap();
+    assert_eq!(p.tls, TlsMode::Off);
+    assert!(
+        plan(&["--listen", "[::1]:0"]).is_ok(),
+        "IPv6 loopback is fine"
+    );
+    assert!(
+        plan(&["--insecure-http", "--tls"]).is_err(),
+        "contradictory flags"
+    );
+}
+
+fn identity() -> ServerIdentity {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = ConfigDir::at(tmp.path());
+    let names = CertNames::for_machine(None, &[]);
+    generated::load_or_create(&dir, &names, &[]).unwrap().0
+}
+
+#[test]
+fn lan_announcement_lists_urls_shows_a_qr_code_of_the_first_and_the_fingerprint() {
+    let id = identity();
+    let urls = vec![
+        "https://192.168.1.20:8443/".to_owned(),
+        "https://10.0.0.5:8443/".to_owned(),
+    ];
+    let text = lan_announcement(&urls, None, &id, &TlsMode::Generated).unwrap();
+    assert!(text.contains("  https://192.168.1.20:8443/\n  https://10.0.0.5:8443/\n"));
+    assert!(text.contains(&term_qr::render(&urls[0]).unwrap()));
+    assert!(text.contains(&id.fingerprint));
+    assert!(text.contains("continue only if the SHA-256 fingerprint it shows is the one above"));
+}
+
+#[test]
+fn lan_announcement_says_when_nobody_else_can_reach_the_server() {
+    let id = identity();
+    let text = lan_announcement(&[], None, &id, &TlsMode::Generated).unwrap();
+    assert!(text.starts_with("No LAN address found"), "{text}");
+    let text = lan_announcement(
+        &[],
+        Some("127.0.0.1:8443".parse().unwrap()),
+        &id,
+        &TlsMode::Generated,
+    )
+    .unwrap();
+    assert!(
+        text.starts_with("Listening on loopback only (127.0.0.1:8443)"),
+        "{text}"
+    );
+}

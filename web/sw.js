@@ -1,0 +1,181 @@
+/**
+ * @file The service worker: lets the installed app start offline, and receives files shared
+ * to it ("Share -> Pairwise", the manifest's `share_target`). A classic script, no imports
+ * (module service workers are not everywhere yet); checked by `tsc -p web/tsconfig.sw.json`
+ * and by `web/test/sw.test.js`, which runs it against in-memory caches.
+ *
+ * - install: precaches the app shell ({@link SHELL}: every file the server ships) into a cache
+ *   whose name changes whenever the list does; activates at once.
+ * - activate: deletes the shell caches of earlier versions (never the share cache).
+ * - fetch, app files and page loads: network first, so a new deployment is never served stale;
+ *   the cache answers only when the network fails (offline). Everything else (`/ws`,
+ *   `/healthz`, other origins) is left to the browser.
+ * - fetch, `POST /share`: keeps the shared files in the share cache (the contract with
+ *   `lib/share-inbox.js`: cache name, headers) and answers 303 to `/?share=1`, where the app
+ *   queues them for the next pairing. Without this worker the server answers 303 to `/`.
+ */
+
+const sw = /** @type {ServiceWorkerGlobalScope} */ (/** @type {unknown} */ (self));
+
+/** Every file the server ships (see `crates/pairwise-server/src/assets.rs`), by URL path. */
+const SHELL = [
+  '/',
+  '/app.js',
+  '/style.css',
+  '/manifest.webmanifest',
+  '/icons/icon.svg',
+  '/icons/icon-192.png',
+  '/icons/icon-512.png',
+  '/lib/b64.js',
+  '/lib/connection.js',
+  '/lib/device.js',
+  '/lib/errors.js',
+  '/lib/file-transfer.js',
+  '/lib/flow.js',
+  '/lib/handshake.js',
+  '/lib/keys.js',
+  '/lib/limits.js',
+  '/lib/link.js',
+  '/lib/manifest.js',
+  '/lib/name.js',
+  '/lib/peer.js',
+  '/lib/qr.js',
+  '/lib/record.js',
+  '/lib/remembered.js',
+  '/lib/resume.js',
+  '/lib/secure-channel.js',
+  '/lib/share-inbox.js',
+  '/lib/signaling.js',
+  '/lib/sink.js',
+  '/lib/strict-json.js',
+  '/lib/transfer.js',
+  '/ui/dom.js',
+  '/ui/format.js',
+  '/ui/pairing-view.js',
+  '/ui/qr-canvas.js',
+  '/ui/share-view.js',
+  '/ui/transfer-view.js',
+];
+
+const SHELL_PREFIX = 'pairwise-shell-';
+/** The shell cache of this version: named after the list, so a new list starts afresh. */
+const SHELL_CACHE = `${SHELL_PREFIX}${hash(SHELL.join('\n'))}`;
+
+/** Shared files wait here for the page (same values as `lib/share-inbox.js`). */
+const SHARE_CACHE = 'pairwise-share';
+const NAME_HEADER = 'x-pairwise-name';
+const SHARE_LANDING = '/?share=1';
+
+sw.addEventListener('install', (event) => {
+  event.waitUntil(
+    (async () => {
+      const cache = await caches.open(SHELL_CACHE);
+      await cache.addAll(SHELL.map((path) => new Request(path, { cache: 'no-cache' })));
+      await sw.skipWaiting();
+    })(),
+  );
+});
+
+sw.addEventListener('activate', (event) => {
+  event.waitUntil(
+    (async () => {
+      for (const name of await caches.keys()) {
+        if (name.startsWith(SHELL_PREFIX) && name !== SHELL_CACHE) await caches.delete(name);
+      }
+    })(),
+  );
+});
+
+sw.addEventListener('fetch', (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (url.origin !== sw.location.origin) return;
+  if (request.method === 'POST' && url.pathname === '/share') {
+    event.respondWith(receiveShare(request));
+    return;
+  }
+  if (request.method !== 'GET') return;
+  if (request.mode === 'navigate') {
+    // Any page of the app is index.html; only "/" itself is kept (not, say, /healthz).
+    event.respondWith(networkFirst(event, '/', url.pathname === '/'));
+  } else if (SHELL.includes(url.pathname)) {
+    event.respondWith(networkFirst(event, url.pathname, true));
+  }
+});
+
+/**
+ * The network's answer (kept in the shell cache when `keep` and it is a 200), or the cached
+ * `key` when the network fails.
+ * @param {FetchEvent} event
+ * @param {string} key
+ * @param {boolean} keep
+ * @returns {Promise<Response>}
+ */
+async function networkFirst(event, key, keep) {
+  try {
+    const response = await fetch(event.request);
+    if (keep && response.ok) {
+      const copy = response.clone();
+      event.waitUntil(caches.open(SHELL_CACHE).then((cache) => cache.put(key, copy)));
+    }
+    return response;
+  } catch (error) {
+    const cached = await caches.match(key, { cacheName: SHELL_CACHE });
+    if (cached) return cached;
+    throw error;
+  }
+}
+
+/**
+ * Keeps the shared files for the page and sends the browser to the app. Shared text or a link
+ * without files becomes a small text file, so it can be sent like one.
+ * @param {Request} request
+ * @returns {Promise<Response>}
+ */
+async function receiveShare(request) {
+  try {
+    const form = await request.formData();
+    const cache = await caches.open(SHARE_CACHE);
+    const stamp = Date.now();
+    let i = 0;
+    for (const file of sharedFiles(form)) {
+      const headers = {
+        'content-type': file.type || 'application/octet-stream',
+        [NAME_HEADER]: encodeURIComponent(file.name),
+      };
+      await cache.put(`/__shared/${stamp}-${i++}`, new Response(file, { headers }));
+    }
+  } catch {
+    // Nothing kept: the app says nothing arrived and offers the file picker.
+  }
+  return Response.redirect(new URL(SHARE_LANDING, sw.location.href).href, 303);
+}
+
+/**
+ * The files of a share target form (`files`), or its text as one text file.
+ * @param {FormData} form
+ * @returns {File[]}
+ */
+function sharedFiles(form) {
+  const files = /** @type {File[]} */ (form.getAll('files').filter((v) => typeof v !== 'string'));
+  if (files.length > 0) return files;
+  const text = ['title', 'text', 'url']
+    .map((k) => form.get(k))
+    .filter((v) => typeof v === 'string' && v.trim() !== '')
+    .join('\n');
+  return text ? [new File([`${text}\n`], 'shared-text.txt', { type: 'text/plain' })] : [];
+}
+
+/**
+ * A short stable name for a string (FNV-1a, 32 bits, hex).
+ * @param {string} s
+ * @returns {string}
+ */
+function hash(s) {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
+}

@@ -40,6 +40,7 @@ const SHELL = [
   '/lib/name.js',
   '/lib/peer.js',
   '/lib/qr.js',
+  '/lib/opfs-worker.js',
   '/lib/record.js',
   '/lib/remembered.js',
   '/lib/resume.js',

@@ -17,6 +17,7 @@ import { timeAcceptToReceived, acceptOffer, chooseFiles, hashReceivedInPage, sho
 import { launchChromium } from '../tests/e2e/harness/browsers.js';
 import { makeFiles, MiB } from '../tests/e2e/harness/files.js';
 import { startServer } from '../tests/e2e/harness/server.js';
+import { rawCeiling } from './lib.js';
 
 const { values } = parseArgs({ options: { mib: { type: 'string', default: '256' }, runs: { type: 'string', default: '2' } } });
 const SIZE = Number(values.mib) * MiB;
@@ -24,65 +25,6 @@ const RUNS = Number(values.runs);
 
 /** @param {number} bytes @param {number} ms */
 const mbps = (bytes, ms) => bytes / 1e6 / (ms / 1000);
-
-/**
- * (a) Raw data channel between two pages of one Chromium, SDP relayed by this process.
- * @param {import('../tests/e2e/harness/peer.js').Peer} a
- * @param {import('../tests/e2e/harness/peer.js').Peer} b
- * @returns {Promise<number>} MB/s
- */
-async function rawCeiling(a, b) {
-  const offer = await a.evaluate(async () => {
-    const pc = new RTCPeerConnection();
-    const dc = pc.createDataChannel('raw', { ordered: true });
-    dc.binaryType = 'arraybuffer';
-    /** @type {any} */ (window).raw = { pc, dc };
-    await pc.setLocalDescription(await pc.createOffer());
-    await new Promise((r) => (pc.iceGatheringState === 'complete' ? r(0) : pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && r(0))));
-    return pc.localDescription?.sdp;
-  });
-  const answer = await b.evaluate(async ({ sdp, size }) => {
-    const pc = new RTCPeerConnection();
-    const w = /** @type {any} */ (window);
-    w.rawDone = new Promise((resolve) => {
-      pc.addEventListener('datachannel', (ev) => {
-        let got = 0;
-        ev.channel.binaryType = 'arraybuffer';
-        ev.channel.addEventListener('message', (m) => {
-          got += m.data.byteLength;
-          if (got >= size) resolve(got);
-        });
-      });
-    });
-    await pc.setRemoteDescription({ type: 'offer', sdp });
-    await pc.setLocalDescription(await pc.createAnswer());
-    await new Promise((r) => (pc.iceGatheringState === 'complete' ? r(0) : pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && r(0))));
-    w.rawPc = pc;
-    return pc.localDescription?.sdp;
-  }, { sdp: offer, size: SIZE });
-  await a.evaluate(async (sdp) => {
-    const { pc, dc } = /** @type {any} */ (window).raw;
-    await pc.setRemoteDescription({ type: 'answer', sdp });
-    if (dc.readyState !== 'open') await new Promise((r) => dc.addEventListener('open', r, { once: true }));
-  }, answer);
-  const done = b.evaluate(() => /** @type {any} */ (window).rawDone);
-  const t0 = performance.now();
-  await a.evaluate(async (size) => {
-    const { dc } = /** @type {any} */ (window).raw;
-    const msg = new Uint8Array(256 * 1024);
-    crypto.getRandomValues(msg.subarray(0, 65536));
-    dc.bufferedAmountLowThreshold = 1024 * 1024;
-    for (let sent = 0; sent < size; sent += msg.length) {
-      if (dc.bufferedAmount > 4 * 1024 * 1024) await new Promise((r) => dc.addEventListener('bufferedamountlow', r, { once: true }));
-      dc.send(msg);
-    }
-  }, SIZE);
-  assert.ok((await done) >= SIZE);
-  const ms = performance.now() - t0;
-  await a.evaluate(() => /** @type {any} */ (window).raw.pc.close());
-  await b.evaluate(() => /** @type {any} */ (window).rawPc.close());
-  return mbps(SIZE, ms);
-}
 
 /**
  * (b) Pairwise: pair two app pages by the link, send one file, time accept -> verified file.
@@ -124,7 +66,7 @@ try {
     const b = await browser.newPeer('raw-B', server.origin);
     await a.goto(`${server.origin}/healthz`);
     await b.goto(`${server.origin}/healthz`);
-    raw.push(await rawCeiling(a, b));
+    raw.push(await rawCeiling(a, b, SIZE));
     await a.close();
     await b.close();
     pw.push(await pairwise(browser, server.origin, files.files[0]));

@@ -12,49 +12,20 @@
  */
 
 import assert from 'node:assert/strict';
-import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { pipeline } from 'node:stream/promises';
 import { timeAcceptToReceived, acceptOffer, hashReceivedInPage, waitPaired, waitReceived } from '../tests/e2e/harness/app.js';
 import { launchChromium } from '../tests/e2e/harness/browsers.js';
 import { runCli } from '../tests/e2e/harness/cli.js';
 import { hashFile, makeFiles, MiB } from '../tests/e2e/harness/files.js';
 import { startServer } from '../tests/e2e/harness/server.js';
+import { tcpCopy, watchPeak } from './lib.js';
 
 const { values } = parseArgs({ options: { mib: { type: 'string', default: '1024' } } });
 const SIZE = Number(values.mib) * MiB;
 const mbps = (/** @type {number} */ ms) => SIZE / 1e6 / (ms / 1000);
-
-/** Peak RSS in MiB of `pid`, sampled until it exits (VmHWM is the high-water mark). */
-function watchPeak(/** @type {number} */ pid) {
-  let peak = 0;
-  const timer = setInterval(() => {
-    try {
-      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      if (m) peak = Math.max(peak, Number(m[1]) / 1024);
-    } catch {
-      clearInterval(timer);
-    }
-  }, 50);
-  return () => (clearInterval(timer), peak);
-}
-
-/** Reference: file -> 127.0.0.1 TCP -> file. */
-async function tcpCopy(/** @type {string} */ src, /** @type {string} */ dst) {
-  const server = createServer();
-  const done = new Promise((resolve, reject) => server.once('connection', (s) => pipeline(s, createWriteStream(dst)).then(resolve, reject)));
-  await new Promise((r) => server.listen(0, '127.0.0.1', () => r(0)));
-  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
-  const t0 = performance.now();
-  await pipeline(createReadStream(src, { highWaterMark: 1 << 20 }), connect(port, '127.0.0.1'));
-  await done;
-  const ms = performance.now() - t0;
-  server.close();
-  return ms;
-}
 
 const work = mkdtempSync(join(tmpdir(), 'pairwise-bench-'));
 const files = makeFiles([{ name: 'bench.bin', size: SIZE }]);

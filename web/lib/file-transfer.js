@@ -292,21 +292,22 @@ export class Transfers extends EventTarget {
     this.#sink ??= openSink(f.type);
     const sink = this.#sink;
     if (fileDone) this.#sink = null;
-    // Writes happen in order; each is acknowledged once stored, then the file is handed over.
+    // Writes are handed to the sink at once and in order (they may run ahead of each other's
+    // completion, like a pipe); each is acknowledged once stored, then the file is handed over.
     // A failure ends the transfer once; later steps see the state and do nothing.
+    const len = data.length;
+    const stored = len > 0 ? sink.then((s) => s.write(data)) : sink.then(() => {});
+    stored.catch(() => {});
     this.#writing = this.#writing
       .then(async () => {
         if (incoming.state !== 'active') return;
-        const s = await sink;
-        const len = data.length;
-        // `write` may take the bytes away (transferred to a worker): only `len` is used after.
-        if (len > 0) await s.write(data);
+        await stored;
         incoming.add(len);
         const progress = this.#storedCounter.add(len);
         if (progress !== null) await this.#channel.send(encodeProgress(progress));
         if (!fileDone) return;
-        const blob = await s.close();
-        incoming.dispatchEvent(new CustomEvent('file', { detail: { ...f, blob, storage: s.kind } }));
+        const blob = await (await sink).close();
+        incoming.dispatchEvent(new CustomEvent('file', { detail: { ...f, blob, storage: (await sink).kind } }));
         await this.#channel.send(encodeReceived(index));
         if (allDone) incoming.setState('done');
       })

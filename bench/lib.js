@@ -1,0 +1,98 @@
+/**
+ * @file Pieces the benchmarks share: the raw RTCDataChannel ceiling between two Chromium pages,
+ * a plain loopback TCP file copy (the physical reference) and a process's peak RSS.
+ */
+
+import assert from 'node:assert/strict';
+import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { pipeline } from 'node:stream/promises';
+
+/**
+ * (a) Raw data channel between two pages of one Chromium, SDP relayed by this process.
+ * @param {import('../tests/e2e/harness/peer.js').Peer} a
+ * @param {import('../tests/e2e/harness/peer.js').Peer} b
+ * @param {number} SIZE bytes to send
+ * @returns {Promise<number>} MB/s
+ */
+export async function rawCeiling(a, b, SIZE) {
+  const offer = await a.evaluate(async () => {
+    const pc = new RTCPeerConnection();
+    const dc = pc.createDataChannel('raw', { ordered: true });
+    dc.binaryType = 'arraybuffer';
+    /** @type {any} */ (window).raw = { pc, dc };
+    await pc.setLocalDescription(await pc.createOffer());
+    await new Promise((r) => (pc.iceGatheringState === 'complete' ? r(0) : pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && r(0))));
+    return pc.localDescription?.sdp;
+  });
+  const answer = await b.evaluate(async ({ sdp, size }) => {
+    const pc = new RTCPeerConnection();
+    const w = /** @type {any} */ (window);
+    w.rawDone = new Promise((resolve) => {
+      pc.addEventListener('datachannel', (ev) => {
+        let got = 0;
+        ev.channel.binaryType = 'arraybuffer';
+        ev.channel.addEventListener('message', (m) => {
+          got += m.data.byteLength;
+          if (got >= size) resolve(got);
+        });
+      });
+    });
+    await pc.setRemoteDescription({ type: 'offer', sdp });
+    await pc.setLocalDescription(await pc.createAnswer());
+    await new Promise((r) => (pc.iceGatheringState === 'complete' ? r(0) : pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && r(0))));
+    w.rawPc = pc;
+    return pc.localDescription?.sdp;
+  }, { sdp: offer, size: SIZE });
+  await a.evaluate(async (sdp) => {
+    const { pc, dc } = /** @type {any} */ (window).raw;
+    await pc.setRemoteDescription({ type: 'answer', sdp });
+    if (dc.readyState !== 'open') await new Promise((r) => dc.addEventListener('open', r, { once: true }));
+  }, answer);
+  const done = b.evaluate(() => /** @type {any} */ (window).rawDone);
+  const t0 = performance.now();
+  await a.evaluate(async (size) => {
+    const { dc } = /** @type {any} */ (window).raw;
+    const msg = new Uint8Array(256 * 1024);
+    crypto.getRandomValues(msg.subarray(0, 65536));
+    dc.bufferedAmountLowThreshold = 1024 * 1024;
+    for (let sent = 0; sent < size; sent += msg.length) {
+      if (dc.bufferedAmount > 4 * 1024 * 1024) await new Promise((r) => dc.addEventListener('bufferedamountlow', r, { once: true }));
+      dc.send(msg);
+    }
+  }, SIZE);
+  assert.ok((await done) >= SIZE);
+  const ms = performance.now() - t0;
+  await a.evaluate(() => /** @type {any} */ (window).raw.pc.close());
+  await b.evaluate(() => /** @type {any} */ (window).rawPc.close());
+  return SIZE / 1e6 / (ms / 1000);
+}
+
+/** Peak RSS in MiB of `pid`, sampled until it exits (VmHWM is the high-water mark). */
+export function watchPeak(/** @type {number} */ pid) {
+  let peak = 0;
+  const timer = setInterval(() => {
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (m) peak = Math.max(peak, Number(m[1]) / 1024);
+    } catch {
+      clearInterval(timer);
+    }
+  }, 50);
+  return () => (clearInterval(timer), peak);
+}
+
+/** Reference: file -> 127.0.0.1 TCP -> file. */
+export async function tcpCopy(/** @type {string} */ src, /** @type {string} */ dst) {
+  const server = createServer();
+  const done = new Promise((resolve, reject) => server.once('connection', (s) => pipeline(s, createWriteStream(dst)).then(resolve, reject)));
+  await new Promise((r) => server.listen(0, '127.0.0.1', () => r(0)));
+  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
+  const t0 = performance.now();
+  await pipeline(createReadStream(src, { highWaterMark: 1 << 20 }), connect(port, '127.0.0.1'));
+  await done;
+  const ms = performance.now() - t0;
+  server.close();
+  return ms;
+}
+

@@ -24,6 +24,7 @@ import { openSink } from './sink.js';
 import {
   ReceiveState,
   encodeAccept,
+  encodeCancel,
   encodeChunk,
   encodeDecline,
   encodeManifest,
@@ -73,6 +74,10 @@ class Progress extends EventTarget {
     this.bytes += n;
     this.dispatchEvent(new Event('progress'));
   }
+
+  /** Stops this transfer (and every other one in the session, §6), telling the other device. */
+  /** @type {(() => void) | null} */
+  cancel = null;
 }
 
 /** Files this device sends. */
@@ -103,6 +108,12 @@ export class Transfers extends EventTarget {
   #storedCounter = new StoredCounter();
   /** The window of the transfer this side sends. @type {SendWindow | null} */
   #window = null;
+  /**
+   * This side cancelled: what the other device sent before it saw the cancel (chunks; accept,
+   * decline) is dropped, until its next offer (chunks) or our next offer (answers), §6.
+   */
+  #drainIn = false;
+  #drainOut = false;
   /** Resolves with true (accept) or false (decline) for the pending outgoing offer. */
   /** @type {((accepted: boolean) => void) | null} */
   #answer = null;
@@ -142,6 +153,8 @@ export class Transfers extends EventTarget {
   async #send(files) {
     const out = new Outgoing(files.map((f) => ({ name: f.name, size: f.size, type: f.type })));
     this.#out = out;
+    this.#drainOut = false;
+    out.cancel = () => this.#cancel();
     this.dispatchEvent(new CustomEvent('outgoing', { detail: out }));
     try {
       const accepted = new Promise((resolve) => (this.#answer = resolve));
@@ -206,6 +219,7 @@ export class Transfers extends EventTarget {
         return this.#onManifestPart(msg);
       case 'accept':
       case 'decline':
+        if (!this.#answer && this.#drainOut) return;
         // Our offers carry no transfer id, so resume claims answer nothing (§11.3).
         if (!this.#answer || msg.resume) throw new ProtocolError('peer-misbehaved');
         this.#answer(msg.type === 'accept');
@@ -225,6 +239,8 @@ export class Transfers extends EventTarget {
         this.#window.onProgress(msg.bytes);
         return;
       case 'cancel':
+        this.#answer?.(false);
+        this.#answer = null;
         this.#out?.setState('cancelled', 'cancelled');
         this.#in?.setState('cancelled', 'cancelled');
         this.#window?.close();
@@ -243,6 +259,7 @@ export class Transfers extends EventTarget {
    * @param {{ files: ManifestFile[], id?: string, more?: true }} part
    */
   #onManifestPart(part) {
+    this.#drainIn = false;
     const pending = this.#offering;
     if (!pending && this.#in && ['offered', 'active'].includes(this.#in.state)) {
       throw new ProtocolError('peer-misbehaved', 'manifest during a transfer');
@@ -265,6 +282,7 @@ export class Transfers extends EventTarget {
     }
     const incoming = new Incoming(files);
     this.#in = incoming;
+    incoming.cancel = () => this.#cancel();
     this.#recv = null;
     incoming.accept = () => {
       if (incoming.state !== 'offered') return;
@@ -284,6 +302,7 @@ export class Transfers extends EventTarget {
 
   /** @param {Uint8Array} data @param {boolean} final */
   #onChunk(data, final) {
+    if (this.#drainIn && !this.#recv) return;
     const incoming = this.#in;
     if (!incoming || !this.#recv) throw new ProtocolError('peer-misbehaved');
     const { index, fileDone, allDone } = this.#recv.handleChunk(data, final);
@@ -317,6 +336,26 @@ export class Transfers extends EventTarget {
         incoming.setState('error', e instanceof ProtocolError ? e.code : 'incomplete');
         this.#channel.fail(e instanceof ProtocolError ? e : new ProtocolError('incomplete', `could not store the file: ${e}`));
       });
+  }
+
+  /**
+   * Cancels every transfer in progress in this session (§6: a `cancel` ends both directions):
+   * tells the other device, stops sending, and removes the partly received file.
+   */
+  #cancel() {
+    const running = [this.#out, this.#in].filter((t) => t && ['offered', 'active'].includes(t.state));
+    if (running.length === 0) return;
+    this.#answer?.(false);
+    this.#answer = null;
+    for (const t of running) t?.setState('cancelled', 'cancelled');
+    this.#window?.close();
+    this.#dropSink();
+    if (this.#recv) {
+      this.#recv = null;
+      this.#drainIn = true;
+    }
+    if (running.includes(this.#out)) this.#drainOut = true;
+    this.#channel.send(encodeCancel()).catch((e) => this.#channel.fail(e));
   }
 
   /** Drops the file being received (cancelled or failed transfer). */

@@ -25,12 +25,16 @@ export function showTransfer(t, direction) {
   const bar = el('progress');
   bar.max = Math.max(t.total, 1);
   const stats = el('div', 'stats');
-  row.append(label, bar, stats);
+  const cancel = el('button', 'cancel-button', 'Cancel');
+  cancel.type = 'button';
+  cancel.addEventListener('click', () => t.cancel?.());
+  row.append(label, bar, stats, cancel);
   byId('transfers').prepend(row);
 
   let last = 0;
   const redraw = () => {
     row.dataset.state = t.state;
+    cancel.hidden = !['offered', 'active'].includes(t.state);
     bar.value = t.state === 'done' ? bar.max : t.bytes;
     const pct = t.total > 0 ? Math.floor((100 * t.bytes) / t.total) : 100;
     if (t.state === 'offered') stats.textContent = direction === 'send' ? 'Waiting for the other device to accept…' : 'Waiting for you to accept…';

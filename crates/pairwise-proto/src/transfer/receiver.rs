@@ -76,6 +76,9 @@ pub struct Receiver {
     /// Chunk bytes of the current transfer stored, and the value last reported.
     stored: u64,
     reported: u64,
+    /// This side cancelled: chunks (and a resume-ack) the sender sent before it saw the cancel
+    /// are dropped, until the next manifest.
+    draining: bool,
 }
 
 impl Receiver {
@@ -86,6 +89,7 @@ impl Receiver {
             events: VecDeque::new(),
             stored: 0,
             reported: 0,
+            draining: false,
         }
     }
 
@@ -100,8 +104,13 @@ impl Receiver {
                 msg_type: msg.type_byte(),
             });
         }
+        let idle = matches!(self.state, State::Idle);
         match msg {
-            Message::Manifest(manifest) => self.handle_manifest(manifest),
+            Message::Manifest(manifest) => {
+                self.draining = false;
+                self.handle_manifest(manifest)
+            }
+            Message::Chunk(_) | Message::ResumeAck(_) if self.draining && idle => Ok(()),
             Message::Chunk(bytes) => self.handle_chunk(bytes, is_final),
             Message::ResumeAck(starts) => self.handle_resume_ack(starts),
             Message::Cancel => {
@@ -189,7 +198,10 @@ impl Receiver {
     pub fn cancel(&mut self) -> Option<Message> {
         match std::mem::replace(&mut self.state, State::Idle) {
             State::Idle => None,
-            _ => Some(Message::Cancel),
+            _ => {
+                self.draining = true;
+                Some(Message::Cancel)
+            }
         }
     }
 

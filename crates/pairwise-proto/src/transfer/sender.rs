@@ -133,6 +133,8 @@ pub struct Sender {
     /// last `progress` value (never decreasing).
     stored: u64,
     progress: u64,
+    /// This side cancelled: the receiver's answers sent before it saw the cancel are dropped.
+    draining: bool,
     events: VecDeque<SenderEvent>,
 }
 
@@ -162,6 +164,7 @@ impl Sender {
             sent_at_file_end: Vec::new(),
             stored: 0,
             progress: 0,
+            draining: false,
             events: VecDeque::new(),
         };
         (sender, msgs)
@@ -244,8 +247,16 @@ impl Sender {
                 self.progress = n;
                 self.stored = self.stored.max(n);
             }
-            // A progress or cancel may cross our own end of the transfer.
+            // A progress or cancel may cross our own end of the transfer, and after our own
+            // cancel, whatever the receiver sent before it saw it.
             (Message::Progress(_) | Message::Cancel, State::Done) => {}
+            (
+                Message::Accept
+                | Message::AcceptResume(_)
+                | Message::Decline
+                | Message::Received(_),
+                State::Done,
+            ) if self.draining => {}
             (Message::Cancel, _) => {
                 self.state = State::Done;
                 self.events.push_back(SenderEvent::Cancelled);
@@ -296,7 +307,10 @@ impl Sender {
     pub fn cancel(&mut self) -> Option<Message> {
         match std::mem::replace(&mut self.state, State::Done) {
             State::Done => None,
-            _ => Some(Message::Cancel),
+            _ => {
+                self.draining = true;
+                Some(Message::Cancel)
+            }
         }
     }
 

@@ -367,3 +367,48 @@ fn progress_that_goes_back_or_beyond_what_was_sent_is_refused() {
     tx.handle_message(Message::Progress(1 << 20)).unwrap();
     assert!(tx.handle_message(Message::Progress(5)).is_err());
 }
+
+#[test]
+fn after_a_local_cancel_messages_already_on_the_way_are_dropped() {
+    // The receiver cancels while chunks are in flight: they are dropped, the next offer works.
+    let (mut rx, _) = offer_to_receiver(vec![Message::Manifest(
+        Manifest::new(vec![file("a", 10)]).unwrap(),
+    )]);
+    rx.accept().unwrap();
+    rx.handle_message(Message::Chunk(vec![0; 4]), false)
+        .unwrap();
+    assert_eq!(rx.cancel(), Some(Message::Cancel));
+    rx.handle_message(Message::Chunk(vec![0; 4]), false)
+        .unwrap();
+    rx.handle_message(Message::Chunk(vec![0; 2]), true).unwrap();
+    rx.handle_message(
+        Message::Manifest(Manifest::new(vec![file("b", 1)]).unwrap()),
+        false,
+    )
+    .unwrap();
+    // A chunk now, before accepting, is an error again.
+    assert!(
+        rx.handle_message(Message::Chunk(vec![0; 1]), false)
+            .is_err()
+    );
+
+    // The sender cancels while the receiver's acknowledgements are in flight.
+    let (mut tx, _) = Sender::new(
+        PeerConfirmed::for_tests(),
+        Manifest::new(vec![file("a", 10)]).unwrap(),
+        1 << 18,
+    );
+    tx.handle_message(Message::Accept).unwrap();
+    let _ = tx.poll_chunk();
+    assert_eq!(tx.cancel(), Some(Message::Cancel));
+    tx.handle_message(Message::Progress(0)).unwrap();
+    tx.handle_message(Message::Received(0)).unwrap();
+    // Without our own cancel, a stray received after the end is still refused.
+    let (mut tx, _) = Sender::new(
+        PeerConfirmed::for_tests(),
+        Manifest::new(vec![file("a", 1)]).unwrap(),
+        1 << 18,
+    );
+    tx.handle_message(Message::Decline).unwrap();
+    assert!(tx.handle_message(Message::Received(0)).is_err());
+}

@@ -15,6 +15,7 @@ import { clearIncoming } from './lib/sink.js';
 import { byId } from './ui/dom.js';
 import { hideHome, showError, showPaired, showPairing, showStatus } from './ui/pairing-view.js';
 import { hideShared, showShared } from './ui/share-view.js';
+import { showText, wireTextForm } from './ui/text-view.js';
 import { askToAccept, showReceived, showTransfer } from './ui/transfer-view.js';
 
 /** @param {Connection} connection */
@@ -33,6 +34,21 @@ function follow(connection) {
 let transfers = null;
 /** @type {File[][]} */
 const waiting = [];
+/** Texts typed before the channel was ready. @type {string[]} */
+const waitingTexts = [];
+
+/** @param {string} text */
+function sendText(text) {
+  if (!transfers) {
+    waitingTexts.push(text);
+    return;
+  }
+  // A failed send means the session failed: the connection already shows why.
+  transfers.sendText(text).then(
+    () => showText(text, 'sent'),
+    () => {},
+  );
+}
 
 /** @param {File[]} files */
 function offer(files) {
@@ -51,7 +67,9 @@ function ready(channel) {
     incoming.addEventListener('file', (/** @type {any} */ fe) => showReceived(fe.detail));
     askToAccept(incoming);
   });
+  transfers.addEventListener('text', (ev) => showText(/** @type {CustomEvent<string>} */ (ev).detail, 'received'));
   for (const files of waiting.splice(0)) transfers.send(files);
+  for (const text of waitingTexts.splice(0)) sendText(text);
   hideShared();
 }
 
@@ -100,6 +118,7 @@ async function main() {
   // Files received by an earlier page load: their download links are gone with it.
   await clearIncoming();
   wireFilePicker();
+  wireTextForm(sendText);
   byId('copy-link').addEventListener('click', () => {
     navigator.clipboard?.writeText(byId('pair-link', HTMLInputElement).value).catch(() => {});
   });

@@ -55,6 +55,7 @@ const SHELL = [
   '/ui/pairing-view.js',
   '/ui/qr-canvas.js',
   '/ui/share-view.js',
+  '/ui/text-view.js',
   '/ui/transfer-view.js',
 ];
 

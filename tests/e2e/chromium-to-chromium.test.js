@@ -51,4 +51,16 @@ describe('Chromium to Chromium', { timeout: 600_000 }, () => {
       assert.equal(got.sha256, f.sha256, `${f.name}: SHA-256 of the downloaded file`);
     }
   });
+
+  it('sends a short text each way; it shows as text, markup and links not interpreted', async () => {
+    const text = 'Hello <b>B</b> & https://example.org/?a=1 🌍\nsecond line';
+    await a.page.fill('#text-input', text);
+    await a.click('#send-text');
+    await b.waitUntil('the text arrived', (t) => [...document.querySelectorAll('#texts li[data-direction=received] pre')].some((p) => p.textContent === t), text, { timeout: 20_000, also: [a] });
+    assert.equal(await b.count('#texts b'), 0, 'markup in a text is not rendered');
+    assert.equal(await b.count('#texts a'), 0, 'a link in a text is not made clickable');
+    await b.page.fill('#text-input', 'back to A');
+    await b.click('#send-text');
+    await a.waitUntil('the reply arrived', () => [...document.querySelectorAll('#texts li[data-direction=received] pre')].some((p) => p.textContent === 'back to A'), undefined, { timeout: 20_000, also: [b] });
+  });
 });

@@ -3,7 +3,8 @@
  * under the channel's flow control) and receiving them (accept or decline, verify sizes and
  * FINAL flags with `ReceiveState`, hand over a file only once it is complete).
  *
- * - `Transfers` events: `outgoing` (detail: Outgoing), `incoming` (detail: Incoming).
+ * - `Transfers` events: `outgoing` (detail: Outgoing), `incoming` (detail: Incoming), `text`
+ *   (detail: the string, §11.2).
  * - `Outgoing` / `Incoming` events: `progress`, `state` (offered|active|done|declined|cancelled|
  *   error), and for `Incoming` also `file` (detail: {name, type, size, blob, storage}, storage
  *   `opfs` or `memory`).
@@ -30,6 +31,7 @@ import {
   encodeManifest,
   encodeProgress,
   encodeReceived,
+  encodeText,
   frameChunk,
 } from './transfer.js';
 
@@ -147,6 +149,15 @@ export class Transfers extends EventTarget {
   send(files) {
     this.#sending = this.#sending.then(() => this.#send(files)).catch(() => {});
     return this.#sending;
+  }
+
+  /**
+   * Sends a short text (§11.2); the other device gets a `text` event.
+   * @param {string} text 1 to 65 536 bytes of UTF-8
+   * @returns {Promise<void>}
+   */
+  sendText(text) {
+    return this.#channel.send(encodeText(text));
   }
 
   /** @param {File[]} files */

@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod files;
+pub mod keystore;
 pub mod progress;
 pub mod session;
 pub mod signaling;

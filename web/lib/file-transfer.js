@@ -4,7 +4,8 @@
  * FINAL flags with `ReceiveState`, hand over a file only once it is complete).
  *
  * - `Transfers` events: `outgoing` (detail: Outgoing), `incoming` (detail: Incoming), `text`
- *   (detail: the string, §11.2).
+ *   (detail: the string, §11.2), `device` (detail: {name}: the peer's `device` message, §10.7;
+ *   allowed at any time).
  * - `Outgoing` / `Incoming` events: `progress`, `state` (offered|active|done|declined|cancelled|
  *   error), and for `Incoming` also `file` (detail: {name, type, size, blob, storage}, storage
  *   `opfs` or `memory`).
@@ -259,6 +260,9 @@ export class Transfers extends EventTarget {
         return;
       case 'text':
         this.dispatchEvent(new CustomEvent('text', { detail: msg.text }));
+        return;
+      case 'device':
+        this.dispatchEvent(new CustomEvent('device', { detail: { name: msg.name } }));
         return;
       default:
         throw new ProtocolError('peer-misbehaved');

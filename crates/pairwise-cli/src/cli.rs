@@ -11,14 +11,16 @@ use clap::{Args, Parser, Subcommand};
 #[command(
     after_help = "Exit codes: 0 success; 1 failure (the message says why); 2 bad usage; \
                         3 the other device declined or cancelled; 4 the other device could not \
-                        be verified (possible tampering)."
+                        be verified (possible tampering); 5 the other device does not know this \
+                        one (it forgot it, or this device's key was replaced): pair again; \
+                        6 the paired device did not come online within --timeout."
 )]
 pub struct Cli {
     /// More log output on stderr (-v debug, -vv trace). RUST_LOG overrides it.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
-    /// Configuration directory (the generated TLS certificate lives here). Default: the
-    /// platform's, e.g. ~/.config/pairwise.
+    /// Configuration directory: this device's identity key, its paired devices and the
+    /// generated TLS certificate live here. Default: the platform's, e.g. ~/.config/pairwise.
     #[arg(long, env = "PAIRWISE_CONFIG", value_name = "DIR", global = true)]
     pub config: Option<PathBuf>,
     /// What to do.
@@ -35,17 +37,29 @@ pub enum Command {
     /// relays connection set-up messages; files go directly between the devices, encrypted.
     Serve(ServeArgs),
     /// Send files: shows a QR code (and prints the link); the other device opens it and receives.
+    /// With --to NAME, sends to a paired device instead, without a QR code.
     ///
     /// The other device can be a phone or computer with a browser (scan the QR code), or
-    /// another terminal (`pairwise receive LINK`).
+    /// another terminal (`pairwise receive LINK`). Both devices remember each other afterwards
+    /// (see `pairwise devices`).
     #[command(visible_alias = "s")]
     Send(SendArgs),
     /// Receive files: open a pairing LINK from the other device, or show a QR code for it.
+    /// With --from NAME (or --paired), receives from a paired device without a QR code.
     ///
     /// Files are written as NAME.part and get their name only once complete and verified; an
     /// existing file is never replaced (a new name like "NAME (1).ext" is chosen and said).
     #[command(visible_alias = "r")]
     Receive(ReceiveArgs),
+    /// Pair with another device without sending files: shows a QR code, or opens a LINK.
+    ///
+    /// Both devices remember each other: later, `pairwise send --to NAME` and `pairwise receive
+    /// --from NAME` need no QR code.
+    Pair(PairArgs),
+    /// List the paired devices, or rename, forget or auto-accept one.
+    ///
+    /// NAME is a device's name (any case; it must be unique) or the start of its id.
+    Devices(DevicesArgs),
 }
 
 /// Arguments of `pairwise serve`.
@@ -93,6 +107,9 @@ pub struct PeerArgs {
     /// Machine-readable events, one JSON object per line, on stdout.
     #[arg(long)]
     pub json: bool,
+    /// This device's name, shown on the other device (default: the host name).
+    #[arg(long, env = "PAIRWISE_NAME", value_name = "NAME")]
+    pub name: Option<String>,
 }
 
 /// Arguments of `pairwise send`.
@@ -101,6 +118,13 @@ pub struct SendArgs {
     /// Files to send.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+    /// Send to this paired device (its name or id) without a QR code: waits until it is
+    /// online (`pairwise receive --from`/`--paired` there, or the web app open).
+    #[arg(long, value_name = "NAME")]
+    pub to: Option<String>,
+    /// With --to: give up after SECS seconds of waiting (default: wait until interrupted).
+    #[arg(long, value_name = "SECS", requires = "to")]
+    pub timeout: Option<u64>,
     /// Connection options.
     #[command(flatten)]
     pub peer: PeerArgs,
@@ -112,10 +136,82 @@ pub struct ReceiveArgs {
     /// Pairing link from the other device's QR code. Without it, a QR code is shown for the
     /// other device to open, and it sends.
     pub link: Option<String>,
+    /// Receive from this paired device (its name or id) without a QR code; its files are
+    /// accepted.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["link", "paired"])]
+    pub from: Option<String>,
+    /// Wait for whichever paired device sends first. Files are accepted from devices with
+    /// auto-accept on; otherwise you are asked (on a terminal) or they are declined. Devices
+    /// forgotten here are told so if they come online.
+    #[arg(long, conflicts_with = "link")]
+    pub paired: bool,
+    /// With --from or --paired: give up after SECS seconds of waiting (default: wait until
+    /// interrupted).
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
     /// Directory to write the files into.
     #[arg(long, short, default_value = ".")]
     pub dir: PathBuf,
     /// Connection options.
     #[command(flatten)]
     pub peer: PeerArgs,
+}
+
+/// Arguments of `pairwise pair`.
+#[derive(Debug, Args)]
+pub struct PairArgs {
+    /// Pairing link from the other device's QR code. Without it, a QR code is shown.
+    pub link: Option<String>,
+    /// Connection options.
+    #[command(flatten)]
+    pub peer: PeerArgs,
+}
+
+/// Arguments of `pairwise devices`.
+#[derive(Debug, Args)]
+pub struct DevicesArgs {
+    /// What to do; without one, the devices are listed.
+    #[command(subcommand)]
+    pub action: Option<DevicesAction>,
+    /// List as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `pairwise devices` sub-commands.
+#[derive(Debug, Subcommand)]
+pub enum DevicesAction {
+    /// List the paired devices: name, id, when paired, last seen, auto-accept.
+    #[command(visible_alias = "ls")]
+    List,
+    /// Give a paired device your own name for it (its own name no longer replaces it).
+    Rename {
+        /// The device (name or id).
+        name: String,
+        /// The new name.
+        new_name: String,
+    },
+    /// Forget a paired device. It is told so (once, within 30 days) the next time both are
+    /// online (`pairwise receive --paired` here), and can no longer connect.
+    #[command(visible_alias = "rm")]
+    Forget {
+        /// The device (name or id).
+        name: String,
+    },
+    /// Accept files from a paired device without asking (`pairwise receive --paired`).
+    AutoAccept {
+        /// The device (name or id).
+        name: String,
+        /// on or off.
+        state: OnOff,
+    },
+}
+
+/// A switch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnOff {
+    /// On.
+    On,
+    /// Off.
+    Off,
 }

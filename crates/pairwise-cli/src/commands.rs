@@ -1,28 +1,38 @@
-//! `pairwise send` and `pairwise receive`: validate the arguments, pair (showing a QR code or
-//! opening a link), move the files, and turn the outcome into a sentence and an exit code.
+//! `pairwise send`, `pairwise receive` and `pairwise pair`: validate the arguments, pair
+//! (showing a QR code or opening a link) with this device's stored identity, remember the other
+//! device, move the files, and turn the outcome into a sentence and an exit code. Sessions with
+//! remembered devices (`--to`, `--from`, `--paired`) are in [`crate::remembered`].
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs as _, UdpSocket};
+use std::path::Path;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{Context as _, anyhow};
+use pairwise_proto::device::DeviceName;
 use pairwise_proto::error::ErrorCode;
+use pairwise_proto::identity::IdentitySecret;
+use pairwise_proto::keys::PairingKey;
 use pairwise_proto::link::PairingLink;
 use serde_json::json;
 
-use crate::cli::{PeerArgs, ReceiveArgs, SendArgs};
+use crate::cli::{PairArgs, PeerArgs, ReceiveArgs, SendArgs};
+use crate::config::ConfigDir;
 use crate::files::Inbox;
+use crate::keystore::{Keystore, Remembered, device_id};
 use crate::progress::Progress;
-use crate::session::{Established, Invitation, respond};
+use crate::remembered;
+use crate::session::{Established, Invitation, respond_as, unix_now};
 use crate::signaling::Server;
 use crate::term_qr;
 use crate::tls::client::Trust;
-use crate::transfer::{self, Outgoing, TransferFailure};
+use crate::transfer::{self, Channel, Outgoing, TransferFailure};
 
 /// The server used when neither `--server` nor `PAIRWISE_SERVER` says otherwise.
 pub(crate) const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
 
-/// `pairwise send FILE...`.
-pub(crate) fn send(args: SendArgs) -> anyhow::Result<ExitCode> {
+/// `pairwise send FILE...` (and `--to NAME`).
+pub(crate) fn send(args: SendArgs, config: Option<&Path>) -> anyhow::Result<ExitCode> {
     let files = args
         .files
         .iter()
@@ -30,62 +40,250 @@ pub(crate) fn send(args: SendArgs) -> anyhow::Result<ExitCode> {
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| anyhow!(e))?;
     let server = server(&args.peer)?;
+    let own_name = own_name(&args.peer)?;
+    let mut store = open_store(config)?;
+    if let Some(to) = &args.to {
+        let device = store.find(to)?.clone();
+        return runtime()?.block_on(remembered::send(
+            remembered::Meeting {
+                server: &server,
+                peer: &args.peer,
+                own_name: &own_name,
+                timeout: args.timeout.map(Duration::from_secs),
+            },
+            &mut store,
+            &device,
+            &files,
+        ));
+    }
     runtime()?.block_on(async {
         let mut progress = Progress::new(args.peer.json, 0);
-        let est = match show_and_pair(&server, &args.peer, &mut progress).await {
+        let identity = store.identity().clone();
+        let est = match show_and_pair(&server, &args.peer, &mut progress, identity).await {
             Ok(est) => est,
             Err(e) => return Ok(report(&mut progress, e)),
         };
         announce_paired(&mut progress, &est);
+        let (mut channel, id) = match remember(&mut store, est, &own_name, &mut progress).await {
+            Ok(c) => c,
+            Err(e) => return Ok(report(&mut progress, e)),
+        };
         let total = files.iter().map(|f| f.size()).sum();
         let mut progress = Progress::new(args.peer.json, total);
-        match transfer::send(est, &files, &mut progress).await {
-            Ok(()) => {
-                let rate = crate::progress::bytes(progress.rate() as u64);
-                progress.event(
-                    "done",
-                    &format!("Done: {} file(s) sent, {rate}/s on average.", files.len()),
-                    json!({"files": files.len(), "rate": progress.rate().round()}),
-                );
-                Ok(ExitCode::SUCCESS)
-            }
-            Err(e) => Ok(report(&mut progress, e)),
-        }
+        let result = transfer::send_on(&mut channel, &files, &mut progress).await;
+        let name = channel.peer_name().cloned();
+        channel.close().await;
+        note_name(&mut store, id.as_deref(), name.as_ref(), &mut progress);
+        Ok(sent(&mut progress, result, files.len()))
     })
 }
 
-/// `pairwise receive [LINK]`.
-pub(crate) fn receive(args: ReceiveArgs) -> anyhow::Result<ExitCode> {
+/// Reports the end of a send: `Done: …` or the failure.
+pub(crate) fn sent(
+    progress: &mut Progress,
+    result: Result<(), TransferFailure>,
+    count: usize,
+) -> ExitCode {
+    match result {
+        Ok(()) => {
+            let rate = crate::progress::bytes(progress.rate() as u64);
+            progress.event(
+                "done",
+                &format!("Done: {count} file(s) sent, {rate}/s on average."),
+                json!({"files": count, "rate": progress.rate().round()}),
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => report(progress, e),
+    }
+}
+
+/// Reports the end of a receive: `Done: …` or the failure.
+pub(crate) fn received(
+    progress: &mut Progress,
+    result: Result<Vec<crate::files::Saved>, TransferFailure>,
+) -> ExitCode {
+    match result {
+        Ok(saved) => {
+            progress.event(
+                "done",
+                &format!("Done: {} file(s) received.", saved.len()),
+                json!({"files": saved.len()}),
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => report(progress, e),
+    }
+}
+
+/// `pairwise receive [LINK]` (and `--from NAME`, `--paired`).
+pub(crate) fn receive(args: ReceiveArgs, config: Option<&Path>) -> anyhow::Result<ExitCode> {
     let inbox = Inbox::open(&args.dir)
         .map_err(|e| anyhow!("{e}: create it first or choose another with --dir"))?;
     let server = server(&args.peer)?;
+    let own_name = own_name(&args.peer)?;
+    let mut store = open_store(config)?;
+    let meeting = remembered::Meeting {
+        server: &server,
+        peer: &args.peer,
+        own_name: &own_name,
+        timeout: args.timeout.map(Duration::from_secs),
+    };
+    if let Some(from) = &args.from {
+        let device = store.find(from)?.clone();
+        return runtime()?.block_on(remembered::receive_from(
+            meeting, &mut store, &device, &inbox,
+        ));
+    }
+    if args.paired {
+        return runtime()?.block_on(remembered::receive_paired(meeting, &mut store, &inbox));
+    }
     runtime()?.block_on(async {
         let mut progress = Progress::new(args.peer.json, 0);
+        let identity = store.identity().clone();
         let paired = match &args.link {
-            Some(link) => open_link(link, &server, &args.peer).await,
-            None => show_and_pair(&server, &args.peer, &mut progress).await,
+            Some(link) => open_link(link, &server, &args.peer, identity).await,
+            None => show_and_pair(&server, &args.peer, &mut progress, identity).await,
         };
         let est = match paired {
             Ok(est) => est,
             Err(e) => return Ok(report(&mut progress, e)),
         };
         announce_paired(&mut progress, &est);
-        match transfer::receive(est, &inbox, &mut progress).await {
-            Ok(saved) => {
-                progress.event(
-                    "done",
-                    &format!("Done: {} file(s) received.", saved.len()),
-                    json!({"files": saved.len()}),
-                );
+        let (mut channel, id) = match remember(&mut store, est, &own_name, &mut progress).await {
+            Ok(c) => c,
+            Err(e) => return Ok(report(&mut progress, e)),
+        };
+        let result = transfer::receive_on(&mut channel, &inbox, &mut progress, &mut |_| true).await;
+        let name = channel.peer_name().cloned();
+        channel.close().await;
+        note_name(&mut store, id.as_deref(), name.as_ref(), &mut progress);
+        Ok(received(&mut progress, result))
+    })
+}
+
+/// `pairwise pair [LINK]`: pairs, exchanges names, remembers the other device.
+pub(crate) fn pair(args: PairArgs, config: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let server = server(&args.peer)?;
+    let own_name = own_name(&args.peer)?;
+    let mut store = open_store(config)?;
+    runtime()?.block_on(async {
+        let mut progress = Progress::new(args.peer.json, 0);
+        let identity = store.identity().clone();
+        let paired = match &args.link {
+            Some(link) => open_link(link, &server, &args.peer, identity).await,
+            None => show_and_pair(&server, &args.peer, &mut progress, identity).await,
+        };
+        let est = match paired {
+            Ok(est) => est,
+            Err(e) => return Ok(report(&mut progress, e)),
+        };
+        announce_paired(&mut progress, &est);
+        let (mut channel, id) = match remember(&mut store, est, &own_name, &mut progress).await {
+            Ok(c) => c,
+            Err(e) => return Ok(report(&mut progress, e)),
+        };
+        let name = channel.wait_peer_name(PAIR_NAME_WAIT).await;
+        channel.close().await;
+        match name {
+            Ok(name) => {
+                note_name(&mut store, id.as_deref(), name.as_ref(), &mut progress);
                 Ok(ExitCode::SUCCESS)
             }
-            Err(e) => Ok(report(&mut progress, e)),
+            Err(e) => Ok(report(&mut progress, e.into())),
         }
     })
 }
 
+/// How long `pairwise pair` waits for the other device's name after pairing.
+const PAIR_NAME_WAIT: Duration = Duration::from_secs(10);
+
+/// Opens this device's store in the configuration directory.
+pub(crate) fn open_store(config: Option<&Path>) -> anyhow::Result<Keystore> {
+    let dir = ConfigDir::resolve(config)?;
+    Ok(Keystore::open(&dir, unix_now())?)
+}
+
+/// This device's name: `--name`, else the host name.
+pub(crate) fn own_name(peer: &PeerArgs) -> anyhow::Result<DeviceName> {
+    match &peer.name {
+        Some(name) => {
+            DeviceName::parse(name).map_err(|e| anyhow!("--name {name:?} cannot be used: {e}"))
+        }
+        None => {
+            let host = gethostname::gethostname();
+            Ok(DeviceName::sanitize(&host.to_string_lossy(), "Terminal"))
+        }
+    }
+}
+
+/// Takes over a new pairing: sends this device's name first, and stores the other device
+/// (named once its `device` record arrives). Returns the channel and the stored id (`None` if
+/// the store is full).
+async fn remember(
+    store: &mut Keystore,
+    est: Established,
+    own_name: &DeviceName,
+    progress: &mut Progress,
+) -> Result<(Channel, Option<String>), TransferFailure> {
+    let identity = est.session.peer_identity().clone();
+    let pk: PairingKey = est.session.pairing_key().clone();
+    let channel = Channel::open(est, Some(own_name)).await?;
+    let now = unix_now();
+    let outcome = store
+        .update(now, |s| s.remember(&identity, &pk, now))
+        .map_err(|e| TransferFailure::Local(e.to_string()))?;
+    if outcome == Remembered::Full {
+        progress.event(
+            "not-remembered",
+            &format!(
+                "This device keeps at most {} paired devices, so this one is not remembered; \
+                 forget one with `pairwise devices forget NAME`.",
+                pairwise_proto::limits::MAX_PAIRED_DEVICES
+            ),
+            json!({}),
+        );
+        return Ok((channel, None));
+    }
+    Ok((channel, Some(device_id(&identity))))
+}
+
+/// Stores the name the other device gave itself and says how to reach it next time.
+pub(crate) fn note_name(
+    store: &mut Keystore,
+    id: Option<&str>,
+    name: Option<&DeviceName>,
+    progress: &mut Progress,
+) {
+    let Some(id) = id else { return };
+    let now = unix_now();
+    if let Err(e) = store.update(now, |s| s.seen(id, name, now)) {
+        progress.event(
+            "error",
+            &format!("pairwise: {e}"),
+            json!({"message": e.to_string()}),
+        );
+        return;
+    }
+    if let Some(d) = store.device(id) {
+        let text = format!(
+            "Remembered as \"{}\" (id {}): next time, `pairwise send --to \"{}\" FILE` or \
+             `pairwise receive --from \"{}\"` needs no QR code.",
+            d.name,
+            d.short_id(),
+            d.name,
+            d.name
+        );
+        progress.event(
+            "remembered",
+            &text,
+            json!({"id": d.id, "name": d.name.as_str()}),
+        );
+    }
+}
+
 /// The signaling server of `--server` (or the default), trusted as `--server-cert` says.
-fn server(peer: &PeerArgs) -> anyhow::Result<Server> {
+pub(crate) fn server(peer: &PeerArgs) -> anyhow::Result<Server> {
     let trust = Trust::from_option(peer.server_cert.as_deref())?;
     let url = peer.server.as_deref().unwrap_or(DEFAULT_SERVER);
     Ok(Server::new(url, trust))
@@ -105,8 +303,9 @@ async fn show_and_pair(
     server: &Server,
     peer: &PeerArgs,
     progress: &mut Progress,
+    identity: IdentitySecret,
 ) -> Result<Established, TransferFailure> {
-    let invitation = Invitation::new();
+    let invitation = Invitation::with_identity(identity);
     let url = invitation.url(server.url());
     let qr = term_qr::render(&url).map_err(|e| TransferFailure::Local(e.to_string()))?;
     let bind =
@@ -128,6 +327,7 @@ async fn open_link(
     link: &str,
     server: &Server,
     peer: &PeerArgs,
+    identity: IdentitySecret,
 ) -> Result<Established, TransferFailure> {
     let bad_link = |detail: &str| {
         TransferFailure::Session(crate::session::SessionError {
@@ -145,12 +345,12 @@ async fn open_link(
     };
     let bind =
         bind_for(server.url(), peer.bind).map_err(|e| TransferFailure::Local(format!("{e:#}")))?;
-    Ok(respond(&server, parsed, bind).await?)
+    Ok(respond_as(&server, parsed, identity, bind).await?)
 }
 
 /// The local address for the direct connection: `--bind`, else the address this machine uses
 /// to reach the server (found with a connected UDP socket, which sends nothing).
-fn bind_for(server: &str, ip: Option<IpAddr>) -> anyhow::Result<SocketAddr> {
+pub(crate) fn bind_for(server: &str, ip: Option<IpAddr>) -> anyhow::Result<SocketAddr> {
     if let Some(ip) = ip {
         return Ok(SocketAddr::new(ip, 0));
     }
@@ -178,7 +378,7 @@ fn bind_for(server: &str, ip: Option<IpAddr>) -> anyhow::Result<SocketAddr> {
 }
 
 /// Prints the failure as a sentence (or a JSON event) and picks the exit code.
-fn report(progress: &mut Progress, e: TransferFailure) -> ExitCode {
+pub(crate) fn report(progress: &mut Progress, e: TransferFailure) -> ExitCode {
     let (code, text) = match &e {
         TransferFailure::Session(s) => (Some(s.code), s.to_string()),
         TransferFailure::Local(d) => (None, d.clone()),
@@ -191,10 +391,11 @@ fn report(progress: &mut Progress, e: TransferFailure) -> ExitCode {
     match code {
         Some(ErrorCode::Declined | ErrorCode::Cancelled) => ExitCode::from(3),
         Some(ErrorCode::VerifyFailed) => ExitCode::from(4),
+        Some(ErrorCode::UnknownDevice | ErrorCode::Forgotten) => ExitCode::from(5),
         _ => ExitCode::FAILURE,
     }
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Runtime::new().context("could not start the async runtime")
 }

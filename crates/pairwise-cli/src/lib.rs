@@ -17,7 +17,9 @@ pub mod peer;
 
 mod cli;
 mod commands;
+mod devices;
 mod lan;
+mod remembered;
 mod serve;
 
 use std::process::ExitCode;
@@ -32,8 +34,10 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Serve(args) => {
             serve::run(&args, cli.config.as_deref()).map(|()| ExitCode::SUCCESS)
         }
-        Command::Send(args) => commands::send(args),
-        Command::Receive(args) => commands::receive(args),
+        Command::Send(args) => commands::send(args, cli.config.as_deref()),
+        Command::Receive(args) => commands::receive(args, cli.config.as_deref()),
+        Command::Pair(args) => commands::pair(args, cli.config.as_deref()),
+        Command::Devices(args) => devices::run(args, cli.config.as_deref()),
     };
     match result {
         Ok(code) => code,

@@ -7,16 +7,18 @@
 //! - the result, [`Established`], holds the confirmed keys and an open data channel.
 //!
 //! The initiator joins its room ([`Invitation::open`]) before its link is shown, so a device
-//! that opens the link at once finds it waiting.
+//! that opens the link at once finds it waiting. Remembered devices meet again through
+//! [`reconnect`] (§10), which runs the same driver from a [`ReconnectAwaitHello`].
 
 use std::net::SocketAddr;
 
 use pairwise_proto::error::ErrorCode;
 use pairwise_proto::handshake::{
     AwaitConfirm, AwaitSdps, ConfirmedSession, InitiatorAwaitHello, PeerSignal,
-    ResponderAwaitHello, sdp_fingerprint,
+    ReconnectAwaitHello, RememberedPeer, ResponderAwaitHello, Role, sdp_fingerprint,
 };
 use pairwise_proto::identity::{EphemeralSecret, HandshakeNonce, IdentitySecret};
+use pairwise_proto::ids::RoomId;
 use pairwise_proto::keys::PairingSecret;
 use pairwise_proto::link::PairingLink;
 use pairwise_proto::signal::ServerToClient;
@@ -25,6 +27,10 @@ use tokio::sync::mpsc;
 
 use crate::peer::{NativePeer, PeerEvent, Role as PeerRole};
 use crate::signaling::{Server, Signaling};
+
+mod reconnect;
+
+pub use self::reconnect::{reconnect, tell_forgotten, unix_now};
 
 /// A confirmed session with an open data channel.
 #[derive(Debug)]
@@ -64,11 +70,15 @@ pub struct Invitation {
 }
 
 impl Invitation {
-    /// Draws a new secret, identity, ephemeral key and nonce.
+    /// Draws a new secret, identity, ephemeral key and nonce (a device that remembers no one).
     pub fn new() -> Self {
+        Self::with_identity(IdentitySecret::new(p256::SecretKey::random(&mut OsRng)))
+    }
+
+    /// Draws a new secret, ephemeral key and nonce for this device's `identity`.
+    pub fn with_identity(identity: IdentitySecret) -> Self {
         let mut secret = [0u8; 32];
         OsRng.fill_bytes(&mut secret);
-        let identity = IdentitySecret::new(p256::SecretKey::random(&mut OsRng));
         let link = PairingLink::new(PairingSecret::from_bytes(secret), identity.public());
         let start = InitiatorAwaitHello::start(
             PairingSecret::from_bytes(secret),
@@ -91,7 +101,7 @@ impl Invitation {
     /// A [`SessionError`] if the server cannot be reached.
     pub async fn open(self, server: &Server) -> Result<Waiting, SessionError> {
         let mut sig = connect(server).await?;
-        join(&mut sig, &self.link).await?;
+        join(&mut sig, &self.link.room()).await?;
         Ok(Waiting {
             sig,
             start: self.start,
@@ -111,8 +121,10 @@ impl Waiting {
     ///
     /// # Errors
     /// A [`SessionError`] with the reason (signaling lost, verification failed, ...).
-    pub async fn pair(self, bind: SocketAddr) -> Result<Established, SessionError> {
-        drive(self.sig, Stage::Initiator(self.start), bind).await
+    pub async fn pair(mut self, bind: SocketAddr) -> Result<Established, SessionError> {
+        let est = drive(&mut self.sig, Stage::Initiator(self.start), bind).await;
+        self.sig.close().await;
+        Ok(est?)
     }
 }
 
@@ -122,7 +134,8 @@ impl Default for Invitation {
     }
 }
 
-/// Opens a pairing link as the responder and pairs with the device that showed it.
+/// Opens a pairing link as the responder and pairs with the device that showed it, with a
+/// fresh identity (a device that remembers no one).
 ///
 /// # Errors
 /// A [`SessionError`]: `link-expired` when nobody waits in the room, and the other reasons of
@@ -132,25 +145,42 @@ pub async fn respond(
     link: PairingLink,
     bind: SocketAddr,
 ) -> Result<Established, SessionError> {
+    let identity = IdentitySecret::new(p256::SecretKey::random(&mut OsRng));
+    respond_as(server, link, identity, bind).await
+}
+
+/// Opens a pairing link as the responder with this device's `identity`.
+///
+/// # Errors
+/// As [`respond`].
+pub async fn respond_as(
+    server: &Server,
+    link: PairingLink,
+    identity: IdentitySecret,
+    bind: SocketAddr,
+) -> Result<Established, SessionError> {
     let mut sig = connect(server).await?;
-    let peers = join(&mut sig, &link).await?;
+    let peers = join(&mut sig, &link.room()).await?;
     if peers < 2 {
         return Err(SessionError::new(
             ErrorCode::LinkExpired,
             "nobody is waiting in the room",
         ));
     }
-    let identity = IdentitySecret::new(p256::SecretKey::random(&mut OsRng));
     let ephemeral = EphemeralSecret::new(p256::SecretKey::random(&mut OsRng));
     let (state, hello) = ResponderAwaitHello::start(link, identity, ephemeral, nonce());
     relay(&mut sig, &PeerSignal::Hello(hello)).await?;
-    drive(sig, Stage::Responder(state), bind).await
+    let est = drive(&mut sig, Stage::Responder(state), bind).await;
+    sig.close().await;
+    Ok(est?)
 }
 
 /// Where the handshake stands.
 enum Stage {
     Initiator(InitiatorAwaitHello),
     Responder(ResponderAwaitHello),
+    /// A remembered device (§10.3); its own `hello` is sent.
+    Reconnect(ReconnectAwaitHello, RememberedPeer),
     /// Hellos exchanged; the initiator has sent its offer.
     Sdps(AwaitSdps),
     Confirm(AwaitConfirm),
@@ -158,12 +188,38 @@ enum Stage {
     Gone,
 }
 
-/// Runs the handshake until the session is confirmed and the channel is open.
+/// Why [`drive`] stopped without a session.
+#[derive(Debug)]
+enum Stop {
+    /// The session failed for this reason.
+    Failed(SessionError),
+    /// A remembered device's room held a device with another identity; it was answered with
+    /// `not-paired` (§10.6) and the room may be waited in again.
+    Stranger,
+}
+
+impl From<SessionError> for Stop {
+    fn from(e: SessionError) -> Self {
+        Self::Failed(e)
+    }
+}
+
+impl From<Stop> for SessionError {
+    fn from(stop: Stop) -> Self {
+        match stop {
+            Stop::Failed(e) => e,
+            Stop::Stranger => Self::new(ErrorCode::PeerMisbehaved, "a stranger's hello"),
+        }
+    }
+}
+
+/// Runs the handshake until the session is confirmed and the channel is open. The caller
+/// closes `sig`.
 async fn drive(
-    mut sig: Signaling,
+    sig: &mut Signaling,
     mut stage: Stage,
     bind: SocketAddr,
-) -> Result<Established, SessionError> {
+) -> Result<Established, Stop> {
     let mut peer: Option<(NativePeer, mpsc::Receiver<PeerEvent>)> = None;
     let mut held_local: Vec<String> = Vec::new();
     let mut held_remote: Vec<serde_json::Value> = Vec::new();
@@ -171,6 +227,7 @@ async fn drive(
     let mut sig_open = true;
     // The offer we created (initiator only): its fingerprint goes into the transcript.
     let mut own_offer: Option<String> = None;
+    let reconnecting = matches!(stage, Stage::Reconnect(..));
     loop {
         if open && let Stage::Confirmed(_) = stage {
             break;
@@ -188,24 +245,22 @@ async fn drive(
         };
         match event {
             Input::Peer(None | Some(PeerEvent::Closed)) => {
-                return Err(SessionError::new(
-                    ErrorCode::ConnectFailed,
-                    "peer connection closed",
-                ));
+                return Err(
+                    SessionError::new(ErrorCode::ConnectFailed, "peer connection closed").into(),
+                );
             }
             Input::Peer(Some(PeerEvent::Failed(why))) => {
-                return Err(SessionError::new(ErrorCode::ConnectFailed, why));
+                return Err(SessionError::new(ErrorCode::ConnectFailed, why).into());
             }
             Input::Peer(Some(PeerEvent::ChannelOpen)) => open = true,
             Input::Peer(Some(PeerEvent::Message(_))) => {
-                return Err(SessionError::new(
-                    ErrorCode::PeerMisbehaved,
-                    "data before confirm",
-                ));
+                return Err(
+                    SessionError::new(ErrorCode::PeerMisbehaved, "data before confirm").into(),
+                );
             }
             Input::Peer(Some(PeerEvent::LocalCandidate(json))) => {
                 if matches!(stage, Stage::Confirmed(_)) {
-                    relay_candidate(&mut sig, &json).await?;
+                    relay_candidate(sig, &json).await?;
                 } else {
                     held_local.push(json);
                 }
@@ -218,14 +273,18 @@ async fn drive(
                 let body = match msg.map_err(|e| SessionError::new(ErrorCode::SignalingLost, e))? {
                     Some(ServerToClient::Relay { body }) => body,
                     Some(ServerToClient::PeerLeft) => {
-                        return Err(SessionError::new(ErrorCode::PeerLeft, "peer left the room"));
+                        return Err(
+                            SessionError::new(ErrorCode::PeerLeft, "peer left the room").into()
+                        );
                     }
                     Some(ServerToClient::Error { code, message }) => {
-                        return Err(SessionError::new(code, message));
+                        return Err(SessionError::new(code, message).into());
                     }
                     Some(_) => continue,
                     None => {
-                        return Err(SessionError::new(ErrorCode::SignalingLost, "server closed"));
+                        return Err(
+                            SessionError::new(ErrorCode::SignalingLost, "server closed").into()
+                        );
                     }
                 };
                 let signal =
@@ -233,19 +292,53 @@ async fn drive(
                 stage = match (std::mem::replace(&mut stage, Stage::Gone), signal) {
                     (Stage::Initiator(s), PeerSignal::Hello(h)) => {
                         let (next, own) = s.handle_hello(h).map_err(hs_err)?;
-                        relay(&mut sig, &PeerSignal::Hello(own)).await?;
-                        let (p, events) = new_peer(PeerRole::Offerer, bind).await?;
-                        let offer = p.create_offer().await.map_err(connect_err)?;
-                        relay(
-                            &mut sig,
-                            &PeerSignal::Offer {
-                                sdp: without_candidates(&offer),
-                            },
-                        )
-                        .await?;
+                        relay(sig, &PeerSignal::Hello(own)).await?;
+                        let (p, events, offer) = make_offer(sig, bind).await?;
                         own_offer = Some(offer);
                         peer = Some((p, events));
                         Stage::Sdps(next)
+                    }
+                    (Stage::Reconnect(s, remembered), PeerSignal::Hello(h)) => {
+                        let role = s.role();
+                        let next = match s.handle_hello(h) {
+                            Ok(next) => next,
+                            Err(e) if e.code() == ErrorCode::UnknownDevice => {
+                                let _ = relay(sig, &PeerSignal::NotPaired {}).await;
+                                tracing::warn!(
+                                    peer = %remembered.identity().fmt_short(),
+                                    "a device with another identity is in the room: not paired"
+                                );
+                                return Err(Stop::Stranger);
+                            }
+                            Err(e) => return Err(hs_err(e).into()),
+                        };
+                        if role == Role::Initiator {
+                            let (p, events, offer) = make_offer(sig, bind).await?;
+                            own_offer = Some(offer);
+                            peer = Some((p, events));
+                        }
+                        Stage::Sdps(next)
+                    }
+                    (Stage::Reconnect(s, remembered), PeerSignal::Forgotten(notice)) => {
+                        return Err(match notice.verify(&remembered, s.own_hello()) {
+                            Ok(()) => SessionError::new(
+                                ErrorCode::Forgotten,
+                                "the other device sent a verified forgotten notice",
+                            ),
+                            Err(e) => hs_err(e),
+                        }
+                        .into());
+                    }
+                    // The peer may have taken our `hello` before it checked ours.
+                    (
+                        Stage::Reconnect(..) | Stage::Sdps(_) | Stage::Confirm(_),
+                        PeerSignal::NotPaired {},
+                    ) if reconnecting => {
+                        return Err(SessionError::new(
+                            ErrorCode::UnknownDevice,
+                            "the other device answered not-paired",
+                        )
+                        .into());
                     }
                     (Stage::Responder(s), PeerSignal::Hello(h)) => {
                         Stage::Sdps(s.handle_hello(h).map_err(hs_err)?)
@@ -254,22 +347,22 @@ async fn drive(
                         let (p, events) = new_peer(PeerRole::Answerer, bind).await?;
                         let answer = p.accept_offer(&sdp).await.map_err(connect_err)?;
                         relay(
-                            &mut sig,
+                            sig,
                             &PeerSignal::Answer {
                                 sdp: without_candidates(&answer),
                             },
                         )
                         .await?;
                         peer = Some((p, events));
-                        let next = confirm(&mut sig, s, &sdp, &answer).await?;
+                        let next = confirm(sig, s, &sdp, &answer).await?;
                         Stage::Confirm(next)
                     }
                     (Stage::Sdps(s), PeerSignal::Answer { sdp }) if own_offer.is_some() => {
                         let (Some((p, _)), Some(offer)) = (peer.as_ref(), own_offer.take()) else {
-                            return Err(misbehaved("answer before offer"));
+                            return Err(misbehaved("answer before offer").into());
                         };
                         p.accept_answer(&sdp).await.map_err(connect_err)?;
-                        Stage::Confirm(confirm(&mut sig, s, &offer, &sdp).await?)
+                        Stage::Confirm(confirm(sig, s, &offer, &sdp).await?)
                     }
                     (s, PeerSignal::Candidate { candidate }) => {
                         match (&s, peer.as_ref()) {
@@ -284,7 +377,7 @@ async fn drive(
                         let session = s.handle_confirm(&c).map_err(hs_err)?;
                         // Only now may the devices reach each other (§5 step 7).
                         for json in held_local.drain(..) {
-                            relay_candidate(&mut sig, &json).await?;
+                            relay_candidate(sig, &json).await?;
                         }
                         if let Some((p, _)) = peer.as_ref() {
                             for c in held_remote.drain(..) {
@@ -293,15 +386,16 @@ async fn drive(
                         }
                         Stage::Confirmed(session)
                     }
-                    (_, other) => return Err(misbehaved(format!("unexpected {}", other.kind()))),
+                    (_, other) => {
+                        return Err(misbehaved(format!("unexpected {}", other.kind())).into());
+                    }
                 };
             }
         }
     }
     let (Stage::Confirmed(session), Some((peer, events))) = (stage, peer) else {
-        return Err(misbehaved("channel open without a confirmed session"));
+        return Err(misbehaved("channel open without a confirmed session").into());
     };
-    sig.close().await;
     Ok(Established {
         peer,
         events,
@@ -334,9 +428,9 @@ async fn connect(server: &Server) -> Result<Signaling, SessionError> {
         .map_err(|e| SessionError::new(ErrorCode::SignalingLost, e))
 }
 
-/// Joins the link's room and returns how many peers are in it.
-async fn join(sig: &mut Signaling, link: &PairingLink) -> Result<usize, SessionError> {
-    sig.join(&link.room())
+/// Joins `room` and returns how many peers are in it.
+async fn join(sig: &mut Signaling, room: &RoomId) -> Result<usize, SessionError> {
+    sig.join(room)
         .await
         .map_err(|e| SessionError::new(ErrorCode::SignalingLost, e))?;
     match sig.recv().await {
@@ -371,6 +465,24 @@ async fn add_candidate(
     peer.add_remote_candidate(&candidate.to_string())
         .await
         .map_err(connect_err)
+}
+
+/// Creates the offering peer and relays its offer (without candidates); returns the full offer
+/// for the transcript.
+async fn make_offer(
+    sig: &mut Signaling,
+    bind: SocketAddr,
+) -> Result<(NativePeer, mpsc::Receiver<PeerEvent>, String), SessionError> {
+    let (p, events) = new_peer(PeerRole::Offerer, bind).await?;
+    let offer = p.create_offer().await.map_err(connect_err)?;
+    relay(
+        sig,
+        &PeerSignal::Offer {
+            sdp: without_candidates(&offer),
+        },
+    )
+    .await?;
+    Ok((p, events, offer))
 }
 
 async fn new_peer(

@@ -6,17 +6,22 @@
 //!   receiver confirmed every file;
 //! - receiving: accept the offer, write verified bytes to `NAME.part` in the [`Inbox`], move a
 //!   file into place only after its FINAL record, acknowledge it, and on any failure remove
-//!   what is incomplete.
+//!   what is incomplete;
+//! - device names (§10.7): a [`Channel`] sends this device's `device` record first, and keeps
+//!   the peer's name from any `device` record it receives, wherever it comes in the stream.
 
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
+use pairwise_proto::device::{DeviceInfo, DeviceName};
 use pairwise_proto::error::ErrorCode;
+use pairwise_proto::handshake::PeerConfirmed;
+use pairwise_proto::identity::PublicKey;
 use pairwise_proto::limits::MAX_RECORD_BYTES;
 use pairwise_proto::name::SafeName;
 use pairwise_proto::record::{RecordOpener, RecordSealer};
 use pairwise_proto::transfer::{
-    FileEntry, Manifest, Message, Receiver, ReceiverEvent, ResumeStart, Sender, SenderEvent,
+    FileEntry, Manifest, Message, Receiver, ReceiverEvent, ResumeStart, Route, Sender, SenderEvent,
 };
 use serde_json::json;
 use tokio::io::AsyncReadExt as _;
@@ -80,18 +85,27 @@ pub enum TransferFailure {
     Local(String),
 }
 
-/// The record layer and peer of one session.
-struct Wire {
-    peer: NativePeer,
-    events: tokio::sync::mpsc::Receiver<PeerEvent>,
-    seal: RecordSealer,
-    open: RecordOpener,
+/// A confirmed session's data channel with its record layer: what [`send_on`] and
+/// [`receive_on`] move files over. `device` records from the peer are taken out of the stream
+/// here, so the transfers never see them.
+#[derive(Debug)]
+pub struct Channel {
+    wire: Wire,
+    proof: PeerConfirmed,
+    max: usize,
+    peer_identity: PublicKey,
 }
 
-impl Wire {
-    async fn new(
+impl Channel {
+    /// Takes over an established session and, if `own_name` is given, sends this device's
+    /// `device` record as the first record (§10.7).
+    ///
+    /// # Errors
+    /// A [`SessionError`] if the channel is unusable.
+    pub async fn open(
         est: Established,
-    ) -> Result<(Self, pairwise_proto::handshake::PeerConfirmed, usize), SessionError> {
+        own_name: Option<&DeviceName>,
+    ) -> Result<Self, SessionError> {
         let max = est
             .peer
             .max_message_size()
@@ -99,19 +113,82 @@ impl Wire {
             .map_err(|e| fail(ErrorCode::ConnectFailed, format!("{e:#}")))?
             .min(MAX_RECORD_BYTES);
         let proof = est.session.proof();
+        let peer_identity = est.session.peer_identity().clone();
         let (seal, open) = est.session.into_records(max);
-        Ok((
-            Self {
-                peer: est.peer,
-                events: est.events,
-                seal,
-                open,
-            },
+        let mut wire = Wire {
+            peer: est.peer,
+            events: est.events,
+            seal,
+            open,
+            peer_name: None,
+        };
+        if let Some(name) = own_name {
+            let info = DeviceInfo { name: name.clone() };
+            wire.send(&Message::Device(info), false).await?;
+        }
+        Ok(Self {
+            wire,
             proof,
             max,
-        ))
+            peer_identity,
+        })
     }
 
+    /// The peer's identity key.
+    pub fn peer_identity(&self) -> &PublicKey {
+        &self.peer_identity
+    }
+
+    /// The name the peer last gave itself in a `device` record, if it sent one.
+    pub fn peer_name(&self) -> Option<&DeviceName> {
+        self.wire.peer_name.as_ref()
+    }
+
+    /// Waits (at most `limit`) for the peer's `device` record; any other record is refused
+    /// (`peer-misbehaved`: nothing else is expected when only pairing).
+    ///
+    /// # Errors
+    /// A [`SessionError`] if the peer sends something else, or leaves without a name.
+    pub async fn wait_peer_name(
+        &mut self,
+        limit: std::time::Duration,
+    ) -> Result<Option<DeviceName>, SessionError> {
+        if self.wire.peer_name.is_none() {
+            match tokio::time::timeout(limit, self.wire.recv()).await {
+                Ok(Ok((msg, _))) => {
+                    return Err(fail(
+                        ErrorCode::PeerMisbehaved,
+                        format!(
+                            "unexpected message type {:#04x} while pairing",
+                            msg.type_byte()
+                        ),
+                    ));
+                }
+                Ok(Err(e)) if self.wire.peer_name.is_none() => return Err(e),
+                Ok(Err(_)) | Err(_) => {}
+            }
+        }
+        Ok(self.wire.peer_name.clone())
+    }
+
+    /// Closes the channel (waiting briefly until what was sent is acknowledged).
+    pub async fn close(self) {
+        self.wire.close().await;
+    }
+}
+
+/// The record layer and peer of one session.
+#[derive(Debug)]
+struct Wire {
+    peer: NativePeer,
+    events: tokio::sync::mpsc::Receiver<PeerEvent>,
+    seal: RecordSealer,
+    open: RecordOpener,
+    /// From the peer's latest `device` record.
+    peer_name: Option<DeviceName>,
+}
+
+impl Wire {
     async fn send(&mut self, msg: &Message, is_final: bool) -> Result<(), SessionError> {
         let record = self
             .seal
@@ -127,7 +204,11 @@ impl Wire {
     async fn recv(&mut self) -> Result<(Message, bool), SessionError> {
         loop {
             match self.events.recv().await {
-                Some(PeerEvent::Message(record)) => return self.open_record(&record),
+                Some(PeerEvent::Message(record)) => {
+                    if let Some(msg) = self.open_record(&record)? {
+                        return Ok(msg);
+                    }
+                }
                 Some(PeerEvent::LocalCandidate(_) | PeerEvent::ChannelOpen) => {}
                 Some(PeerEvent::Failed(why)) => return Err(fail(ErrorCode::PeerLeft, why)),
                 Some(PeerEvent::Closed) | None => {
@@ -141,7 +222,11 @@ impl Wire {
     fn try_recv(&mut self) -> Result<Option<(Message, bool)>, SessionError> {
         loop {
             match self.events.try_recv() {
-                Ok(PeerEvent::Message(record)) => return self.open_record(&record).map(Some),
+                Ok(PeerEvent::Message(record)) => {
+                    if let Some(msg) = self.open_record(&record)? {
+                        return Ok(Some(msg));
+                    }
+                }
                 Ok(PeerEvent::LocalCandidate(_) | PeerEvent::ChannelOpen) => {}
                 Ok(PeerEvent::Failed(why)) => return Err(fail(ErrorCode::PeerLeft, why)),
                 Ok(PeerEvent::Closed) => {
@@ -152,13 +237,27 @@ impl Wire {
         }
     }
 
-    fn open_record(&mut self, record: &[u8]) -> Result<(Message, bool), SessionError> {
+    /// Opens a record; a `device` record is kept here (`None`), anything else returned.
+    fn open_record(&mut self, record: &[u8]) -> Result<Option<(Message, bool)>, SessionError> {
         let opened = self
             .open
             .open(record)
             .map_err(|e| fail(ErrorCode::RecordRejected, e))?;
         let msg = Message::decode(&opened.inner).map_err(|e| fail(e.code(), e))?;
-        Ok((msg, opened.is_final))
+        if opened.is_final && msg.route() == Route::Session {
+            return Err(fail(
+                ErrorCode::PeerMisbehaved,
+                "final flag on a device record",
+            ));
+        }
+        match msg {
+            Message::Device(info) => {
+                tracing::debug!("the peer sent its device name");
+                self.peer_name = Some(info.name);
+                Ok(None)
+            }
+            msg => Ok(Some((msg, opened.is_final))),
+        }
     }
 
     async fn close(self) {
@@ -166,7 +265,8 @@ impl Wire {
     }
 }
 
-/// Sends `files` and waits until the receiver kept every one.
+/// Sends `files` and waits until the receiver kept every one, then closes the channel (no
+/// `device` record: for sessions with no name to give).
 ///
 /// # Errors
 /// [`TransferFailure`] with the reason: declined, cancelled, the peer left, a read error.
@@ -175,10 +275,26 @@ pub async fn send(
     files: &[Outgoing],
     progress: &mut Progress,
 ) -> Result<(), TransferFailure> {
-    let (mut wire, proof, max) = Wire::new(est).await?;
+    let mut channel = Channel::open(est, None).await?;
+    let result = send_on(&mut channel, files, progress).await;
+    channel.close().await;
+    result
+}
+
+/// Sends `files` over `channel` and waits until the receiver kept every one. The caller
+/// closes the channel.
+///
+/// # Errors
+/// [`TransferFailure`] with the reason: declined, cancelled, the peer left, a read error.
+pub async fn send_on(
+    channel: &mut Channel,
+    files: &[Outgoing],
+    progress: &mut Progress,
+) -> Result<(), TransferFailure> {
     let manifest = Manifest::new(files.iter().map(|f| f.entry.clone()).collect())
         .map_err(|e| fail(e.code(), e))?;
-    let (mut sender, offer) = Sender::new(proof, manifest, max);
+    let (mut sender, offer) = Sender::new(channel.proof, manifest, channel.max);
+    let wire = &mut channel.wire;
     for part in &offer {
         wire.send(part, false).await?;
     }
@@ -187,13 +303,12 @@ pub async fn send(
         "Waiting for the other device to accept…",
         json!({}),
     );
-    let result = send_loop(&mut wire, &mut sender, files, progress).await;
+    let result = send_loop(wire, &mut sender, files, progress).await;
     if result.is_err()
         && let Some(cancel) = sender.cancel()
     {
         let _ = wire.send(&cancel, false).await;
     }
-    wire.close().await;
     result
 }
 
@@ -284,7 +399,7 @@ fn handle_sender_msg(
     Ok(reply)
 }
 
-/// Accepts the peer's offer and receives its files into `inbox`.
+/// Accepts the peer's offer and receives its files into `inbox`, then closes the channel.
 ///
 /// # Errors
 /// [`TransferFailure`]: the peer left (incomplete files are removed), a record failed its
@@ -294,8 +409,26 @@ pub async fn receive(
     inbox: &Inbox,
     progress: &mut Progress,
 ) -> Result<Vec<Saved>, TransferFailure> {
-    let (mut wire, proof, _) = Wire::new(est).await?;
-    let mut receiver = Receiver::new(proof);
+    let mut channel = Channel::open(est, None).await?;
+    let result = receive_on(&mut channel, inbox, progress, &mut |_| true).await;
+    channel.close().await;
+    result
+}
+
+/// Receives the peer's offer over `channel` into `inbox` if `accept` says yes to its manifest
+/// (else declines it: `declined`). The caller closes the channel.
+///
+/// # Errors
+/// [`TransferFailure`]: declined here, the peer left (incomplete files are removed), a record
+/// failed its check, the disk is full.
+pub async fn receive_on(
+    channel: &mut Channel,
+    inbox: &Inbox,
+    progress: &mut Progress,
+    accept: &mut (dyn FnMut(&Manifest) -> bool + Send),
+) -> Result<Vec<Saved>, TransferFailure> {
+    let wire = &mut channel.wire;
+    let mut receiver = Receiver::new(channel.proof);
     let mut part: Option<PartFile> = None;
     let mut saved = Vec::new();
     let mut manifest: Option<Manifest> = None;
@@ -315,6 +448,14 @@ pub async fn receive(
                 match event {
                     ReceiverEvent::Offered(m) => {
                         announce(progress, &m);
+                        if !accept(&m) {
+                            if let Some(decline) = receiver.decline() {
+                                wire.send(&decline, false).await?;
+                            }
+                            return Err(TransferFailure::Local(
+                                "Declined the offered files; nothing was saved.".into(),
+                            ));
+                        }
                         *progress = Progress::new(progress.is_json(), m.total_bytes());
                         manifest = Some(m);
                         if let Some(accept) = receiver.accept() {
@@ -360,7 +501,6 @@ pub async fn receive(
     if let Some(p) = part.take() {
         p.discard();
     }
-    wire.close().await;
     result.map(|()| saved)
 }
 

@@ -5,6 +5,9 @@
  */
 
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import jsQR from 'jsqr';
 import { BIN, ROOT, ensureBuilt } from './server.js';
 
@@ -19,14 +22,23 @@ import { BIN, ROOT, ensureBuilt } from './server.js';
  */
 
 /**
- * Starts `pairwise ARGS...`.
+ * Starts `pairwise ARGS...`. Without `--config` in `args` (or PAIRWISE_CONFIG set), the run gets
+ * its own temporary configuration directory (identity and paired devices), removed when it exits,
+ * so tests never touch the real one.
  * @param {string[]} args
  * @param {{ cwd?: string }} [opts]
  * @returns {CliRun}
  */
 export function runCli(args, { cwd = ROOT } = {}) {
   ensureBuilt();
-  const child = spawn(BIN, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_BACKTRACE: '1' } });
+  /** @type {NodeJS.ProcessEnv} */
+  const env = { ...process.env, RUST_BACKTRACE: '1' };
+  let ownConfig = '';
+  if (!args.includes('--config') && !env.PAIRWISE_CONFIG) {
+    ownConfig = mkdtempSync(join(tmpdir(), 'pairwise-config-'));
+    env.PAIRWISE_CONFIG = ownConfig;
+  }
+  const child = spawn(BIN, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   let err = '';
   child.stdout.setEncoding('utf8');
@@ -36,7 +48,10 @@ export function runCli(args, { cwd = ROOT } = {}) {
   /** @type {Promise<{ code: number | null, signal: string | null }>} */
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   let done = false;
-  exited.then(() => (done = true));
+  exited.then(() => {
+    done = true;
+    if (ownConfig) rmSync(ownConfig, { recursive: true, force: true });
+  });
   return {
     pid: /** @type {number} */ (child.pid),
     stdout: () => out,

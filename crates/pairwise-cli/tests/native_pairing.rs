@@ -1,5 +1,7 @@
 //! Native peers pair through the real signaling server and talk over WebRTC: a record, a
-//! hostile manifest (refused, nothing written), and duplicate names (kept side by side).
+//! hostile manifest (refused, nothing written), and duplicate names (kept side by side); and
+//! remembered devices (§10): they reconnect without a link and exchange names first, a stranger
+//! holding the record but another key is answered `not-paired`, and a forgotten device is told.
 //!
 //! WebRTC tests must run inside a private network namespace (`tests/e2e/netns.sh`), so these
 //! are `#[ignore]`d in a plain `cargo test`; `scripts/test-all.sh` runs them in the namespace
@@ -210,4 +212,136 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         out.push(path);
     }
     out
+}
+
+/// Two devices with kept identities, paired once: `(identity A, identity B, what A keeps of B,
+/// what B keeps of A)`.
+async fn remembered_pair(
+    origin: &Server,
+) -> (
+    pairwise_proto::identity::IdentitySecret,
+    pairwise_proto::identity::IdentitySecret,
+    pairwise_proto::handshake::RememberedPeer,
+    pairwise_proto::handshake::RememberedPeer,
+) {
+    use pairwise_cli::session::respond_as;
+    use pairwise_proto::handshake::RememberedPeer;
+    use pairwise_proto::identity::IdentitySecret;
+
+    let fresh = || IdentitySecret::new(p256::SecretKey::random(&mut rand_core::OsRng));
+    let (id_a, id_b) = (fresh(), fresh());
+    let bind: SocketAddr = BIND.parse().expect("addr");
+    let invitation = Invitation::with_identity(id_a.clone());
+    let url = invitation.url(origin.url());
+    let link = PairingLink::parse_fragment(url.split_once('#').expect("fragment").1).expect("link");
+    let (a, b) = tokio::time::timeout(Duration::from_secs(30), async {
+        let waiting = invitation.open(origin).await.expect("initiator joins");
+        tokio::join!(
+            waiting.pair(bind),
+            respond_as(origin, link, id_b.clone(), bind)
+        )
+    })
+    .await
+    .expect("pairing finishes");
+    let (a, b) = (a.expect("A pairs"), b.expect("B pairs"));
+    assert_eq!(a.session.pairing_key(), b.session.pairing_key());
+    assert_eq!(a.session.peer_identity(), &id_b.public());
+    let a_keeps = RememberedPeer::new(id_b.public(), a.session.pairing_key().clone());
+    let b_keeps = RememberedPeer::new(id_a.public(), b.session.pairing_key().clone());
+    let _ = (a.peer.close().await, b.peer.close().await);
+    (id_a, id_b, a_keeps, b_keeps)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "WebRTC: runs inside tests/e2e/netns.sh (scripts/test-all.sh does)"]
+async fn remembered_devices_reconnect_without_a_link_and_exchange_names_first() {
+    use pairwise_cli::session::reconnect;
+    use pairwise_cli::transfer::Channel;
+    use pairwise_proto::device::DeviceName;
+
+    assert_isolated();
+    let origin = server().await;
+    let (id_a, id_b, a_keeps, b_keeps) = remembered_pair(&origin).await;
+    let bind: SocketAddr = BIND.parse().expect("addr");
+    let (a, b) = tokio::time::timeout(Duration::from_secs(30), async {
+        tokio::join!(
+            reconnect(&origin, &a_keeps, &id_a, bind),
+            reconnect(&origin, &b_keeps, &id_b, bind)
+        )
+    })
+    .await
+    .expect("reconnection finishes");
+    let (a, b) = (a.expect("A reconnects"), b.expect("B reconnects"));
+    assert_eq!(a.session.peer_identity(), &id_b.public());
+    assert_eq!(b.session.peer_identity(), &id_a.public());
+    let name = |n: &str| DeviceName::parse(n).expect("name");
+    let (mut ca, mut cb) = tokio::join!(
+        async {
+            Channel::open(a, Some(&name("Alpha")))
+                .await
+                .expect("A's channel")
+        },
+        async {
+            Channel::open(b, Some(&name("Beta")))
+                .await
+                .expect("B's channel")
+        }
+    );
+    let (na, nb) = tokio::join!(
+        ca.wait_peer_name(Duration::from_secs(10)),
+        cb.wait_peer_name(Duration::from_secs(10))
+    );
+    assert_eq!(na.expect("A hears").expect("a name"), name("Beta"));
+    assert_eq!(nb.expect("B hears").expect("a name"), name("Alpha"));
+    tokio::join!(ca.close(), cb.close());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "WebRTC: runs inside tests/e2e/netns.sh (scripts/test-all.sh does)"]
+async fn a_stranger_with_the_record_gets_not_paired_and_the_device_keeps_waiting() {
+    use pairwise_cli::session::reconnect;
+    use pairwise_proto::error::ErrorCode;
+    use pairwise_proto::identity::IdentitySecret;
+
+    assert_isolated();
+    let origin = server().await;
+    let (id_a, _id_b, a_keeps, b_keeps) = remembered_pair(&origin).await;
+    let bind: SocketAddr = BIND.parse().expect("addr");
+    let wrong = IdentitySecret::new(p256::SecretKey::random(&mut rand_core::OsRng));
+    let waiting_a = reconnect(&origin, &a_keeps, &id_a, bind);
+    let stranger = reconnect(&origin, &b_keeps, &wrong, bind);
+    let (a, s) = tokio::join!(
+        tokio::time::timeout(Duration::from_secs(8), waiting_a),
+        tokio::time::timeout(Duration::from_secs(30), stranger)
+    );
+    let err = s
+        .expect("the stranger is answered")
+        .expect_err("and refused");
+    assert_eq!(err.code, ErrorCode::UnknownDevice, "{err}");
+    assert!(a.is_err(), "A keeps waiting for the real device: {a:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "WebRTC: runs inside tests/e2e/netns.sh (scripts/test-all.sh does)"]
+async fn a_forgotten_device_is_told_with_a_notice_it_can_verify() {
+    use pairwise_cli::session::{reconnect, tell_forgotten};
+    use pairwise_proto::error::ErrorCode;
+
+    assert_isolated();
+    let origin = server().await;
+    let (id_a, id_b, a_keeps, b_keeps) = remembered_pair(&origin).await;
+    let bind: SocketAddr = BIND.parse().expect("addr");
+    // A forgot B and keeps a tombstone (a_keeps); B still has its record of A.
+    let own = id_a.public();
+    let (told, b) = tokio::time::timeout(Duration::from_secs(30), async {
+        tokio::join!(
+            tell_forgotten(&origin, &a_keeps, &own),
+            reconnect(&origin, &b_keeps, &id_b, bind)
+        )
+    })
+    .await
+    .expect("both finish");
+    told.expect("A told B");
+    let err = b.expect_err("B is refused");
+    assert_eq!(err.code, ErrorCode::Forgotten, "{err}");
 }

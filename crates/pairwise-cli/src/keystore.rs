@@ -20,10 +20,8 @@
 //! It does no network IO and knows nothing of sessions.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
 
 use p256::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _, LineEnding};
-use pairwise_proto::b64;
 use pairwise_proto::device::DeviceName;
 use pairwise_proto::handshake::RememberedPeer;
 use pairwise_proto::identity::{IdentitySecret, PublicKey};
@@ -32,7 +30,13 @@ use pairwise_proto::limits::MAX_PAIRED_DEVICES;
 use rand_core::OsRng;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{ConfigDir, ConfigError};
+use self::file::{DevicesFile, FORMAT_VERSION, b64_key, read_devices};
+use crate::config::ConfigDir;
+
+mod error;
+mod file;
+
+pub use self::error::{MatchError, StoreError};
 
 /// The identity key file in the configuration directory.
 pub const IDENTITY_FILE: &str = "identity.key";
@@ -42,71 +46,6 @@ pub const DEVICES_FILE: &str = "devices.json";
 pub const TOMBSTONE_SECONDS: u64 = 30 * 86_400;
 /// The name of a device that sent no `device` message.
 pub const UNNAMED: &str = "Unnamed device";
-
-/// The format version of `devices.json`.
-const FORMAT_VERSION: u32 = 1;
-
-/// Why the store cannot be used. Every message names the file and says what to do.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum StoreError {
-    /// The configuration directory or a file in it could not be used.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// `identity.key` does not hold a P-256 private key in PKCS#8 PEM.
-    #[error(
-        "{} is not a pairwise identity key (PKCS#8 PEM P-256 private key): {reason}; \
-         restore the right file, or move the configuration directory away to start over \
-         (paired devices must then pair again)", path.display()
-    )]
-    BadKey {
-        /// The key file.
-        path: PathBuf,
-        /// What the parser said.
-        reason: String,
-    },
-    /// `devices.json` does not parse.
-    #[error(
-        "{} is damaged ({reason}); restore it from a backup, or move it away to start \
-         over (paired devices must then pair again)", path.display()
-    )]
-    BadDevices {
-        /// The devices file.
-        path: PathBuf,
-        /// What the parser said.
-        reason: String,
-    },
-    /// The key file belongs to another device than `devices.json`.
-    #[error(
-        "{key} does not belong to {devices}: the paired devices were made with identity \
-         {expected}, but the key file is identity {found} (was it replaced, or restored from \
-         another device?). Put the matching identity.key back, or move both files away to \
-         start over (paired devices must then pair again)",
-        key = key.display(), devices = devices.display()
-    )]
-    WrongKey {
-        /// The key file.
-        key: PathBuf,
-        /// The devices file.
-        devices: PathBuf,
-        /// Short fingerprint `devices.json` names.
-        expected: String,
-        /// Short fingerprint of the key file.
-        found: String,
-    },
-    /// `devices.json` exists but `identity.key` does not.
-    #[error(
-        "{devices} lists paired devices, but {key} is missing: restore identity.key from a \
-         backup, or move {devices} away to start over (paired devices must then pair again)",
-        key = key.display(), devices = devices.display()
-    )]
-    MissingKey {
-        /// The key file.
-        key: PathBuf,
-        /// The devices file.
-        devices: PathBuf,
-    },
-}
 
 /// A paired device as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -161,44 +100,6 @@ impl Tombstone {
     pub fn remembered(&self) -> RememberedPeer {
         RememberedPeer::new(self.identity.clone(), self.pairing_key.clone())
     }
-}
-
-/// The contents of `devices.json`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DevicesFile {
-    version: u32,
-    identity: String,
-    devices: Vec<PairedDevice>,
-    tombstones: Vec<Tombstone>,
-}
-
-/// Why a NAME given on the command line picks no single device.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum MatchError {
-    /// No paired devices at all.
-    #[error("no paired devices yet: pair one first with `pairwise pair` (or send with a QR code)")]
-    NoDevices,
-    /// Nothing matches.
-    #[error("no paired device is called \"{query}\". Paired devices:\n{list}")]
-    Unknown {
-        /// What was asked for.
-        query: String,
-        /// The devices, one per line.
-        list: String,
-    },
-    /// Several match.
-    #[error(
-        "\"{query}\" matches more than one paired device; use its id (or a longer id prefix), \
-         or rename one with `pairwise devices rename`. Paired devices:\n{list}"
-    )]
-    Ambiguous {
-        /// What was asked for.
-        query: String,
-        /// The devices, one per line.
-        list: String,
-    },
 }
 
 /// Whether [`Keystore::remember`] added a device.
@@ -479,37 +380,6 @@ pub fn device_id(identity: &PublicKey) -> String {
     hex(&identity.fingerprint())
 }
 
-fn read_devices(dir: &ConfigDir) -> Result<Option<DevicesFile>, StoreError> {
-    let Some(bytes) = dir.read(DEVICES_FILE)? else {
-        return Ok(None);
-    };
-    let bad = |reason: String| StoreError::BadDevices {
-        path: dir.file(DEVICES_FILE),
-        reason,
-    };
-    let file: DevicesFile = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
-    if file.version != FORMAT_VERSION {
-        return Err(bad(format!("unknown format version {}", file.version)));
-    }
-    if file.identity.len() != 64 {
-        return Err(bad("the identity fingerprint is not 64 hex digits".into()));
-    }
-    if file.devices.len() > MAX_PAIRED_DEVICES {
-        return Err(bad(format!("more than {MAX_PAIRED_DEVICES} devices")));
-    }
-    if let Some(d) = file
-        .devices
-        .iter()
-        .find(|d| d.id != hex(&d.identity.fingerprint()))
-    {
-        return Err(bad(format!(
-            "device id {} does not match its identity",
-            d.id
-        )));
-    }
-    Ok(Some(file))
-}
-
 fn parse_key(pem: &[u8], path: &std::path::Path) -> Result<IdentitySecret, StoreError> {
     let bad = |reason: String| StoreError::BadKey {
         path: path.to_owned(),
@@ -546,23 +416,6 @@ fn hex(bytes: &[u8]) -> String {
         let _ = write!(s, "{b:02x}");
         s
     })
-}
-
-/// `PairingKey` as base64url in JSON.
-mod b64_key {
-    use super::{PairingKey, b64};
-    use serde::{Deserialize as _, Deserializer, Serializer};
-
-    pub(super) fn serialize<S: Serializer>(key: &PairingKey, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&b64::encode(key.as_bytes()))
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<PairingKey, D::Error> {
-        let text = String::deserialize(d)?;
-        b64::decode_array(&text)
-            .map(PairingKey::from_bytes)
-            .map_err(serde::de::Error::custom)
-    }
 }
 
 #[cfg(test)]

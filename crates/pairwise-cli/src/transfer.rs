@@ -12,24 +12,22 @@
 
 use std::path::{Path, PathBuf};
 
-use bytes::Bytes;
-use pairwise_proto::device::{DeviceInfo, DeviceName};
 use pairwise_proto::error::ErrorCode;
-use pairwise_proto::handshake::PeerConfirmed;
-use pairwise_proto::identity::PublicKey;
-use pairwise_proto::limits::MAX_RECORD_BYTES;
 use pairwise_proto::name::SafeName;
-use pairwise_proto::record::{RecordOpener, RecordSealer};
 use pairwise_proto::transfer::{
-    FileEntry, Manifest, Message, Receiver, ReceiverEvent, ResumeStart, Route, Sender, SenderEvent,
+    FileEntry, Manifest, Message, Receiver, ReceiverEvent, ResumeStart, Sender, SenderEvent,
 };
 use serde_json::json;
 use tokio::io::AsyncReadExt as _;
 
+use self::channel::Wire;
 use crate::files::{Inbox, PartFile, Saved, SinkError};
-use crate::peer::{NativePeer, PeerEvent};
 use crate::progress::{Progress, bytes};
 use crate::session::{Established, SessionError};
+
+mod channel;
+
+pub use self::channel::Channel;
 
 /// A file to send: where it is and what the peer will see.
 #[derive(Debug, Clone)]
@@ -83,186 +81,6 @@ pub enum TransferFailure {
     /// Something on this machine failed: reading or writing a file, the local address.
     #[error("{0}")]
     Local(String),
-}
-
-/// A confirmed session's data channel with its record layer: what [`send_on`] and
-/// [`receive_on`] move files over. `device` records from the peer are taken out of the stream
-/// here, so the transfers never see them.
-#[derive(Debug)]
-pub struct Channel {
-    wire: Wire,
-    proof: PeerConfirmed,
-    max: usize,
-    peer_identity: PublicKey,
-}
-
-impl Channel {
-    /// Takes over an established session and, if `own_name` is given, sends this device's
-    /// `device` record as the first record (§10.7).
-    ///
-    /// # Errors
-    /// A [`SessionError`] if the channel is unusable.
-    pub async fn open(
-        est: Established,
-        own_name: Option<&DeviceName>,
-    ) -> Result<Self, SessionError> {
-        let max = est
-            .peer
-            .max_message_size()
-            .await
-            .map_err(|e| fail(ErrorCode::ConnectFailed, format!("{e:#}")))?
-            .min(MAX_RECORD_BYTES);
-        let proof = est.session.proof();
-        let peer_identity = est.session.peer_identity().clone();
-        let (seal, open) = est.session.into_records(max);
-        let mut wire = Wire {
-            peer: est.peer,
-            events: est.events,
-            seal,
-            open,
-            peer_name: None,
-        };
-        if let Some(name) = own_name {
-            let info = DeviceInfo { name: name.clone() };
-            wire.send(&Message::Device(info), false).await?;
-        }
-        Ok(Self {
-            wire,
-            proof,
-            max,
-            peer_identity,
-        })
-    }
-
-    /// The peer's identity key.
-    pub fn peer_identity(&self) -> &PublicKey {
-        &self.peer_identity
-    }
-
-    /// The name the peer last gave itself in a `device` record, if it sent one.
-    pub fn peer_name(&self) -> Option<&DeviceName> {
-        self.wire.peer_name.as_ref()
-    }
-
-    /// Waits (at most `limit`) for the peer's `device` record; any other record is refused
-    /// (`peer-misbehaved`: nothing else is expected when only pairing).
-    ///
-    /// # Errors
-    /// A [`SessionError`] if the peer sends something else, or leaves without a name.
-    pub async fn wait_peer_name(
-        &mut self,
-        limit: std::time::Duration,
-    ) -> Result<Option<DeviceName>, SessionError> {
-        if self.wire.peer_name.is_none() {
-            match tokio::time::timeout(limit, self.wire.recv()).await {
-                Ok(Ok((msg, _))) => {
-                    return Err(fail(
-                        ErrorCode::PeerMisbehaved,
-                        format!(
-                            "unexpected message type {:#04x} while pairing",
-                            msg.type_byte()
-                        ),
-                    ));
-                }
-                Ok(Err(e)) if self.wire.peer_name.is_none() => return Err(e),
-                Ok(Err(_)) | Err(_) => {}
-            }
-        }
-        Ok(self.wire.peer_name.clone())
-    }
-
-    /// Closes the channel (waiting briefly until what was sent is acknowledged).
-    pub async fn close(self) {
-        self.wire.close().await;
-    }
-}
-
-/// The record layer and peer of one session.
-#[derive(Debug)]
-struct Wire {
-    peer: NativePeer,
-    events: tokio::sync::mpsc::Receiver<PeerEvent>,
-    seal: RecordSealer,
-    open: RecordOpener,
-    /// From the peer's latest `device` record.
-    peer_name: Option<DeviceName>,
-}
-
-impl Wire {
-    async fn send(&mut self, msg: &Message, is_final: bool) -> Result<(), SessionError> {
-        let record = self
-            .seal
-            .seal(&msg.encode(), is_final)
-            .map_err(|e| fail(ErrorCode::PeerMisbehaved, e))?;
-        self.peer
-            .send(Bytes::from(record))
-            .await
-            .map_err(|e| fail(ErrorCode::PeerLeft, format!("{e:#}")))
-    }
-
-    /// The next message from the peer, or the reason there is none.
-    async fn recv(&mut self) -> Result<(Message, bool), SessionError> {
-        loop {
-            match self.events.recv().await {
-                Some(PeerEvent::Message(record)) => {
-                    if let Some(msg) = self.open_record(&record)? {
-                        return Ok(msg);
-                    }
-                }
-                Some(PeerEvent::LocalCandidate(_) | PeerEvent::ChannelOpen) => {}
-                Some(PeerEvent::Failed(why)) => return Err(fail(ErrorCode::PeerLeft, why)),
-                Some(PeerEvent::Closed) | None => {
-                    return Err(fail(ErrorCode::PeerLeft, "the data channel closed"));
-                }
-            }
-        }
-    }
-
-    /// A message that already arrived, without waiting.
-    fn try_recv(&mut self) -> Result<Option<(Message, bool)>, SessionError> {
-        loop {
-            match self.events.try_recv() {
-                Ok(PeerEvent::Message(record)) => {
-                    if let Some(msg) = self.open_record(&record)? {
-                        return Ok(Some(msg));
-                    }
-                }
-                Ok(PeerEvent::LocalCandidate(_) | PeerEvent::ChannelOpen) => {}
-                Ok(PeerEvent::Failed(why)) => return Err(fail(ErrorCode::PeerLeft, why)),
-                Ok(PeerEvent::Closed) => {
-                    return Err(fail(ErrorCode::PeerLeft, "the data channel closed"));
-                }
-                Err(_) => return Ok(None),
-            }
-        }
-    }
-
-    /// Opens a record; a `device` record is kept here (`None`), anything else returned.
-    fn open_record(&mut self, record: &[u8]) -> Result<Option<(Message, bool)>, SessionError> {
-        let opened = self
-            .open
-            .open(record)
-            .map_err(|e| fail(ErrorCode::RecordRejected, e))?;
-        let msg = Message::decode(&opened.inner).map_err(|e| fail(e.code(), e))?;
-        if opened.is_final && msg.route() == Route::Session {
-            return Err(fail(
-                ErrorCode::PeerMisbehaved,
-                "final flag on a device record",
-            ));
-        }
-        match msg {
-            Message::Device(info) => {
-                tracing::debug!("the peer sent its device name");
-                self.peer_name = Some(info.name);
-                Ok(None)
-            }
-            msg => Ok(Some((msg, opened.is_final))),
-        }
-    }
-
-    async fn close(self) {
-        let _ = self.peer.close().await;
-    }
 }
 
 /// Sends `files` and waits until the receiver kept every one, then closes the channel (no

@@ -299,15 +299,31 @@ async fn remembered_devices_reconnect_without_a_link_and_exchange_names_first() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "WebRTC: runs inside tests/e2e/netns.sh (scripts/test-all.sh does)"]
 async fn a_stranger_with_the_record_gets_not_paired_and_the_device_keeps_waiting() {
+    // Both key orders: a stranger whose key sorts like B's expects A's hello role; one whose
+    // key sorts the other way sees A's hello with the "wrong" role before A's not-paired.
+    for stranger_takes_b_role in [true, false] {
+        stranger_case(stranger_takes_b_role).await;
+    }
+}
+
+async fn stranger_case(stranger_takes_b_role: bool) {
     use pairwise_cli::session::reconnect;
     use pairwise_proto::error::ErrorCode;
+    use pairwise_proto::handshake::reconnect_role;
     use pairwise_proto::identity::IdentitySecret;
 
     assert_isolated();
     let origin = server().await;
-    let (id_a, _id_b, a_keeps, b_keeps) = remembered_pair(&origin).await;
+    let (id_a, id_b, a_keeps, b_keeps) = remembered_pair(&origin).await;
     let bind: SocketAddr = BIND.parse().expect("addr");
-    let wrong = IdentitySecret::new(p256::SecretKey::random(&mut rand_core::OsRng));
+    let b_role = reconnect_role(&id_b.public(), &id_a.public()).expect("distinct keys");
+    let wrong = loop {
+        let k = IdentitySecret::new(p256::SecretKey::random(&mut rand_core::OsRng));
+        let role = reconnect_role(&k.public(), &id_a.public()).expect("distinct keys");
+        if (role == b_role) == stranger_takes_b_role {
+            break k;
+        }
+    };
     let waiting_a = reconnect(&origin, &a_keeps, &id_a, bind);
     let stranger = reconnect(&origin, &b_keeps, &wrong, bind);
     let (a, s) = tokio::join!(
@@ -317,7 +333,11 @@ async fn a_stranger_with_the_record_gets_not_paired_and_the_device_keeps_waiting
     let err = s
         .expect("the stranger is answered")
         .expect_err("and refused");
-    assert_eq!(err.code, ErrorCode::UnknownDevice, "{err}");
+    assert_eq!(
+        err.code,
+        ErrorCode::UnknownDevice,
+        "stranger takes B's role: {stranger_takes_b_role}: {err}"
+    );
     assert!(a.is_err(), "A keeps waiting for the real device: {a:?}");
 }
 

@@ -1,6 +1,8 @@
 use std::fs;
 use std::path::Path;
 
+use pairwise_proto::b64;
+
 use super::*;
 
 const NOW: u64 = 1_764_000_000;

@@ -23,7 +23,8 @@ use pairwise_proto::signal::ServerToClient;
 use rand_core::OsRng;
 use tokio::time::Instant;
 
-use super::{Established, SessionError, Stage, Stop, connect, drive, hs_err, join, nonce, relay};
+use super::drive::{Stage, Stop, drive};
+use super::{Established, SessionError, connect, hs_err, join, nonce, relay};
 use crate::signaling::{Server, Signaling};
 
 /// Seconds in a UTC day.

@@ -1,7 +1,8 @@
 /**
  * @file Remembered devices between two real `pairwise` CLIs through the real server
  * (docs/protocol.md §10), each with its own temporary `--config` directory: they pair once with a
- * link, then send with `send --to` / `receive --from` and no link; a key file replaced by another
+ * link, then send with `send --to` / `receive --from` and no link; `pair`, rename and auto-accept
+ * with `receive --paired` (accepting, or declining without a terminal); a key file replaced by another
  * device's is refused; a device with the record but another key is answered `not-paired`
  * (`unknown-device`); after `devices forget` on one side, the other side's `send --to` fails with
  * the `forgotten` sentence and loses its record.
@@ -109,6 +110,45 @@ describe('remembered devices between two CLIs', { timeout: 600_000 }, () => {
     assert.match(sender.stderr(), /Beta is online \(verified\)\./);
     assert.match(receiver.stderr(), /Done: 2 file\(s\) received\./);
     assert.deepEqual((await devices(cfgA)).map((d) => d.name), ['Beta'], 'still one device, same name');
+  });
+
+  it('pairwise pair, then rename and auto-accept: receive --paired takes files from it without asking, or declines them', { timeout: 180_000 }, async () => {
+    const cfgC = tempDir('pairwise-cfg-c-');
+    const cfgD = tempDir('pairwise-cfg-d-');
+    const c = cli(cfgC, ['pair', '--server', server.origin, '--name', 'Gamma']);
+    const d = cli(cfgD, ['pair', await c.link(), '--name', 'Delta']);
+    await exitsWith(d, 0);
+    await exitsWith(c, 0);
+    assert.match(c.stderr(), /Remembered as "Delta"/);
+    assert.deepEqual((await devices(cfgC)).map((x) => x.name), ['Delta']);
+    assert.deepEqual((await devices(cfgD)).map((x) => x.name), ['Gamma']);
+
+    await exitsWith(cli(cfgD, ['devices', 'rename', 'gamma', 'My Gamma']), 0);
+    await exitsWith(cli(cfgD, ['devices', 'auto-accept', 'my gamma', 'on']), 0);
+    const [renamed] = await devices(cfgD);
+    assert.equal(renamed?.name, 'My Gamma');
+    assert.equal(renamed?.name_set_by_user, true);
+    assert.equal(renamed?.auto_accept, true);
+
+    const payload = cleanup.track(makeFiles([{ name: 'auto.bin', size: 2 * MiB + 1 }]), (f) => f.remove());
+    const inbox = tempDir('pairwise-in5-');
+    const listener = cli(cfgD, ['receive', '--paired', '--name', 'Delta', '--dir', inbox, '--server', server.origin, '--timeout', '60']);
+    const sender = cli(cfgC, ['send', '--to', 'delta', '--name', 'Gamma', '--server', server.origin, '--timeout', '60', payload.files[0].path]);
+    await exitsWith(listener, 0);
+    await exitsWith(sender, 0);
+    await assertDirHolds(inbox, payload.files);
+    assert.equal((await devices(cfgD))[0]?.name, 'My Gamma', "the person's name wins over the device's own");
+
+    // Auto-accept off and no terminal to ask on: the offer is declined and nothing is written.
+    await exitsWith(cli(cfgD, ['devices', 'auto-accept', 'My Gamma', 'off']), 0);
+    const inbox2 = tempDir('pairwise-in6-');
+    const listener2 = cli(cfgD, ['receive', '--paired', '--name', 'Delta', '--dir', inbox2, '--server', server.origin, '--timeout', '60']);
+    const sender2 = cli(cfgC, ['send', '--to', 'Delta', '--name', 'Gamma', '--server', server.origin, '--timeout', '60', payload.files[0].path]);
+    await exitsWith(sender2, 3);
+    assert.match(sender2.stderr(), /The other device declined the files\./);
+    await exitsWith(listener2, 1);
+    assert.match(listener2.stderr(), /is not set to auto-accept/);
+    assert.deepEqual(readdirSync(inbox2), [], 'nothing was written');
   });
 
   it('a key file replaced by another device\'s is refused with a sentence naming both files', async () => {

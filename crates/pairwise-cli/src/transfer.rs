@@ -139,14 +139,18 @@ async fn send_loop(
     let mut reader: Option<(u32, tokio::io::BufReader<tokio::fs::File>)> = None;
     let mut buf = Vec::new();
     loop {
-        // Acknowledgements and cancels that already arrived, without waiting.
-        while let Some((msg, _)) = wire.try_recv()? {
+        // Acknowledgements and cancels that already arrived, without waiting; once the last
+        // file is acknowledged the transfer is done, even if the channel closed right after.
+        loop {
+            if sender.is_done() {
+                return Ok(());
+            }
+            let Some((msg, _)) = wire.try_recv()? else {
+                break;
+            };
             if let Some(reply) = handle_sender_msg(sender, msg, files, progress)? {
                 wire.send(&reply, false).await?;
             }
-        }
-        if sender.is_done() {
-            return Ok(());
         }
         let Some(chunk) = sender.poll_chunk() else {
             let (msg, _) = wire.recv().await?;

@@ -8,7 +8,7 @@
 //!
 //! The initiator joins its room ([`Invitation::open`]) before its link is shown, so a device
 //! that opens the link at once finds it waiting. Remembered devices meet again through
-//! [`reconnect`] (§10), which runs the same driver from a [`ReconnectAwaitHello`].
+//! [`reconnect`] (§10), which runs the same driver from a `ReconnectAwaitHello`.
 
 use std::net::SocketAddr;
 

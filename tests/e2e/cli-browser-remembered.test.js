@@ -1,0 +1,87 @@
+/**
+ * @file Remembered devices between the real `pairwise` CLI and Chromium with a persistent profile
+ * (docs/protocol.md §10), through the real server: they pair once through the CLI's link
+ * (`pairwise pair`) and each lists the other under the name it sent; then the CLI sends with
+ * `send --to` and receives with `receive --from`, with no QR code, and the bytes are checked by
+ * SHA-256.
+ *
+ * It needs the web app's remembered devices ("Your devices", `harness/devices.js`,
+ * `launchChromiumProfile`, branch web-devices) and skips itself until they are there.
+ */
+
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { T, acceptOffer, assertReceivedIntact, waitReceived, waitTransfer } from './harness/app.js';
+import { Cleanup } from './harness/cleanup.js';
+import { runCli } from './harness/cli.js';
+import { hashFile, makeFiles, MiB } from './harness/files.js';
+import { startServer } from './harness/server.js';
+
+const webHasDevices = existsSync(new URL('./harness/devices.js', import.meta.url));
+
+describe('remembered devices between the CLI and Chromium', { timeout: 600_000, skip: webHasDevices ? false : 'needs the web app\'s remembered devices (harness/devices.js)' }, () => {
+  const cleanup = new Cleanup();
+  /** @type {import('./harness/server.js').Server} */ let server;
+  /** @type {any} the browser page (harness/peer.js Peer) */ let a;
+  /** @type {any} harness/devices.js */ let dev;
+  /** @type {string} */ let cfg;
+
+  /** @param {string} prefix */
+  const tempDir = (prefix) => cleanup.track(mkdtempSync(join(tmpdir(), prefix)), (d) => rmSync(d, { recursive: true, force: true }));
+  /** @param {string[]} args */
+  const cli = (args) => cleanup.track(runCli(['--config', cfg, ...args]), (r) => r.kill());
+  /**
+   * @param {import('./harness/cli.js').CliRun} run
+   * @param {number} want
+   */
+  const exitsWith = async (run, want) => {
+    const { code, signal } = await run.exited;
+    assert.equal(code, want, `pairwise exited with ${code ?? signal}, expected ${want}.\nstdout:\n${run.stdout()}\nstderr:\n${run.stderr()}`);
+  };
+
+  before(async () => {
+    dev = await import('./harness/devices.js');
+    const { launchChromiumProfile } = /** @type {any} */ (await import('./harness/browsers.js'));
+    server = cleanup.track(await startServer(), (s) => s.stop());
+    cfg = tempDir('pairwise-cfg-term-');
+    const browser = await launchChromiumProfile(tempDir('pairwise-profile-cli-'), server.origin);
+    cleanup.track(browser, (/** @type {any} */ b) => b.close());
+    a = await browser.page('Chromium');
+  });
+
+  after(() => cleanup.run());
+
+  it('pair through the CLI link, then send --to the browser and receive --from it with no QR code', async () => {
+    await a.goto(`${server.origin}/`);
+    await dev.setOwnName(a, 'Browser A');
+    const pairing = cli(['pair', '--server', server.origin, '--name', 'Term']);
+    await a.goto(await pairing.link());
+    await exitsWith(pairing, 0);
+    assert.match(pairing.stderr(), /Remembered as "Browser A"/);
+    await a.waitUntil('Term listed', () => [...document.querySelectorAll('#devices li.device .device-name')].some((n) => n.textContent === 'Term'), undefined, { timeout: T.pair });
+    const [onA] = await dev.listDevices(a);
+
+    const files = cleanup.track(makeFiles([{ name: 'cli-to-browser.bin', size: 3 * MiB + 5 }, { name: 'browser-to-cli.bin', size: 2 * MiB + 9 }]), (f) => f.remove());
+    const send = cli(['send', '--to', 'browser a', '--name', 'Term', '--server', server.origin, '--timeout', '90', files.files[0].path]);
+    await acceptOffer(a, [files.files[0].name]);
+    await waitReceived(a, [files.files[0].name]);
+    await assertReceivedIntact(a, [files.files[0]]);
+    await exitsWith(send, 0);
+    assert.doesNotMatch(send.stdout() + send.stderr(), /#pair=/, 'no pairing link');
+
+    await a.goto(`${server.origin}/`);
+    const dir = tempDir('pairwise-in-browser-');
+    const receive = cli(['receive', '--from', 'Browser A', '--name', 'Term', '--dir', dir, '--server', server.origin, '--timeout', '90']);
+    await a.waitUntil('Term online', (/** @type {string} */ sel) => document.querySelector(sel)?.getAttribute('data-presence') === 'online', dev.entry(onA.id), { timeout: T.pair });
+    await a.setInputFiles(`${dev.entry(onA.id)} input.device-files`, [files.files[1].path]);
+    await exitsWith(receive, 0);
+    await waitTransfer(a, 'send', 'done');
+    assert.deepEqual(readdirSync(dir), [files.files[1].name]);
+    const got = await hashFile(join(dir, files.files[1].name));
+    assert.equal(got.size, files.files[1].size);
+    assert.equal(got.sha256, files.files[1].sha256);
+  });
+});

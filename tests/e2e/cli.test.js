@@ -75,10 +75,16 @@ describe('the pairwise CLI with browsers and itself', { timeout: 900_000 }, () =
     const dir = tempDir('cli-in-');
     const run = cleanup.track(runCli(['receive', link, '--dir', dir]), (r) => r.kill());
     await waitPaired(a);
+    // A short text first (§11.2): the terminal shows it, with an escape sequence defused.
+    await a.page.fill('#text-input', 'see you at 5 \u001b[31mred\u001b[0m');
+    await a.click('#send-text');
+    await a.waitUntil('text sent', () => document.querySelectorAll('#texts li[data-direction=sent]').length === 1, undefined, { timeout: 20_000 });
     await chooseFiles(a, files.files.map((f) => f.path));
     await exitOk(run);
     await waitTransfer(a, 'send', 'done');
     await assertDirHolds(dir, files.files);
+    assert.match(run.stderr(), /Text from the other device:\nsee you at 5 \uFFFD\[31mred\uFFFD\[0m/);
+    assert.ok(!run.stderr().includes('\u001b[31m'), 'no raw escape sequence reaches the terminal');
     await a.close();
   });
 

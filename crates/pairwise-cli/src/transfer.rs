@@ -188,6 +188,10 @@ fn handle_sender_msg(
     files: &[Outgoing],
     progress: &mut Progress,
 ) -> Result<Option<Message>, TransferFailure> {
+    if let Message::Text(text) = &msg {
+        report_text(progress, text);
+        return Ok(None);
+    }
     sender.handle_message(msg).map_err(|e| fail(e.code(), e))?;
     let mut reply = None;
     while let Some(event) = sender.poll_event() {
@@ -263,6 +267,10 @@ pub async fn receive_on(
                     return Err(e.into());
                 }
             };
+            if let Message::Text(text) = &msg {
+                report_text(progress, text);
+                continue;
+            }
             receiver
                 .handle_message(msg, is_final)
                 .map_err(|e| fail(e.code(), e))?;
@@ -336,6 +344,26 @@ fn announce(progress: &mut Progress, m: &Manifest) {
         "offer",
         &format!("The other device sends {} file(s), {}:\n{}", m.files().len(), bytes(m.total_bytes()), list.join("\n")),
         json!({"files": m.files().iter().map(|f| json!({"name": f.name().as_str(), "size": f.size()})).collect::<Vec<_>>()}),
+    );
+}
+
+/// Shows a `text` (§11.2) from the peer. On a terminal, control characters other than newline
+/// and tab are replaced, so a text cannot move the cursor or change colours.
+fn report_text(progress: &mut Progress, text: &str) {
+    let shown: String = text
+        .chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' && c != '\t' {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect();
+    progress.event(
+        "text",
+        &format!("Text from the other device:\n{shown}"),
+        json!({"text": text}),
     );
 }
 

@@ -229,7 +229,11 @@ fn cli_without_server_cert_says_the_certificate_is_untrusted_and_what_to_pass() 
     let file = tmp.path().join("f.txt");
     std::fs::write(&file, b"x").unwrap();
     // Fails at the signaling connection, before any WebRTC.
+    // The sender's own config directory, so the test never writes to the user's.
+    let sender_cfg = tmp.path().join("sender-cfg");
     let out = Command::new(BIN)
+        .arg("--config")
+        .arg(&sender_cfg)
         .args(["send", "--server", &running.url])
         .arg(&file)
         .env_remove("PAIRWISE_SERVER_CERT")
@@ -244,6 +248,8 @@ fn cli_without_server_cert_says_the_certificate_is_untrusted_and_what_to_pass() 
     assert!(stderr.contains("--server-cert"), "{stderr}");
 
     let out = Command::new(BIN)
+        .arg("--config")
+        .arg(&sender_cfg)
         .args(["send", "--server", &running.url, "--server-cert"])
         .arg(tmp.path().join("missing.pem"))
         .arg(&file)

@@ -1,14 +1,16 @@
 /**
  * @file The real `pairwise` binary against real browsers and itself, through the real server:
  * CLI to Chromium (the browser opens the link the terminal QR code encodes), Chromium to CLI
- * and Firefox to CLI (the CLI opens the browser's link, or shows its own QR code), CLI to CLI, and a sender killed
- * mid-file (the receiver fails clearly and leaves no complete-looking file).
+ * and Firefox to CLI (the CLI opens the browser's link, or shows its own QR code), CLI to CLI, a
+ * folder of 2000 files in nested folders CLI to CLI, and a sender killed mid-file (the receiver
+ * fails clearly and leaves no complete-looking file).
  */
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { acceptOffer, assertReceivedIntact, chooseFiles, showPairingCode, waitPaired, waitReceived, waitTransfer } from './harness/app.js';
 import { launchChromium, launchFirefox } from './harness/browsers.js';
@@ -123,6 +125,32 @@ describe('the pairwise CLI with browsers and itself', { timeout: 900_000 }, () =
     await exitOk(receiver);
     await exitOk(sender);
     await assertDirHolds(dir, files.files);
+  });
+
+  it('CLI sends a folder of 2000 files in nested folders to CLI: the tree and every byte arrive', { timeout: 300_000 }, async () => {
+    const src = tempDir('cli-tree-src-');
+    const root = join(src, 'Album 2026');
+    /** @type {Map<string, string>} relative path -> SHA-256 */
+    const want = new Map();
+    for (let i = 0; i < 2000; i++) {
+      const rel = join(`day-${i % 20}`, `part-${i % 7}`, `photo-${String(i).padStart(4, '0')}.jpg`);
+      const bytes = randomBytes((i * 37) % 5000);
+      mkdirSync(join(root, dirname(rel)), { recursive: true });
+      writeFileSync(join(root, rel), bytes);
+      want.set(join('Album 2026', rel), createHash('sha256').update(bytes).digest('hex'));
+    }
+    const dir = tempDir('cli-tree-dst-');
+    const sender = cleanup.track(runCli(['send', '--server', server.origin, root]), (r) => r.kill());
+    const receiver = cleanup.track(runCli(['receive', await sender.link(), '--dir', dir]), (r) => r.kill());
+    await exitOk(receiver);
+    await exitOk(sender);
+    const got = readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => relative(dir, join(e.parentPath ?? e.path, e.name)));
+    assert.deepEqual(got.sort(), [...want.keys()].sort(), 'the received tree');
+    for (const [rel, sha] of want) {
+      assert.equal(createHash('sha256').update(readFileSync(join(dir, rel))).digest('hex'), sha, rel);
+    }
   });
 
   it('a sender killed mid-file leaves no complete-looking file and a clear non-zero exit', { timeout: 240_000 }, async () => {

@@ -115,7 +115,8 @@ pub struct PeerArgs {
 /// Arguments of `pairwise send`.
 #[derive(Debug, Args)]
 pub struct SendArgs {
-    /// Files to send.
+    /// Files and folders to send (a folder sends every regular file in it, keeping its
+    /// structure).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// Send to this paired device (its name or id) without a QR code: waits until it is

@@ -33,12 +33,15 @@ pub(crate) const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
 
 /// `pairwise send FILE...` (and `--to NAME`).
 pub(crate) fn send(args: SendArgs, config: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let files = args
-        .files
-        .iter()
-        .map(|p| Outgoing::new(p))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| anyhow!(e))?;
+    let (files, skipped) = Outgoing::collect(&args.files).map_err(|e| anyhow!(e))?;
+    if files.is_empty() {
+        return Err(anyhow!(
+            "nothing to send: the folders hold no regular files"
+        ));
+    }
+    if skipped > 0 {
+        eprintln!("Left out {skipped} symbolic link(s) or special file(s) found in the folders.");
+    }
     let server = server(&args.peer)?;
     let own_name = own_name(&args.peer)?;
     let mut store = open_store(config)?;

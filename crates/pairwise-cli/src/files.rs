@@ -96,20 +96,21 @@ impl Inbox {
         }
     }
 
-    /// Starts receiving `name`: creates a fresh `NAME.part` (or `NAME (n).part` if taken).
+    /// Starts receiving `name` in the inbox's folder `dir` (each segment a [`SafeName`],
+    /// folders created as needed): creates a fresh `NAME.part` (or `NAME (n).part` if taken).
     ///
     /// # Errors
-    /// [`SinkError::Io`] if the file cannot be created, [`SinkError::NoFreeName`] if every
-    /// alternative is taken.
-    pub fn begin(&self, name: &SafeName) -> Result<PartFile, SinkError> {
+    /// [`SinkError::Io`] if a folder or the file cannot be created, or a path segment exists as
+    /// something other than a real folder (a symbolic link is never followed);
+    /// [`SinkError::NoFreeName`] if every alternative is taken.
+    pub fn begin(&self, dir: &[SafeName], name: &SafeName) -> Result<PartFile, SinkError> {
+        let target = self.folder(dir)?;
         for n in 0..=MAX_ALTERNATIVES {
-            let part = self
-                .dir
-                .join(format!("{}.part", alternative(name.as_str(), n)));
+            let part = target.join(format!("{}.part", alternative(name.as_str(), n)));
             match OpenOptions::new().write(true).create_new(true).open(&part) {
                 Ok(file) => {
                     return Ok(PartFile {
-                        dir: self.dir.clone(),
+                        dir: target,
                         name: name.clone(),
                         part,
                         out: Some(BufWriter::with_capacity(WRITE_BUFFER, file)),
@@ -126,7 +127,45 @@ impl Inbox {
                 }
             }
         }
-        Err(no_free_name(name, &self.dir))
+        Err(no_free_name(name, &target))
+    }
+
+    /// The inbox's folder `dir`, created segment by segment; an existing segment must be a
+    /// real folder (not a symbolic link to one, which could lead outside the inbox).
+    fn folder(&self, dir: &[SafeName]) -> Result<PathBuf, SinkError> {
+        let mut path = self.dir.clone();
+        for segment in dir {
+            path.push(segment.as_str());
+            let io = |op, source| SinkError::Io {
+                op,
+                path: path.clone(),
+                source,
+            };
+            match fs::symlink_metadata(&path) {
+                Ok(m) if m.is_dir() => {}
+                Ok(_) => {
+                    return Err(io(
+                        "use as a folder",
+                        io::Error::new(
+                            io::ErrorKind::AlreadyExists,
+                            "it exists and is not a folder",
+                        ),
+                    ));
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => match fs::create_dir(&path) {
+                    Ok(()) => {}
+                    // Made meanwhile by someone else: check it like an existing one.
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                        if !fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
+                            return Err(io("create the folder", e));
+                        }
+                    }
+                    Err(e) => return Err(io("create the folder", e)),
+                },
+                Err(e) => return Err(io("inspect", e)),
+            }
+        }
+        Ok(path)
     }
 }
 

@@ -10,10 +10,8 @@
 //! - device names (§10.7): a [`Channel`] sends this device's `device` record first, and keeps
 //!   the peer's name from any `device` record it receives, wherever it comes in the stream.
 
-use std::path::{Path, PathBuf};
 
 use pairwise_proto::error::ErrorCode;
-use pairwise_proto::name::SafeName;
 use pairwise_proto::transfer::{
     FileEntry, Manifest, Message, Receiver, ReceiverEvent, ResumeStart, Sender, SenderEvent,
 };
@@ -26,51 +24,10 @@ use crate::progress::{Progress, bytes};
 use crate::session::{Established, SessionError};
 
 mod channel;
+mod outgoing;
 
 pub use self::channel::Channel;
-
-/// A file to send: where it is and what the peer will see.
-#[derive(Debug, Clone)]
-pub struct Outgoing {
-    path: PathBuf,
-    entry: FileEntry,
-}
-
-impl Outgoing {
-    /// Checks `path` before anything is sent: a regular file with a portable name.
-    ///
-    /// # Errors
-    /// A sentence saying what is wrong with the file.
-    pub fn new(path: &Path) -> Result<Self, String> {
-        let meta =
-            std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        if !meta.is_file() {
-            return Err(format!("{} is not a regular file", path.display()));
-        }
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .ok_or_else(|| format!("{} has no file name in UTF-8", path.display()))?;
-        let safe = SafeName::parse(name).map_err(|e| {
-            format!(
-                "cannot send {}: its name is not portable ({e}); rename it first",
-                path.display()
-            )
-        })?;
-        let mime = mime_guess::from_path(path).first_raw().unwrap_or("");
-        let entry = FileEntry::new(safe, meta.len(), mime)
-            .map_err(|e| format!("cannot send {}: {e}", path.display()))?;
-        Ok(Self {
-            path: path.to_owned(),
-            entry,
-        })
-    }
-
-    /// Size in bytes.
-    pub fn size(&self) -> u64 {
-        self.entry.size()
-    }
-}
+pub use self::outgoing::Outgoing;
 
 /// Why a transfer failed; carries the catalogue code for the sentence and exit code.
 #[derive(Debug, thiserror::Error)]
@@ -295,7 +252,7 @@ pub async fn receive_on(
                     ReceiverEvent::Data { index, bytes } => {
                         let entry = file_entry(manifest.as_ref(), index)?;
                         if part.is_none() {
-                            part = Some(inbox.begin(entry.name()).map_err(disk)?);
+                            part = Some(inbox.begin(entry.dir(), entry.name()).map_err(disk)?);
                         }
                         if let Some(p) = part.as_mut() {
                             p.write(&bytes).map_err(disk)?;
@@ -310,7 +267,7 @@ pub async fn receive_on(
                         let entry = file_entry(manifest.as_ref(), index)?;
                         let p = match part.take() {
                             Some(p) => p,
-                            None => inbox.begin(entry.name()).map_err(disk)?,
+                            None => inbox.begin(entry.dir(), entry.name()).map_err(disk)?,
                         };
                         let s = p.finish().map_err(disk)?;
                         report_saved(progress, &s);

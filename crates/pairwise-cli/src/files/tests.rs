@@ -22,7 +22,7 @@ fn listing(dir: &Path) -> Vec<String> {
 #[test]
 fn file_is_a_part_file_until_finished_then_has_its_name() {
     let (dir, inbox) = inbox();
-    let mut part = inbox.begin(&name("a.txt")).unwrap();
+    let mut part = inbox.begin(&[], &name("a.txt")).unwrap();
     part.write(b"hello ").unwrap();
     part.write(b"world").unwrap();
     assert_eq!(listing(dir.path()), ["a.txt.part"]);
@@ -38,7 +38,7 @@ fn existing_file_is_never_overwritten_and_the_new_name_is_reported() {
     let (dir, inbox) = inbox();
     fs::write(dir.path().join("a.txt"), b"mine").unwrap();
     fs::write(dir.path().join("a (1).txt"), b"mine too").unwrap();
-    let mut part = inbox.begin(&name("a.txt")).unwrap();
+    let mut part = inbox.begin(&[], &name("a.txt")).unwrap();
     part.write(b"theirs").unwrap();
     let saved = part.finish().unwrap();
     assert!(saved.renamed);
@@ -51,8 +51,8 @@ fn existing_file_is_never_overwritten_and_the_new_name_is_reported() {
 #[test]
 fn duplicate_names_in_one_transfer_get_distinct_files() {
     let (dir, inbox) = inbox();
-    let mut one = inbox.begin(&name("x")).unwrap();
-    let mut two = inbox.begin(&name("x")).unwrap();
+    let mut one = inbox.begin(&[], &name("x")).unwrap();
+    let mut two = inbox.begin(&[], &name("x")).unwrap();
     one.write(b"1").unwrap();
     two.write(b"2").unwrap();
     let a = one.finish().unwrap();
@@ -64,10 +64,10 @@ fn duplicate_names_in_one_transfer_get_distinct_files() {
 #[test]
 fn discarded_or_dropped_part_files_leave_nothing() {
     let (dir, inbox) = inbox();
-    let mut part = inbox.begin(&name("big.bin")).unwrap();
+    let mut part = inbox.begin(&[], &name("big.bin")).unwrap();
     part.write(&[0; 1000]).unwrap();
     part.discard();
-    let mut part = inbox.begin(&name("big.bin")).unwrap();
+    let mut part = inbox.begin(&[], &name("big.bin")).unwrap();
     part.write(&[0; 1000]).unwrap();
     drop(part);
     assert!(listing(dir.path()).is_empty());
@@ -110,4 +110,45 @@ fn full_disk_is_reported_and_the_part_file_removed() {
     let err = part.write(&[1; 64]).unwrap_err();
     assert!(matches!(err, SinkError::DiskFull { .. }), "{err:?}");
     assert!(!part_path.exists());
+}
+
+#[test]
+fn files_in_folders_are_created_inside_the_inbox() {
+    let (dir, inbox) = inbox();
+    let mut part = inbox
+        .begin(&[name("Photos"), name("2026 été")], &name("a.jpg"))
+        .unwrap();
+    part.write(b"jpg").unwrap();
+    let saved = part.finish().unwrap();
+    assert_eq!(
+        saved.path,
+        dir.path().join("Photos").join("2026 été").join("a.jpg")
+    );
+    assert_eq!(std::fs::read(&saved.path).unwrap(), b"jpg");
+    // A second file in the same folder reuses it.
+    let part = inbox.begin(&[name("Photos")], &name("b.jpg")).unwrap();
+    assert!(
+        part.finish()
+            .unwrap()
+            .path
+            .starts_with(dir.path().join("Photos"))
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_folder_is_never_followed() {
+    let (dir, inbox) = inbox();
+    let outside = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(outside.path(), dir.path().join("Photos")).unwrap();
+    let err = inbox.begin(&[name("Photos")], &name("a.jpg")).unwrap_err();
+    assert!(matches!(err, SinkError::Io { .. }), "{err:?}");
+    assert_eq!(
+        std::fs::read_dir(outside.path()).unwrap().count(),
+        0,
+        "nothing written outside"
+    );
+    // A file where a folder should be is refused the same way.
+    std::fs::write(dir.path().join("Docs"), b"x").unwrap();
+    assert!(inbox.begin(&[name("Docs")], &name("a.txt")).is_err());
 }

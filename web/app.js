@@ -94,12 +94,14 @@ function registerServiceWorker() {
 
 /** Files can be chosen as soon as the devices are paired; they go once the channel is open. */
 function wireFilePicker() {
-  const input = byId('file-input', HTMLInputElement);
-  input.addEventListener('change', () => {
-    const files = [...(input.files ?? [])];
-    input.value = '';
-    offer(files);
-  });
+  for (const id of ['file-input', 'folder-input']) {
+    const input = byId(id, HTMLInputElement);
+    input.addEventListener('change', () => {
+      const files = [...(input.files ?? [])];
+      input.value = '';
+      offer(files);
+    });
+  }
   const zone = byId('drop-zone');
   zone.addEventListener('dragover', (ev) => {
     ev.preventDefault();

@@ -127,10 +127,13 @@ describe('the pairwise CLI with browsers and itself', { timeout: 900_000 }, () =
     await assertDirHolds(dir, files.files);
   });
 
-  it('CLI sends a folder of 2000 files in nested folders to CLI: the tree and every byte arrive', { timeout: 300_000 }, async () => {
-    const src = tempDir('cli-tree-src-');
-    const root = join(src, 'Album 2026');
-    /** @type {Map<string, string>} relative path -> SHA-256 */
+  /**
+   * A folder "Album 2026" of 2000 small random files in nested folders.
+   * @returns {{ root: string, want: Map<string, string> }} its path, relative path -> SHA-256
+   */
+  const makeTree = () => {
+    const root = join(tempDir('cli-tree-src-'), 'Album 2026');
+    /** @type {Map<string, string>} */
     const want = new Map();
     for (let i = 0; i < 2000; i++) {
       const rel = join(`day-${i % 20}`, `part-${i % 7}`, `photo-${String(i).padStart(4, '0')}.jpg`);
@@ -139,11 +142,15 @@ describe('the pairwise CLI with browsers and itself', { timeout: 900_000 }, () =
       writeFileSync(join(root, rel), bytes);
       want.set(join('Album 2026', rel), createHash('sha256').update(bytes).digest('hex'));
     }
-    const dir = tempDir('cli-tree-dst-');
-    const sender = cleanup.track(runCli(['send', '--server', server.origin, root]), (r) => r.kill());
-    const receiver = cleanup.track(runCli(['receive', await sender.link(), '--dir', dir]), (r) => r.kill());
-    await exitOk(receiver);
-    await exitOk(sender);
+    return { root, want };
+  };
+
+  /**
+   * Asserts that `dir` holds exactly the tree `want`, byte for byte.
+   * @param {string} dir
+   * @param {Map<string, string>} want
+   */
+  const assertTree = (dir, want) => {
     const got = readdirSync(dir, { recursive: true, withFileTypes: true })
       .filter((e) => e.isFile())
       .map((e) => relative(dir, join(e.parentPath ?? e.path, e.name)));
@@ -151,6 +158,57 @@ describe('the pairwise CLI with browsers and itself', { timeout: 900_000 }, () =
     for (const [rel, sha] of want) {
       assert.equal(createHash('sha256').update(readFileSync(join(dir, rel))).digest('hex'), sha, rel);
     }
+  };
+
+  it('CLI sends a folder of 2000 files in nested folders to CLI: the tree and every byte arrive', { timeout: 300_000 }, async () => {
+    const { root, want } = makeTree();
+    const dir = tempDir('cli-tree-dst-');
+    const sender = cleanup.track(runCli(['send', '--server', server.origin, root]), (r) => r.kill());
+    const receiver = cleanup.track(runCli(['receive', await sender.link(), '--dir', dir]), (r) => r.kill());
+    await exitOk(receiver);
+    await exitOk(sender);
+    assertTree(dir, want);
+  });
+
+  it('Chromium sends a folder of 2000 files to the CLI: the tree and every byte arrive', { timeout: 300_000 }, async () => {
+    const { root, want } = makeTree();
+    const a = await chromium.newPeer('A (chromium)', server.origin);
+    await a.goto(server.origin);
+    const link = await showPairingCode(a);
+    const dir = tempDir('cli-tree-in-');
+    const run = cleanup.track(runCli(['receive', link, '--dir', dir]), (r) => r.kill());
+    await waitPaired(a);
+    await a.page.setInputFiles('#folder-input', root);
+    await exitOk(run);
+    await waitTransfer(a, 'send', 'done');
+    assertTree(dir, want);
+    await a.close();
+  });
+
+  it('the CLI sends a folder of 2000 files to Chromium: every file arrives under its folder path', { timeout: 300_000 }, async () => {
+    const { root, want } = makeTree();
+    const run = cleanup.track(runCli(['send', '--server', server.origin, root]), (r) => r.kill());
+    const b = await chromium.newPeer('B (chromium)', server.origin);
+    await b.goto(await run.link());
+    await waitPaired(b);
+    await b.waitVisible('#incoming', { timeout: 30_000 });
+    await b.click('#accept-button');
+    await waitTransfer(b, 'receive', 'done');
+    await exitOk(run);
+    const got = await b.evaluate(async () => {
+      /** @type {Record<string, string>} */
+      const out = {};
+      for (const a of /** @type {NodeListOf<HTMLAnchorElement>} */ (document.querySelectorAll('#received a.download'))) {
+        const buf = await (await fetch(a.href)).arrayBuffer();
+        const d = new Uint8Array(await crypto.subtle.digest('SHA-256', buf));
+        out[a.getAttribute('data-path') ?? a.download] = [...d].map((x) => x.toString(16).padStart(2, '0')).join('');
+      }
+      return out;
+    });
+    const wantPosix = new Map([...want].map(([k, v]) => [k.split('\\').join('/'), v]));
+    assert.deepEqual(Object.keys(got).sort(), [...wantPosix.keys()].sort(), 'folder paths of the received files');
+    for (const [rel, sha] of wantPosix) assert.equal(got[rel], sha, rel);
+    await b.close();
   });
 
   it('a sender killed mid-file leaves no complete-looking file and a clear non-zero exit', { timeout: 240_000 }, async () => {

@@ -22,6 +22,7 @@
 import { ProtocolError } from './errors.js';
 import { SendWindow, StoredCounter } from './flow.js';
 import { MAX_MANIFEST_FILES } from './limits.js';
+import { manifestParts } from './manifest.js';
 import { openSink } from './sink.js';
 import {
   ReceiveState,
@@ -37,6 +38,17 @@ import {
 } from './transfer.js';
 
 /** @typedef {import('./sink.js').Sink} Sink */
+
+/**
+ * The manifest entry of a file; a file chosen inside a folder (`webkitRelativePath`,
+ * "Album/day 1/a.jpg") keeps its folders as `dir` (§11.1).
+ * @param {File} f
+ * @returns {ManifestFile}
+ */
+function entryOf(f) {
+  const dir = (f.webkitRelativePath ?? '').split('/').slice(0, -1).filter((s) => s !== '');
+  return dir.length > 0 ? { name: f.name, size: f.size, type: f.type, dir } : { name: f.name, size: f.size, type: f.type };
+}
 
 /** Bytes read from a File at a time; chunks are cut from this block. */
 const READ_BLOCK = 4 * 1024 * 1024;
@@ -163,14 +175,17 @@ export class Transfers extends EventTarget {
 
   /** @param {File[]} files */
   async #send(files) {
-    const out = new Outgoing(files.map((f) => ({ name: f.name, size: f.size, type: f.type })));
+    const out = new Outgoing(files.map(entryOf));
     this.#out = out;
     this.#drainOut = false;
     out.cancel = () => this.#cancel();
     this.dispatchEvent(new CustomEvent('outgoing', { detail: out }));
     try {
       const accepted = new Promise((resolve) => (this.#answer = resolve));
-      await this.#channel.send(encodeManifest(out.files));
+      // A long offer goes in several manifest records (§11.1).
+      for (const part of manifestParts(out.files, undefined, this.#channel.maxInner - 1)) {
+        await this.#channel.send(encodeManifest(part));
+      }
       if (!(await accepted)) {
         out.setState('declined', 'declined');
         return;

@@ -85,11 +85,13 @@ export function askToAccept(incoming) {
 /**
  * Lists a verified, complete file as a download link; `data-storage` says where its bytes are
  * (`opfs`: on disk, `memory`: in the page).
- * @param {{ name: string, size: number, blob: Blob, storage?: string }} file
+ * @param {{ name: string, size: number, blob: Blob, storage?: string, dir?: string[] }} file
  */
 export function showReceived(file) {
   byId('received-section').hidden = false;
-  const link = el('a', 'download', file.name);
+  const path = [...(file.dir ?? []), file.name].join('/');
+  const link = el('a', 'download', path);
+  if (file.dir) link.dataset.path = path;
   link.href = URL.createObjectURL(file.blob);
   link.download = file.name;
   link.dataset.size = String(file.size);

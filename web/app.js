@@ -1,40 +1,45 @@
 /**
  * @file Entry point: wires the protocol library (`lib/`) to the screens (`ui/`). A page opened
  * with `#pair=...` joins that pairing; otherwise "Pair a device" starts one and shows its QR code.
- * A page opened with `?share=1` (by the service worker, after "Share -> Pairwise") queues the
- * shared files like chosen ones. Registers the service worker (`sw.js`) where there is one.
+ * Paired devices are remembered (`lib/devices.js`) and listed under "Your devices", where the
+ * ones online can be sent files with no QR code. A page opened with `?share=1` (by the service
+ * worker, after "Share -> Pairwise") queues the shared files like chosen ones. Registers the
+ * service worker (`sw.js`) where there is one.
  */
 
 /** @import { SecureChannel } from './lib/secure-channel.js' */
 
 import { Connection } from './lib/connection.js';
+import { Devices, deviceId, sendDeviceName } from './lib/devices.js';
 import { ProtocolError } from './lib/errors.js';
 import { Transfers } from './lib/file-transfer.js';
+import { openIdb } from './lib/idb.js';
 import { openedByShare, takeSharedFiles } from './lib/share-inbox.js';
 import { clearIncoming } from './lib/sink.js';
+import { Store, memoryBackend } from './lib/store.js';
+import { showDeviceNotice, showDevices, showOwnName } from './ui/devices-view.js';
 import { byId } from './ui/dom.js';
 import { hideHome, showError, showPaired, showPairing, showStatus } from './ui/pairing-view.js';
 import { hideShared, showShared } from './ui/share-view.js';
 import { showText, wireTextForm } from './ui/text-view.js';
 import { askToAccept, showReceived, showTransfer } from './ui/transfer-view.js';
 
-/** @param {Connection} connection */
-function follow(connection) {
-  connection.addEventListener('state', (ev) => showStatus(/** @type {CustomEvent} */ (ev).detail));
-  connection.addEventListener('paired', (ev) => showPaired(/** @type {CustomEvent} */ (ev).detail.sas));
-  connection.addEventListener('error', (ev) => {
-    showStatus('error');
-    showError(/** @type {CustomEvent} */ (ev).detail.code);
-  });
-  connection.addEventListener('ready', (ev) => ready(/** @type {CustomEvent<SecureChannel>} */ (ev).detail));
-}
+/**
+ * The remembered devices, once the store is open. Files received by an earlier page load are
+ * cleared first (their download links are gone with it), before any session can receive.
+ */
+const devicesReady = clearIncoming().then(openDevices);
 
-/** The session's transfers, once its channel is ready; files chosen before that wait here. */
+/** Transfers of every open session, by device id. */
+/** @type {Map<string, Transfers>} */
+const sessions = new Map();
+
+/** The pairing session's transfers, once its channel is ready; files chosen before wait here. */
 /** @type {Transfers | null} */
 let transfers = null;
 /** @type {File[][]} */
 const waiting = [];
-/** Texts typed before the channel was ready. @type {string[]} */
+/** Texts typed before the pairing's channel was ready. @type {string[]} */
 const waitingTexts = [];
 
 /** @param {string} text */
@@ -50,6 +55,43 @@ function sendText(text) {
   );
 }
 
+/** @returns {Promise<Devices>} */
+async function openDevices() {
+  // Private windows may refuse IndexedDB: pairing still works, nothing is remembered.
+  const store = new Store(await openIdb().catch(() => memoryBackend()));
+  return new Devices({ store, identity: await store.identity(), ownName: await store.ownName(navigator.userAgent) });
+}
+
+/**
+ * Puts file transfers on a confirmed session's channel and shows them.
+ * @param {Devices} devices
+ * @param {SecureChannel} channel
+ * @param {Promise<string>} id the peer's device id
+ * @returns {Transfers}
+ */
+function attach(devices, channel, id) {
+  const t = new Transfers(channel);
+  t.addEventListener('outgoing', (ev) => showTransfer(/** @type {CustomEvent} */ (ev).detail, 'send'));
+  t.addEventListener('incoming', (ev) => {
+    const incoming = /** @type {CustomEvent} */ (ev).detail;
+    showTransfer(incoming, 'receive');
+    incoming.addEventListener('file', (/** @type {any} */ fe) => showReceived(fe.detail));
+    id.then((d) => (devices.autoAccept(d) ? incoming.accept?.() : askToAccept(incoming)));
+  });
+  t.addEventListener('text', (ev) => showText(/** @type {CustomEvent<string>} */ (ev).detail, 'received'));
+  t.addEventListener('device', (ev) => {
+    const name = /** @type {CustomEvent} */ (ev).detail.name;
+    id.then((d) => devices.peerNamed(d, name)).catch(() => {});
+  });
+  id.then((d) => {
+    sessions.set(d, t);
+    channel.addEventListener('closed', () => {
+      if (sessions.get(d) === t) sessions.delete(d);
+    });
+  });
+  return t;
+}
+
 /** @param {File[]} files */
 function offer(files) {
   if (files.length === 0) return;
@@ -57,20 +99,30 @@ function offer(files) {
   else waiting.push(files);
 }
 
-/** @param {SecureChannel} channel */
-function ready(channel) {
-  transfers = new Transfers(channel);
-  transfers.addEventListener('outgoing', (ev) => showTransfer(/** @type {CustomEvent} */ (ev).detail, 'send'));
-  transfers.addEventListener('incoming', (ev) => {
-    const incoming = /** @type {CustomEvent} */ (ev).detail;
-    showTransfer(incoming, 'receive');
-    incoming.addEventListener('file', (/** @type {any} */ fe) => showReceived(fe.detail));
-    askToAccept(incoming);
+/**
+ * Shows a pairing session and remembers its device once the channel is ready.
+ * @param {Devices} devices
+ * @param {Connection} connection
+ */
+function follow(devices, connection) {
+  connection.addEventListener('state', (ev) => showStatus(/** @type {CustomEvent} */ (ev).detail));
+  connection.addEventListener('paired', (ev) => showPaired(/** @type {CustomEvent} */ (ev).detail.sas));
+  connection.addEventListener('error', (ev) => {
+    showStatus('error');
+    showError(/** @type {CustomEvent} */ (ev).detail.code);
   });
-  transfers.addEventListener('text', (ev) => showText(/** @type {CustomEvent<string>} */ (ev).detail, 'received'));
-  for (const files of waiting.splice(0)) transfers.send(files);
-  for (const text of waitingTexts.splice(0)) sendText(text);
-  hideShared();
+  connection.addEventListener('ready', (ev) => {
+    const { channel, peerIdentity, pairingKey } = /** @type {CustomEvent} */ (ev).detail;
+    // Our `device` message is the session's first record (protocol.md §10.7).
+    sendDeviceName(channel, devices.ownName);
+    transfers = attach(devices, channel, deviceId(peerIdentity));
+    for (const files of waiting.splice(0)) transfers.send(files);
+    for (const text of waitingTexts.splice(0)) sendText(text);
+    hideShared();
+    devices.paired({ channel, peerIdentity, pairingKey, source: connection }).catch(() => {
+      showDeviceNotice('too-many-devices', '', 'This device already remembers 32 devices: forget one to remember a new one.');
+    });
+  });
 }
 
 /** After "Share -> Pairwise": the service worker kept the files; queue them for the pairing. */
@@ -115,10 +167,36 @@ function wireFilePicker() {
   });
 }
 
+/** @param {Devices} devices */
+function wireDevices(devices) {
+  const actions = {
+    /** @param {string} id @param {string} name */
+    rename: (id, name) => void devices.rename(id, name).catch(() => {}),
+    /** @param {string} id @param {boolean} on */
+    autoAccept: (id, on) => void devices.setAutoAccept(id, on).catch(() => {}),
+    /** @param {string} id @param {File[]} files */
+    send: (id, files) => void sessions.get(id)?.send(files),
+    /** @param {string} id */
+    forget: (id) => void devices.forget(id).catch(() => {}),
+  };
+  const redraw = () => showDevices(devices.list(), actions);
+  devices.addEventListener('change', redraw);
+  devices.addEventListener('online', (ev) => {
+    const { id, channel } = /** @type {CustomEvent} */ (ev).detail;
+    attach(devices, channel, Promise.resolve(id));
+  });
+  devices.addEventListener('notice', (ev) => {
+    const { code, name } = /** @type {CustomEvent} */ (ev).detail;
+    showDeviceNotice(code, name);
+  });
+  const own = () =>
+    showOwnName(devices.ownName, (name) => void devices.setOwnName(name).then(own, own));
+  own();
+  redraw();
+}
+
 async function main() {
   registerServiceWorker();
-  // Files received by an earlier page load: their download links are gone with it.
-  await clearIncoming();
   wireFilePicker();
   wireTextForm(sendText);
   byId('copy-link').addEventListener('click', () => {
@@ -130,21 +208,27 @@ async function main() {
     history.replaceState(null, '', location.pathname);
     hideHome();
     showStatus('connecting');
+  } else {
+    byId('pair-button').addEventListener('click', async () => {
+      const devices = await devicesReady;
+      const { link, connection } = await Connection.initiate(location.origin, devices.identity);
+      follow(devices, connection);
+      showPairing(link);
+      showStatus('waiting');
+    });
+  }
+  await pickUpShared();
+  const devices = await devicesReady;
+  wireDevices(devices);
+  if (hash.startsWith('#pair=')) {
     try {
-      follow(await Connection.respond(hash));
+      follow(devices, await Connection.respond(hash, devices.identity));
     } catch (e) {
       showStatus('error');
       showError(e instanceof ProtocolError ? e.code : 'bad-link');
     }
-    return;
   }
-  byId('pair-button').addEventListener('click', async () => {
-    const { link, connection } = await Connection.initiate(location.origin);
-    follow(connection);
-    showPairing(link);
-    showStatus('waiting');
-  });
-  await pickUpShared();
+  await devices.start();
 }
 
 main();

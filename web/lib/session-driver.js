@@ -1,0 +1,253 @@
+/**
+ * @file One handshake session from the first `hello` to a confirmed, open, encrypted channel,
+ * shared by pairing (`connection.js`, §5) and remembered devices (`device-link.js`, §10.3). It
+ * drives the sans-IO `Handshake` with relayed bodies and the `Peer`'s fingerprints, holds ICE
+ * candidates in both directions until the peer's confirm verified, and hands out a
+ * `SecureChannel` only after that. It does not own the signaling connection: the caller feeds
+ * relayed bodies to `handle` and sends what the driver gives to `relay`.
+ *
+ * - Both modes: after the peer's `hello` this side sends its own (if not sent yet); the
+ *   initiator then offers; each side sends `confirm` once both SDPs are set.
+ * - Reconnecting only: a stranger's `hello` is answered `not-paired` (`unknown-device`); a
+ *   `not-paired` body is `unknown-device` (final); a `forgotten` notice is checked against this
+ *   side's hello (`forgotten`, final, or `verify-failed`). A `hello` with the right identity but
+ *   the wrong role most likely means the peer does not know this device's identity, so its
+ *   `peer-misbehaved` waits briefly for the `not-paired` that then follows.
+ *
+ * Events: `confirmed` (detail: {sas}), `ready` (detail: {channel, peerIdentity, pairingKey}),
+ * `error` (detail: {code, final}): the session failed or, once ready, ended (`peer-left` when
+ * the channel closed). `final` means: do not try this device again.
+ */
+
+/** @import { AnswerBody, CandidateBody, OfferBody, Session } from '../types/protocol.js' */
+/** @import { Handshake } from './handshake.js' */
+
+import { b64uDecode } from './b64.js';
+import { ProtocolError } from './errors.js';
+import { sdpFingerprint } from './handshake.js';
+import { Peer } from './peer.js';
+import { isNotPaired, notPairedBody, verifyForgotten } from './remembered.js';
+import { SecureChannel } from './secure-channel.js';
+
+/** How long a wrong-role `hello` waits for the `not-paired` that explains it. */
+const NOT_PAIRED_GRACE_MS = 3000;
+
+/**
+ * What a reconnection session needs beyond the handshake: the pair's key, the remembered
+ * identity and this side's hello values (to check a `forgotten` notice, §10.5).
+ * @typedef {object} ReconnectInfo
+ * @property {Uint8Array} pairingKey
+ * @property {Uint8Array} peerIdentity
+ * @property {{ nonce: Uint8Array, identity: Uint8Array }} ownHello
+ */
+
+export class SessionDriver extends EventTarget {
+  #hs;
+  #relay;
+  #initiator;
+  /** @type {ReconnectInfo | null} */
+  #reconnect;
+  /** @type {Peer | null} */
+  #peer = null;
+  /** Relay bodies are handled strictly one after another, in arrival order. */
+  #queue = Promise.resolve();
+  /** @type {Session | null} */
+  #session = null;
+  /** @type {Uint8Array | null} */
+  #peerIdentity = null;
+  #failed = false;
+  #ready = false;
+  #helloSent = false;
+  #helloSeen = false;
+  /** A wrong-role hello's failure, waiting for a possible `not-paired` (see the file doc). */
+  /** @type {{ error: ProtocolError, timer: ReturnType<typeof setTimeout> } | null} */
+  #suspect = null;
+  /**
+   * ICE candidates are held back, in both directions, until the peer's confirm verified: no
+   * connectivity check, no DTLS, no data channel with a device that has not proven the secret.
+   * @type {CandidateBody[]}
+   */
+  #heldLocal = [];
+  /** @type {any[]} */
+  #heldRemote = [];
+
+  /**
+   * @param {{ hs: Handshake, relay: (body: unknown) => void, reconnect?: ReconnectInfo }} opts
+   */
+  constructor({ hs, relay, reconnect }) {
+    super();
+    this.#hs = hs;
+    this.#relay = relay;
+    this.#initiator = hs.role === 'initiator';
+    this.#reconnect = reconnect ?? null;
+  }
+
+  /** Whether the peer's confirm verified. */
+  get confirmed() {
+    return this.#session !== null;
+  }
+
+  /** Whether the session failed or was closed. */
+  get ended() {
+    return this.#failed;
+  }
+
+  /** Sends this side's `hello` (once). */
+  sendHello() {
+    if (this.#helloSent || this.#failed) return;
+    this.#helloSent = true;
+    this.#relay(this.#hs.hello());
+  }
+
+  /**
+   * Handles one relayed body, after every earlier one.
+   * @param {unknown} body
+   */
+  handle(body) {
+    this.#queue = this.#queue.then(() => this.#onRelay(body)).catch((e) => this.fail(e));
+  }
+
+  /** Ends the session quietly (no `error` event): the peer connection is closed. */
+  close() {
+    this.#failed = true;
+    this.#clearSuspect();
+    this.#peer?.close();
+  }
+
+  /**
+   * Ends the session with an error (a ProtocolError's code, else `peer-misbehaved`).
+   * @param {unknown} e
+   * @param {boolean} [final]
+   */
+  fail(e, final = false) {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#clearSuspect();
+    const code = e instanceof ProtocolError ? e.code : 'peer-misbehaved';
+    this.#peer?.close();
+    this.dispatchEvent(new CustomEvent('error', { detail: { code, final } }));
+  }
+
+  /** @param {any} body */
+  async #onRelay(body) {
+    if (this.#failed) return;
+    if (this.#suspect) {
+      const { error } = this.#suspect;
+      if (isNotPaired(body)) this.fail(new ProtocolError('unknown-device'), true);
+      else this.fail(error);
+      return;
+    }
+    if (typeof body !== 'object' || body === null) throw new ProtocolError('peer-misbehaved');
+    switch (body.kind) {
+      case 'hello':
+        return this.#onHello(body);
+      case 'offer':
+        if (this.#initiator || !this.#helloSeen || this.#peer) throw new ProtocolError('peer-misbehaved');
+        this.#peer = this.#newPeer();
+        await this.#peer.handleSignal(body);
+        return this.#sendConfirm(this.#peer);
+      case 'answer':
+        if (!this.#initiator || !this.#peer) throw new ProtocolError('peer-misbehaved');
+        await this.#peer.handleSignal(body);
+        return this.#sendConfirm(this.#peer);
+      case 'candidate':
+        if (this.#session) await this.#peer?.handleSignal(body);
+        else this.#heldRemote.push(body);
+        return;
+      case 'confirm':
+        return this.#onConfirm(body);
+      case 'not-paired':
+        if (!this.#reconnect || this.#session || !isNotPaired(body)) throw new ProtocolError('peer-misbehaved');
+        return this.fail(new ProtocolError('unknown-device', 'the other device answered not-paired'), true);
+      case 'forgotten': {
+        const r = this.#reconnect;
+        if (!r || this.#session) throw new ProtocolError('peer-misbehaved');
+        await verifyForgotten(body, r.pairingKey, r.peerIdentity, r.ownHello);
+        return this.fail(new ProtocolError('forgotten'), true);
+      }
+      default:
+        throw new ProtocolError('peer-misbehaved');
+    }
+  }
+
+  /** @param {any} body */
+  async #onHello(body) {
+    try {
+      await this.#hs.handlePeerHello(body);
+    } catch (e) {
+      if (this.#reconnect && e instanceof ProtocolError && e.code === 'unknown-device') {
+        this.#relay(notPairedBody());
+      } else if (this.#reconnect && e instanceof ProtocolError && e.code === 'peer-misbehaved') {
+        this.#suspect = { error: e, timer: setTimeout(() => this.fail(e), NOT_PAIRED_GRACE_MS) };
+        return;
+      }
+      throw e;
+    }
+    this.#helloSeen = true;
+    this.#peerIdentity = b64uDecode(body.identity);
+    this.sendHello();
+    if (this.#initiator) {
+      this.#peer = this.#newPeer();
+      await this.#peer.start();
+    }
+  }
+
+  /** @param {unknown} body */
+  async #onConfirm(body) {
+    this.#session = await this.#hs.handlePeerConfirm(body);
+    this.dispatchEvent(new CustomEvent('confirmed', { detail: { sas: this.#session.sas } }));
+    // Only now may the two devices try to reach each other (protocol.md §5, step 7).
+    for (const held of this.#heldLocal) this.#relay(held);
+    const remote = this.#heldRemote;
+    this.#heldLocal = [];
+    this.#heldRemote = [];
+    for (const held of remote) await this.#peer?.handleSignal(held);
+    this.#maybeReady();
+  }
+
+  #newPeer() {
+    const peer = new Peer({
+      initiator: this.#initiator,
+      sendSignal: (/** @type {OfferBody | AnswerBody | CandidateBody} */ b) => {
+        if (this.#failed) return;
+        if (b.kind === 'candidate' && !this.#session) this.#heldLocal.push(b);
+        else this.#relay(b);
+      },
+    });
+    peer.addEventListener('open', () => this.#maybeReady());
+    peer.addEventListener('failed', () => this.fail(new ProtocolError('connect-failed')));
+    peer.addEventListener('closed', () => {
+      this.fail(new ProtocolError(this.#session ? 'peer-left' : 'connect-failed'));
+    });
+    return peer;
+  }
+
+  /**
+   * Sends our confirm once both descriptions are set. It runs inside the relay queue, right
+   * after the offer or answer was applied, so the peer's confirm is always handled after ours.
+   * @param {Peer} peer
+   */
+  async #sendConfirm(peer) {
+    const local = sdpFingerprint(peer.localSdp);
+    const remote = sdpFingerprint(peer.remoteSdp);
+    if (this.#initiator) this.#hs.setFingerprints(local, remote);
+    else this.#hs.setFingerprints(remote, local);
+    this.#relay(await this.#hs.confirm());
+  }
+
+  #maybeReady() {
+    // Called from the channel's open event and after the confirm; the channel may open while
+    // the confirm handler still applies held candidates, so both can get here: announce once.
+    const session = this.#session;
+    if (this.#ready || this.#failed || !session || !this.#peer?.isOpen || !this.#peerIdentity) return;
+    this.#ready = true;
+    const channel = new SecureChannel(this.#peer, session);
+    const detail = { channel, peerIdentity: this.#peerIdentity, pairingKey: session.pairingKey };
+    this.dispatchEvent(new CustomEvent('ready', { detail }));
+  }
+
+  #clearSuspect() {
+    if (this.#suspect) clearTimeout(this.#suspect.timer);
+    this.#suspect = null;
+  }
+}

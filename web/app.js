@@ -197,6 +197,10 @@ function wireDevices(devices) {
 
 async function main() {
   registerServiceWorker();
+  // A pairing link opened in a tab that already shows the app changes only the fragment.
+  addEventListener('hashchange', () => {
+    if (location.hash.startsWith('#pair=')) location.reload();
+  });
   wireFilePicker();
   wireTextForm(sendText);
   byId('copy-link').addEventListener('click', () => {

@@ -48,6 +48,7 @@ export function showDevices(devices, actions) {
     entries.delete(id);
   }
   byId('devices-empty').hidden = devices.length > 0;
+  byId('devices-section').hidden = false;
 }
 
 /**

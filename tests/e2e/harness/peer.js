@@ -28,6 +28,12 @@ function snapshotInPage() {
     received: [...document.querySelectorAll('#received a.download')].map(
       (a) => `${a.getAttribute('download')} (${a.getAttribute('data-size')} B)`,
     ),
+    devices: [...document.querySelectorAll('#devices li.device')].map((li) => {
+      const err = li.querySelector('.device-error');
+      const code = vis(err) ? ` error=${err?.getAttribute('data-code')}` : '';
+      return `${li.getAttribute('data-device-id')?.slice(0, 8)}… ${li.getAttribute('data-presence')} "${li.querySelector('.device-name')?.textContent}"${code}`;
+    }),
+    devicesNotice: vis(q('#devices-notice')) ? `${q('#devices-notice')?.getAttribute('data-code')} "${q('#devices-notice')?.textContent}"` : null,
   };
 }
 

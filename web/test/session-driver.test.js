@@ -1,0 +1,131 @@
+/**
+ * @file The session driver's reconnection paths that need no WebRTC (`web/lib/session-driver.js`,
+ * `docs/protocol.md` §10.3, §10.5, §10.6): a stranger's hello is answered `not-paired`; a
+ * `not-paired` body ends the session for good; a `forgotten` notice counts only if its MAC
+ * verifies against this side's own hello; a wrong-role hello followed by `not-paired` reads as
+ * `unknown-device`; in pairing mode the reconnection-only bodies are refused.
+ */
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { b64uEncode } from '../lib/b64.js';
+import { Handshake } from '../lib/handshake.js';
+import { generateKeyPair, randomBytes } from '../lib/keys.js';
+import { forgottenNotice, notPairedBody, reconnectRole } from '../lib/remembered.js';
+import { SessionDriver } from '../lib/session-driver.js';
+
+/**
+ * A reconnecting driver for `own`, remembering `peer`, with its relayed bodies and errors.
+ * @param {{ own?: import('../types/protocol.js').KeyPair, peer?: import('../types/protocol.js').KeyPair, pairing?: boolean }} [o]
+ */
+async function setup({ own, peer, pairing = false } = {}) {
+  own ??= await generateKeyPair();
+  peer ??= await generateKeyPair();
+  const pairingKey = randomBytes(32);
+  const nonce = randomBytes(32);
+  const role = reconnectRole(own.publicRaw, peer.publicRaw);
+  const hs = new Handshake({
+    role: pairing ? 'responder' : role,
+    mode: pairing ? 'pairing' : 'reconnect',
+    secret: pairingKey,
+    identity: own,
+    ephemeral: await generateKeyPair(),
+    nonce,
+    expectedPeerIdentity: peer.publicRaw,
+  });
+  /** @type {any[]} */
+  const sent = [];
+  const ownHello = { nonce, identity: own.publicRaw };
+  const driver = new SessionDriver({
+    hs,
+    relay: (b) => sent.push(b),
+    reconnect: pairing ? undefined : { pairingKey, peerIdentity: peer.publicRaw, ownHello },
+  });
+  /** @type {Promise<{ code: string, final: boolean }>} */
+  const error = new Promise((resolve) => driver.addEventListener('error', (ev) => resolve(/** @type {CustomEvent} */ (ev).detail)));
+  return { own, peer, pairingKey, ownHello, role, driver, sent, error };
+}
+
+/**
+ * A hello from `identity` claiming `role`.
+ * @param {Uint8Array} identity
+ * @param {'initiator' | 'responder'} role
+ */
+async function helloFrom(identity, role) {
+  return {
+    kind: 'hello',
+    v: 1,
+    role,
+    identity: b64uEncode(identity),
+    ephemeral: b64uEncode((await generateKeyPair()).publicRaw),
+    nonce: b64uEncode(randomBytes(32)),
+  };
+}
+
+test("a stranger's hello is answered not-paired and fails with unknown-device (not final)", async () => {
+  const s = await setup();
+  const stranger = await generateKeyPair();
+  s.driver.sendHello();
+  s.driver.handle(await helloFrom(stranger.publicRaw, s.role === 'initiator' ? 'responder' : 'initiator'));
+  assert.deepEqual(await s.error, { code: 'unknown-device', final: false });
+  assert.equal(s.sent.length, 2);
+  assert.equal(s.sent[0].kind, 'hello');
+  assert.deepEqual(s.sent[1], notPairedBody());
+});
+
+test('a not-paired answer is unknown-device, final: the device is not tried again', async () => {
+  const s = await setup();
+  s.driver.sendHello();
+  s.driver.handle(notPairedBody());
+  assert.deepEqual(await s.error, { code: 'unknown-device', final: true });
+});
+
+test('a wrong-role hello from the paired identity, then not-paired, reads as unknown-device', async () => {
+  const s = await setup();
+  s.driver.sendHello();
+  s.driver.handle(await helloFrom(s.peer.publicRaw, s.role));
+  s.driver.handle(notPairedBody());
+  assert.deepEqual(await s.error, { code: 'unknown-device', final: true });
+});
+
+test('a wrong-role hello followed by anything else is peer-misbehaved', async () => {
+  const s = await setup();
+  s.driver.sendHello();
+  s.driver.handle(await helloFrom(s.peer.publicRaw, s.role));
+  s.driver.handle({ kind: 'offer', sdp: 'v=0' });
+  assert.deepEqual(await s.error, { code: 'peer-misbehaved', final: false });
+});
+
+test('a forgotten notice that verifies against our hello is forgotten, final', async () => {
+  const s = await setup();
+  s.driver.sendHello();
+  s.driver.handle(await forgottenNotice(s.pairingKey, s.ownHello, s.peer.publicRaw));
+  assert.deepEqual(await s.error, { code: 'forgotten', final: true });
+});
+
+test('a forgotten notice for another nonce (a replay) is verify-failed, not final', async () => {
+  const s = await setup();
+  s.driver.sendHello();
+  s.driver.handle(await forgottenNotice(s.pairingKey, { ...s.ownHello, nonce: randomBytes(32) }, s.peer.publicRaw));
+  assert.deepEqual(await s.error, { code: 'verify-failed', final: false });
+});
+
+test('pairing sessions refuse not-paired and forgotten bodies', async () => {
+  for (const body of [notPairedBody(), { kind: 'forgotten', mac: b64uEncode(randomBytes(32)) }]) {
+    const s = await setup({ pairing: true });
+    s.driver.handle(body);
+    assert.deepEqual(await s.error, { code: 'peer-misbehaved', final: false });
+    assert.deepEqual(s.sent, []);
+  }
+});
+
+test('nothing is relayed or reported after close', async () => {
+  const s = await setup();
+  s.driver.close();
+  s.driver.sendHello();
+  s.driver.handle(notPairedBody());
+  const outcome = await Promise.race([s.error, new Promise((r) => setTimeout(() => r('none'), 50))]);
+  assert.equal(outcome, 'none');
+  assert.deepEqual(s.sent, []);
+});

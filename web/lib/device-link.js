@@ -19,7 +19,7 @@
 /** @import { KeyPair } from '../types/protocol.js' */
 /** @import { SecureChannel } from './secure-channel.js' */
 
-import { b64uDecode } from './b64.js';
+import { b64uDecode, b64uEncode } from './b64.js';
 import { ProtocolError } from './errors.js';
 import { Handshake } from './handshake.js';
 import { generateKeyPair, randomBytes } from './keys.js';
@@ -128,8 +128,14 @@ export class DeviceLink extends EventTarget {
     sig.addEventListener('relay', (ev) => {
       if (!mine()) return;
       const body = /** @type {CustomEvent} */ (ev).detail;
-      if (this.#tombstone) this.#answerForgotten(sig, body).catch(() => {});
-      else this.#driver?.handle(body);
+      if (body?.kind === 'hello' && body.identity === b64uEncode(this.#own.publicRaw)) {
+        // Another tab of this same browser profile is in the room: step back and try later.
+        this.#retry();
+      } else if (this.#tombstone) {
+        this.#answerForgotten(sig, body).catch(() => {});
+      } else {
+        this.#driver?.handle(body);
+      }
     });
     // `room-full` and the like: try again later with a fresh connection.
     sig.addEventListener('server-error', () => mine() && this.#retry());

@@ -36,14 +36,19 @@ const DAY_CHANGE_SLACK_MS = 2000;
 /** A tombstone leaves the room this long after sending its notice, if the peer stays. */
 const TOLD_LINGER_MS = 5000;
 
+/**
+ * What a link needs of a signaling connection (`Signaling`'s API and events).
+ * @typedef {EventTarget & { join(room: string): void, relay(body: unknown): void, close(): void }} SignalingLike
+ */
+
 export class DeviceLink extends EventTarget {
   #own;
   #peerIdentity;
   #pairingKey;
   #tombstone;
-  #signalingUrl;
   #now;
-  /** @type {Signaling | null} */
+  #connect;
+  /** @type {SignalingLike | null} */
   #signaling = null;
   /** @type {SessionDriver | null} */
   #driver = null;
@@ -62,15 +67,16 @@ export class DeviceLink extends EventTarget {
    * @param {boolean} [opts.tombstone] only answer the forgotten device with a `forgotten` notice
    * @param {string} [opts.signalingUrl]
    * @param {() => number} [opts.now] the clock (ms since the epoch)
+   * @param {() => SignalingLike} [opts.connect] opens a signaling connection (tests pass a fake)
    */
-  constructor({ own, peerIdentity, pairingKey, tombstone = false, signalingUrl, now = Date.now }) {
+  constructor({ own, peerIdentity, pairingKey, tombstone = false, signalingUrl, now = Date.now, connect }) {
     super();
     this.#own = own;
     this.#peerIdentity = peerIdentity;
     this.#pairingKey = pairingKey;
     this.#tombstone = tombstone;
-    this.#signalingUrl = signalingUrl;
     this.#now = now;
+    this.#connect = connect ?? (() => new Signaling(signalingUrl));
   }
 
   /** Whether a confirmed session's channel is open. */
@@ -113,7 +119,7 @@ export class DeviceLink extends EventTarget {
     const day = utcDay(this.#now());
     const room = await deviceRoom(this.#pairingKey, day);
     if (this.#stopped || this.#live || this.#signaling) return;
-    const sig = new Signaling(this.#signalingUrl);
+    const sig = this.#connect();
     this.#signaling = sig;
     const mine = () => this.#signaling === sig && !this.#stopped;
     sig.addEventListener('joined', (ev) => {
@@ -225,7 +231,7 @@ export class DeviceLink extends EventTarget {
 
   /**
    * Tombstone: checks the hello's identity (§10.3 step 2) and answers with the notice.
-   * @param {Signaling} sig
+   * @param {SignalingLike} sig
    * @param {any} body
    */
   async #answerForgotten(sig, body) {

@@ -52,6 +52,8 @@ export class DeviceLink extends EventTarget {
   #signaling = null;
   /** @type {SessionDriver | null} */
   #driver = null;
+  /** Bodies relayed while the next session's keys are being made. @type {unknown[] | null} */
+  #early = null;
   /** @type {SecureChannel | null} */
   #live = null;
   #stopped = true;
@@ -139,6 +141,8 @@ export class DeviceLink extends EventTarget {
         this.#retry();
       } else if (this.#tombstone) {
         this.#answerForgotten(sig, body).catch(() => {});
+      } else if (this.#early) {
+        this.#early.push(body);
       } else {
         this.#driver?.handle(body);
       }
@@ -165,8 +169,13 @@ export class DeviceLink extends EventTarget {
   async #meet() {
     if (this.#tombstone) return;
     this.#driver?.close();
+    this.#driver = null;
     const sig = this.#signaling;
     if (!sig) return;
+    // The peer's hello may arrive while our keys are being made: keep it for the new driver.
+    /** @type {unknown[]} */
+    const early = [];
+    this.#early = early;
     const nonce = randomBytes(32);
     const hs = new Handshake({
       mode: 'reconnect',
@@ -177,7 +186,9 @@ export class DeviceLink extends EventTarget {
       nonce,
       expectedPeerIdentity: this.#peerIdentity,
     });
-    if (this.#signaling !== sig || this.#stopped) return;
+    // A newer meeting or leaving the room meanwhile makes this one moot.
+    if (this.#early !== early || this.#signaling !== sig || this.#stopped) return;
+    this.#early = null;
     const driver = new SessionDriver({
       hs,
       relay: (b) => sig.relay(b),
@@ -209,6 +220,7 @@ export class DeviceLink extends EventTarget {
       }
     });
     driver.sendHello();
+    for (const body of early) driver.handle(body);
   }
 
   /**
@@ -273,6 +285,7 @@ export class DeviceLink extends EventTarget {
   #leave() {
     this.#driver?.close();
     this.#driver = null;
+    this.#early = null;
     const sig = this.#signaling;
     this.#signaling = null;
     sig?.close();

@@ -108,6 +108,21 @@ test("joins the pair's room of the day and says hello with its fixed role when t
   assert.deepEqual(b64uDecode(hello.identity), s.own.publicRaw);
 });
 
+test("a hello relayed before this side's keys are made is kept for the session", async (t) => {
+  const s = await setup();
+  t.after(() => s.link.stop());
+  s.link.start();
+  await until(() => s.conns[0]?.joined.length === 1, 'a join');
+  const stranger = await generateKeyPair();
+  const hello = await helloFrom(stranger.publicRaw, s.own.publicRaw);
+  // Same task: the relay arrives before the session's ephemeral key pair exists.
+  s.conns[0].emit('joined', { peers: 2 });
+  s.conns[0].emit('relay', hello);
+  await until(() => s.conns[0].relayed.length === 2, 'hello and not-paired');
+  assert.equal(s.conns[0].relayed[0].kind, 'hello');
+  assert.deepEqual(s.conns[0].relayed[1], notPairedBody());
+});
+
 test('moves to the next UTC day\'s room at 00:00 UTC', async (t) => {
   const start = Date.now();
   const day = utcDay(start) + 5;

@@ -9,8 +9,9 @@
  * - `{ kind: 'sdp-fingerprint', sdp }`: in the `offer` or `answer`, flips one hex digit of the
  *   `a=fingerprint:` line(s), as a server redirecting the DTLS connection would.
  *
- * `rewrites` lists what was changed, so a test can check that the attack really happened.
- * Only ever listens on and connects to 127.0.0.1.
+ * `rewrites` lists what was changed, so a test can check that the attack really happened;
+ * `setAttack` changes the attack for frames from then on (e.g. pair unharmed, then attack the
+ * reconnections). Only ever listens on and connects to 127.0.0.1.
  */
 
 import { createECDH } from 'node:crypto';
@@ -77,9 +78,10 @@ export function tamper(attack, frame) {
  * Starts the proxy on 127.0.0.1 (ephemeral port).
  * @param {string} upstream origin of the real server, e.g. `http://127.0.0.1:43210`
  * @param {Attack} attack
- * @returns {Promise<{ origin: string, rewrites: string[], frames: string[], stop: () => Promise<void> }>}
+ * @returns {Promise<{ origin: string, rewrites: string[], frames: string[], setAttack: (a: Attack) => void, stop: () => Promise<void> }>}
  */
 export async function startTamperProxy(upstream, attack) {
+  let current = attack;
   const up = new URL(upstream);
   if (up.hostname !== '127.0.0.1') throw new Error(`tamper proxy only talks to 127.0.0.1, not ${up.hostname}`);
   /** @type {string[]} */
@@ -121,7 +123,7 @@ export async function startTamperProxy(upstream, attack) {
           const text = data.toString();
           try {
             const frame = JSON.parse(text);
-            const what = tamper(attack, frame);
+            const what = tamper(current, frame);
             if (what) {
               rewrites.push(what);
               out = Buffer.from(JSON.stringify(frame));
@@ -170,6 +172,9 @@ export async function startTamperProxy(upstream, attack) {
     origin: `http://127.0.0.1:${addr.port}`,
     rewrites,
     frames,
+    setAttack(a) {
+      current = a;
+    },
     async stop() {
       for (const s of sockets) s.terminate();
       wss.close();

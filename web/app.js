@@ -19,7 +19,7 @@ import { clearIncoming } from './lib/sink.js';
 import { Store, memoryBackend } from './lib/store.js';
 import { showDeviceNotice, showDevices, showOwnName } from './ui/devices-view.js';
 import { byId } from './ui/dom.js';
-import { hideHome, showError, showPaired, showPairing, showStatus } from './ui/pairing-view.js';
+import { hideHome, showError, showPaired, showPairing, showPairingEnded, showStatus } from './ui/pairing-view.js';
 import { hideShared, showShared } from './ui/share-view.js';
 import { showText, wireTextForm } from './ui/text-view.js';
 import { askToAccept, showReceived, showTransfer } from './ui/transfer-view.js';
@@ -107,7 +107,15 @@ function offer(files) {
 function follow(devices, connection) {
   connection.addEventListener('state', (ev) => showStatus(/** @type {CustomEvent} */ (ev).detail));
   connection.addEventListener('paired', (ev) => showPaired(/** @type {CustomEvent} */ (ev).detail.sas));
+  /** Set once the pairing's device is remembered: its later sessions live under "Your devices". */
+  let remembered = false;
   connection.addEventListener('error', (ev) => {
+    if (remembered) {
+      // The pairing session ended (the other device closed it); nothing failed.
+      transfers = null;
+      showPairingEnded();
+      return;
+    }
     showStatus('error');
     showError(/** @type {CustomEvent} */ (ev).detail.code);
   });
@@ -119,9 +127,10 @@ function follow(devices, connection) {
     for (const files of waiting.splice(0)) transfers.send(files);
     for (const text of waitingTexts.splice(0)) sendText(text);
     hideShared();
-    devices.paired({ channel, peerIdentity, pairingKey, source: connection }).catch(() => {
-      showDeviceNotice('too-many-devices', '', 'This device already remembers 32 devices: forget one to remember a new one.');
-    });
+    devices.paired({ channel, peerIdentity, pairingKey, source: connection }).then(
+      () => (remembered = true),
+      () => showDeviceNotice('too-many-devices', '', 'This device already remembers 32 devices: forget one to remember a new one.'),
+    );
   });
 }
 

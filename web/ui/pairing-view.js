@@ -15,11 +15,12 @@ const STATUS_TEXT = /** @type {Record<string, string>} */ ({
   connecting: 'Connecting…',
   paired: 'Paired',
   error: 'Not connected',
+  ended: 'Pairing done: the device is remembered under "Your devices"',
 });
 
 /**
  * Sets the status line and its `data-state`.
- * @param {string} state idle|waiting|connecting|paired|error
+ * @param {string} state idle|waiting|connecting|paired|error|ended
  */
 export function showStatus(state) {
   const status = byId('status');
@@ -59,6 +60,17 @@ export function showError(code) {
   box.dataset.code = code;
   box.textContent = sentence(code);
   box.hidden = false;
+}
+
+/**
+ * The pairing session ended after its device was remembered: back to the home screen, where
+ * the device is listed (its own sessions continue there).
+ */
+export function showPairingEnded() {
+  byId('paired').hidden = true;
+  byId('pairing').hidden = true;
+  byId('home').hidden = false;
+  showStatus('ended');
 }
 
 /** Hides the home screen (a link was opened). */

@@ -4,29 +4,26 @@
  * (`pairwise pair`) and each lists the other under the name it sent; then the CLI sends with
  * `send --to` and receives with `receive --from`, with no QR code, and the bytes are checked by
  * SHA-256.
- *
- * It needs the web app's remembered devices ("Your devices", `harness/devices.js`,
- * `launchChromiumProfile`, branch web-devices) and skips itself until they are there.
  */
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { T, acceptOffer, assertReceivedIntact, waitReceived, waitTransfer } from './harness/app.js';
+import { launchChromiumProfile } from './harness/browsers.js';
 import { Cleanup } from './harness/cleanup.js';
+import * as devices from './harness/devices.js';
 import { runCli } from './harness/cli.js';
 import { hashFile, makeFiles, MiB } from './harness/files.js';
 import { startServer } from './harness/server.js';
 
-const webHasDevices = existsSync(new URL('./harness/devices.js', import.meta.url));
-
-describe('remembered devices between the CLI and Chromium', { timeout: 600_000, skip: webHasDevices ? false : 'needs the web app\'s remembered devices (harness/devices.js)' }, () => {
+describe('remembered devices between the CLI and Chromium', { timeout: 600_000 }, () => {
   const cleanup = new Cleanup();
   /** @type {import('./harness/server.js').Server} */ let server;
   /** @type {any} the browser page (harness/peer.js Peer) */ let a;
-  /** @type {any} harness/devices.js */ let dev;
+  const dev = devices;
   /** @type {string} */ let cfg;
 
   /** @param {string} prefix */
@@ -43,8 +40,6 @@ describe('remembered devices between the CLI and Chromium', { timeout: 600_000, 
   };
 
   before(async () => {
-    dev = await import('./harness/devices.js');
-    const { launchChromiumProfile } = /** @type {any} */ (await import('./harness/browsers.js'));
     server = cleanup.track(await startServer(), (s) => s.stop());
     cfg = tempDir('pairwise-cfg-term-');
     const browser = await launchChromiumProfile(tempDir('pairwise-profile-cli-'), server.origin);

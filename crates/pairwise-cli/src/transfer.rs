@@ -10,7 +10,6 @@
 //! - device names (§10.7): a [`Channel`] sends this device's `device` record first, and keeps
 //!   the peer's name from any `device` record it receives, wherever it comes in the stream.
 
-
 use pairwise_proto::error::ErrorCode;
 use pairwise_proto::transfer::{
     FileEntry, Manifest, Message, Receiver, ReceiverEvent, ResumeStart, Sender, SenderEvent,

@@ -143,17 +143,16 @@ pub(crate) fn receive(args: ReceiveArgs, config: Option<&Path>) -> anyhow::Resul
     }
     runtime()?.block_on(async {
         let mut progress = Progress::new(args.peer.json, 0);
-        let identity = store.identity().clone();
-        let paired = match &args.link {
-            Some(link) => open_link(link, &server, &args.peer, identity).await,
-            None => show_and_pair(&server, &args.peer, &mut progress, identity).await,
-        };
-        let est = match paired {
-            Ok(est) => est,
-            Err(e) => return Ok(report(&mut progress, e)),
-        };
-        announce_paired(&mut progress, &est);
-        let (mut channel, id) = match remember(&mut store, est, &own_name, &mut progress).await {
+        let link = args.link.as_deref();
+        let paired = pair_and_remember(
+            link,
+            &server,
+            &args.peer,
+            &mut store,
+            &own_name,
+            &mut progress,
+        );
+        let (mut channel, id) = match paired.await {
             Ok(c) => c,
             Err(e) => return Ok(report(&mut progress, e)),
         };
@@ -172,17 +171,16 @@ pub(crate) fn pair(args: PairArgs, config: Option<&Path>) -> anyhow::Result<Exit
     let mut store = open_store(config)?;
     runtime()?.block_on(async {
         let mut progress = Progress::new(args.peer.json, 0);
-        let identity = store.identity().clone();
-        let paired = match &args.link {
-            Some(link) => open_link(link, &server, &args.peer, identity).await,
-            None => show_and_pair(&server, &args.peer, &mut progress, identity).await,
-        };
-        let est = match paired {
-            Ok(est) => est,
-            Err(e) => return Ok(report(&mut progress, e)),
-        };
-        announce_paired(&mut progress, &est);
-        let (mut channel, id) = match remember(&mut store, est, &own_name, &mut progress).await {
+        let link = args.link.as_deref();
+        let paired = pair_and_remember(
+            link,
+            &server,
+            &args.peer,
+            &mut store,
+            &own_name,
+            &mut progress,
+        );
+        let (mut channel, id) = match paired.await {
             Ok(c) => c,
             Err(e) => return Ok(report(&mut progress, e)),
         };
@@ -223,6 +221,25 @@ pub(crate) fn own_name(peer: &PeerArgs) -> anyhow::Result<DeviceName> {
 /// Takes over a new pairing: sends this device's name first, and stores the other device
 /// (named once its `device` record arrives). Returns the channel and the stored id (`None` if
 /// the store is full).
+/// Pairs by `link` (or by showing a QR code), says so, and remembers the other device: the
+/// first steps of `receive` and `pair`.
+async fn pair_and_remember(
+    link: Option<&str>,
+    server: &Server,
+    peer: &PeerArgs,
+    store: &mut Keystore,
+    own_name: &DeviceName,
+    progress: &mut Progress,
+) -> Result<(Channel, Option<String>), TransferFailure> {
+    let identity = store.identity().clone();
+    let est = match link {
+        Some(link) => open_link(link, server, peer, identity).await?,
+        None => show_and_pair(server, peer, progress, identity).await?,
+    };
+    announce_paired(progress, &est);
+    remember(store, est, own_name, progress).await
+}
+
 async fn remember(
     store: &mut Keystore,
     est: Established,

@@ -80,6 +80,12 @@ fn serve(args: &[&str]) -> Serving {
 }
 
 /// `pairwise serve ARGS` that must fail: its output.
+/// `serve --tls` on a free loopback port with the generated certificate kept in `cfg`.
+fn serve_tls(cfg: &std::path::Path) -> Serving {
+    let cfg = cfg.to_str().unwrap();
+    serve(&["--tls", "--listen", "127.0.0.1:0", "--config", cfg])
+}
+
 fn serve_fails(args: &[&str]) -> Output {
     let out = Command::new(BIN)
         .arg("serve")
@@ -137,8 +143,7 @@ fn mode(path: &Path) -> u32 {
 async fn generated_certificate_is_the_only_trust_needed_and_is_kept_across_starts() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = tmp.path().join("cfg");
-    let cfg_arg = cfg.to_str().unwrap();
-    let first = serve(&["--tls", "--listen", "127.0.0.1:0", "--config", cfg_arg]);
+    let first = serve_tls(&cfg);
     assert!(first.url.starts_with("https://127.0.0.1:"), "{}", first.url);
     let cert_file = cfg.join("tls-cert.pem");
     let certs = read_certificates(&cert_file, "test").unwrap();
@@ -170,7 +175,7 @@ async fn generated_certificate_is_the_only_trust_needed_and_is_kept_across_start
     assert_eq!(mode(&cfg), 0o700);
     drop(first);
 
-    let second = serve(&["--tls", "--listen", "127.0.0.1:0", "--config", cfg_arg]);
+    let second = serve_tls(&cfg);
     let (status, _, presented_again) = get(&connector, second.port, "/healthz").await.unwrap();
     assert_eq!(status, "HTTP/1.1 200 OK");
     assert_eq!(
@@ -183,13 +188,7 @@ async fn generated_certificate_is_the_only_trust_needed_and_is_kept_across_start
 async fn signaling_over_wss_trusts_server_cert_and_explains_a_refused_certificate() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = tmp.path().join("cfg");
-    let running = serve(&[
-        "--tls",
-        "--listen",
-        "127.0.0.1:0",
-        "--config",
-        cfg.to_str().unwrap(),
-    ]);
+    let running = serve_tls(&cfg);
     let trust = Trust::pinned(&cfg.join("tls-cert.pem")).unwrap();
     let server = Server::new(running.url.clone(), trust);
     let room = RoomId::parse("abcdefghijklmnopqrstuv").unwrap();
@@ -219,13 +218,7 @@ async fn signaling_over_wss_trusts_server_cert_and_explains_a_refused_certificat
 fn cli_without_server_cert_says_the_certificate_is_untrusted_and_what_to_pass() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = tmp.path().join("cfg");
-    let running = serve(&[
-        "--tls",
-        "--listen",
-        "127.0.0.1:0",
-        "--config",
-        cfg.to_str().unwrap(),
-    ]);
+    let running = serve_tls(&cfg);
     let file = tmp.path().join("f.txt");
     std::fs::write(&file, b"x").unwrap();
     // Fails at the signaling connection, before any WebRTC.

@@ -9,7 +9,8 @@ import { createServer, connect } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 
 /**
- * (a) Raw data channel between two pages of one Chromium, SDP relayed by this process.
+ * Raw data channel between two Chromium pages (of one browser or two), SDP relayed by this
+ * process.
  * @param {import('../tests/e2e/harness/peer.js').Peer} a
  * @param {import('../tests/e2e/harness/peer.js').Peer} b
  * @param {number} SIZE bytes to send

@@ -78,7 +78,7 @@ describe('a 2 GiB transfer, Chromium to Chromium', { timeout: 900_000 }, () => {
       (n) => document.querySelector(`#received a.download[download="${n}"]`)?.getAttribute('data-storage') ?? null,
       f.name,
     );
-    assert.equal(storage, 'opfs', 'the received file must live in OPFS, not in memory');
+    assert.equal(storage, 'opfs', 'the received file must be written to OPFS by the worker (sync access handle), not kept in memory or sent through createWritable');
     const got = await downloadAndHash(b, f.name);
     assert.equal(got.size, f.size);
     assert.equal(got.sha256, f.sha256, 'SHA-256 of the downloaded 2 GiB file');

@@ -4,7 +4,7 @@
  * to the file, without the per-write Blob and inter-process copies of `createWritable()`, so a
  * receiving page's memory stays flat however large the file. Messages (each answered with
  * `{ id, ok, error? }`): `open {id, name}` creates `incoming/<name>`, `write {id, name, buf,
- * offset, length}` appends (the buffer is transferred), `close {id, name}` flushes and
+ * offset, length}` appends (the buffer is transferred, and handed back with the answer), `close {id, name}` flushes and
  * closes, `discard {id, name}` closes and removes it.
  */
 
@@ -75,7 +75,11 @@ async function handle(m) {
 self.addEventListener('message', (ev) => {
   const m = /** @type {MessageEvent} */ (ev).data;
   handle(m).then(
-    () => self.postMessage({ id: m.id, ok: true }),
+    // A written buffer goes back to the page (transferred, no copy), where it is garbage among
+    // the page's other spent buffers. Left here, it would wait for this worker's own garbage
+    // collection, which lets tens of megabytes more pile up (measured: receiving page 316 MB
+    // at 2 GiB instead of about 250 MB).
+    () => self.postMessage({ id: m.id, ok: true }, { transfer: m.op === 'write' && m.buf ? [m.buf] : [] }),
     (e) => self.postMessage({ id: m.id, ok: false, error: String(e instanceof Error ? e.message : e) }),
   );
 });

@@ -14,7 +14,8 @@ const FOLD_BYTES = 8 * 1024 * 1024;
 
 /**
  * @typedef {object} Sink
- * @property {'opfs' | 'memory'} kind
+ * @property {'opfs' | 'opfs-writable' | 'memory'} kind where the bytes go: `opfs` through the
+ *   worker's sync access handle, `opfs-writable` through `createWritable()`, or memory
  * @property {(bytes: Uint8Array) => Promise<void>} write appends bytes
  * @property {() => Promise<Blob>} close finishes the file and returns it
  * @property {() => Promise<void>} discard drops what was written
@@ -70,8 +71,9 @@ class WorkerClient {
 /** @returns {Promise<WorkerClient | null>} */
 function opfsWorker() {
   worker ??= (async () => {
-    const proto = globalThis.FileSystemFileHandle?.prototype;
-    if (!proto || !('createSyncAccessHandle' in proto) || typeof Worker === 'undefined') return null;
+    // `createSyncAccessHandle` exists only inside dedicated workers (it is not on the page's
+    // `FileSystemFileHandle.prototype`), so the probe below, run in the worker, is the test.
+    if (typeof Worker === 'undefined') return null;
     try {
       const client = new WorkerClient(new Worker(new URL('./opfs-worker.js', import.meta.url), { type: 'module' }));
       // A file opened and discarded proves the worker runs and may write here.
@@ -116,7 +118,7 @@ export async function openSink(type) {
       const handle = await dir.getFileHandle(name, { create: true });
       const writable = await handle.createWritable();
       return {
-        kind: 'opfs',
+        kind: 'opfs-writable',
         write: (bytes) => writable.write(/** @type {Uint8Array<ArrayBuffer>} */ (bytes)),
         close: async () => {
           await writable.close();

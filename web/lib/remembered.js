@@ -10,7 +10,9 @@
 
 import { b64uEncode } from './b64.js';
 import { ProtocolError } from './errors.js';
-import { MAC_BYTES, bytesEqual, concat, decodeField, hasExactKeys, importHmac } from './handshake.js';
+import { bytesEqual, concat, decodeField, hasExactKeys } from './bytes.js';
+import { MAC_BYTES } from './handshake.js';
+import { importHmac } from './key-schedule.js';
 import { bufferSource, deriveKeyBytes } from './keys.js';
 
 /** HKDF and MAC labels of §10. */

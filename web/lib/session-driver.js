@@ -24,7 +24,7 @@
 
 import { b64uDecode } from './b64.js';
 import { ProtocolError } from './errors.js';
-import { sdpFingerprint } from './handshake.js';
+import { sdpFingerprint } from './key-schedule.js';
 import { Peer } from './peer.js';
 import { isNotPaired, notPairedBody, verifyForgotten } from './remembered.js';
 import { SecureChannel } from './secure-channel.js';

@@ -10,7 +10,8 @@ import { test } from 'node:test';
 
 import { b64uDecode, b64uEncode } from '../lib/b64.js';
 import { ProtocolError } from '../lib/errors.js';
-import { Handshake, sdpFingerprint } from '../lib/handshake.js';
+import { Handshake } from '../lib/handshake.js';
+import { sdpFingerprint } from '../lib/key-schedule.js';
 import { generateKeyPair, randomBytes } from '../lib/keys.js';
 import { RecordOpener, RecordSealer } from '../lib/record.js';
 

@@ -12,7 +12,8 @@ import { test } from 'node:test';
 import { fromHex, hex } from '../lib/b64.js';
 import { decodeDevicePayload, defaultDeviceName, isDeviceName, sanitizeDeviceName } from '../lib/device.js';
 import { ProtocolError } from '../lib/errors.js';
-import { Handshake, transcriptHash } from '../lib/handshake.js';
+import { Handshake } from '../lib/handshake.js';
+import { transcriptHash } from '../lib/key-schedule.js';
 import { generateKeyPair, importPrivateForTest } from '../lib/keys.js';
 import {
   deviceRoom,

@@ -10,15 +10,8 @@ import { test } from 'node:test';
 
 import { b64uEncode, fromHex, hex } from '../lib/b64.js';
 import { ERRORS, ProtocolError, sentence } from '../lib/errors.js';
-import {
-  Handshake,
-  computeIkm,
-  confirmMac,
-  deriveSessionSecrets,
-  sasFromBytes,
-  sdpFingerprint,
-  transcriptHash,
-} from '../lib/handshake.js';
+import { Handshake } from '../lib/handshake.js';
+import { computeIkm, confirmMac, deriveSessionSecrets, sasFromBytes, sdpFingerprint, transcriptHash } from '../lib/key-schedule.js';
 import { importPrivateForTest } from '../lib/keys.js';
 import { encodeFragment, encodeLink, parsePairFragment, roomId } from '../lib/link.js';
 import { parseSafeName } from '../lib/name.js';

@@ -1,5 +1,6 @@
 //! Helpers shared by the vector tests: deterministic keys from labels, the write-or-check rule
-//! for `testdata/vectors/*.json`, and a party of the handshake with its JSON form.
+//! for `testdata/vectors/*.json`, a party of the handshake with its JSON form, and a sample
+//! manifest.
 //!
 //! Each integration test file compiles this module separately and uses a subset of it.
 #![allow(dead_code, unreachable_pub)]
@@ -12,6 +13,9 @@
 use std::path::PathBuf;
 
 use pairwise_proto::identity::{EphemeralSecret, IdentitySecret};
+use pairwise_proto::limits::MAX_FILE_SIZE;
+use pairwise_proto::name::SafeName;
+use pairwise_proto::transfer::{FileEntry, Manifest};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
@@ -74,4 +78,18 @@ pub fn party(case: &str, role: &str) -> Party {
         nonce,
         json,
     }
+}
+
+/// The manifest the record and transfer vectors share: an empty file, a non-ASCII name and
+/// the largest allowed size.
+pub fn sample_manifest() -> Manifest {
+    let file = |name: &str, size: u64, mime: &str| {
+        FileEntry::new(SafeName::parse(name).unwrap(), size, mime).unwrap()
+    };
+    Manifest::new(vec![
+        file("empty.txt", 0, "text/plain"),
+        file("résumé.pdf", 1_234_567, "application/pdf"),
+        file("日本.txt", MAX_FILE_SIZE, ""),
+    ])
+    .unwrap()
 }

@@ -1,0 +1,369 @@
+//! Shared test vectors in `testdata/vectors/*.json`: transfer messages (`transfer.json`).
+//!
+//! Each test builds its vector file from the implementation (deterministic keys from SHA-256 of
+//! fixed strings), asserting on the way that every invalid case fails with the listed code.
+//! With `PAIRWISE_WRITE_VECTORS=1` it writes the file; otherwise it reads the file and checks
+//! that it is exactly what the implementation produces. `web/test` checks the same files.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers outside #[test] functions panic on broken fixtures"
+)]
+
+mod common;
+
+use pairwise_proto::b64;
+use pairwise_proto::device::{DeviceInfo, DeviceName};
+use pairwise_proto::limits::{MAX_FILE_SIZE, MAX_MANIFEST_FILES};
+use pairwise_proto::name::SafeName;
+use pairwise_proto::transfer::{
+    FileEntry, Manifest, Message, ResumeClaim, ResumeStart, TransferId,
+};
+use serde_json::{Value, json};
+
+use crate::common::{check_or_write, sample_manifest, seed};
+
+fn device(name: &str) -> Message {
+    Message::Device(DeviceInfo {
+        name: DeviceName::parse(name).unwrap(),
+    })
+}
+
+fn message_json(msg: &Message) -> Value {
+    match msg {
+        Message::Manifest(m) => {
+            let files: Vec<Value> = m
+                .files()
+                .iter()
+                .map(|f| {
+                    let mut v =
+                        json!({"name": f.name().as_str(), "size": f.size(), "type": f.mime()});
+                    if !f.dir().is_empty() {
+                        v["dir"] = json!(f.dir().iter().map(SafeName::as_str).collect::<Vec<_>>());
+                    }
+                    v
+                })
+                .collect();
+            let mut v = json!({"type": "manifest", "files": files});
+            if let Some(id) = m.id() {
+                v["id"] = json!(b64::encode(id.as_bytes()));
+            }
+            if m.more() {
+                v["more"] = json!(true);
+            }
+            v
+        }
+        Message::Accept => json!({"type": "accept"}),
+        Message::AcceptResume(claims) => {
+            json!({"type": "accept", "resume": claims.iter().map(|c| json!({
+            "index": c.index, "offset": c.offset, "proof": b64::encode(&c.proof)
+        })).collect::<Vec<_>>()})
+        }
+        Message::ResumeAck(starts) => {
+            json!({"type": "resume-ack", "files": starts.iter().map(|s| json!({
+            "index": s.index, "offset": s.offset
+        })).collect::<Vec<_>>()})
+        }
+        Message::Decline => json!({"type": "decline"}),
+        Message::Chunk(data) => json!({"type": "chunk", "data": hex::encode(data)}),
+        Message::Received(index) => json!({"type": "received", "index": index}),
+        Message::Cancel => json!({"type": "cancel"}),
+        Message::Device(info) => json!({"type": "device", "name": info.name.as_str()}),
+        Message::Text(text) => json!({"type": "text", "text": text}),
+        Message::Progress(n) => json!({"type": "progress", "bytes": n}),
+    }
+}
+
+/// A resumable offer in a folder, sent in parts (§11.1).
+fn large_offer_parts() -> Vec<Message> {
+    let seg = |s: &str| SafeName::parse(s).unwrap();
+    let files = vec![
+        FileEntry::new(seg("top.txt"), 5, "text/plain").unwrap(),
+        FileEntry::new(seg("deep.bin"), 3 << 20, "")
+            .unwrap()
+            .in_dir(vec![seg("Photos"), seg("2026 été")])
+            .unwrap(),
+    ];
+    let id = TransferId::from_bytes(seed("transfer id")[..16].try_into().unwrap());
+    Manifest::new(files)
+        .unwrap()
+        .with_id(id)
+        .parts(80)
+        .into_iter()
+        .map(Message::Manifest)
+        .collect()
+}
+
+#[test]
+fn transfer_vectors() {
+    let one = |name: &str| {
+        Message::Manifest(
+            Manifest::new(vec![
+                FileEntry::new(SafeName::parse(name).unwrap(), 1, "").unwrap(),
+            ])
+            .unwrap(),
+        )
+    };
+    let messages: Vec<Message> = [
+        Message::Manifest(sample_manifest()),
+        one("a"),
+        Message::Accept,
+        Message::Decline,
+        Message::Chunk(Vec::new()),
+        Message::Chunk(vec![0x00, 0xff, 0x10, 0x04]),
+        Message::Received(0),
+        Message::Received(u32::MAX),
+        Message::Cancel,
+        device("Pixel 8"),
+        device("Anna's 日本 laptop"),
+        Message::AcceptResume(vec![
+            ResumeClaim {
+                index: 0,
+                offset: 5,
+                proof: seed("claim 0"),
+            },
+            ResumeClaim {
+                index: 1,
+                offset: 2 << 20,
+                proof: seed("claim 1"),
+            },
+        ]),
+        Message::ResumeAck(vec![
+            ResumeStart {
+                index: 0,
+                offset: 5,
+            },
+            ResumeStart {
+                index: 1,
+                offset: 0,
+            },
+        ]),
+        Message::Text("Hello 🌍 https://example.org/?a=1&b=2".to_owned()),
+        Message::Progress(0),
+        Message::Progress(MAX_FILE_SIZE),
+    ]
+    .into_iter()
+    .chain(large_offer_parts())
+    .collect::<Vec<_>>();
+    let valid: Vec<Value> = messages
+        .iter()
+        .map(|msg| {
+            let inner = msg.encode();
+            assert_eq!(&Message::decode(&inner).unwrap(), msg);
+            json!({"message": message_json(msg), "inner": hex::encode(&inner)})
+        })
+        .collect();
+
+    let manifest = |json: &str| [&[0x01u8][..], json.as_bytes()].concat();
+    let dev = |json: &str| [&[0x07u8][..], json.as_bytes()].concat();
+    let files = |n: usize| {
+        let list: Vec<String> = (0..n)
+            .map(|i| format!(r#"{{"name":"f{i}","size":1,"type":""}}"#))
+            .collect();
+        manifest(&format!(r#"{{"files":[{}]}}"#, list.join(",")))
+    };
+    let max_ok = files(MAX_MANIFEST_FILES);
+    assert!(Message::decode(&max_ok).is_ok());
+    let long_type = format!(
+        r#"{{"files":[{{"name":"a","size":1,"type":"{}"}}]}}"#,
+        "t".repeat(256)
+    );
+    let mis = "peer-misbehaved";
+    let invalid: Vec<(Vec<u8>, &str, &str)> = vec![
+        (vec![], mis, "empty inner message"),
+        (vec![0x00], mis, "type 0x00"),
+        (vec![0x0b], mis, "type 0x0b"),
+        (vec![0x08], mis, "text without payload"),
+        (vec![0x08, 0xc3, 0x28], mis, "text that is not UTF-8"),
+        (vec![0x09], mis, "resume-ack without JSON"),
+        (
+            vec![0x0a, 0, 0, 0, 0, 0, 0, 1],
+            mis,
+            "progress with 7 bytes",
+        ),
+        (
+            vec![0x0a, 0, 0, 0, 0, 0, 0, 0, 1, 0],
+            mis,
+            "progress with 9 bytes",
+        ),
+        (
+            [&[0x09u8][..], br#"{"files":[{"index":0}]}"#].concat(),
+            mis,
+            "resume-ack entry without offset",
+        ),
+        (
+            [
+                &[0x02u8][..],
+                br#"{"resume":[{"index":0,"offset":1,"proof":"AAAA"}]}"#,
+            ]
+            .concat(),
+            mis,
+            "resume claim with a short proof",
+        ),
+        (
+            [&[0x02u8][..], br#"{"resume":[],"x":1}"#].concat(),
+            mis,
+            "accept payload with an unknown key",
+        ),
+        (
+            manifest(r#"{"id":"AAAAAAAAAAAAAAAAAAAA","files":[{"name":"a","size":1,"type":""}]}"#),
+            mis,
+            "manifest id of 15 bytes",
+        ),
+        (
+            manifest(r#"{"files":[{"name":"a","size":1,"type":"","dir":[]}]}"#),
+            mis,
+            "manifest with an empty dir list",
+        ),
+        (
+            manifest(r#"{"files":[{"name":"a","size":1,"type":"","dir":["ok",".."]}]}"#),
+            "bad-name",
+            "manifest dir segment ..",
+        ),
+        (
+            manifest(r#"{"files":[{"name":"a","size":1,"type":"","dir":["a/b"]}]}"#),
+            "bad-name",
+            "manifest dir segment with a slash",
+        ),
+        (
+            manifest(r#"{"files":[{"name":"a","size":1,"type":""}],"more":1}"#),
+            mis,
+            "manifest more that is not a boolean",
+        ),
+        (vec![0x07], mis, "device without JSON"),
+        (dev(r#"{"name":""}"#), mis, "device with an empty name"),
+        (
+            dev(r#"{"name":" x"}"#),
+            mis,
+            "device name with leading space",
+        ),
+        (
+            dev(r#"{"name":"a\u202eb"}"#),
+            mis,
+            "device name with a bidi override",
+        ),
+        (dev(r#"{"name":"a\nb"}"#), mis, "device name with a newline"),
+        (
+            dev(&format!(r#"{{"name":"{}"}}"#, "x".repeat(65))),
+            mis,
+            "device name of 65 characters",
+        ),
+        (
+            dev(r#"{"name":"x","extra":1}"#),
+            mis,
+            "device with an unknown key",
+        ),
+        (dev(r#"{"nom":"x"}"#), mis, "device without a name"),
+        (vec![0xff, 1, 2], mis, "type 0xff"),
+        (
+            vec![0x02, 0x00],
+            mis,
+            "accept with a payload that is not resume JSON",
+        ),
+        (vec![0x03, 0x00], mis, "decline with a payload"),
+        (vec![0x06, 0x00], mis, "cancel with a payload"),
+        (vec![0x05], mis, "received without index"),
+        (vec![0x05, 0, 0, 1], mis, "received with 3 bytes"),
+        (vec![0x05, 0, 0, 0, 1, 0], mis, "received with 5 bytes"),
+        (vec![0x01], mis, "manifest without JSON"),
+        (manifest("not json"), mis, "manifest is not JSON"),
+        (vec![0x01, b'"', 0xff, b'"'], mis, "manifest is not UTF-8"),
+        (manifest(r#"{"files":[]}"#), mis, "manifest with no files"),
+        (
+            manifest(r#"{"files":[{"name":"a","size":1}]}"#),
+            mis,
+            "missing type",
+        ),
+        (
+            manifest(r#"{"files":[{"name":"a","type":""}]}"#),
+            mis,
+            "missing size",
+        ),
+        (
+            manifest(r#"{"files":[{"size":1,"type":""}]}"#),
+            mis,
+            "missing name",
+        ),
+        (
+            manifest(r#"{"files":[],"x":1}"#),
+            mis,
+            "unknown top-level field",
+        ),
+        (
+            manifest(r#"{"files":[{"name":"a","size":1,"type":"","mtime":0}]}"#),
+            mis,
+            "unknown file field",
+        ),
+        (
+            manifest(r#"{"files":[{"name":"a","size":-1,"type":""}]}"#),
+            mis,
+            "negative size",
+        ),
+        (
+            manifest(r#"{"files":[{"name":"a","size":1.5,"type":""}]}"#),
+            mis,
+            "fractional size",
+        ),
+        (
+            manifest(r#"{"files":[{"name":"a","size":"1","type":""}]}"#),
+            mis,
+            "size as a string",
+        ),
+        (
+            manifest(r#"{"files":[{"name":"a","size":9007199254740992,"type":""}]}"#),
+            mis,
+            "size 2^53",
+        ),
+        (
+            manifest(r#"{"files":[{"name":1,"size":1,"type":""}]}"#),
+            mis,
+            "name is not a string",
+        ),
+        (
+            manifest(r#"{"files":[{"name":"a","size":1,"type":null}]}"#),
+            mis,
+            "type is null",
+        ),
+        (manifest(r#"{"files":{}}"#), mis, "files is not an array"),
+        (manifest(r#"[]"#), mis, "manifest is an array"),
+        (manifest(&long_type), mis, "type of 256 bytes"),
+        (
+            manifest(r#"{"files":[{"name":"../x","size":1,"type":""}]}"#),
+            "bad-name",
+            "name ../x",
+        ),
+        (
+            manifest(r#"{"files":[{"name":"CON.txt","size":1,"type":""}]}"#),
+            "bad-name",
+            "name CON.txt",
+        ),
+        (
+            manifest(r#"{"files":[{"name":"","size":1,"type":""}]}"#),
+            "bad-name",
+            "empty name",
+        ),
+        (
+            manifest(
+                r#"{"files":[{"name":"ok","size":1,"type":""},{"name":"a\u0000b","size":1,"type":""}]}"#,
+            ),
+            "bad-name",
+            "second file has a NUL in its name",
+        ),
+    ];
+    let invalid: Vec<Value> = invalid
+        .into_iter()
+        .map(|(inner, code, why)| {
+            let err = Message::decode(&inner).expect_err(why);
+            assert_eq!(
+                serde_json::to_value(err.code()).unwrap(),
+                json!(code),
+                "{why}: {err}"
+            );
+            json!({"inner": hex::encode(&inner), "code": code, "why": why})
+        })
+        .collect();
+    check_or_write(
+        "transfer.json",
+        &json!({"valid": valid, "invalid": invalid}),
+    );
+}

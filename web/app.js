@@ -22,7 +22,8 @@ import { byId } from './ui/dom.js';
 import { hideHome, showError, showPaired, showPairing, showPairingEnded, showStatus } from './ui/pairing-view.js';
 import { hideShared, showShared } from './ui/share-view.js';
 import { showText, wireTextForm } from './ui/text-view.js';
-import { askToAccept, showReceived, showTransfer } from './ui/transfer-view.js';
+import { showReceivedFiles } from './ui/received-folders.js';
+import { askToAccept, showTransfer } from './ui/transfer-view.js';
 
 /**
  * The remembered devices, once the store is open. Files received by an earlier page load are
@@ -75,7 +76,7 @@ function attach(devices, channel, id) {
   t.addEventListener('incoming', (ev) => {
     const incoming = /** @type {CustomEvent} */ (ev).detail;
     showTransfer(incoming, 'receive');
-    incoming.addEventListener('file', (/** @type {any} */ fe) => showReceived(fe.detail));
+    showReceivedFiles(incoming);
     id.then((d) => (devices.autoAccept(d) ? incoming.accept?.() : askToAccept(incoming)));
   });
   t.addEventListener('text', (ev) => showText(/** @type {CustomEvent<string>} */ (ev).detail, 'received'));

@@ -84,10 +84,12 @@ export function askToAccept(incoming) {
 
 /**
  * Lists a verified, complete file as a download link; `data-storage` says where its bytes are
- * (`opfs`: on disk, `memory`: in the page).
+ * (`opfs`: on disk, `memory`: in the page). Files of a folder go in that folder's list
+ * (`received-folders.js`).
  * @param {{ name: string, size: number, blob: Blob, storage?: string, dir?: string[] }} file
+ * @param {HTMLElement} [list] where the link goes; `#received` by default
  */
-export function showReceived(file) {
+export function showReceived(file, list = byId('received')) {
   byId('received-section').hidden = false;
   const path = [...(file.dir ?? []), file.name].join('/');
   const link = el('a', 'download', path);
@@ -98,5 +100,5 @@ export function showReceived(file) {
   if (file.storage) link.dataset.storage = file.storage;
   const item = el('li');
   item.append(link, el('span', 'hint', ` ${bytes(file.size)}`));
-  byId('received').append(item);
+  list.append(item);
 }

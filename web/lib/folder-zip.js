@@ -13,10 +13,13 @@
  * @property {Blob} blob
  */
 
-/** Whether this browser can write a zip into OPFS from a worker. */
+/**
+ * Whether this browser may be able to write a zip into OPFS from a worker. Sync access handles
+ * exist only inside dedicated workers, so the page cannot see them: where they are missing the
+ * worker says so and `zipFolder` fails with that sentence.
+ */
 export function canZip() {
-  const proto = globalThis.FileSystemFileHandle?.prototype;
-  return !!proto && 'createSyncAccessHandle' in proto && typeof Worker !== 'undefined' && !!navigator.storage?.getDirectory;
+  return typeof Worker !== 'undefined' && typeof navigator.storage?.getDirectory === 'function';
 }
 
 /**

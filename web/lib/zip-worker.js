@@ -26,6 +26,10 @@ async function zip(m) {
   const root = await navigator.storage.getDirectory();
   const dir = await root.getDirectoryHandle('incoming', { create: true });
   const file = await dir.getFileHandle(m.name, { create: true });
+  if (!('createSyncAccessHandle' in file)) {
+    await dir.removeEntry(m.name).catch(() => {});
+    throw new Error('this browser cannot write files from a worker (no sync access handles).');
+  }
   const handle = /** @type {SyncHandle} */ (await /** @type {any} */ (file).createSyncAccessHandle());
   let reported = 0;
   try {

@@ -13,7 +13,8 @@
  * are written, so the output must take writes at a position (an OPFS sync access handle, a file
  * descriptor). ZIP64 extra fields are written for any size or offset of 4 GiB or more and the
  * ZIP64 end records then, or for 65 535 entries or more. Memory stays flat: bytes pass through
- * in chunks, only the central directory (about 100 bytes per entry) is kept until the end.
+ * in chunks (up to 16 MiB read ahead), only the central directory (about 100 bytes per entry) is
+ * kept until the end.
  */
 
 const SIG_LOCAL = 0x04034b50;
@@ -34,7 +35,10 @@ const ZIP64_EXTRA = 0x0001;
 const MAX32 = 0xffffffff;
 const MAX16 = 0xffff;
 /** Bytes read from a source at a time. */
-const CHUNK = 1024 * 1024;
+const CHUNK = 2 * 1024 * 1024;
+/** Reads started ahead of their use, at most (bytes, reads): many small reads overlap. */
+const AHEAD_BYTES = 16 * 1024 * 1024;
+const AHEAD_READS = 32;
 
 /**
  * One file of the archive: its path inside the zip ("Album/day 1/a.jpg", `/`-separated) and a
@@ -248,6 +252,49 @@ export function endRecords({ count, cdOffset, cdSize, zip64, limit, countLimit }
 }
 
 /**
+ * The entries' bytes as one sequence of chunks (each at most `CHUNK`, none for an empty entry),
+ * read up to `AHEAD_BYTES` / `AHEAD_READS` before they are taken, so that the latency of
+ * reading many small files (a round trip to the browser process each) overlaps.
+ */
+class ReadAhead {
+  /** @type {{ length: number, bytes: Promise<Uint8Array> }[]} */
+  #queue = [];
+  #queued = 0;
+  #entry = 0;
+  #offset = 0;
+
+  /** @param {ZipEntry[]} entries */
+  constructor(entries) {
+    this.entries = entries;
+  }
+
+  #fill() {
+    while (this.#queue.length < AHEAD_READS && this.#queued < AHEAD_BYTES && this.#entry < this.entries.length) {
+      const e = this.entries[this.#entry];
+      if (this.#offset >= e.size) {
+        this.#entry += 1;
+        this.#offset = 0;
+        continue;
+      }
+      const length = Math.min(CHUNK, e.size - this.#offset);
+      const bytes = e.read(this.#offset, length);
+      bytes.catch(() => {}); // seen by whoever takes this chunk
+      this.#queue.push({ length, bytes });
+      this.#queued += length;
+      this.#offset += length;
+    }
+  }
+
+  /** @returns {Promise<{ length: number, bytes: Uint8Array }>} the next chunk, in order */
+  async next() {
+    this.#fill();
+    const c = /** @type {{ length: number, bytes: Promise<Uint8Array> }} */ (this.#queue.shift());
+    this.#queued -= c.length;
+    return { length: c.length, bytes: await c.bytes };
+  }
+}
+
+/**
  * Writes `entries` as a ZIP archive into `out`, from byte 0.
  * @param {ZipEntry[]} entries
  * @param {ZipOutput} out
@@ -263,16 +310,17 @@ export async function writeZip(entries, out, opts = {}) {
   let pos = 0;
   let content = 0;
   let zip64 = entries.length >= countLimit;
-  for (const e of entries) {
-    const r = { name: nameBytes(e.path), size: e.size, crc: 0, offset: pos, dos };
+  const names = entries.map((e) => nameBytes(e.path));
+  const ahead = new ReadAhead(entries);
+  for (const [i, e] of entries.entries()) {
+    const r = { name: names[i], size: e.size, crc: 0, offset: pos, dos };
     const big = e.size >= limit;
     zip64 ||= big || pos >= limit;
     const header = localHeader(r, big);
     await out.write(header, pos);
     pos += header.length;
     for (let done = 0; done < e.size; ) {
-      const want = Math.min(CHUNK, e.size - done);
-      const bytes = await e.read(done, want);
+      const { length: want, bytes } = await ahead.next();
       if (bytes.length !== want) {
         throw new Error(`"${e.path}" gave ${bytes.length} bytes where ${want} were expected: the file changed or is unreadable.`);
       }

@@ -200,3 +200,40 @@ test('paths a zip must not hold are refused', async () => {
     await assert.rejects(writeZip([blobEntry(path, new Blob(['x']))], { write: () => {} }), /cannot be a path in a zip/, path);
   }
 });
+
+test('reads run ahead of their use, bounded, and the bytes still land in order', async () => {
+  /** @type {Map<string, Uint8Array>} */
+  const files = new Map();
+  for (let i = 0; i < 300; i++) files.set(`R/${i % 9}/f${i}.bin`, new Uint8Array(randomBytes(i % 50 === 0 ? 3 * 1024 * 1024 : i * 11)));
+  let inFlight = 0;
+  let maxInFlight = 0;
+  let inFlightBytes = 0;
+  let maxInFlightBytes = 0;
+  const entries = [...files].map(([path, bytes]) => ({
+    path,
+    size: bytes.length,
+    /** @param {number} offset @param {number} length */
+    read: async (offset, length) => {
+      inFlight += 1;
+      inFlightBytes += length;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      maxInFlightBytes = Math.max(maxInFlightBytes, inFlightBytes);
+      // Later reads may finish first.
+      await new Promise((r) => setTimeout(r, Math.random() * 3));
+      inFlight -= 1;
+      inFlightBytes -= length;
+      return bytes.slice(offset, offset + length);
+    },
+  }));
+  const path = join(dir, 'ahead.zip');
+  const fd = openSync(path, 'w');
+  try {
+    await writeZip(entries, { write: (bytes, at) => void writeSync(fd, bytes, 0, bytes.length, at) });
+  } finally {
+    closeSync(fd);
+  }
+  assertReadsBack(path, files);
+  assert.ok(maxInFlight > 4, `reads overlap (at most ${maxInFlight} at once)`);
+  assert.ok(maxInFlight <= 32, `at most 32 reads at once, saw ${maxInFlight}`);
+  assert.ok(maxInFlightBytes <= 18 * 1024 * 1024, `at most 16 MiB (+ one chunk) ahead, saw ${maxInFlightBytes}`);
+});

@@ -119,6 +119,9 @@ describe('resume and Ctrl-C between two remembered CLIs', { timeout: 900_000 }, 
   it('a source file changed between the runs fails the proof and is sent from 0', { timeout: 300_000 }, async () => {
     const src = cleanup.track(makeFiles([{ name: 'changing.bin', size: 128 * MiB }]), (f) => f.remove());
     const file = src.files[0];
+    // A whole-second modification time, so that putting it back below restores it exactly.
+    const stamp = new Date('2026-01-02T03:04:05Z');
+    utimesSync(file.path, stamp, stamp);
     const inbox = tempDir('pairwise-in-changed-');
     const r1 = receiver(inbox);
     const s1 = sender(file.path);
@@ -129,14 +132,14 @@ describe('resume and Ctrl-C between two remembered CLIs', { timeout: 900_000 }, 
 
     // One byte in the first half changes; size and modification time stay, so the offer is the
     // same (same transfer id) and only the proof can tell.
-    const { atime, mtime } = statSync(file.path);
     const fd = openSync(file.path, 'r+');
     const at = 3 * MiB + 5;
     const old = Buffer.alloc(1);
     readSync(fd, old, 0, 1, at);
     writeSync(fd, Buffer.from([old[0] ^ 0xff]), 0, 1, at);
     closeSync(fd);
-    utimesSync(file.path, atime, mtime);
+    utimesSync(file.path, stamp, stamp);
+    assert.equal(statSync(file.path).mtimeMs, stamp.getTime());
     const changed = await hashFile(file.path);
     assert.notEqual(changed.sha256, file.sha256);
 
@@ -156,6 +159,9 @@ describe('resume and Ctrl-C between two remembered CLIs', { timeout: 900_000 }, 
   it('Ctrl-C on the sender sends cancel: the receiver says cancelled and keeps nothing', { timeout: 200_000 }, async () => {
     const src = cleanup.track(makeFiles([{ name: 'int-a.bin', size: 128 * MiB }]), (f) => f.remove());
     const inbox = tempDir('pairwise-in-int-a-');
+    /** The sender's remembered offers. @returns {unknown[]} */
+    const offers = () => JSON.parse(readFileSync(join(cfgA, 'outgoing.json'), 'utf8')).offers;
+    const before = offers();
     const r = receiver(inbox);
     const s = sender(src.files[0].path);
     await signalAt(s, 16 * MiB, 'SIGINT');
@@ -164,7 +170,7 @@ describe('resume and Ctrl-C between two remembered CLIs', { timeout: 900_000 }, 
     await exitsWith(r, 3);
     assert.match(r.stderr(), /The transfer was cancelled\. \(by the sender\)/);
     assert.deepEqual(entries(inbox), [], 'no partial files, no resume folder');
-    assert.deepEqual(JSON.parse(readFileSync(join(cfgA, 'outgoing.json'), 'utf8')).offers, [], 'a cancelled offer is forgotten');
+    assert.deepEqual(offers(), before, 'a cancelled offer is forgotten');
   });
 
   it('Ctrl-C on the receiver sends cancel: the sender says cancelled, the receiver removes its partial data', { timeout: 200_000 }, async () => {

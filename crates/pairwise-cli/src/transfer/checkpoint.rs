@@ -19,7 +19,7 @@
 //!   arrives; so are those of an earlier transfer from the same peer for a path offered now.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufWriter, Read as _, Seek as _, SeekFrom, Write as _};
+use std::io::{self, Read as _, Seek as _, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -29,7 +29,7 @@ use pairwise_proto::name::SafeName;
 use pairwise_proto::transfer::{FileEntry, ResumeChain, ResumeClaim, TransferId};
 use serde::{Deserialize, Serialize};
 
-use crate::files::{Inbox, Saved, SinkError};
+use crate::files::{Inbox, SinkError};
 
 /// The hidden folder in the target directory.
 pub const RESUME_DIR: &str = ".pairwise-resume";
@@ -215,25 +215,23 @@ impl ResumeDir {
                 (file, ResumeChain::new(&self.id, index))
             }
         };
-        let saved_at = chain.offset();
-        Ok(ResumablePart {
-            record: Checkpoint {
+        Ok(ResumablePart::new(
+            Checkpoint {
                 version: FORMAT_VERSION,
                 id: b64::encode(self.id.as_bytes()),
                 peer: self.peer.clone(),
                 index,
                 path: entry.relative_path(),
                 size: entry.size(),
-                offset: saved_at,
+                offset: chain.offset(),
                 h: String::new(),
                 saved: None,
             },
-            checkpoint: self.checkpoint_path(index),
+            self.checkpoint_path(index),
             path,
-            out: Some(BufWriter::with_capacity(1 << 20, file)),
+            file,
             chain,
-            saved_at,
-        })
+        ))
     }
 
     /// Bytes kept for resume across the files of `entries` (verified offsets).
@@ -321,83 +319,6 @@ impl ResumeDir {
     }
 }
 
-/// A file being kept for resume: appends verified bytes and checkpoints every 1 MiB block.
-#[derive(Debug)]
-pub struct ResumablePart {
-    record: Checkpoint,
-    checkpoint: PathBuf,
-    path: PathBuf,
-    out: Option<BufWriter<File>>,
-    chain: ResumeChain,
-    saved_at: u64,
-}
-
-impl ResumablePart {
-    /// Appends verified bytes; at each new block boundary, flushes them and then updates the
-    /// checkpoint.
-    ///
-    /// # Errors
-    /// [`SinkError::DiskFull`] or [`SinkError::Io`].
-    pub fn write(&mut self, bytes: &[u8]) -> Result<(), SinkError> {
-        let out = self.out.as_mut().ok_or_else(|| closed(&self.path))?;
-        out.write_all(bytes)
-            .map_err(|e| sink_error(&self.path, "write", e))?;
-        self.chain.update(bytes);
-        let (at, h) = self.chain.checkpoint();
-        if at > self.saved_at {
-            out.flush()
-                .map_err(|e| sink_error(&self.path, "write", e))?;
-            self.save(at, h, None)?;
-        }
-        Ok(())
-    }
-
-    /// The file is complete and verified: flushes it to disk, moves it into place in `inbox`
-    /// and notes that in its checkpoint (so a later session can claim it whole).
-    ///
-    /// # Errors
-    /// [`SinkError`] if flushing or moving fails.
-    pub fn finish(mut self, inbox: &Inbox, entry: &FileEntry) -> Result<Saved, SinkError> {
-        if let Some(out) = self.out.take() {
-            let file = out.into_inner().map_err(|e| e.into_error());
-            file.and_then(|f| f.sync_all())
-                .map_err(|e| sink_error(&self.path, "write", e))?;
-        }
-        let saved = inbox.adopt(&self.path, entry.dir(), entry.name())?;
-        let name = saved
-            .path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .map(str::to_owned);
-        let offset = self.chain.offset();
-        let h = self.chain.clone().finish();
-        // Best effort: without it, a later session only re-sends this file.
-        let _ = self.save(offset, h, name);
-        Ok(saved)
-    }
-
-    /// The connection ended: flushes what was written (the checkpoint already covers the last
-    /// block boundary) and keeps both files.
-    pub fn suspend(mut self) {
-        if let Some(mut out) = self.out.take() {
-            let _ = out.flush();
-        }
-    }
-
-    fn save(&mut self, offset: u64, h: [u8; 32], saved: Option<String>) -> Result<(), SinkError> {
-        self.record.offset = offset;
-        self.record.h = b64::encode(&h);
-        self.record.saved = saved;
-        let json = serde_json::to_vec(&self.record).unwrap_or_default();
-        let tmp = self.checkpoint.with_extension("json.tmp");
-        fs::write(&tmp, json)
-            .and_then(|()| fs::rename(&tmp, &self.checkpoint))
-            .map_err(|e| sink_error(&self.checkpoint, "write", e))?;
-        self.saved_at = offset;
-        Ok(())
-    }
-}
-
 /// The chain of file `index` of transfer `id` over the first `len` bytes of `path`: the value
 /// at `len` (a block boundary, or the end of the file, a shorter last block folded in).
 fn chain_over(path: &Path, id: &TransferId, index: u32, len: u64) -> io::Result<[u8; 32]> {
@@ -426,30 +347,9 @@ fn read_checkpoint(path: &Path) -> Option<Checkpoint> {
     serde_json::from_slice(&fs::read(path).ok()?).ok()
 }
 
-fn sink_error(path: &Path, op: &'static str, e: io::Error) -> SinkError {
-    if matches!(
-        e.kind(),
-        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded
-    ) {
-        SinkError::DiskFull {
-            path: path.to_owned(),
-        }
-    } else {
-        SinkError::Io {
-            op,
-            path: path.to_owned(),
-            source: e,
-        }
-    }
-}
+mod part;
 
-fn closed(path: &Path) -> SinkError {
-    SinkError::Io {
-        op: "write",
-        path: path.to_owned(),
-        source: io::Error::other("file already closed"),
-    }
-}
+pub use self::part::ResumablePart;
 
 #[cfg(test)]
 mod tests;

@@ -151,6 +151,26 @@ fn fail(code: ErrorCode, detail: impl std::fmt::Display) -> SessionError {
     }
 }
 
+/// `result`, or `cancelled` if it failed because the channel closed while the peer's `cancel`
+/// was still queued here (the peer cancels, then closes: a send on our side can fail first).
+fn or_cancelled<T>(
+    result: Result<T, TransferFailure>,
+    wire: &mut channel::Wire,
+    by: &str,
+) -> Result<T, TransferFailure> {
+    match result {
+        Err(TransferFailure::Session(e)) if e.code == ErrorCode::PeerLeft => {
+            while let Ok(Some((msg, _))) = wire.try_recv() {
+                if msg == pairwise_proto::transfer::Message::Cancel {
+                    return Err(fail(ErrorCode::Cancelled, by).into());
+                }
+            }
+            Err(e.into())
+        }
+        other => other,
+    }
+}
+
 /// A byte count in MiB with one decimal, e.g. `128.0 MiB`.
 fn mib(n: u64) -> String {
     format!("{:.1} MiB", n as f64 / (1024.0 * 1024.0))

@@ -21,7 +21,8 @@ use super::channel::Wire;
 use super::checkpoint::{Held, ResumablePart, ResumeDir};
 use super::interrupt::{CANCEL_WAIT, Interrupt};
 use super::{
-    Channel, TransferFailure, announce, disk, fail, file_entry, mib, report_saved, report_text,
+    Channel, TransferFailure, announce, disk, fail, file_entry, mib, or_cancelled, report_saved,
+    report_text,
 };
 use crate::files::{Inbox, PartFile, Saved};
 use crate::keystore::device_id;
@@ -53,6 +54,7 @@ pub async fn receive_on(
     let result = run
         .run(&mut channel.wire, progress, accept, &mut interrupt)
         .await;
+    let result = or_cancelled(result, &mut channel.wire, "by the sender");
     run.end(&result, progress);
     result.map(|()| run.saved)
 }

@@ -21,7 +21,7 @@ use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
 use super::channel::Wire;
 use super::interrupt::{CANCEL_WAIT, Interrupt};
 use super::offer_ids::OfferIds;
-use super::{Channel, Outgoing, TransferFailure, fail, mib, report_text};
+use super::{Channel, Outgoing, TransferFailure, fail, mib, or_cancelled, report_text};
 use crate::config::ConfigDir;
 use crate::keystore::device_id;
 use crate::progress::Progress;
@@ -72,6 +72,7 @@ pub async fn send_on(
         reader: None,
     };
     let result = run.run(wire, progress, &mut interrupt).await;
+    let result = or_cancelled(result, wire, "by the receiver");
     if result.is_err()
         && let Some(cancel) = sender.cancel()
     {

@@ -13,7 +13,8 @@ use clap::{Args, Parser, Subcommand};
                         3 the other device declined or cancelled; 4 the other device could not \
                         be verified (possible tampering); 5 the other device does not know this \
                         one (it forgot it, or this device's key was replaced): pair again; \
-                        6 the paired device did not come online within --timeout."
+                        6 the paired device did not come online within --timeout; 130 cancelled \
+                        with Ctrl-C (the other device was told; partial files were removed)."
 )]
 pub struct Cli {
     /// More log output on stderr (-v debug, -vv trace). RUST_LOG overrides it.
@@ -42,6 +43,10 @@ pub enum Command {
     /// The other device can be a phone or computer with a browser (scan the QR code), or
     /// another terminal (`pairwise receive LINK`). Both devices remember each other afterwards
     /// (see `pairwise devices`).
+    ///
+    /// With --to, the offer can be resumed: if the connection drops, running the same command
+    /// again (same files, unchanged) continues where the other device stopped. Ctrl-C cancels
+    /// the transfer on both devices.
     #[command(visible_alias = "s")]
     Send(SendArgs),
     /// Receive files: open a pairing LINK from the other device, or show a QR code for it.
@@ -49,6 +54,10 @@ pub enum Command {
     ///
     /// Files are written as NAME.part and get their name only once complete and verified; an
     /// existing file is never replaced (a new name like "NAME (1).ext" is chosen and said).
+    /// From a sender that can resume (`send --to`), partial files are kept in the hidden
+    /// folder .pairwise-resume of --dir instead: if the connection drops they stay there, and
+    /// running the same command again continues them; a cancelled, declined or finished
+    /// transfer removes them. Ctrl-C cancels the transfer on both devices.
     #[command(visible_alias = "r")]
     Receive(ReceiveArgs),
     /// Pair with another device without sending files: shows a QR code, or opens a LINK.

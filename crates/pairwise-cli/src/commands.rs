@@ -73,7 +73,7 @@ pub(crate) fn send(args: SendArgs, config: Option<&Path>) -> anyhow::Result<Exit
         };
         let total = files.iter().map(|f| f.size()).sum();
         let mut progress = Progress::new(args.peer.json, total);
-        let result = transfer::send_on(&mut channel, &files, &mut progress).await;
+        let result = transfer::send_on(&mut channel, &files, &mut progress, None).await;
         let name = channel.peer_name().cloned();
         channel.close().await;
         note_name(&mut store, id.as_deref(), name.as_ref(), &mut progress);
@@ -402,6 +402,10 @@ pub(crate) fn report(progress: &mut Progress, e: TransferFailure) -> ExitCode {
     let (code, text) = match &e {
         TransferFailure::Session(s) => (Some(s.code), s.to_string()),
         TransferFailure::Local(d) => (None, d.clone()),
+        TransferFailure::Interrupted(d) => {
+            progress.event("interrupted", d, json!({"code": "cancelled", "message": d}));
+            return ExitCode::from(transfer::INTERRUPTED_EXIT);
+        }
     };
     progress.event(
         "error",

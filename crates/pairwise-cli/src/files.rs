@@ -130,6 +130,47 @@ impl Inbox {
         Err(no_free_name(name, &target))
     }
 
+    /// The directory itself.
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Moves `file`, complete and verified and already flushed to disk, into the inbox's folder
+    /// `dir` under the first free name among `NAME`, `NAME (1).ext`, ... (never replacing a
+    /// file). Used for files kept for resume outside their folder until they are complete.
+    ///
+    /// # Errors
+    /// [`SinkError::Io`] or [`SinkError::NoFreeName`]; `file` stays where it is then.
+    pub fn adopt(
+        &self,
+        file: &Path,
+        dir: &[SafeName],
+        name: &SafeName,
+    ) -> Result<Saved, SinkError> {
+        let target = self.folder(dir)?;
+        for n in 0..=MAX_ALTERNATIVES {
+            let path = target.join(alternative(name.as_str(), n));
+            match place(file, &path) {
+                Ok(()) => {
+                    return Ok(Saved {
+                        path,
+                        offered: name.clone(),
+                        renamed: n > 0,
+                    });
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(source) => {
+                    return Err(SinkError::Io {
+                        op: "move into place",
+                        path: file.to_owned(),
+                        source,
+                    });
+                }
+            }
+        }
+        Err(no_free_name(name, &target))
+    }
+
     /// The inbox's folder `dir`, created segment by segment; an existing segment must be a
     /// real folder (not a symbolic link to one, which could lead outside the inbox).
     fn folder(&self, dir: &[SafeName]) -> Result<PathBuf, SinkError> {

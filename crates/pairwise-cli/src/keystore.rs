@@ -186,6 +186,11 @@ impl Keystore {
         Ok(store)
     }
 
+    /// The configuration directory the store lives in.
+    pub fn dir(&self) -> &ConfigDir {
+        &self.dir
+    }
+
     /// Whether `dir` holds neither file yet (nothing was ever paired there).
     pub fn is_empty_dir(dir: &ConfigDir) -> bool {
         !dir.file(IDENTITY_FILE).exists() && !dir.file(DEVICES_FILE).exists()

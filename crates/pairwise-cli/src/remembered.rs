@@ -59,7 +59,7 @@ pub(crate) async fn send(
     };
     let total = files.iter().map(|f| f.size()).sum();
     let mut progress = Progress::new(meeting.peer.json, total);
-    let result = transfer::send_on(&mut channel, files, &mut progress).await;
+    let result = transfer::send_on(&mut channel, files, &mut progress, Some(store.dir())).await;
     finish(store, &device.id, channel).await;
     Ok(sent(&mut progress, result, files.len()))
 }

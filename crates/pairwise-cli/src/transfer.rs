@@ -1,32 +1,38 @@
 //! Files over an [`Established`] session, driven by `pairwise-proto`'s sans-IO sender and
 //! receiver: every data-channel message is one record, opened in order.
 //!
-//! - sending: manifest, wait for `accept`, chunks read from disk as the channel drains (the
-//!   peer's `send` waits while its buffer is full, so memory stays flat), then wait until the
-//!   receiver confirmed every file;
-//! - receiving: accept the offer, write verified bytes to `NAME.part` in the [`Inbox`], move a
-//!   file into place only after its FINAL record, acknowledge it, and on any failure remove
-//!   what is incomplete;
+//! - sending ([`send_on`], in `send.rs`): manifest (with a transfer id when resumable), wait
+//!   for `accept` (and answer resume claims), chunks read from disk as the channel drains, then
+//!   wait until the receiver confirmed every file;
+//! - receiving ([`receive_on`], in `receive.rs`): accept the offer (claiming what an earlier
+//!   session kept), write verified bytes to a part file, move a file into place only after its
+//!   FINAL record, acknowledge it; keep partial files of a resumable offer when the connection
+//!   drops ([`checkpoint`]), remove them otherwise;
+//! - Ctrl-C on either side sends `cancel` (exit code [`INTERRUPTED_EXIT`]);
 //! - device names (§10.7): a [`Channel`] sends this device's `device` record first, and keeps
 //!   the peer's name from any `device` record it receives, wherever it comes in the stream.
 
 use pairwise_proto::error::ErrorCode;
-use pairwise_proto::transfer::{
-    FileEntry, Manifest, Message, Receiver, ReceiverEvent, ResumeStart, Sender, SenderEvent,
-};
+use pairwise_proto::transfer::{FileEntry, Manifest};
 use serde_json::json;
-use tokio::io::AsyncReadExt as _;
 
-use self::channel::Wire;
-use crate::files::{Inbox, PartFile, Saved, SinkError};
+use crate::files::{Inbox, Saved, SinkError};
 use crate::progress::{Progress, bytes};
 use crate::session::{Established, SessionError};
 
 mod channel;
+pub mod checkpoint;
+mod interrupt;
+pub mod offer_ids;
 mod outgoing;
+mod receive;
+mod send;
 
 pub use self::channel::Channel;
+pub use self::interrupt::INTERRUPTED_EXIT;
 pub use self::outgoing::Outgoing;
+pub use self::receive::receive_on;
+pub use self::send::send_on;
 
 /// Why a transfer failed; carries the catalogue code for the sentence and exit code.
 #[derive(Debug, thiserror::Error)]
@@ -37,10 +43,13 @@ pub enum TransferFailure {
     /// Something on this machine failed: reading or writing a file, the local address.
     #[error("{0}")]
     Local(String),
+    /// Ctrl-C: `cancel` was sent; the sentence says what was cleaned up.
+    #[error("{0}")]
+    Interrupted(String),
 }
 
 /// Sends `files` and waits until the receiver kept every one, then closes the channel (no
-/// `device` record: for sessions with no name to give).
+/// `device` record: for sessions with no name to give; no transfer id, so no resume).
 ///
 /// # Errors
 /// [`TransferFailure`] with the reason: declined, cancelled, the peer left, a read error.
@@ -50,135 +59,9 @@ pub async fn send(
     progress: &mut Progress,
 ) -> Result<(), TransferFailure> {
     let mut channel = Channel::open(est, None).await?;
-    let result = send_on(&mut channel, files, progress).await;
+    let result = send_on(&mut channel, files, progress, None).await;
     channel.close().await;
     result
-}
-
-/// Sends `files` over `channel` and waits until the receiver kept every one. The caller
-/// closes the channel.
-///
-/// # Errors
-/// [`TransferFailure`] with the reason: declined, cancelled, the peer left, a read error.
-pub async fn send_on(
-    channel: &mut Channel,
-    files: &[Outgoing],
-    progress: &mut Progress,
-) -> Result<(), TransferFailure> {
-    let manifest = Manifest::new(files.iter().map(|f| f.entry.clone()).collect())
-        .map_err(|e| fail(e.code(), e))?;
-    let (mut sender, offer) = Sender::new(channel.proof, manifest, channel.max);
-    let wire = &mut channel.wire;
-    for part in &offer {
-        wire.send(part, false).await?;
-    }
-    progress.event(
-        "offered",
-        "Waiting for the other device to accept…",
-        json!({}),
-    );
-    let result = send_loop(wire, &mut sender, files, progress).await;
-    if result.is_err()
-        && let Some(cancel) = sender.cancel()
-    {
-        let _ = wire.send(&cancel, false).await;
-    }
-    result
-}
-
-async fn send_loop(
-    wire: &mut Wire,
-    sender: &mut Sender,
-    files: &[Outgoing],
-    progress: &mut Progress,
-) -> Result<(), TransferFailure> {
-    let mut reader: Option<(u32, tokio::io::BufReader<tokio::fs::File>)> = None;
-    let mut buf = Vec::new();
-    loop {
-        // Acknowledgements and cancels that already arrived, without waiting; once the last
-        // file is acknowledged the transfer is done, even if the channel closed right after.
-        loop {
-            if sender.is_done() {
-                return Ok(());
-            }
-            let Some((msg, _)) = wire.try_recv()? else {
-                break;
-            };
-            if let Some(reply) = handle_sender_msg(sender, msg, files, progress)? {
-                wire.send(&reply, false).await?;
-            }
-        }
-        let Some(chunk) = sender.poll_chunk() else {
-            let (msg, _) = wire.recv().await?;
-            if let Some(reply) = handle_sender_msg(sender, msg, files, progress)? {
-                wire.send(&reply, false).await?;
-            }
-            continue;
-        };
-        let file = &files[chunk.index as usize];
-        if reader.as_ref().is_none_or(|(i, _)| *i != chunk.index) {
-            let f = tokio::fs::File::open(&file.path).await.map_err(|e| {
-                TransferFailure::Local(format!("cannot read {}: {e}", file.path.display()))
-            })?;
-            reader = Some((chunk.index, tokio::io::BufReader::with_capacity(1 << 20, f)));
-        }
-        buf.resize(chunk.len, 0);
-        if let Some((_, r)) = reader.as_mut() {
-            r.read_exact(&mut buf).await.map_err(|e| {
-                TransferFailure::Local(format!(
-                    "{} changed or could not be read while sending: {e}",
-                    file.path.display()
-                ))
-            })?;
-        }
-        wire.send(&Message::Chunk(std::mem::take(&mut buf)), chunk.is_final)
-            .await?;
-        progress.advance(file.entry.name().as_str(), chunk.len as u64);
-    }
-}
-
-/// Feeds one message to the sender; returns a reply to send, if any.
-fn handle_sender_msg(
-    sender: &mut Sender,
-    msg: Message,
-    files: &[Outgoing],
-    progress: &mut Progress,
-) -> Result<Option<Message>, TransferFailure> {
-    if let Message::Text(text) = &msg {
-        report_text(progress, text);
-        return Ok(None);
-    }
-    sender.handle_message(msg).map_err(|e| fail(e.code(), e))?;
-    let mut reply = None;
-    while let Some(event) = sender.poll_event() {
-        match event {
-            SenderEvent::ResumeRequested(claims) => {
-                // This sender offers no transfer id, so the state machine refuses claims
-                // before this event; if it ever comes, every file starts from 0.
-                let starts = claims
-                    .iter()
-                    .map(|c| ResumeStart {
-                        index: c.index,
-                        offset: 0,
-                    })
-                    .collect();
-                reply = Some(sender.resume(starts).map_err(|e| fail(e.code(), e))?);
-            }
-            SenderEvent::Accepted => {
-                progress.event("accepted", "Accepted: sending…", json!({}));
-            }
-            SenderEvent::Declined => return Err(fail(ErrorCode::Declined, "declined").into()),
-            SenderEvent::Cancelled => {
-                return Err(fail(ErrorCode::Cancelled, "by the receiver").into());
-            }
-            SenderEvent::FileReceived { index } => {
-                let name = files[index as usize].entry.name().as_str();
-                progress.event("sent", &format!("Sent {name}"), json!({"file": name}));
-            }
-            SenderEvent::TransferComplete => {}
-        }
-    }
-    Ok(reply)
 }
 
 /// Accepts the peer's offer and receives its files into `inbox`, then closes the channel.
@@ -195,99 +78,6 @@ pub async fn receive(
     let result = receive_on(&mut channel, inbox, progress, &mut |_| true).await;
     channel.close().await;
     result
-}
-
-/// Receives the peer's offer over `channel` into `inbox` if `accept` says yes to its manifest
-/// (else declines it: `declined`). The caller closes the channel.
-///
-/// # Errors
-/// [`TransferFailure`]: declined here, the peer left (incomplete files are removed), a record
-/// failed its check, the disk is full.
-pub async fn receive_on(
-    channel: &mut Channel,
-    inbox: &Inbox,
-    progress: &mut Progress,
-    accept: &mut (dyn FnMut(&Manifest) -> bool + Send),
-) -> Result<Vec<Saved>, TransferFailure> {
-    let wire = &mut channel.wire;
-    let mut receiver = Receiver::new(channel.proof);
-    let mut part: Option<PartFile> = None;
-    let mut saved = Vec::new();
-    let mut manifest: Option<Manifest> = None;
-    let result = async {
-        loop {
-            let (msg, is_final) = match wire.recv().await {
-                Ok(m) => m,
-                Err(e) => {
-                    receiver.handle_close().map_err(|e| fail(e.code(), e))?;
-                    return Err(e.into());
-                }
-            };
-            if let Message::Text(text) = &msg {
-                report_text(progress, text);
-                continue;
-            }
-            receiver
-                .handle_message(msg, is_final)
-                .map_err(|e| fail(e.code(), e))?;
-            while let Some(event) = receiver.poll_event() {
-                match event {
-                    ReceiverEvent::Offered(m) => {
-                        announce(progress, &m);
-                        if !accept(&m) {
-                            if let Some(decline) = receiver.decline() {
-                                wire.send(&decline, false).await?;
-                            }
-                            return Err(TransferFailure::Local(
-                                "Declined the offered files; nothing was saved.".into(),
-                            ));
-                        }
-                        *progress = Progress::new(progress.is_json(), m.total_bytes());
-                        manifest = Some(m);
-                        if let Some(accept) = receiver.accept() {
-                            wire.send(&accept, false).await?;
-                        }
-                    }
-                    ReceiverEvent::Data { index, bytes } => {
-                        let entry = file_entry(manifest.as_ref(), index)?;
-                        if part.is_none() {
-                            part = Some(inbox.begin(entry.dir(), entry.name()).map_err(disk)?);
-                        }
-                        if let Some(p) = part.as_mut() {
-                            p.write(&bytes).map_err(disk)?;
-                        }
-                        progress.advance(entry.name().as_str(), bytes.len() as u64);
-                        // Stored: let the sender go on (its window, §11.4).
-                        if let Some(ack) = receiver.stored(bytes.len()) {
-                            wire.send(&ack, false).await?;
-                        }
-                    }
-                    ReceiverEvent::FileComplete { index } => {
-                        let entry = file_entry(manifest.as_ref(), index)?;
-                        let p = match part.take() {
-                            Some(p) => p,
-                            None => inbox.begin(entry.dir(), entry.name()).map_err(disk)?,
-                        };
-                        let s = p.finish().map_err(disk)?;
-                        report_saved(progress, &s);
-                        saved.push(s);
-                        wire.send(&Message::Received(index), false).await?;
-                    }
-                    // Only after our own resume claims, and this receiver makes none.
-                    ReceiverEvent::Resumed { .. } => {}
-                    ReceiverEvent::TransferComplete => return Ok(()),
-                    ReceiverEvent::Cancelled => {
-                        return Err(fail(ErrorCode::Cancelled, "by the sender").into());
-                    }
-                }
-            }
-        }
-    }
-    .await;
-    if let Some(p) = part.take() {
-        p.discard();
-    }
-    result.map(|()| saved)
 }
 
 fn announce(progress: &mut Progress, m: &Manifest) {
@@ -359,4 +149,29 @@ fn fail(code: ErrorCode, detail: impl std::fmt::Display) -> SessionError {
         code,
         detail: detail.to_string(),
     }
+}
+
+/// `result`, or `cancelled` if it failed because the channel closed while the peer's `cancel`
+/// was still queued here (the peer cancels, then closes: a send on our side can fail first).
+fn or_cancelled<T>(
+    result: Result<T, TransferFailure>,
+    wire: &mut channel::Wire,
+    by: &str,
+) -> Result<T, TransferFailure> {
+    match result {
+        Err(TransferFailure::Session(e)) if e.code == ErrorCode::PeerLeft => {
+            while let Ok(Some((msg, _))) = wire.try_recv() {
+                if msg == pairwise_proto::transfer::Message::Cancel {
+                    return Err(fail(ErrorCode::Cancelled, by).into());
+                }
+            }
+            Err(e.into())
+        }
+        other => other,
+    }
+}
+
+/// A byte count in MiB with one decimal, e.g. `128.0 MiB`.
+fn mib(n: u64) -> String {
+    format!("{:.1} MiB", n as f64 / (1024.0 * 1024.0))
 }

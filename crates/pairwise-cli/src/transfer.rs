@@ -15,9 +15,8 @@ use pairwise_proto::transfer::{
     FileEntry, Manifest, Message, Receiver, ReceiverEvent, ResumeStart, Sender, SenderEvent,
 };
 use serde_json::json;
-use tokio::io::AsyncReadExt as _;
 
-use self::channel::Wire;
+use self::channel::{ChunkError, Wire};
 use crate::files::{Inbox, PartFile, Saved, SinkError};
 use crate::progress::{Progress, bytes};
 use crate::session::{Established, SessionError};
@@ -92,8 +91,7 @@ async fn send_loop(
     files: &[Outgoing],
     progress: &mut Progress,
 ) -> Result<(), TransferFailure> {
-    let mut reader: Option<(u32, tokio::io::BufReader<tokio::fs::File>)> = None;
-    let mut buf = Vec::new();
+    let mut reader: Option<(u32, std::fs::File)> = None;
     loop {
         // Acknowledgements and cancels that already arrived, without waiting; once the last
         // file is acknowledged the transfer is done, even if the channel closed right after.
@@ -116,23 +114,24 @@ async fn send_loop(
             continue;
         };
         let file = &files[chunk.index as usize];
-        if reader.as_ref().is_none_or(|(i, _)| *i != chunk.index) {
-            let f = tokio::fs::File::open(&file.path).await.map_err(|e| {
-                TransferFailure::Local(format!("cannot read {}: {e}", file.path.display()))
-            })?;
-            reader = Some((chunk.index, tokio::io::BufReader::with_capacity(1 << 20, f)));
-        }
-        buf.resize(chunk.len, 0);
-        if let Some((_, r)) = reader.as_mut() {
-            r.read_exact(&mut buf).await.map_err(|e| {
-                TransferFailure::Local(format!(
+        let r = match &mut reader {
+            Some((i, r)) if *i == chunk.index => r,
+            _ => {
+                let f = std::fs::File::open(&file.path).map_err(|e| {
+                    TransferFailure::Local(format!("cannot read {}: {e}", file.path.display()))
+                })?;
+                &mut reader.insert((chunk.index, f)).1
+            }
+        };
+        wire.send_chunk(r, chunk.len, chunk.is_final)
+            .await
+            .map_err(|e| match e {
+                ChunkError::Read(e) => TransferFailure::Local(format!(
                     "{} changed or could not be read while sending: {e}",
                     file.path.display()
-                ))
+                )),
+                ChunkError::Session(e) => e.into(),
             })?;
-        }
-        wire.send(&Message::Chunk(std::mem::take(&mut buf)), chunk.is_final)
-            .await?;
         progress.advance(file.entry.name().as_str(), chunk.len as u64);
     }
 }

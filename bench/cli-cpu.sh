@@ -12,7 +12,9 @@
 set -euo pipefail
 mib="${1:-256}"
 bin="${2:-$PWD/target/release/pairwise}"
-out="${OUT:-$(mktemp -d /tmp/pairwise-cpu-XXXXXX)}"
+out="${OUT:-}"
+if [ -n "${CALLGRIND:-}${PERF:-}" ] && [ -z "$out" ]; then out="$(mktemp -d /tmp/pairwise-cpu-XXXXXX)"; fi
+[ -z "$out" ] || mkdir -p "$out"
 work="$(mktemp -d /tmp/pairwise-cpu-work-XXXXXX)"
 pids=()
 cleanup() {

@@ -16,8 +16,9 @@ use pairwise_proto::name::SafeName;
 /// How many alternative names (`NAME (1).ext` ...) are tried before giving up.
 const MAX_ALTERNATIVES: u32 = 9999;
 
-/// Write buffer per file: large enough that a 256 KiB record is one or two syscalls.
-const WRITE_BUFFER: usize = 1 << 20;
+/// Write buffer per file, for small writes only: a chunk at least this large (a full record's
+/// is 256 KiB) goes straight to the file in one syscall, without a copy into the buffer.
+const WRITE_BUFFER: usize = 64 << 10;
 
 /// A directory that receives files.
 #[derive(Debug, Clone)]

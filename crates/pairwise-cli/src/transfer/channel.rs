@@ -2,14 +2,16 @@
 //! record, opened in order; the peer's `device` records (§10.7) are taken out of the stream
 //! here, wherever they come, and the transfers in [`super`] see everything else.
 
+use std::io::Read as _;
+
 use bytes::Bytes;
 use pairwise_proto::device::{DeviceInfo, DeviceName};
 use pairwise_proto::error::ErrorCode;
 use pairwise_proto::handshake::PeerConfirmed;
 use pairwise_proto::identity::PublicKey;
 use pairwise_proto::limits::MAX_RECORD_BYTES;
-use pairwise_proto::record::{RecordOpener, RecordSealer};
-use pairwise_proto::transfer::{Message, Route};
+use pairwise_proto::record::{INNER_OFFSET, RECORD_OVERHEAD, RecordOpener, RecordSealer};
+use pairwise_proto::transfer::{Message, Route, msg_type};
 
 use super::fail;
 use crate::peer::{NativePeer, PeerEvent};
@@ -124,6 +126,30 @@ impl Wire {
             .seal
             .seal(&msg.encode(), is_final)
             .map_err(|e| fail(ErrorCode::PeerMisbehaved, e))?;
+        self.send_record(record).await
+    }
+
+    /// Sends the next `len` bytes of `file` as one chunk record. The bytes are read straight
+    /// into the record's buffer and sealed there: no copy between the page cache and the data
+    /// channel. The read blocks; it is at most one record from a local file.
+    pub(super) async fn send_chunk(
+        &mut self,
+        file: &mut std::fs::File,
+        len: usize,
+        is_final: bool,
+    ) -> Result<(), ChunkError> {
+        let mut record = Vec::with_capacity(INNER_OFFSET + 1 + len + RECORD_OVERHEAD);
+        record.extend_from_slice(&[0, msg_type::CHUNK]);
+        record.resize(INNER_OFFSET + 1 + len, 0);
+        file.read_exact(&mut record[INNER_OFFSET + 1..])
+            .map_err(ChunkError::Read)?;
+        self.seal
+            .seal_in_place(&mut record, is_final)
+            .map_err(|e| fail(ErrorCode::PeerMisbehaved, e))?;
+        Ok(self.send_record(record).await?)
+    }
+
+    async fn send_record(&mut self, record: Vec<u8>) -> Result<(), SessionError> {
         self.peer
             .send(Bytes::from(record))
             .await
@@ -135,7 +161,7 @@ impl Wire {
         loop {
             match self.events.recv().await {
                 Some(PeerEvent::Message(record)) => {
-                    if let Some(msg) = self.open_record(&record)? {
+                    if let Some(msg) = self.open_record(record)? {
                         return Ok(msg);
                     }
                 }
@@ -153,7 +179,7 @@ impl Wire {
         loop {
             match self.events.try_recv() {
                 Ok(PeerEvent::Message(record)) => {
-                    if let Some(msg) = self.open_record(&record)? {
+                    if let Some(msg) = self.open_record(record)? {
                         return Ok(Some(msg));
                     }
                 }
@@ -167,13 +193,16 @@ impl Wire {
         }
     }
 
-    /// Opens a record; a `device` record is kept here (`None`), anything else returned.
-    fn open_record(&mut self, record: &[u8]) -> Result<Option<(Message, bool)>, SessionError> {
+    /// Opens a record; a `device` record is kept here (`None`), anything else returned. The
+    /// record is decrypted in its own buffer (the data channel's, when no one else holds it),
+    /// and a chunk's bytes stay there.
+    fn open_record(&mut self, record: Bytes) -> Result<Option<(Message, bool)>, SessionError> {
+        let mut buf = Vec::from(record);
         let opened = self
             .open
-            .open(record)
+            .open_in_place(&mut buf)
             .map_err(|e| fail(ErrorCode::RecordRejected, e))?;
-        let msg = Message::decode(&opened.inner).map_err(|e| fail(e.code(), e))?;
+        let msg = Message::decode_in(buf, opened.inner).map_err(|e| fail(e.code(), e))?;
         if opened.is_final && msg.route() == Route::Session {
             return Err(fail(
                 ErrorCode::PeerMisbehaved,
@@ -192,5 +221,20 @@ impl Wire {
 
     async fn close(self) {
         let _ = self.peer.close().await;
+    }
+}
+
+/// Why a chunk could not be sent: the file (a local problem) or the session.
+#[derive(Debug)]
+pub(super) enum ChunkError {
+    /// Reading the file failed or it ended early (it changed while sending).
+    Read(std::io::Error),
+    /// The session failed.
+    Session(SessionError),
+}
+
+impl From<SessionError> for ChunkError {
+    fn from(e: SessionError) -> Self {
+        Self::Session(e)
     }
 }

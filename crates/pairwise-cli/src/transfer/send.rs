@@ -8,6 +8,7 @@
 //! ([`OfferIds`]) goes once the transfer is over (done, declined, cancelled), and stays if the
 //! connection ended early, so running the same command again resumes. Ctrl-C sends `cancel`.
 
+use std::io::Seek as _;
 use std::path::Path;
 
 use pairwise_proto::error::ErrorCode;
@@ -16,9 +17,9 @@ use pairwise_proto::transfer::{
     Manifest, Message, ResumeChain, ResumeClaim, ResumeStart, Sender, SenderEvent, TransferId,
 };
 use serde_json::json;
-use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
+use tokio::io::AsyncReadExt as _;
 
-use super::channel::Wire;
+use super::channel::{ChunkError, Wire};
 use super::interrupt::{CANCEL_WAIT, Interrupt};
 use super::offer_ids::OfferIds;
 use super::{Channel, Outgoing, TransferFailure, fail, mib, or_cancelled, report_text};
@@ -98,7 +99,7 @@ struct Outbound<'a> {
     sender: &'a mut Sender,
     files: &'a [Outgoing],
     id: Option<TransferId>,
-    reader: Option<(u32, tokio::io::BufReader<tokio::fs::File>)>,
+    reader: Option<(u32, std::fs::File)>,
 }
 
 impl Outbound<'_> {
@@ -108,7 +109,6 @@ impl Outbound<'_> {
         progress: &mut Progress,
         interrupt: &mut Interrupt,
     ) -> Result<(), TransferFailure> {
-        let mut buf = Vec::new();
         loop {
             // Acknowledgements and cancels that already arrived, without waiting; once the last
             // file is acknowledged the transfer is done, even if the channel closed right after.
@@ -135,26 +135,25 @@ impl Outbound<'_> {
                 continue;
             };
             let file = &self.files[chunk.index as usize];
-            if self.reader.as_ref().is_none_or(|(i, _)| *i != chunk.index) {
-                let mut f = tokio::fs::File::open(&file.path)
-                    .await
-                    .map_err(|e| read_error(&file.path, &e))?;
-                f.seek(std::io::SeekFrom::Start(chunk.offset))
-                    .await
-                    .map_err(|e| read_error(&file.path, &e))?;
-                self.reader = Some((chunk.index, tokio::io::BufReader::with_capacity(1 << 20, f)));
-            }
-            buf.resize(chunk.len, 0);
-            if let Some((_, r)) = self.reader.as_mut() {
-                r.read_exact(&mut buf).await.map_err(|e| {
-                    TransferFailure::Local(format!(
+            let r = match &mut self.reader {
+                Some((i, r)) if *i == chunk.index => r,
+                _ => {
+                    let mut f =
+                        std::fs::File::open(&file.path).map_err(|e| read_error(&file.path, &e))?;
+                    f.seek(std::io::SeekFrom::Start(chunk.offset))
+                        .map_err(|e| read_error(&file.path, &e))?;
+                    &mut self.reader.insert((chunk.index, f)).1
+                }
+            };
+            wire.send_chunk(r, chunk.len, chunk.is_final)
+                .await
+                .map_err(|e| match e {
+                    ChunkError::Read(e) => TransferFailure::Local(format!(
                         "{} changed or could not be read while sending: {e}",
                         file.path.display()
-                    ))
+                    )),
+                    ChunkError::Session(e) => e.into(),
                 })?;
-            }
-            wire.send(&Message::Chunk(std::mem::take(&mut buf)), chunk.is_final)
-                .await?;
             progress.advance(file.entry.name().as_str(), chunk.len as u64);
         }
     }

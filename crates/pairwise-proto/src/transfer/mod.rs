@@ -13,6 +13,8 @@
 //! confirmation. This module owns no file: the sender plans byte ranges, the receiver hands out
 //! bytes.
 
+use std::ops::Range;
+
 mod manifest;
 mod receiver;
 mod resume;
@@ -206,6 +208,27 @@ impl Message {
                 }),
             other => Err(TransferError::UnknownType { msg_type: other }),
         }
+    }
+}
+
+impl Message {
+    /// Parses the inner message at `buf[inner]` (a record opened in place, see
+    /// [`crate::record::RecordOpener::open_in_place`]) like [`Self::decode`], but a chunk keeps
+    /// `buf`'s allocation for its bytes instead of copying them.
+    ///
+    /// # Errors
+    /// As [`Self::decode`]; [`TransferError::EmptyMessage`] if `inner` is empty or outside
+    /// `buf`.
+    pub fn decode_in(mut buf: Vec<u8>, inner: Range<usize>) -> Result<Self, TransferError> {
+        let Some(bytes) = buf.get(inner.clone()) else {
+            return Err(TransferError::EmptyMessage);
+        };
+        if bytes.first() != Some(&msg_type::CHUNK) {
+            return Self::decode(bytes);
+        }
+        buf.truncate(inner.end);
+        buf.drain(..=inner.start);
+        Ok(Self::Chunk(buf))
     }
 }
 

@@ -245,3 +245,38 @@ fn decline_ends_the_transfer_and_a_late_accept_is_refused() {
     assert!(tx.is_done());
     assert!(tx.handle_message(Message::Accept).is_err());
 }
+
+#[test]
+fn decode_in_keeps_a_chunk_in_its_buffer_and_decodes_the_rest_like_decode() {
+    // A record opened in place: one flags byte, the inner message, 16 tag bytes.
+    let framed = |inner: &[u8]| {
+        let mut buf = vec![0x01];
+        buf.extend_from_slice(inner);
+        buf.extend_from_slice(&[0xee; 16]);
+        (buf, 1..1 + inner.len())
+    };
+    for msg in [
+        Message::Chunk(b"bytes".to_vec()),
+        Message::Chunk(Vec::new()),
+        Message::Received(7),
+        Message::Progress(1 << 20),
+        Message::Cancel,
+        Message::Text("hello".to_owned()),
+    ] {
+        let (buf, inner) = framed(&msg.encode());
+        assert_eq!(Message::decode_in(buf, inner), Ok(msg));
+    }
+    let (buf, _) = framed(&[0x99]);
+    assert_eq!(
+        Message::decode_in(buf.clone(), 1..2),
+        Err(TransferError::UnknownType { msg_type: 0x99 })
+    );
+    assert_eq!(
+        Message::decode_in(buf.clone(), 1..1),
+        Err(TransferError::EmptyMessage)
+    );
+    assert_eq!(
+        Message::decode_in(buf, 10..40),
+        Err(TransferError::EmptyMessage)
+    );
+}

@@ -95,9 +95,9 @@ async function openDevices() {
 function attach(devices, channel, id, resume) {
   const t = new Transfers(channel, { peer: id, resume });
   /** The device's name as this device shows it (for "it continues when … is back"). */
-  let name = 'the other device';
-  id.then((d) => (name = devices.list().find((x) => x.id === d)?.name ?? name));
-  const peerName = () => name;
+  let device = '';
+  id.then((d) => (device = d));
+  const peerName = () => devices.list().find((x) => x.id === device)?.name ?? 'the other device';
   t.addEventListener('outgoing', (ev) => {
     const out = /** @type {CustomEvent<Outgoing>} */ (ev).detail;
     showTransfer(out, 'send', peerName);

@@ -264,18 +264,18 @@ export class Receiver {
     }
     sink?.then((s) => s.release?.()).catch(() => {});
     incoming.kept = keptBytes(kept.record.record);
-    incoming.setState('interrupted', 'incomplete');
-    // Checkpoints of writes still under way land afterwards: the row follows them.
-    this.#writing.then(() => {
-      incoming.kept = keptBytes(kept.record.record);
-      incoming.dispatchEvent(new Event('progress'));
-    });
     incoming.discard = () => {
       incoming.discard = null;
       kept.record.remove();
       incoming.kept = 0;
       incoming.dispatchEvent(new Event('progress'));
     };
+    incoming.setState('interrupted', 'incomplete');
+    // Checkpoints of writes still under way land afterwards: the row follows them.
+    this.#writing.then(() => {
+      incoming.kept = keptBytes(kept.record.record);
+      incoming.dispatchEvent(new Event('progress'));
+    });
   }
 }
 

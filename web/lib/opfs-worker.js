@@ -49,6 +49,23 @@ async function folder(dir) {
 }
 
 /**
+ * Opens a file's sync access handle. A kept file may still be locked for a moment by the worker
+ * of the page this one replaced (a reload): that is retried for a few seconds.
+ * @param {FileSystemFileHandle} file
+ * @returns {Promise<SyncHandle>}
+ */
+async function syncHandle(file) {
+  for (let tries = 0; ; tries++) {
+    try {
+      return /** @type {SyncHandle} */ (await /** @type {any} */ (file).createSyncAccessHandle());
+    } catch (e) {
+      if (tries >= 40 || !(e instanceof DOMException) || e.name !== 'NoModificationAllowedError') throw e;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
+/**
  * @param {{ op: string, id: number, name: string, dir?: string, keep?: number, tid?: Uint8Array, index?: number,
  *   h?: Uint8Array, buf?: ArrayBuffer, offset?: number, length?: number }} m
  * @returns {Promise<unknown>}
@@ -58,7 +75,7 @@ async function handle(m) {
     case 'open': {
       const dir = m.dir ?? 'incoming';
       const file = await (await folder(dir)).getFileHandle(m.name, { create: true });
-      const handle = /** @type {SyncHandle} */ (await /** @type {any} */ (file).createSyncAccessHandle());
+      const handle = await syncHandle(file);
       const keep = m.keep ?? 0;
       handle.truncate(keep);
       let chain = null;

@@ -76,14 +76,16 @@ class WorkerClient {
   }
 }
 
-/** @returns {Promise<WorkerClient | null>} */
-function opfsWorker() {
+/**
+ * The worker, once it proved that it can write here through a sync access handle (a file
+ * opened and discarded); null where it cannot.
+ * @returns {Promise<WorkerClient | null>}
+ */
+function syncWorker() {
   worker ??= (async () => {
-    const proto = globalThis.FileSystemFileHandle?.prototype;
-    if (!proto || !('createSyncAccessHandle' in proto) || typeof Worker === 'undefined') return null;
+    if (typeof Worker === 'undefined') return null;
     try {
       const client = new WorkerClient(new Worker(new URL('./opfs-worker.js', import.meta.url), { type: 'module' }));
-      // A file opened and discarded proves the worker runs and may write here.
       const probe = `probe-${crypto.randomUUID()}`;
       await client.call({ op: 'open', name: probe });
       await client.call({ op: 'discard', name: probe });
@@ -93,6 +95,19 @@ function opfsWorker() {
     }
   })();
   return worker;
+}
+
+/**
+ * The worker for ordinary received files. Note: this checks for `createSyncAccessHandle` on the
+ * page's `FileSystemFileHandle.prototype`, where Chromium does not expose it (it is
+ * worker-only), so there ordinary files go through `createWritable()`; kept files of a
+ * resumable transfer always use the worker (`syncWorker`).
+ * @returns {Promise<WorkerClient | null>}
+ */
+async function opfsWorker() {
+  const proto = globalThis.FileSystemFileHandle?.prototype;
+  if (!proto || !('createSyncAccessHandle' in proto)) return null;
+  return syncWorker();
 }
 
 /**
@@ -149,7 +164,7 @@ export async function openSink(type) {
  * @returns {Promise<boolean>}
  */
 export async function canKeepPartials() {
-  return (await incomingDir(PARTIAL)) !== null && (await opfsWorker()) !== null;
+  return (await incomingDir(PARTIAL)) !== null && (await syncWorker()) !== null;
 }
 
 /**
@@ -160,7 +175,7 @@ export async function canKeepPartials() {
  */
 export async function openPartialSink({ name, type, keep, h, tid, index }) {
   const dir = await incomingDir(PARTIAL);
-  const w = await opfsWorker();
+  const w = await syncWorker();
   if (!dir || !w) throw new Error('this browser cannot keep partly received files');
   await w.call({ op: 'open', name, dir: PARTIAL, keep, h, tid, index });
   /** @type {Sink} */

@@ -35,6 +35,7 @@ function interrupted(t, device) {
 export function showTransfer(t, direction, device = () => 'the other device') {
   const row = el('li', 'transfer');
   row.dataset.direction = direction;
+  if (('resuming' in t && t.resuming) || ('resumed' in t && t.resumed)) row.dataset.resumed = 'true';
   const count = t.files.length === 1 ? t.files[0].name : `${t.files.length} files`;
   const verb = 'resuming' in t && t.resuming ? 'Resuming' : direction === 'send' ? 'Sending' : 'Receiving';
   const label = el('div', 'label', `${verb} ${count}`);
@@ -67,7 +68,7 @@ export function showTransfer(t, direction, device = () => 'the other device') {
   t.addEventListener('state', redraw);
   t.addEventListener('progress', () => {
     const now = performance.now();
-    if (now - last >= REDRAW_MS) {
+    if (now - last >= REDRAW_MS || t.state !== 'active') {
       last = now;
       redraw();
     }

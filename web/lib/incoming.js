@@ -23,7 +23,7 @@ import { ProtocolError } from './errors.js';
 import { StoredCounter } from './flow.js';
 import { MAX_MANIFEST_FILES } from './limits.js';
 import { Checkpoints, claimsFor, keptBytes, partialName, startsFromAck } from './resume-store.js';
-import { canKeepPartials, openPartialSink, openSink } from './sink.js';
+import { canKeepPartials, openPartialSink, openSink, removePartial } from './sink.js';
 import { ReceiveState, encodeAccept, encodeAcceptResume, encodeDecline, encodeProgress, encodeReceived } from './transfer.js';
 import { Incoming } from './transfer-progress.js';
 
@@ -259,14 +259,14 @@ export class Receiver {
     if (!keep) {
       incoming.setState(state, code);
       sink?.then((s) => s.discard()).catch(() => {});
-      kept?.record.remove();
+      if (kept) dropKept(kept);
       return;
     }
     sink?.then((s) => s.release?.()).catch(() => {});
     incoming.kept = keptBytes(kept.record.record);
     incoming.discard = () => {
       incoming.discard = null;
-      kept.record.remove();
+      dropKept(kept);
       incoming.kept = 0;
       incoming.dispatchEvent(new Event('progress'));
     };
@@ -277,6 +277,17 @@ export class Receiver {
       incoming.dispatchEvent(new Event('progress'));
     });
   }
+}
+
+/**
+ * Deletes a kept transfer's record and the files it did not finish (finished ones back a
+ * download link; the app removes them when it starts again).
+ * @param {Kept} kept
+ */
+function dropKept(kept) {
+  const { id, files } = kept.record.record;
+  for (const [index, f] of Object.entries(files)) if (f.offset < f.size) removePartial(partialName(id, Number(index)));
+  kept.record.remove();
 }
 
 /**

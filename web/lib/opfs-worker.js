@@ -137,8 +137,11 @@ async function handle(m) {
 
 self.addEventListener('message', (ev) => {
   const m = /** @type {MessageEvent} */ (ev).data;
+  // A written buffer goes back with the answer (moved, not copied): the page, whose frequent
+  // collections free it, owns it again; garbage left in this quiet worker was freed late and
+  // grew the renderer's memory.
   handle(m).then(
-    (value) => self.postMessage({ id: m.id, ok: true, value }),
+    (value) => self.postMessage({ id: m.id, ok: true, value }, { transfer: m.op === 'write' && m.buf ? [m.buf] : [] }),
     (e) => self.postMessage({ id: m.id, ok: false, error: String(e instanceof Error ? e.message : e) }),
   );
 });

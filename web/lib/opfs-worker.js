@@ -137,9 +137,10 @@ async function handle(m) {
 
 self.addEventListener('message', (ev) => {
   const m = /** @type {MessageEvent} */ (ev).data;
-  // A written buffer goes back with the answer (moved, not copied): the page, whose frequent
-  // collections free it, owns it again; garbage left in this quiet worker was freed late and
-  // grew the renderer's memory.
+  // A written buffer goes back to the page (transferred, no copy), where it is garbage among
+  // the page's other spent buffers. Left here, it would wait for this worker's own garbage
+  // collection, which lets tens of megabytes more pile up (measured: receiving page 316 MB
+  // at 2 GiB instead of about 250 MB).
   handle(m).then(
     (value) => self.postMessage({ id: m.id, ok: true, value }, { transfer: m.op === 'write' && m.buf ? [m.buf] : [] }),
     (e) => self.postMessage({ id: m.id, ok: false, error: String(e instanceof Error ? e.message : e) }),

@@ -18,7 +18,8 @@ const FOLD_BYTES = 8 * 1024 * 1024;
 
 /**
  * @typedef {object} Sink
- * @property {'opfs' | 'memory'} kind
+ * @property {'opfs' | 'opfs-writable' | 'memory'} kind where the bytes go: `opfs` through the
+ *   worker's sync access handle, `opfs-writable` through `createWritable()`, or memory
  * @property {(bytes: Uint8Array) => Promise<Checkpoint | undefined>} write appends bytes; a
  *   partial sink answers with a new checkpoint when a 1 MiB boundary was stored
  * @property {() => Promise<Blob>} close finishes the file and returns it
@@ -77,11 +78,12 @@ class WorkerClient {
 }
 
 /**
- * The worker, once it proved that it can write here through a sync access handle (a file
- * opened and discarded); null where it cannot.
+ * The worker, once it proved that it can write here (a file opened and discarded); null where
+ * it cannot. `createSyncAccessHandle` exists only inside dedicated workers (it is not on the
+ * page's `FileSystemFileHandle.prototype`), so the probe, run in the worker, is the test.
  * @returns {Promise<WorkerClient | null>}
  */
-function syncWorker() {
+function opfsWorker() {
   worker ??= (async () => {
     if (typeof Worker === 'undefined') return null;
     try {
@@ -95,19 +97,6 @@ function syncWorker() {
     }
   })();
   return worker;
-}
-
-/**
- * The worker for ordinary received files. Note: this checks for `createSyncAccessHandle` on the
- * page's `FileSystemFileHandle.prototype`, where Chromium does not expose it (it is
- * worker-only), so there ordinary files go through `createWritable()`; kept files of a
- * resumable transfer always use the worker (`syncWorker`).
- * @returns {Promise<WorkerClient | null>}
- */
-async function opfsWorker() {
-  const proto = globalThis.FileSystemFileHandle?.prototype;
-  if (!proto || !('createSyncAccessHandle' in proto)) return null;
-  return syncWorker();
 }
 
 /**
@@ -140,7 +129,7 @@ export async function openSink(type) {
       const handle = await dir.getFileHandle(name, { create: true });
       const writable = await handle.createWritable();
       return {
-        kind: 'opfs',
+        kind: 'opfs-writable',
         write: (bytes) => writable.write(/** @type {Uint8Array<ArrayBuffer>} */ (bytes)).then(() => undefined),
         close: async () => {
           await writable.close();
@@ -164,7 +153,7 @@ export async function openSink(type) {
  * @returns {Promise<boolean>}
  */
 export async function canKeepPartials() {
-  return (await incomingDir(PARTIAL)) !== null && (await syncWorker()) !== null;
+  return (await incomingDir(PARTIAL)) !== null && (await opfsWorker()) !== null;
 }
 
 /**
@@ -175,7 +164,7 @@ export async function canKeepPartials() {
  */
 export async function openPartialSink({ name, type, keep, h, tid, index }) {
   const dir = await incomingDir(PARTIAL);
-  const w = await syncWorker();
+  const w = await opfsWorker();
   if (!dir || !w) throw new Error('this browser cannot keep partly received files');
   await w.call({ op: 'open', name, dir: PARTIAL, keep, h, tid, index });
   /** @type {Sink} */

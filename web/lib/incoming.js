@@ -191,6 +191,7 @@ export class Receiver {
     const incoming = this.in;
     if (!incoming || !this.#recv) throw new ProtocolError('peer-misbehaved', 'a chunk of no accepted transfer');
     const { index, fileDone, allDone } = this.#recv.handleChunk(data, final);
+    incoming.chunkBytes += data.length;
     if (allDone) this.#recv = null;
     const f = incoming.files[index];
     const kept = this.#kept;

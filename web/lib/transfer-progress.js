@@ -17,7 +17,10 @@ class Progress extends EventTarget {
   state = 'offered';
   /** Bytes of the files that are here (received) or there (sent), kept ones included. */
   bytes = 0;
-  /** Chunk payload bytes that went over this session (a resumed transfer skips the rest). */
+  /**
+   * Chunk payload bytes that went over the link this session (sent; or arrived, stored or
+   * not): a resumed transfer skips the rest.
+   */
   chunkBytes = 0;
   startedAt = 0;
   /** @type {string | null} */
@@ -52,10 +55,10 @@ class Progress extends EventTarget {
     this.dispatchEvent(new Event('state'));
   }
 
-  /** @param {number} n chunk bytes sent or stored */
+  /** @param {number} n chunk bytes sent, or stored (the receiver counts arrivals itself) */
   add(n) {
     this.bytes += n;
-    this.chunkBytes += n;
+    if (this instanceof Outgoing) this.chunkBytes += n;
     this.dispatchEvent(new Event('progress'));
   }
 

@@ -3,11 +3,15 @@
  * with `#pair=...` joins that pairing; otherwise "Pair a device" starts one and shows its QR code.
  * Paired devices are remembered (`lib/devices.js`) and listed under "Your devices", where the
  * ones online can be sent files with no QR code. A page opened with `?share=1` (by the service
- * worker, after "Share -> Pairwise") queues the shared files like chosen ones. Registers the
- * service worker (`sw.js`) where there is one.
+ * worker, after "Share -> Pairwise") queues the shared files like chosen ones. Transfers between
+ * known devices resume (`docs/protocol.md` §11.3): files whose sending was interrupted are
+ * offered again by themselves when their device is back (while this page stays open), and
+ * partly received files are kept across reloads (`lib/resume-store.js`). Registers the service
+ * worker (`sw.js`) where there is one.
  */
 
 /** @import { SecureChannel } from './lib/secure-channel.js' */
+/** @import { Outgoing } from './lib/file-transfer.js' */
 
 import { Connection } from './lib/connection.js';
 import { Devices, deviceId, sendDeviceName } from './lib/devices.js';
@@ -15,7 +19,8 @@ import { ProtocolError } from './lib/errors.js';
 import { Transfers } from './lib/file-transfer.js';
 import { openIdb } from './lib/idb.js';
 import { openedByShare, takeSharedFiles } from './lib/share-inbox.js';
-import { clearIncoming } from './lib/sink.js';
+import { ResumeStore } from './lib/resume-store.js';
+import { cleanPartials, clearIncoming } from './lib/sink.js';
 import { Store, memoryBackend } from './lib/store.js';
 import { showDeviceNotice, showDevices, showOwnName } from './ui/devices-view.js';
 import { byId } from './ui/dom.js';
@@ -25,11 +30,28 @@ import { showText, wireTextForm } from './ui/text-view.js';
 import { showReceivedFiles } from './ui/received-folders.js';
 import { askToAccept, showTransfer } from './ui/transfer-view.js';
 
+/** The browser's database; private windows may refuse IndexedDB: then nothing is remembered. */
+const backendReady = openIdb().catch(() => memoryBackend());
+
+/** Offer ids and kept partial transfers (§11.3). */
+const resumeReady = backendReady.then((b) => new ResumeStore(b));
+
 /**
  * The remembered devices, once the store is open. Files received by an earlier page load are
- * cleared first (their download links are gone with it), before any session can receive.
+ * cleared first (their download links are gone with it), and partial files no kept transfer
+ * needs any more, before any session can receive.
  */
-const devicesReady = clearIncoming().then(openDevices);
+const devicesReady = Promise.all([clearIncoming(), keepPartials()]).then(openDevices);
+
+/** Removes expired kept transfers and the partial files nobody resumes. */
+async function keepPartials() {
+  const resume = await resumeReady;
+  await cleanPartials(await resume.livePartialNames(Date.now())).catch(() => {});
+}
+
+/** Files whose sending was interrupted, by device id: offered again when the device is back. */
+/** @type {Map<string, File[][]>} */
+const toResume = new Map();
 
 /** Transfers of every open session, by device id. */
 /** @type {Map<string, Transfers>} */
@@ -58,8 +80,7 @@ function sendText(text) {
 
 /** @returns {Promise<Devices>} */
 async function openDevices() {
-  // Private windows may refuse IndexedDB: pairing still works, nothing is remembered.
-  const store = new Store(await openIdb().catch(() => memoryBackend()));
+  const store = new Store(await backendReady);
   return new Devices({ store, identity: await store.identity(), ownName: await store.ownName(navigator.userAgent) });
 }
 
@@ -68,16 +89,29 @@ async function openDevices() {
  * @param {Devices} devices
  * @param {SecureChannel} channel
  * @param {Promise<string>} id the peer's device id
+ * @param {ResumeStore} resume
  * @returns {Transfers}
  */
-function attach(devices, channel, id) {
-  const t = new Transfers(channel);
-  t.addEventListener('outgoing', (ev) => showTransfer(/** @type {CustomEvent} */ (ev).detail, 'send'));
+function attach(devices, channel, id, resume) {
+  const t = new Transfers(channel, { peer: id, resume });
+  /** The device's name as this device shows it (for "it continues when … is back"). */
+  let device = '';
+  id.then((d) => (device = d));
+  const peerName = () => devices.list().find((x) => x.id === device)?.name ?? 'the other device';
+  t.addEventListener('outgoing', (ev) => {
+    const out = /** @type {CustomEvent<Outgoing>} */ (ev).detail;
+    showTransfer(out, 'send', peerName);
+    out.addEventListener('state', () => {
+      if (out.state !== 'interrupted') return;
+      id.then((d) => toResume.set(d, [...(toResume.get(d) ?? []), out.sources]));
+    });
+  });
   t.addEventListener('incoming', (ev) => {
     const incoming = /** @type {CustomEvent} */ (ev).detail;
-    showTransfer(incoming, 'receive');
+    showTransfer(incoming, 'receive', peerName);
     showReceivedFiles(incoming);
-    id.then((d) => (devices.autoAccept(d) ? incoming.accept?.() : askToAccept(incoming)));
+    // A transfer accepted before and kept continues without asking again.
+    id.then((d) => (incoming.resumed || devices.autoAccept(d) ? incoming.accept?.() : askToAccept(incoming)));
   });
   t.addEventListener('text', (ev) => showText(/** @type {CustomEvent<string>} */ (ev).detail, 'received'));
   t.addEventListener('device', (ev) => {
@@ -86,6 +120,9 @@ function attach(devices, channel, id) {
   });
   id.then((d) => {
     sessions.set(d, t);
+    const again = toResume.get(d) ?? [];
+    toResume.delete(d);
+    for (const files of again) t.send(files, { resuming: true });
     channel.addEventListener('closed', () => {
       if (sessions.get(d) === t) sessions.delete(d);
     });
@@ -104,8 +141,9 @@ function offer(files) {
  * Shows a pairing session and remembers its device once the channel is ready.
  * @param {Devices} devices
  * @param {Connection} connection
+ * @param {ResumeStore} resume
  */
-function follow(devices, connection) {
+function follow(devices, connection, resume) {
   connection.addEventListener('state', (ev) => showStatus(/** @type {CustomEvent} */ (ev).detail));
   connection.addEventListener('paired', (ev) => showPaired(/** @type {CustomEvent} */ (ev).detail.sas));
   /** Set once the pairing's device is remembered: its later sessions live under "Your devices". */
@@ -124,7 +162,7 @@ function follow(devices, connection) {
     const { channel, peerIdentity, pairingKey } = /** @type {CustomEvent} */ (ev).detail;
     // Our `device` message is the session's first record (protocol.md §10.7).
     sendDeviceName(channel, devices.ownName);
-    transfers = attach(devices, channel, deviceId(peerIdentity));
+    transfers = attach(devices, channel, deviceId(peerIdentity), resume);
     for (const files of waiting.splice(0)) transfers.send(files);
     for (const text of waitingTexts.splice(0)) sendText(text);
     hideShared();
@@ -177,8 +215,8 @@ function wireFilePicker() {
   });
 }
 
-/** @param {Devices} devices */
-function wireDevices(devices) {
+/** @param {Devices} devices @param {ResumeStore} resume */
+function wireDevices(devices, resume) {
   const actions = {
     /** @param {string} id @param {string} name */
     rename: (id, name) => void devices.rename(id, name).catch(() => {}),
@@ -193,7 +231,7 @@ function wireDevices(devices) {
   devices.addEventListener('change', redraw);
   devices.addEventListener('online', (ev) => {
     const { id, channel } = /** @type {CustomEvent} */ (ev).detail;
-    attach(devices, channel, Promise.resolve(id));
+    attach(devices, channel, Promise.resolve(id), resume);
   });
   devices.addEventListener('notice', (ev) => {
     const { code, name } = /** @type {CustomEvent} */ (ev).detail;
@@ -226,17 +264,17 @@ async function main() {
     byId('pair-button').addEventListener('click', async () => {
       const devices = await devicesReady;
       const { link, connection } = await Connection.initiate(location.origin, devices.identity);
-      follow(devices, connection);
+      follow(devices, connection, await resumeReady);
       showPairing(link);
       showStatus('waiting');
     });
   }
   await pickUpShared();
   const devices = await devicesReady;
-  wireDevices(devices);
+  wireDevices(devices, await resumeReady);
   if (hash.startsWith('#pair=')) {
     try {
-      follow(devices, await Connection.respond(hash, devices.identity));
+      follow(devices, await Connection.respond(hash, devices.identity), await resumeReady);
     } catch (e) {
       showStatus('error');
       showError(e instanceof ProtocolError ? e.code : 'bad-link');

@@ -1,6 +1,7 @@
 /**
- * @file The IndexedDB database `pairwise` behind the `Backend` interface of `store.js`: three
- * object stores (`meta`, `devices`, `tombstones`) with out-of-line string keys, one short
+ * @file The IndexedDB database `pairwise` behind the `Backend` interface of `store.js`: object
+ * stores `meta`, `devices`, `tombstones` (version 1) and `offers`, `partials` (version 2, for
+ * resuming transfers: `resume-store.js`) with out-of-line string keys, one short
  * transaction per call. The only module that touches `indexedDB`. Values are structured clones,
  * so a non-extractable `CryptoKey` is stored as such and stays non-extractable.
  */
@@ -9,9 +10,9 @@
 
 /** Database name and schema version. */
 export const DB_NAME = 'pairwise';
-const DB_VERSION = 1;
+const DB_VERSION = 2;
 /** @type {Table[]} */
-const TABLES = ['meta', 'devices', 'tombstones'];
+const TABLES = ['meta', 'devices', 'tombstones', 'offers', 'partials'];
 
 /**
  * Opens (creating on first use) the database.

@@ -104,6 +104,28 @@ export class ResumeChain {
 }
 
 /**
+ * The chain value over bytes `[0, length)` of file `index` of transfer `id`, read 1 MiB at a
+ * time through `read(start, end)` (the next block is read while one is hashed, so at most two
+ * blocks are held): what a sender computes over its own file to check a claim.
+ * @param {Uint8Array} id 16 bytes
+ * @param {number} index
+ * @param {number} length a multiple of 1 MiB, or the file's size
+ * @param {(start: number, end: number) => Promise<ArrayBuffer | Uint8Array>} read
+ * @returns {Promise<Uint8Array>}
+ */
+export async function chainOver(id, index, length, read) {
+  const chain = await ResumeChain.start(id, index);
+  let next = length > 0 ? read(0, Math.min(RESUME_BLOCK, length)) : null;
+  for (let at = 0; next; at += RESUME_BLOCK) {
+    const block = new Uint8Array(await next);
+    const end = at + RESUME_BLOCK;
+    next = end < length ? read(end, Math.min(end + RESUME_BLOCK, length)) : null;
+    await chain.update(block);
+  }
+  return chain.finish();
+}
+
+/**
  * The `accept` payload with claims: `{"resume":[{"index","offset","proof"}]}`.
  * @param {ResumeClaim[]} claims
  * @returns {Uint8Array}

@@ -6,26 +6,35 @@
  * (each write becomes a Blob handed to the browser process), and where OPFS cannot be written,
  * Blobs in memory (folded every 8 MiB). `close()` hands over a `Blob` (for OPFS a `File` backed
  * by the disk) for a download link. Received files live in the OPFS folder `incoming/`, emptied
- * when the app starts (`clearIncoming`).
+ * when the app starts (`clearIncoming`). Files of a resumable transfer (§11.3) live in
+ * `partial/` under a name made from the transfer id (`openPartialSink`): kept when a session
+ * ends early, so the next session continues them; the app removes the ones no kept transfer
+ * names any more when it starts (`cleanPartials`).
  */
 
 const INCOMING = 'incoming';
+const PARTIAL = 'partial';
 const FOLD_BYTES = 8 * 1024 * 1024;
 
 /**
  * @typedef {object} Sink
  * @property {'opfs' | 'opfs-writable' | 'memory'} kind where the bytes go: `opfs` through the
  *   worker's sync access handle, `opfs-writable` through `createWritable()`, or memory
- * @property {(bytes: Uint8Array) => Promise<void>} write appends bytes
+ * @property {(bytes: Uint8Array) => Promise<Checkpoint | undefined>} write appends bytes; a
+ *   partial sink answers with a new checkpoint when a 1 MiB boundary was stored
  * @property {() => Promise<Blob>} close finishes the file and returns it
  * @property {() => Promise<void>} discard drops what was written
+ * @property {() => Promise<void>} [release] closes a partial file and keeps it
+ * @property {Checkpoint} [whole] a partial sink's chain over the whole file, once closed
  */
 
+/** @typedef {{ offset: number, h: Uint8Array }} Checkpoint */
+
 /** @returns {Promise<FileSystemDirectoryHandle | null>} */
-async function incomingDir() {
+async function incomingDir(name = INCOMING) {
   try {
     const root = await navigator.storage.getDirectory();
-    return await root.getDirectoryHandle(INCOMING, { create: true });
+    return await root.getDirectoryHandle(name, { create: true });
   } catch {
     return null;
   }
@@ -39,17 +48,17 @@ let worker = null;
 class WorkerClient {
   #worker;
   #next = 1;
-  /** @type {Map<number, { resolve: () => void, reject: (e: Error) => void }>} */
+  /** @type {Map<number, { resolve: (value: any) => void, reject: (e: Error) => void }>} */
   #pending = new Map();
 
   /** @param {Worker} w */
   constructor(w) {
     this.#worker = w;
     w.addEventListener('message', (ev) => {
-      const { id, ok, error } = /** @type {MessageEvent} */ (ev).data;
+      const { id, ok, value, error } = /** @type {MessageEvent} */ (ev).data;
       const p = this.#pending.get(id);
       this.#pending.delete(id);
-      if (ok) p?.resolve();
+      if (ok) p?.resolve(value);
       else p?.reject(new Error(error));
     });
   }
@@ -57,7 +66,7 @@ class WorkerClient {
   /**
    * @param {Record<string, unknown>} msg
    * @param {Transferable[]} [transfer]
-   * @returns {Promise<void>}
+   * @returns {Promise<any>}
    */
   call(msg, transfer = []) {
     const id = this.#next++;
@@ -68,15 +77,17 @@ class WorkerClient {
   }
 }
 
-/** @returns {Promise<WorkerClient | null>} */
+/**
+ * The worker, once it proved that it can write here (a file opened and discarded); null where
+ * it cannot. `createSyncAccessHandle` exists only inside dedicated workers (it is not on the
+ * page's `FileSystemFileHandle.prototype`), so the probe, run in the worker, is the test.
+ * @returns {Promise<WorkerClient | null>}
+ */
 function opfsWorker() {
   worker ??= (async () => {
-    // `createSyncAccessHandle` exists only inside dedicated workers (it is not on the page's
-    // `FileSystemFileHandle.prototype`), so the probe below, run in the worker, is the test.
     if (typeof Worker === 'undefined') return null;
     try {
       const client = new WorkerClient(new Worker(new URL('./opfs-worker.js', import.meta.url), { type: 'module' }));
-      // A file opened and discarded proves the worker runs and may write here.
       const probe = `probe-${crypto.randomUUID()}`;
       await client.call({ op: 'open', name: probe });
       await client.call({ op: 'discard', name: probe });
@@ -119,7 +130,7 @@ export async function openSink(type) {
       const writable = await handle.createWritable();
       return {
         kind: 'opfs-writable',
-        write: (bytes) => writable.write(/** @type {Uint8Array<ArrayBuffer>} */ (bytes)),
+        write: (bytes) => writable.write(/** @type {Uint8Array<ArrayBuffer>} */ (bytes)).then(() => undefined),
         close: async () => {
           await writable.close();
           const file = await handle.getFile();
@@ -135,6 +146,62 @@ export async function openSink(type) {
     }
   }
   return memorySink(type);
+}
+
+/**
+ * Whether files of a resumable transfer can be kept here (OPFS through the worker).
+ * @returns {Promise<boolean>}
+ */
+export async function canKeepPartials() {
+  return (await incomingDir(PARTIAL)) !== null && (await opfsWorker()) !== null;
+}
+
+/**
+ * Opens file `index` of resumable transfer `tid` in `partial/<name>`, keeping its first `keep`
+ * bytes (whose chain value is `h`); the worker runs the chain over what follows.
+ * @param {{ name: string, type: string, keep: number, h: Uint8Array | undefined, tid: Uint8Array | undefined, index: number }} p
+ * @returns {Promise<Sink>}
+ */
+export async function openPartialSink({ name, type, keep, h, tid, index }) {
+  const dir = await incomingDir(PARTIAL);
+  const w = await opfsWorker();
+  if (!dir || !w) throw new Error('this browser cannot keep partly received files');
+  await w.call({ op: 'open', name, dir: PARTIAL, keep, h, tid, index });
+  /** @type {Sink} */
+  const sink = {
+    kind: 'opfs',
+    write: (bytes) =>
+      w.call({ op: 'write', name, buf: bytes.buffer, offset: bytes.byteOffset, length: bytes.length }, [bytes.buffer]),
+    close: async () => {
+      sink.whole = await w.call({ op: 'close', name });
+      const file = await (await dir.getFileHandle(name)).getFile();
+      return type ? file.slice(0, file.size, type) : file;
+    },
+    discard: () => w.call({ op: 'discard', name, dir: PARTIAL }),
+    release: () => w.call({ op: 'release', name }),
+  };
+  return sink;
+}
+
+/**
+ * Removes files of `partial/` that `keep` does not name.
+ * @param {Set<string>} keep
+ */
+export async function cleanPartials(keep) {
+  const dir = await incomingDir(PARTIAL);
+  if (!dir) return;
+  /** @type {string[]} */
+  const names = [];
+  for await (const name of /** @type {any} */ (dir).keys()) names.push(name);
+  for (const name of names) if (!keep.has(name)) await dir.removeEntry(name).catch(() => {});
+}
+
+/**
+ * Removes `partial/<name>` (a kept file nobody resumes).
+ * @param {string} name
+ */
+export async function removePartial(name) {
+  await (await incomingDir(PARTIAL))?.removeEntry(name).catch(() => {});
 }
 
 /**
@@ -159,6 +226,7 @@ export function memorySink(type) {
       parts.push(bytes);
       partsBytes += bytes.length;
       if (partsBytes >= FOLD_BYTES) fold();
+      return undefined;
     },
     close: async () => {
       fold();

@@ -1,6 +1,8 @@
 /**
  * @file Transfers on screen: the accept/decline prompt, one progress row per transfer
- * (bytes, percent, rate) and the list of received files as download links.
+ * (bytes, percent, rate; an interrupted one says what is kept and that it continues when the
+ * device is back) and the list of received files as download links. A row's
+ * `data-chunk-bytes` counts the file bytes that went over the link in its session.
  */
 
 /** @import { Incoming, Outgoing } from '../lib/file-transfer.js' */
@@ -13,31 +15,52 @@ import { bytes, rate } from './format.js';
 const REDRAW_MS = 200;
 
 /**
+ * What an interrupted transfer's row says.
+ * @param {Incoming | Outgoing} t
+ * @param {string} device
+ * @returns {string}
+ */
+function interrupted(t, device) {
+  if (!('kept' in t)) return `Interrupted — it is offered again when ${device} is back`;
+  if (t.kept === 0 && !t.discard) return 'Interrupted';
+  return `Interrupted — ${bytes(t.kept)} of ${bytes(t.total)} kept; it continues when ${device} is back`;
+}
+
+/**
  * Adds a progress row for `t` and keeps it current.
  * @param {Incoming | Outgoing} t
  * @param {'send' | 'receive'} direction
+ * @param {() => string} [device] the other device's name
  */
-export function showTransfer(t, direction) {
+export function showTransfer(t, direction, device = () => 'the other device') {
   const row = el('li', 'transfer');
   row.dataset.direction = direction;
+  if (('resuming' in t && t.resuming) || ('resumed' in t && t.resumed)) row.dataset.resumed = 'true';
   const count = t.files.length === 1 ? t.files[0].name : `${t.files.length} files`;
-  const label = el('div', 'label', `${direction === 'send' ? 'Sending' : 'Receiving'} ${count}`);
+  const verb = 'resuming' in t && t.resuming ? 'Resuming' : direction === 'send' ? 'Sending' : 'Receiving';
+  const label = el('div', 'label', `${verb} ${count}`);
   const bar = el('progress');
   bar.max = Math.max(t.total, 1);
   const stats = el('div', 'stats');
   const cancel = el('button', 'cancel-button', 'Cancel');
   cancel.type = 'button';
-  cancel.addEventListener('click', () => t.cancel?.());
+  cancel.addEventListener('click', () => (t.state === 'interrupted' && 'discard' in t ? t.discard?.() : t.cancel?.()));
   row.append(label, bar, stats, cancel);
   byId('transfers').prepend(row);
 
   let last = 0;
   const redraw = () => {
     row.dataset.state = t.state;
-    cancel.hidden = !['offered', 'active'].includes(t.state);
+    row.dataset.chunkBytes = String(t.chunkBytes);
+    const discardable = t.state === 'interrupted' && 'discard' in t && !!t.discard;
+    cancel.textContent = discardable ? 'Discard' : 'Cancel';
+    cancel.hidden = !['offered', 'active'].includes(t.state) && !discardable;
     bar.value = t.state === 'done' ? bar.max : t.bytes;
     const pct = t.total > 0 ? Math.floor((100 * t.bytes) / t.total) : 100;
-    if (t.state === 'offered') stats.textContent = direction === 'send' ? 'Waiting for the other device to accept…' : 'Waiting for you to accept…';
+    if (t.state === 'offered' && 'resuming' in t && t.resuming) stats.textContent = 'Resuming…';
+    else if (t.state === 'offered' && direction === 'receive' && 'resumed' in t && t.resumed) stats.textContent = 'Resuming…';
+    else if (t.state === 'offered') stats.textContent = direction === 'send' ? 'Waiting for the other device to accept…' : 'Waiting for you to accept…';
+    else if (t.state === 'interrupted') stats.textContent = interrupted(t, device());
     else if (t.state === 'active') stats.textContent = `${bytes(t.bytes)} of ${bytes(t.total)} · ${pct}% · ${rate(t.rate)}`;
     else if (t.state === 'done') stats.textContent = `Done: ${bytes(t.total)} at ${rate(t.rate)}`;
     else stats.textContent = sentence(t.error ?? t.state);
@@ -45,7 +68,7 @@ export function showTransfer(t, direction) {
   t.addEventListener('state', redraw);
   t.addEventListener('progress', () => {
     const now = performance.now();
-    if (now - last >= REDRAW_MS) {
+    if (now - last >= REDRAW_MS || t.state !== 'active') {
       last = now;
       redraw();
     }

@@ -1,0 +1,222 @@
+/**
+ * @file Resume (`docs/protocol.md` §11.3) between two Chromium processes with persistent
+ * profiles, through the real server. A 256 MiB random file goes from A to B:
+ * 1. at about half, A's browser is closed entirely: B's row shows what it kept and that the
+ *    transfer continues when A is back, with no download link; A is relaunched on its profile,
+ *    both reconnect with no QR code, A chooses the same file for B, and the transfer continues;
+ * 2. at about half, B's tab reloads while A stays open: A offers the file again by itself once B
+ *    is back, and B continues from what it kept across the reload;
+ * 3. the file A chooses again differs in its first half: the proof fails and the file is sent
+ *    from 0; B ends with the new bytes.
+ * Each time the real download's SHA-256 is checked, and the bytes sent again are measured from
+ * the rows' `data-chunk-bytes` (file bytes that went over the link in each session): resending
+ * must stay under 10 % of the file.
+ */
+
+import assert from 'node:assert/strict';
+import { closeSync, mkdtempSync, openSync, rmSync, utimesSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { T, acceptOffer, downloadAndHash, pair, waitReceived } from './harness/app.js';
+import { launchChromiumProfile } from './harness/browsers.js';
+import { Cleanup } from './harness/cleanup.js';
+import { entry, setOwnName, waitOneOnline } from './harness/devices.js';
+import { hashFile, makeFiles, MiB } from './harness/files.js';
+import { startServer } from './harness/server.js';
+
+/** @typedef {import('./harness/peer.js').Peer} Peer */
+/** @typedef {Awaited<ReturnType<typeof launchChromiumProfile>>} ProfileBrowser */
+
+const SIZE = 256 * MiB;
+
+/**
+ * One "device": a persistent profile directory that can be opened and closed again.
+ * @param {Cleanup} cleanup
+ * @param {string} label
+ * @param {string} origin
+ */
+function device(cleanup, label, origin) {
+  const dir = cleanup.track(mkdtempSync(join(tmpdir(), `pairwise-profile-${label}-`)), (d) => rmSync(d, { recursive: true, force: true }));
+  /** @type {ProfileBrowser | null} */
+  let browser = null;
+  return {
+    /** @returns {Promise<Peer>} */
+    async open() {
+      const b = await launchChromiumProfile(dir, origin);
+      browser = b;
+      cleanup.track(b, (x) => x.close());
+      const page = await b.page(label);
+      await page.goto(`${origin}/`);
+      return page;
+    },
+    async close() {
+      await browser?.close();
+      browser = null;
+    },
+  };
+}
+
+/**
+ * The transfer rows of one direction, newest first: state, text and chunk bytes.
+ * @param {Peer} peer
+ * @param {'send' | 'receive'} direction
+ */
+function rows(peer, direction) {
+  return peer.evaluate(
+    (d) =>
+      [...document.querySelectorAll(`#transfers li.transfer[data-direction=${d}]`)].map((li) => ({
+        state: li.getAttribute('data-state') ?? '',
+        text: li.textContent ?? '',
+        chunkBytes: Number(li.getAttribute('data-chunk-bytes')),
+        resumed: li.getAttribute('data-resumed'),
+      })),
+    direction,
+  );
+}
+
+/**
+ * Waits until the newest row of `direction` moved at least `bytes` file bytes.
+ * @param {Peer} peer
+ * @param {'send' | 'receive'} direction
+ * @param {number} bytes
+ * @param {Peer[]} also
+ */
+function waitChunkBytes(peer, direction, bytes, also) {
+  return peer.waitUntil(
+    `newest ${direction} row past ${bytes} bytes`,
+    ({ d, n }) => Number(document.querySelector(`#transfers li.transfer[data-direction=${d}]`)?.getAttribute('data-chunk-bytes') ?? 0) >= n,
+    { d: direction, n: bytes },
+    { timeout: T.transfer, interval: 100, also },
+  );
+}
+
+/**
+ * Waits until the newest row of `direction` reaches `state`.
+ * @param {Peer} peer
+ * @param {'send' | 'receive'} direction
+ * @param {string} state
+ * @param {Peer[]} also
+ */
+function waitNewest(peer, direction, state, also) {
+  return peer.waitUntil(
+    `newest ${direction} row data-state=${state}`,
+    ({ d, s }) => document.querySelector(`#transfers li.transfer[data-direction=${d}]`)?.getAttribute('data-state') === s,
+    { d: direction, s: state },
+    {
+      timeout: T.transfer,
+      interval: 250,
+      also,
+      probe: ({ d }) => document.querySelector(`#transfers li.transfer[data-direction=${d}]`)?.getAttribute('data-state'),
+      failIf: (/** @type {any} */ got) => (['error', 'cancelled', 'declined'].includes(got) ? `the row reached data-state=${got}` : null),
+    },
+  );
+}
+
+/** @param {number} n */
+const mb = (n) => `${(n / MiB).toFixed(1)} MiB`;
+
+describe('resume: Chromium to Chromium, 256 MiB, interrupted at half', { timeout: 900_000 }, () => {
+  const cleanup = new Cleanup();
+  /** @type {import('./harness/server.js').Server} */ let server;
+  /** @type {ReturnType<typeof device>} */ let devA;
+  /** @type {ReturnType<typeof device>} */ let devB;
+  /** @type {Peer} */ let a;
+  /** @type {Peer} */ let b;
+  /** @type {import('./harness/files.js').TestFile} */ let file;
+  const ids = { a: '', b: '' };
+
+  before(async () => {
+    file = cleanup.track(makeFiles([{ name: 'big-256MiB.bin', size: SIZE }]), (f) => f.remove()).files[0];
+    server = cleanup.track(await startServer(), (s) => s.stop());
+    devA = device(cleanup, 'A', server.origin);
+    devB = device(cleanup, 'B', server.origin);
+    [a, b] = await Promise.all([devA.open(), devB.open()]);
+    await setOwnName(a, 'Alice laptop');
+    await pair(a, b, server.origin);
+    [ids.a, ids.b] = await Promise.all([waitOneOnline(a, [b]), waitOneOnline(b, [a])]);
+  });
+
+  after(() => cleanup.run());
+
+  it("A's browser closes at half: B keeps it; A reopened, the same file chosen again continues; bytes equal, < 10 % sent again", async () => {
+    await a.setInputFiles(`${entry(ids.a)} input.device-files`, [file.path]);
+    // B does not accept without asking: the first offer is accepted by hand, the resumed one not.
+    await acceptOffer(b, [file.name], [a]);
+    await waitChunkBytes(b, 'receive', SIZE / 2, [a]);
+    await devA.close();
+    await waitNewest(b, 'receive', 'interrupted', []);
+    // The row says what is kept and when it continues; nothing is handed over.
+    await b.waitUntil('kept bytes on the row', () => /kept; it continues when .+ is back/.test(document.querySelector('#transfers li.transfer')?.textContent ?? ''), undefined, { timeout: T.ui });
+    const [first] = await rows(b, 'receive');
+    assert.equal(await b.count('#received a.download'), 0, 'an interrupted file has no download link');
+    assert.match(first.text, /Interrupted — [\d.]+ [KMG]?B of 268\.4 MB kept; it continues when Alice laptop is back/);
+    assert.ok(first.chunkBytes >= SIZE / 2 && first.chunkBytes < SIZE, `session 1 moved ${first.chunkBytes}`);
+
+    a = await devA.open();
+    await Promise.all([waitOneOnline(a, [b]), waitOneOnline(b, [a])]);
+    await a.setInputFiles(`${entry(ids.a)} input.device-files`, [file.path]);
+    await Promise.all([waitNewest(b, 'receive', 'done', [a]), waitNewest(a, 'send', 'done', [b]), waitReceived(b, [file.name], [a])]);
+    assert.equal(await b.isVisible('#incoming'), false, 'B was not asked');
+    assert.equal((await rows(b, 'receive'))[0].resumed, 'true');
+    const got = await downloadAndHash(b, file.name);
+    assert.equal(got.size, SIZE);
+    assert.equal(got.sha256, file.sha256, 'the resumed file is the sent file');
+    const [second] = await rows(b, 'receive');
+    const resent = first.chunkBytes + second.chunkBytes - SIZE;
+    console.log(`# A closed: session 1 ${mb(first.chunkBytes)}, session 2 ${mb(second.chunkBytes)}, sent again ${mb(resent)}`);
+    assert.ok(second.chunkBytes < SIZE / 2 + SIZE / 10, `session 2 moved ${second.chunkBytes} bytes: it did not resume`);
+    assert.ok(resent < SIZE / 10, `sent again ${resent} bytes, 10 % is ${SIZE / 10}`);
+  });
+
+  it("B's tab reloads at half: A offers the file again by itself, B continues; bytes equal, < 10 % sent again", async () => {
+    const sentBefore = (await rows(a, 'send')).length;
+    await a.setInputFiles(`${entry(ids.a)} input.device-files`, [file.path]);
+    await a.waitUntil('a new send row', (n) => document.querySelectorAll('#transfers li.transfer[data-direction=send]').length > n, sentBefore, { timeout: T.ui });
+    await acceptOffer(b, [file.name], [a]);
+    await waitChunkBytes(b, 'receive', SIZE / 2, [a]);
+    await b.page.reload();
+    await waitNewest(a, 'send', 'interrupted', [b]);
+    const [first] = await rows(a, 'send');
+    // A offers again without being asked once B is back ("Resuming …"), and B continues.
+    await a.waitUntil('a resuming row', () => /^Resuming /.test(document.querySelector('#transfers li.transfer[data-direction=send] .label')?.textContent ?? ''), undefined, { timeout: T.pair, also: [b] });
+    await Promise.all([waitNewest(a, 'send', 'done', [b]), waitReceived(b, [file.name], [a])]);
+    assert.equal(await b.isVisible('#incoming'), false, 'B was not asked again');
+    const got = await downloadAndHash(b, file.name);
+    assert.equal(got.sha256, file.sha256, 'the resumed file is the sent file');
+    const [second] = await rows(a, 'send');
+    const resent = first.chunkBytes + second.chunkBytes - SIZE;
+    console.log(`# B reloaded: session 1 ${mb(first.chunkBytes)}, session 2 ${mb(second.chunkBytes)}, sent again ${mb(resent)}`);
+    assert.ok(first.chunkBytes >= SIZE / 2, `session 1 sent ${first.chunkBytes}`);
+    assert.ok(resent < SIZE / 10, `sent again ${resent} bytes, 10 % is ${SIZE / 10}`);
+  });
+
+  it('a file changed in its first half is sent from 0 (the proof fails); B gets the new bytes', async () => {
+    // A second file, offered, interrupted at half; then its first MiB changes (same size and
+    // time, so the same offer id) and A chooses it again.
+    const other = cleanup.track(makeFiles([{ name: 'changed-64MiB.bin', size: 64 * MiB }]), (f) => f.remove()).files[0];
+    const mtime = Math.floor(Date.now() / 1000) - 60;
+    utimesSync(other.path, mtime, mtime);
+    await a.setInputFiles(`${entry(ids.a)} input.device-files`, [other.path]);
+    await acceptOffer(b, [other.name], [a]);
+    await waitChunkBytes(b, 'receive', 40 * MiB, [a]);
+    await devA.close();
+    await waitNewest(b, 'receive', 'interrupted', []);
+    const fd = openSync(other.path, 'r+');
+    writeSync(fd, randomBytes(MiB), 0, MiB, 0);
+    closeSync(fd);
+    utimesSync(other.path, mtime, mtime);
+    const changed = await hashFile(other.path);
+    assert.notEqual(changed.sha256, other.sha256);
+    a = await devA.open();
+    await Promise.all([waitOneOnline(a, [b]), waitOneOnline(b, [a])]);
+    await a.setInputFiles(`${entry(ids.a)} input.device-files`, [other.path]);
+    await Promise.all([waitNewest(a, 'send', 'done', [b]), waitNewest(b, 'receive', 'done', [a]), waitReceived(b, [other.name], [a])]);
+    const got = await downloadAndHash(b, other.name);
+    assert.equal(got.sha256, changed.sha256, 'B has the new bytes, not a splice');
+    const [second] = await rows(b, 'receive');
+    assert.equal(second.resumed, 'true', 'B knew the transfer and claimed what it kept');
+    assert.equal(second.chunkBytes, 64 * MiB, 'sent from 0');
+  });
+});

@@ -1,0 +1,281 @@
+/**
+ * @file What this browser keeps so that transfers resume (`docs/protocol.md` §11.3), over the
+ * `Backend` of `store.js` (IndexedDB in the page, a map in unit tests):
+ * - `offers`: the transfer id of each offer this device sent, keyed by the peer's device id and
+ *   a fingerprint of the offered list (names, folders, sizes, modification times), so the same
+ *   files chosen again for the same device, even after the page was closed, get the same id.
+ *   Removed when the transfer ends (done, declined, cancelled); at most `MAX_OFFERS`, none
+ *   older than `KEEP_MS`.
+ * - `partials`: for each offer with an id this device accepted, per file the verified offset
+ *   at the last 1 MiB boundary (or the whole file) and the chain value there. The bytes live
+ *   in OPFS files named by `partialName`. Removed on done, cancel, decline; dropped after
+ *   `KEEP_MS`.
+ *
+ * The decisions (which claims to make, whether claims and answers are valid) are pure functions
+ * exported for the unit tests; `Checkpoints` coalesces the record's writes.
+ */
+
+/** @import { Backend } from '../types/devices.js' */
+/** @import { ManifestFile, ResumeClaim, ResumeStart } from '../types/protocol.js' */
+
+import { hex } from './b64.js';
+import { ProtocolError } from './errors.js';
+import { sha256 } from './keys.js';
+import { RESUME_BLOCK } from './limits.js';
+import { relativePath } from './manifest.js';
+import { proofText } from './resume.js';
+
+/** How long an offer id or a kept partial transfer is remembered. */
+export const KEEP_MS = 7 * 86_400_000;
+/** Offer ids kept at most (the oldest go first). */
+export const MAX_OFFERS = 64;
+
+/**
+ * @typedef {object} OfferRecord
+ * @property {string} key `peer fingerprint`
+ * @property {string} id b64url of the 16-byte transfer id
+ * @property {number} created
+ */
+
+/**
+ * @typedef {object} FileCheckpoint
+ * @property {string} path relative path of the file in the offer
+ * @property {number} size its size in the offer
+ * @property {number} offset verified bytes kept (a multiple of 1 MiB, or the size)
+ * @property {string} h b64url chain value at `offset`
+ */
+
+/**
+ * @typedef {object} PartialRecord
+ * @property {string} peer device id of the sender
+ * @property {string} id b64url transfer id
+ * @property {number} created
+ * @property {number} updated
+ * @property {Record<string, FileCheckpoint>} files by file index
+ */
+
+/**
+ * The fingerprint of an offered list: hex SHA-256 of its names, folders, sizes and
+ * modification times, in order.
+ * @param {{ name: string, dir?: string[], size: number, lastModified: number }[]} files
+ * @returns {Promise<string>}
+ */
+export async function fingerprint(files) {
+  const list = files.map((f) => [f.name, f.dir ?? [], f.size, f.lastModified]);
+  return hex(await sha256(new TextEncoder().encode(JSON.stringify(list))));
+}
+
+/**
+ * The offer records to remove at `now`: expired ones, and the oldest beyond `MAX_OFFERS`.
+ * @param {OfferRecord[]} records
+ * @param {number} now
+ * @returns {string[]} keys
+ */
+export function staleOffers(records, now) {
+  const live = records.filter((r) => now - r.created < KEEP_MS).sort((a, b) => b.created - a.created);
+  const keep = new Set(live.slice(0, MAX_OFFERS).map((r) => r.key));
+  return records.filter((r) => !keep.has(r.key)).map((r) => r.key);
+}
+
+/**
+ * The OPFS file name of file `index` of transfer `id` (b64url, so safe as a name).
+ * @param {string} id
+ * @param {number} index
+ * @returns {string}
+ */
+export function partialName(id, index) {
+  return `${id}-${index}`;
+}
+
+/**
+ * Verified bytes a record keeps over all its files.
+ * @param {PartialRecord} record
+ * @returns {number}
+ */
+export function keptBytes(record) {
+  return Object.values(record.files).reduce((sum, f) => sum + f.offset, 0);
+}
+
+/**
+ * The claims a receiver makes for a new offer of a transfer it kept: one per file whose path
+ * and size are unchanged and of which it holds a prefix, in index order.
+ * @param {PartialRecord} record
+ * @param {readonly ManifestFile[]} files the new offer
+ * @returns {ResumeClaim[]}
+ */
+export function claimsFor(record, files) {
+  /** @type {ResumeClaim[]} */
+  const claims = [];
+  files.forEach((f, index) => {
+    const kept = record.files[index];
+    if (!kept || kept.offset <= 0 || kept.path !== relativePath(f) || kept.size !== f.size) return;
+    if (kept.offset > f.size || (kept.offset % RESUME_BLOCK !== 0 && kept.offset !== f.size)) return;
+    claims.push({ index, offset: kept.offset, proof: kept.h });
+  });
+  return claims;
+}
+
+/**
+ * Checks a receiver's claims against our offer (§11.3).
+ * @param {ResumeClaim[]} claims
+ * @param {readonly ManifestFile[]} files
+ * @throws {ProtocolError} `peer-misbehaved`
+ */
+export function checkClaims(claims, files) {
+  let last = -1;
+  for (const c of claims) {
+    const f = files[c.index];
+    if (!f || c.index <= last) throw new ProtocolError('peer-misbehaved', 'resume claims out of order or for a file not offered');
+    if (c.offset <= 0 || c.offset > f.size || (c.offset % RESUME_BLOCK !== 0 && c.offset !== f.size)) {
+      throw new ProtocolError('peer-misbehaved', `resume claim for file ${c.index} at an offset it cannot hold`);
+    }
+    last = c.index;
+  }
+}
+
+/**
+ * Checks the sender's `resume-ack` against our claims; returns where each file starts.
+ * @param {ResumeClaim[]} claims
+ * @param {ResumeStart[]} starts
+ * @param {number} count files in the offer
+ * @returns {number[]} start offset per file
+ * @throws {ProtocolError} `peer-misbehaved`
+ */
+export function startsFromAck(claims, starts, count) {
+  if (starts.length !== claims.length) throw new ProtocolError('peer-misbehaved', 'resume-ack does not answer every claim');
+  const out = new Array(count).fill(0);
+  claims.forEach((c, i) => {
+    const s = starts[i];
+    if (s.index !== c.index || (s.offset !== 0 && s.offset !== c.offset)) {
+      throw new ProtocolError('peer-misbehaved', 'resume-ack names another file or offset');
+    }
+    out[c.index] = s.offset;
+  });
+  return out;
+}
+
+/** Offer ids and kept partial transfers in the store. */
+export class ResumeStore {
+  #db;
+
+  /** @param {Backend} backend */
+  constructor(backend) {
+    this.#db = backend;
+  }
+
+  /**
+   * The id for offering the files with `fp` to `peer`: the one used before, else a new one.
+   * @param {string} peer
+   * @param {string} fp
+   * @param {number} now
+   * @returns {Promise<string>} b64url
+   */
+  async offerId(peer, fp, now) {
+    const key = `${peer} ${fp}`;
+    const old = /** @type {OfferRecord | undefined} */ (await this.#db.get('offers', key));
+    if (old && now - old.created < KEEP_MS) return old.id;
+    /** @type {OfferRecord} */
+    const record = { key, id: proofText(crypto.getRandomValues(new Uint8Array(16))), created: now };
+    await this.#db.put('offers', key, record);
+    const all = /** @type {OfferRecord[]} */ (await this.#db.all('offers'));
+    for (const k of staleOffers(all, now)) await this.#db.delete('offers', k);
+    return record.id;
+  }
+
+  /** @param {string} peer @param {string} fp */
+  forgetOffer(peer, fp) {
+    return this.#db.delete('offers', `${peer} ${fp}`);
+  }
+
+  /**
+   * @param {string} peer
+   * @param {string} id
+   * @returns {Promise<PartialRecord | undefined>}
+   */
+  async partial(peer, id) {
+    return /** @type {PartialRecord | undefined} */ (await this.#db.get('partials', `${peer} ${id}`));
+  }
+
+  /** @param {PartialRecord} record */
+  savePartial(record) {
+    return this.#db.put('partials', `${record.peer} ${record.id}`, record);
+  }
+
+  /** @param {string} peer @param {string} id */
+  deletePartial(peer, id) {
+    return this.#db.delete('partials', `${peer} ${id}`);
+  }
+
+  /**
+   * Drops records older than `KEEP_MS`; returns the OPFS names the others still need.
+   * @param {number} now
+   * @returns {Promise<Set<string>>}
+   */
+  async livePartialNames(now) {
+    const names = new Set();
+    for (const r of /** @type {PartialRecord[]} */ (await this.#db.all('partials'))) {
+      if (now - r.updated >= KEEP_MS) {
+        await this.#db.delete('partials', `${r.peer} ${r.id}`);
+        continue;
+      }
+      for (const index of Object.keys(r.files)) names.add(partialName(r.id, Number(index)));
+    }
+    return names;
+  }
+}
+
+/**
+ * A kept transfer's record while it is received: checkpoints are written in order, at most one
+ * write at a time (a newer state replaces one not yet written), so a 1 MiB step costs at most
+ * one IndexedDB write and never waits on it.
+ */
+export class Checkpoints {
+  #store;
+  /** @type {PartialRecord} */
+  record;
+  /** @type {Promise<void> | null} */
+  #writing = null;
+  #dirty = false;
+  #gone = false;
+
+  /** @param {ResumeStore} store @param {PartialRecord} record */
+  constructor(store, record) {
+    this.#store = store;
+    this.record = record;
+  }
+
+  /**
+   * File `index` is stored and verified up to `offset`, chain value `h` there.
+   * @param {number} index
+   * @param {ManifestFile} file
+   * @param {number} offset
+   * @param {Uint8Array} h
+   */
+  set(index, file, offset, h) {
+    this.record.files[index] = { path: relativePath(file), size: file.size, offset, h: proofText(h) };
+    this.record.updated = Date.now();
+    this.save();
+  }
+
+  /** Writes the record (now, or after the write in progress). */
+  save() {
+    if (this.#gone) return;
+    this.#dirty = true;
+    this.#writing ??= this.#drain();
+  }
+
+  async #drain() {
+    while (this.#dirty && !this.#gone) {
+      this.#dirty = false;
+      await this.#store.savePartial(structuredClone(this.record)).catch(() => {});
+    }
+    this.#writing = null;
+  }
+
+  /** Deletes the record (after any write in progress). */
+  async remove() {
+    this.#gone = true;
+    await this.#writing;
+    await this.#store.deletePartial(this.record.peer, this.record.id).catch(() => {});
+  }
+}

@@ -7,15 +7,14 @@
  */
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { T, acceptOffer, assertReceivedIntact, waitReceived, waitTransfer } from './harness/app.js';
 import { launchChromiumProfile } from './harness/browsers.js';
 import { Cleanup } from './harness/cleanup.js';
 import * as devices from './harness/devices.js';
-import { runCli } from './harness/cli.js';
+import { cliTools } from './harness/cli.js';
 import { hashFile, makeFiles, MiB } from './harness/files.js';
 import { startServer } from './harness/server.js';
 
@@ -26,18 +25,9 @@ describe('remembered devices between the CLI and Chromium', { timeout: 600_000 }
   const dev = devices;
   /** @type {string} */ let cfg;
 
-  /** @param {string} prefix */
-  const tempDir = (prefix) => cleanup.track(mkdtempSync(join(tmpdir(), prefix)), (d) => rmSync(d, { recursive: true, force: true }));
+  const { tempDir, cli: cliWith, exitsWith } = cliTools(cleanup);
   /** @param {string[]} args */
-  const cli = (args) => cleanup.track(runCli(['--config', cfg, ...args]), (r) => r.kill());
-  /**
-   * @param {import('./harness/cli.js').CliRun} run
-   * @param {number} want
-   */
-  const exitsWith = async (run, want) => {
-    const { code, signal } = await run.exited;
-    assert.equal(code, want, `pairwise exited with ${code ?? signal}, expected ${want}.\nstdout:\n${run.stdout()}\nstderr:\n${run.stderr()}`);
-  };
+  const cli = (args) => cliWith(cfg, args);
 
   before(async () => {
     server = cleanup.track(await startServer(), (s) => s.stop());

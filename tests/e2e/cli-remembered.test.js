@@ -9,13 +9,12 @@
  */
 
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash, generateKeyPairSync as ecKeyPair } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Cleanup } from './harness/cleanup.js';
-import { runCli } from './harness/cli.js';
+import { cliTools } from './harness/cli.js';
 import { hashFile, makeFiles, MiB } from './harness/files.js';
 import { startServer } from './harness/server.js';
 
@@ -28,25 +27,7 @@ describe('remembered devices between two CLIs', { timeout: 600_000 }, () => {
   /** @type {string} */ let cfgA;
   /** @type {string} */ let cfgB;
 
-  /** @param {string} prefix */
-  const tempDir = (prefix) => cleanup.track(mkdtempSync(join(tmpdir(), prefix)), (d) => rmSync(d, { recursive: true, force: true }));
-
-  /**
-   * Runs `pairwise --config CFG ARGS...` and tracks it for clean-up.
-   * @param {string} cfg
-   * @param {string[]} args
-   */
-  const cli = (cfg, args) => cleanup.track(runCli(['--config', cfg, ...args]), (r) => r.kill());
-
-  /**
-   * Waits for the run to end and checks its exit code.
-   * @param {import('./harness/cli.js').CliRun} run
-   * @param {number} want
-   */
-  const exitsWith = async (run, want) => {
-    const { code, signal } = await run.exited;
-    assert.equal(code, want, `pairwise exited with ${code ?? signal}, expected ${want}.\nstdout:\n${run.stdout()}\nstderr:\n${run.stderr()}`);
-  };
+  const { tempDir, cli, exitsWith } = cliTools(cleanup);
 
   /**
    * The paired devices of a config directory, as `pairwise devices --json` lists them.

@@ -10,12 +10,11 @@
  */
 
 import assert from 'node:assert/strict';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync, utimesSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Cleanup } from './harness/cleanup.js';
-import { runCli } from './harness/cli.js';
+import { cliTools } from './harness/cli.js';
 import { hashFile, makeFiles, MiB } from './harness/files.js';
 import { startServer } from './harness/server.js';
 
@@ -27,17 +26,7 @@ describe('resume and Ctrl-C between two remembered CLIs', { timeout: 900_000 }, 
   /** @type {string} */ let cfgA;
   /** @type {string} */ let cfgB;
 
-  /** @param {string} prefix */
-  const tempDir = (prefix) => cleanup.track(mkdtempSync(join(tmpdir(), prefix)), (d) => rmSync(d, { recursive: true, force: true }));
-
-  /** @param {string} cfg @param {string[]} args */
-  const cli = (cfg, args) => cleanup.track(runCli(['--config', cfg, ...args]), (r) => r.kill());
-
-  /** @param {import('./harness/cli.js').CliRun} run @param {number} want */
-  const exitsWith = async (run, want) => {
-    const { code, signal } = await run.exited;
-    assert.equal(code, want, `pairwise exited with ${code ?? signal}, expected ${want}.\nstdout:\n${run.stdout().slice(-3000)}\nstderr:\n${run.stderr().slice(-3000)}`);
-  };
+  const { tempDir, cli, exitsWith } = cliTools(cleanup);
 
   /** B receives from A (human output on stderr). @param {string} dir */
   const receiver = (dir) => cli(cfgB, ['receive', '--from', 'Alpha', '--name', 'Beta', '--dir', dir, '--server', server.origin, '--timeout', '120']);

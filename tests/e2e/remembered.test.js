@@ -8,44 +8,15 @@
  */
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { T, acceptOffer, assertReceivedIntact, pair, waitReceived, waitTransfer } from './harness/app.js';
-import { launchChromiumProfile } from './harness/browsers.js';
+import { profileDevice } from './harness/browsers.js';
 import { Cleanup } from './harness/cleanup.js';
 import { entry, listDevices, readStore, replaceIdentity, setOwnName, waitDeviceError, waitOneOnline } from './harness/devices.js';
 import { makeFiles, MiB } from './harness/files.js';
 import { startServer } from './harness/server.js';
 
 /** @typedef {import('./harness/peer.js').Peer} Peer */
-/** @typedef {Awaited<ReturnType<typeof launchChromiumProfile>>} ProfileBrowser */
-
-/**
- * One "device": a persistent profile directory that can be opened and closed again.
- * @param {Cleanup} cleanup
- * @param {string} label
- * @param {string} origin
- */
-function device(cleanup, label, origin) {
-  const dir = cleanup.track(mkdtempSync(join(tmpdir(), `pairwise-profile-${label}-`)), (d) => rmSync(d, { recursive: true, force: true }));
-  /** @type {ProfileBrowser | null} */
-  let browser = null;
-  return {
-    /** @returns {Promise<Peer>} the app's page in a freshly launched browser on this profile */
-    async open() {
-      const b = await launchChromiumProfile(dir, origin);
-      browser = b;
-      cleanup.track(b, (x) => x.close());
-      return b.page(label);
-    },
-    async close() {
-      await browser?.close();
-      browser = null;
-    },
-  };
-}
 
 /** Hostile display text: markup and an ampersand must show as text. */
 const HOSTILE_NAME = 'Bob <b>phone</b> & "tab"';
@@ -53,8 +24,8 @@ const HOSTILE_NAME = 'Bob <b>phone</b> & "tab"';
 describe('remembered devices: Chromium to Chromium with persistent profiles', { timeout: 600_000 }, () => {
   const cleanup = new Cleanup();
   /** @type {import('./harness/server.js').Server} */ let server;
-  /** @type {ReturnType<typeof device>} */ let devA;
-  /** @type {ReturnType<typeof device>} */ let devB;
+  /** @type {ReturnType<typeof profileDevice>} */ let devA;
+  /** @type {ReturnType<typeof profileDevice>} */ let devB;
   /** @type {Peer} */ let a;
   /** @type {Peer} */ let b;
   /** @type {ReturnType<typeof makeFiles>} */ let files;
@@ -70,8 +41,8 @@ describe('remembered devices: Chromium to Chromium with persistent profiles', { 
       (f) => f.remove(),
     );
     server = cleanup.track(await startServer(), (s) => s.stop());
-    devA = device(cleanup, 'A', server.origin);
-    devB = device(cleanup, 'B', server.origin);
+    devA = profileDevice(cleanup, 'A', server.origin);
+    devB = profileDevice(cleanup, 'B', server.origin);
     [a, b] = await Promise.all([devA.open(), devB.open()]);
   });
 
@@ -177,7 +148,7 @@ describe('remembered devices: a device whose identity was replaced is refused', 
 
   before(async () => {
     server = cleanup.track(await startServer(), (s) => s.stop());
-    [c, d] = await Promise.all([device(cleanup, 'C', server.origin).open(), device(cleanup, 'D', server.origin).open()]);
+    [c, d] = await Promise.all([profileDevice(cleanup, 'C', server.origin).open(), profileDevice(cleanup, 'D', server.origin).open()]);
   });
 
   after(() => cleanup.run());

@@ -14,48 +14,29 @@
  */
 
 import assert from 'node:assert/strict';
-import { closeSync, mkdtempSync, openSync, rmSync, utimesSync, writeSync } from 'node:fs';
+import { closeSync, openSync, utimesSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { T, acceptOffer, downloadAndHash, pair, waitReceived } from './harness/app.js';
-import { launchChromiumProfile } from './harness/browsers.js';
+import { profileDevice } from './harness/browsers.js';
 import { Cleanup } from './harness/cleanup.js';
 import { entry, setOwnName, waitOneOnline } from './harness/devices.js';
 import { hashFile, makeFiles, MiB } from './harness/files.js';
 import { startServer } from './harness/server.js';
 
 /** @typedef {import('./harness/peer.js').Peer} Peer */
-/** @typedef {Awaited<ReturnType<typeof launchChromiumProfile>>} ProfileBrowser */
 
 const SIZE = 256 * MiB;
 
 /**
- * One "device": a persistent profile directory that can be opened and closed again.
- * @param {Cleanup} cleanup
- * @param {string} label
+ * Opens the device's browser on the app.
+ * @param {ReturnType<typeof profileDevice>} dev
  * @param {string} origin
  */
-function device(cleanup, label, origin) {
-  const dir = cleanup.track(mkdtempSync(join(tmpdir(), `pairwise-profile-${label}-`)), (d) => rmSync(d, { recursive: true, force: true }));
-  /** @type {ProfileBrowser | null} */
-  let browser = null;
-  return {
-    /** @returns {Promise<Peer>} */
-    async open() {
-      const b = await launchChromiumProfile(dir, origin);
-      browser = b;
-      cleanup.track(b, (x) => x.close());
-      const page = await b.page(label);
-      await page.goto(`${origin}/`);
-      return page;
-    },
-    async close() {
-      await browser?.close();
-      browser = null;
-    },
-  };
+async function openApp(dev, origin) {
+  const page = await dev.open();
+  await page.goto(`${origin}/`);
+  return page;
 }
 
 /**
@@ -120,8 +101,8 @@ const mb = (n) => `${(n / MiB).toFixed(1)} MiB`;
 describe('resume: Chromium to Chromium, 256 MiB, interrupted at half', { timeout: 900_000 }, () => {
   const cleanup = new Cleanup();
   /** @type {import('./harness/server.js').Server} */ let server;
-  /** @type {ReturnType<typeof device>} */ let devA;
-  /** @type {ReturnType<typeof device>} */ let devB;
+  /** @type {ReturnType<typeof profileDevice>} */ let devA;
+  /** @type {ReturnType<typeof profileDevice>} */ let devB;
   /** @type {Peer} */ let a;
   /** @type {Peer} */ let b;
   /** @type {import('./harness/files.js').TestFile} */ let file;
@@ -130,9 +111,9 @@ describe('resume: Chromium to Chromium, 256 MiB, interrupted at half', { timeout
   before(async () => {
     file = cleanup.track(makeFiles([{ name: 'big-256MiB.bin', size: SIZE }]), (f) => f.remove()).files[0];
     server = cleanup.track(await startServer(), (s) => s.stop());
-    devA = device(cleanup, 'A', server.origin);
-    devB = device(cleanup, 'B', server.origin);
-    [a, b] = await Promise.all([devA.open(), devB.open()]);
+    devA = profileDevice(cleanup, 'A', server.origin);
+    devB = profileDevice(cleanup, 'B', server.origin);
+    [a, b] = await Promise.all([openApp(devA, server.origin), openApp(devB, server.origin)]);
     await setOwnName(a, 'Alice laptop');
     await pair(a, b, server.origin);
     [ids.a, ids.b] = await Promise.all([waitOneOnline(a, [b]), waitOneOnline(b, [a])]);
@@ -154,7 +135,7 @@ describe('resume: Chromium to Chromium, 256 MiB, interrupted at half', { timeout
     assert.match(first.text, /Interrupted — [\d.]+ [KMG]?B of 268\.4 MB kept; it continues when Alice laptop is back/);
     assert.ok(first.chunkBytes >= SIZE / 2 && first.chunkBytes < SIZE, `session 1 moved ${first.chunkBytes}`);
 
-    a = await devA.open();
+    a = await openApp(devA, server.origin);
     await Promise.all([waitOneOnline(a, [b]), waitOneOnline(b, [a])]);
     await a.setInputFiles(`${entry(ids.a)} input.device-files`, [file.path]);
     await Promise.all([waitNewest(b, 'receive', 'done', [a]), waitNewest(a, 'send', 'done', [b]), waitReceived(b, [file.name], [a])]);
@@ -209,7 +190,7 @@ describe('resume: Chromium to Chromium, 256 MiB, interrupted at half', { timeout
     utimesSync(other.path, mtime, mtime);
     const changed = await hashFile(other.path);
     assert.notEqual(changed.sha256, other.sha256);
-    a = await devA.open();
+    a = await openApp(devA, server.origin);
     await Promise.all([waitOneOnline(a, [b]), waitOneOnline(b, [a])]);
     await a.setInputFiles(`${entry(ids.a)} input.device-files`, [other.path]);
     await Promise.all([waitNewest(a, 'send', 'done', [b]), waitNewest(b, 'receive', 'done', [a]), waitReceived(b, [other.name], [a])]);

@@ -120,6 +120,33 @@ export async function launchChromiumProfile(userDataDir, origin) {
 }
 
 /**
+ * One "device" for tests that close and reopen a browser: a persistent profile directory (removed
+ * by `cleanup`) that `open()` launches Chromium on (closing it is also left to `cleanup` if the
+ * test does not) and `close()` closes, keeping the profile.
+ * @param {import('./cleanup.js').Cleanup} cleanup
+ * @param {string} label the page's name in messages
+ * @param {string} origin the app's origin
+ */
+export function profileDevice(cleanup, label, origin) {
+  const dir = cleanup.track(mkdtempSync(join(tmpdir(), `pairwise-profile-${label}-`)), (d) => rmSync(d, { recursive: true, force: true }));
+  /** @type {Awaited<ReturnType<typeof launchChromiumProfile>> | null} */
+  let browser = null;
+  return {
+    /** @returns {Promise<Peer>} the page of a freshly launched browser on this profile */
+    async open() {
+      const b = await launchChromiumProfile(dir, origin);
+      browser = b;
+      cleanup.track(b, (x) => x.close());
+      return b.page(label);
+    },
+    async close() {
+      await browser?.close();
+      browser = null;
+    },
+  };
+}
+
+/**
  * One Chromium with a persistent profile (a fresh temporary user-data-dir, removed on close):
  * every `newPeer` is a page of that one profile.
  * @param {{ trustSpki?: string | null }} [opts]

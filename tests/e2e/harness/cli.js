@@ -1,9 +1,11 @@
 /**
  * @file Runs the real `pairwise` CLI binary (`send` / `receive`) next to the browsers: spawns it,
  * collects its output, waits for the pairing link it prints on stdout, decodes the QR code it
- * draws on stderr (half blocks, as a terminal shows it), and kills it by PID in clean-up.
+ * draws on stderr (half blocks, as a terminal shows it), and kills it by PID in clean-up;
+ * `cliTools` gives tests with their own config dirs temp dirs, tracked runs and exit checks.
  */
 
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -69,6 +71,26 @@ export function runCli(args, { cwd = ROOT } = {}) {
         await new Promise((r) => setTimeout(r, 50));
       }
       throw new Error(`pairwise ${args.join(' ')} printed no link.\nstdout:\n${out}\nstderr:\n${err}`);
+    },
+  };
+}
+
+/**
+ * What tests that run the CLI with their own config dirs share: temporary dirs that `cleanup`
+ * removes, `pairwise --config CFG ARGS...` runs that `cleanup` kills, and an exit-code check
+ * that shows the end of the run's output when it fails.
+ * @param {import('./cleanup.js').Cleanup} cleanup
+ */
+export function cliTools(cleanup) {
+  return {
+    /** @param {string} prefix */
+    tempDir: (prefix) => cleanup.track(mkdtempSync(join(tmpdir(), prefix)), (d) => rmSync(d, { recursive: true, force: true })),
+    /** @param {string} cfg @param {string[]} args */
+    cli: (cfg, args) => cleanup.track(runCli(['--config', cfg, ...args]), (r) => r.kill()),
+    /** @param {CliRun} run @param {number} want */
+    exitsWith: async (run, want) => {
+      const { code, signal } = await run.exited;
+      assert.equal(code, want, `pairwise exited with ${code ?? signal}, expected ${want}.\nstdout:\n${run.stdout().slice(-3000)}\nstderr:\n${run.stderr().slice(-3000)}`);
     },
   };
 }

@@ -28,6 +28,22 @@ export function rate(perSecond) {
 }
 
 /**
+ * The time left for `remaining` bytes at `perSecond`, for people: `about 2 h 05 min left`,
+ * `about 3 min left`, `under a minute left`; empty while the rate is unknown.
+ * @param {number} remaining bytes
+ * @param {number} perSecond
+ * @returns {string}
+ */
+export function timeLeft(remaining, perSecond) {
+  if (!(perSecond > 0) || !Number.isFinite(remaining) || remaining <= 0) return '';
+  const secs = remaining / perSecond;
+  if (secs < 60) return 'under a minute left';
+  const mins = Math.round(secs / 60);
+  if (mins < 60) return `about ${mins} min left`;
+  return `about ${Math.floor(mins / 60)} h ${String(mins % 60).padStart(2, '0')} min left`;
+}
+
+/**
  * Formats the 6-digit verification code as two groups, e.g. `123 456`.
  * @param {string} sas
  * @returns {string}

@@ -1,6 +1,6 @@
 /**
  * @file Transfers on screen: the accept/decline prompt, one progress row per transfer
- * (bytes, percent, rate; an interrupted one says what is kept and that it continues when the
+ * (bytes, percent, rate, time left; an interrupted one says what is kept and that it continues when the
  * device is back) and the list of received files as download links. A row's
  * `data-chunk-bytes` counts the file bytes that went over the link in its session.
  */
@@ -9,7 +9,7 @@
 
 import { sentence } from '../lib/errors.js';
 import { byId, el } from './dom.js';
-import { bytes, rate } from './format.js';
+import { bytes, rate, timeLeft } from './format.js';
 
 /** Progress rows are redrawn at most this often, in milliseconds. */
 const REDRAW_MS = 200;
@@ -61,7 +61,7 @@ export function showTransfer(t, direction, device = () => 'the other device') {
     else if (t.state === 'offered' && direction === 'receive' && 'resumed' in t && t.resumed) stats.textContent = 'Resuming…';
     else if (t.state === 'offered') stats.textContent = direction === 'send' ? 'Waiting for the other device to accept…' : 'Waiting for you to accept…';
     else if (t.state === 'interrupted') stats.textContent = interrupted(t, device());
-    else if (t.state === 'active') stats.textContent = `${bytes(t.bytes)} of ${bytes(t.total)} · ${pct}% · ${rate(t.rate)}`;
+    else if (t.state === 'active') stats.textContent = [`${bytes(t.bytes)} of ${bytes(t.total)}`, `${pct}%`, rate(t.rate), timeLeft(t.total - t.bytes, t.rate)].filter(Boolean).join(' · ');
     else if (t.state === 'done') stats.textContent = `Done: ${bytes(t.total)} at ${rate(t.rate)}`;
     else stats.textContent = sentence(t.error ?? t.state);
   };

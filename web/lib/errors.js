@@ -16,7 +16,7 @@ export const ERRORS = Object.freeze({
   'room-full': 'This pairing link was already used. Ask the other device for a new QR code.',
   'link-expired':
     'This pairing link has expired: the device that showed it is no longer waiting. Ask it for a new QR code.',
-  'peer-left': 'The other device left. Pair again to continue.',
+  'peer-left': 'The other device left. Open Pairwise on both devices again to continue (pair again if they are not paired).',
   'verify-failed':
     'Could not verify the other device: the connection may have been tampered with. Pair again.',
   'peer-misbehaved':

@@ -86,7 +86,9 @@ impl ErrorCode {
                 "This pairing link has expired: the device that showed it is no longer \
                  waiting. Ask it for a new QR code."
             }
-            Self::PeerLeft => "The other device left. Pair again to continue.",
+            Self::PeerLeft => {
+                "The other device left. Open Pairwise on both devices again to continue (pair again if they are not paired)."
+            }
             Self::VerifyFailed => {
                 "Could not verify the other device: the connection may have been tampered \
                  with. Pair again."

@@ -4,7 +4,7 @@
  * reopen them, see each other online and send files with no QR code (bytes checked by SHA-256);
  * then "Forget" on one side leaves the other in a clear state (`forgotten`, the device gone from
  * its list and its store). A second pair shows that a device whose stored identity was replaced
- * is refused with `unknown-device` while the other keeps its record.
+ * is refused with `unknown-device` while the other shows `key-changed` and keeps its record.
  */
 
 import assert from 'node:assert/strict';
@@ -153,7 +153,7 @@ describe('remembered devices: a device whose identity was replaced is refused', 
 
   after(() => cleanup.run());
 
-  it('D restored with another key gets unknown-device; C keeps its record of D', async () => {
+  it('D restored with another key gets unknown-device; C shows key-changed and keeps its record of D', async () => {
     await pair(c, d, server.origin);
     const [idOnC, idOnD] = await Promise.all([waitOneOnline(c, [d]), waitOneOnline(d, [c])]);
     const before = await readStore(d);
@@ -162,7 +162,7 @@ describe('remembered devices: a device whose identity was replaced is refused', 
     await d.goto(`${server.origin}/`);
     await waitDeviceError(d, idOnD, 'unknown-device', [c]);
     // C answered the stranger with not-paired and shows why; its record of D is intact.
-    await waitDeviceError(c, idOnC, 'unknown-device', [d]);
+    await waitDeviceError(c, idOnC, 'key-changed', [d]);
     const [onC] = await listDevices(c);
     assert.equal(onC.id, idOnC);
     assert.equal(onC.presence, 'offline');

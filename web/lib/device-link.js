@@ -260,7 +260,7 @@ export class DeviceLink extends EventTarget {
     try {
       await hs.handlePeerHello(body);
     } catch (e) {
-      if (e instanceof ProtocolError && e.code === 'unknown-device') sig.relay(notPairedBody());
+      if (e instanceof ProtocolError && e.code === 'key-changed') sig.relay(notPairedBody());
       return;
     }
     const peerHello = { nonce: b64uDecode(body.nonce), identity: this.#peerIdentity };

@@ -33,6 +33,8 @@ export const ERRORS = Object.freeze({
     'Could not open a direct connection to the other device. Check that both are online and try again.',
   'unknown-device':
     "The other device does not recognise this device's key (was the key file replaced or restored from another device?). Pair again with a QR code.",
+  'key-changed':
+    'The paired device came back with a different key (was it reset, or restored on another device?), so it was not let in. If it is yours, forget it here and pair again with a QR code.',
   forgotten: 'The other device has forgotten this one. Pair again with a QR code to send files.',
   'bad-message': 'The message could not be read.',
   'too-large': 'The message is too large.',

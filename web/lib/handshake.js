@@ -140,7 +140,7 @@ export class Handshake {
     // Reconnecting, the identity is checked first: a stranger's hello is `unknown-device`
     // whatever role it claims (the same order as the Rust state).
     if (this.#mode === 'reconnect' && expected && !bytesEqual(expected, hello.identity)) {
-      throw this.#fail('unknown-device', 'hello from an identity that is not the paired device');
+      throw this.#fail('key-changed', 'hello from an identity that is not the paired device');
     }
     if (hello.role !== this.peerRole) {
       throw this.#fail('peer-misbehaved', `hello from a ${hello.role}, expected a ${this.peerRole}`);
@@ -266,7 +266,7 @@ export class Handshake {
 
   /**
    * Marks the handshake failed.
-   * @param {'peer-misbehaved' | 'verify-failed' | 'unknown-device'} code
+   * @param {'peer-misbehaved' | 'verify-failed' | 'key-changed'} code
    * @param {string} why
    * @returns {ProtocolError}
    */

@@ -8,7 +8,7 @@
  *
  * - Both modes: after the peer's `hello` this side sends its own (if not sent yet); the
  *   initiator then offers; each side sends `confirm` once both SDPs are set.
- * - Reconnecting only: a stranger's `hello` is answered `not-paired` (`unknown-device`); a
+ * - Reconnecting only: a stranger's `hello` is answered `not-paired` (`key-changed`); a
  *   `not-paired` body is `unknown-device` (final); a `forgotten` notice is checked against this
  *   side's hello (`forgotten`, final, or `verify-failed`). A `hello` with the right identity but
  *   the wrong role most likely means the peer does not know this device's identity, so its
@@ -175,7 +175,7 @@ export class SessionDriver extends EventTarget {
     try {
       await this.#hs.handlePeerHello(body);
     } catch (e) {
-      if (this.#reconnect && e instanceof ProtocolError && e.code === 'unknown-device') {
+      if (this.#reconnect && e instanceof ProtocolError && e.code === 'key-changed') {
         this.#relay(notPairedBody());
       } else if (this.#reconnect && e instanceof ProtocolError && e.code === 'peer-misbehaved') {
         this.#suspect = { error: e, timer: setTimeout(() => this.fail(e), NOT_PAIRED_GRACE_MS) };

@@ -98,7 +98,7 @@ test('reconnecting: a hello from another identity is unknown-device; a replayed 
   const stranger = await generateKeyPair();
   // The initiator remembers someone else: the vector responder is a stranger to it.
   const hs = new Handshake({ role: 'initiator', secret, ...init, expectedPeerIdentity: stranger.publicRaw, mode: 'reconnect' });
-  await rejectsWith(hs.handlePeerHello(c.hello_responder), 'unknown-device');
+  await rejectsWith(hs.handlePeerHello(c.hello_responder), 'key-changed');
 
   // A server replays the recorded responder messages to an initiator with a fresh ephemeral key.
   const fresh = new Handshake({

@@ -63,12 +63,12 @@ async function helloFrom(identity, role) {
   };
 }
 
-test("a stranger's hello is answered not-paired and fails with unknown-device (not final)", async () => {
+test("a stranger's hello is answered not-paired and fails with key-changed (not final)", async () => {
   const s = await setup();
   const stranger = await generateKeyPair();
   s.driver.sendHello();
   s.driver.handle(await helloFrom(stranger.publicRaw, s.role === 'initiator' ? 'responder' : 'initiator'));
-  assert.deepEqual(await s.error, { code: 'unknown-device', final: false });
+  assert.deepEqual(await s.error, { code: 'key-changed', final: false });
   assert.equal(s.sent.length, 2);
   assert.equal(s.sent[0].kind, 'hello');
   assert.deepEqual(s.sent[1], notPairedBody());

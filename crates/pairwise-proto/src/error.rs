@@ -37,6 +37,9 @@ pub enum ErrorCode {
     ConnectFailed,
     /// A remembered device does not know this device's identity key.
     UnknownDevice,
+    /// A `hello` in a remembered device's room came from another identity than the remembered
+    /// one (the device was reset or restored with another key).
+    KeyChanged,
     /// A remembered device has forgotten this one.
     Forgotten,
     /// (server) The message could not be parsed.
@@ -51,7 +54,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in catalogue order.
-    pub const ALL: [Self; 19] = [
+    pub const ALL: [Self; 20] = [
         Self::BadLink,
         Self::RoomFull,
         Self::LinkExpired,
@@ -66,6 +69,7 @@ impl ErrorCode {
         Self::SignalingLost,
         Self::ConnectFailed,
         Self::UnknownDevice,
+        Self::KeyChanged,
         Self::Forgotten,
         Self::BadMessage,
         Self::TooLarge,
@@ -120,6 +124,11 @@ impl ErrorCode {
             Self::UnknownDevice => {
                 "The other device does not recognise this device's key (was the key file \
                  replaced or restored from another device?). Pair again with a QR code."
+            }
+            Self::KeyChanged => {
+                "The paired device came back with a different key (was it reset, or restored \
+                 on another device?), so it was not let in. If it is yours, forget it here and \
+                 pair again with a QR code."
             }
             Self::Forgotten => {
                 "The other device has forgotten this one. Pair again with a QR code to send \

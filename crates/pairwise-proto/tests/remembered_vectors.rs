@@ -233,10 +233,10 @@ fn a_hello_from_another_identity_is_unknown_device() {
     )
     .unwrap();
     let err = state.handle_hello(hello_c).unwrap_err();
-    assert_eq!(err, HandshakeError::UnknownDevice);
+    assert_eq!(err, HandshakeError::KeyChanged);
     assert_eq!(
         serde_json::to_value(err.code()).unwrap(),
-        json!("unknown-device")
+        json!("key-changed")
     );
 }
 

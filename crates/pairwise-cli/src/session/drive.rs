@@ -156,7 +156,7 @@ pub(super) async fn drive(
                         let role = s.role();
                         let next = match s.handle_hello(h) {
                             Ok(next) => next,
-                            Err(e) if e.code() == ErrorCode::UnknownDevice => {
+                            Err(HandshakeError::KeyChanged) => {
                                 let _ = relay(sig, &PeerSignal::NotPaired {}).await;
                                 tracing::warn!(
                                     peer = %remembered.identity().fmt_short(),

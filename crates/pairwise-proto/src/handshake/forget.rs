@@ -26,7 +26,7 @@ impl Forgotten {
     /// `own` is the sender's identity.
     ///
     /// # Errors
-    /// [`HandshakeError::UnknownDevice`] if the `hello` is not from the forgotten device
+    /// [`HandshakeError::KeyChanged`] if the `hello` is not from the forgotten device
     /// (answer `not-paired` instead).
     pub fn answer(
         forgotten: &RememberedPeer,
@@ -34,7 +34,7 @@ impl Forgotten {
         hello: &Hello,
     ) -> Result<Self, HandshakeError> {
         if !same_key(&hello.identity, forgotten.identity()) {
-            return Err(HandshakeError::UnknownDevice);
+            return Err(HandshakeError::KeyChanged);
         }
         let tag = notice_mac(&forgotten.pairing_key().forget_key(), hello, own);
         Ok(Self {

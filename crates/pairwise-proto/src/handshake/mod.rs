@@ -214,7 +214,7 @@ pub enum HandshakeError {
     IdentityMismatch,
     /// A remembered device's room got a `hello` from an identity that is not the paired one.
     #[error("hello from an identity that is not the paired device")]
-    UnknownDevice,
+    KeyChanged,
     /// A `hello` that carries the receiver's own identity.
     #[error("hello carries this device's own identity")]
     OwnIdentity,
@@ -242,7 +242,7 @@ impl HandshakeError {
             Self::BadConfirm | Self::BadForgotten | Self::IdentityMismatch => {
                 ErrorCode::VerifyFailed
             }
-            Self::UnknownDevice => ErrorCode::UnknownDevice,
+            Self::KeyChanged => ErrorCode::KeyChanged,
             Self::BadSdp(_)
             | Self::Malformed { .. }
             | Self::OwnIdentity

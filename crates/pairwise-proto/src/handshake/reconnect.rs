@@ -117,11 +117,11 @@ impl ReconnectAwaitHello {
     /// Takes the peer's `hello`.
     ///
     /// # Errors
-    /// [`HandshakeError::UnknownDevice`] if its identity is not the remembered one (answer
+    /// [`HandshakeError::KeyChanged`] if its identity is not the remembered one (answer
     /// with `not-paired`), [`HandshakeError::UnexpectedRole`] if its role breaks the key order.
     pub fn handle_hello(self, peer: Hello) -> Result<AwaitSdps, HandshakeError> {
         if !same_key(&peer.identity, self.peer.identity()) {
-            return Err(HandshakeError::UnknownDevice);
+            return Err(HandshakeError::KeyChanged);
         }
         check_role(&peer, self.role.peer())?;
         Ok(AwaitSdps::new(

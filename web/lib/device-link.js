@@ -177,15 +177,7 @@ export class DeviceLink extends EventTarget {
     const early = [];
     this.#early = early;
     const nonce = randomBytes(32);
-    const hs = new Handshake({
-      mode: 'reconnect',
-      role: reconnectRole(this.#own.publicRaw, this.#peerIdentity),
-      secret: this.#pairingKey,
-      identity: this.#own,
-      ephemeral: await generateKeyPair(),
-      nonce,
-      expectedPeerIdentity: this.#peerIdentity,
-    });
+    const hs = await this.#reconnectHandshake(nonce);
     // A newer meeting or leaving the room meanwhile makes this one moot.
     if (this.#early !== early || this.#signaling !== sig || this.#stopped) return;
     this.#early = null;
@@ -242,21 +234,29 @@ export class DeviceLink extends EventTarget {
   }
 
   /**
+   * A reconnection handshake with this device (§10.3): fresh ephemeral key, the given nonce.
+   * @param {Uint8Array} nonce
+   */
+  async #reconnectHandshake(nonce) {
+    return new Handshake({
+      mode: 'reconnect',
+      role: reconnectRole(this.#own.publicRaw, this.#peerIdentity),
+      secret: this.#pairingKey,
+      identity: this.#own,
+      ephemeral: await generateKeyPair(),
+      nonce,
+      expectedPeerIdentity: this.#peerIdentity,
+    });
+  }
+
+  /**
    * Tombstone: checks the hello's identity (§10.3 step 2) and answers with the notice.
    * @param {SignalingLike} sig
    * @param {any} body
    */
   async #answerForgotten(sig, body) {
     if (body?.kind !== 'hello') return;
-    const hs = new Handshake({
-      mode: 'reconnect',
-      role: reconnectRole(this.#own.publicRaw, this.#peerIdentity),
-      secret: this.#pairingKey,
-      identity: this.#own,
-      ephemeral: await generateKeyPair(),
-      nonce: randomBytes(32),
-      expectedPeerIdentity: this.#peerIdentity,
-    });
+    const hs = await this.#reconnectHandshake(randomBytes(32));
     try {
       await hs.handlePeerHello(body);
     } catch (e) {

@@ -8,7 +8,7 @@
  *
  * Run (root; WebRTC runs only inside the private network namespace):
  *   bench/run.sh cli-throughput.js [--mib 1024]
- * It uses target/release/pairwise (bench/run.sh builds it).
+ * It uses $PAIRWISE_BIN (bench/run.sh builds the release binary and sets it).
  */
 
 import assert from 'node:assert/strict';

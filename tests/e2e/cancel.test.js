@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { T, acceptOffer, chooseFiles, pair } from './harness/app.js';
-import { launchChromium } from './harness/browsers.js';
+import { launchChromium, launchAll } from './harness/browsers.js';
 import { Cleanup } from './harness/cleanup.js';
 import { MiB, makeFiles } from './harness/files.js';
 import { startServer } from './harness/server.js';
@@ -76,9 +76,7 @@ describe('cancelling a transfer from either side', { timeout: 600_000 }, () => {
   before(async () => {
     files = cleanup.track(makeFiles([{ name: 'big-256MiB.bin', size: 256 * MiB }]), (f) => f.remove());
     server = cleanup.track(await startServer(), (s) => s.stop());
-    const [ba, bb] = await Promise.all([launchChromium(), launchChromium()]);
-    cleanup.track(ba, (x) => x.close());
-    cleanup.track(bb, (x) => x.close());
+    const [ba, bb] = await launchAll(cleanup, launchChromium, launchChromium);
     a = await ba.newPeer('A', server.origin);
     b = await bb.newPeer('B', server.origin);
     await pair(a, b, server.origin);

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { downloadAndHash, pair, sendAndVerify } from './harness/app.js';
-import { launchChromium, launchFirefox } from './harness/browsers.js';
+import { launchChromium, launchFirefox, launchAll } from './harness/browsers.js';
 import { Cleanup } from './harness/cleanup.js';
 import { MiB, standardFiles } from './harness/files.js';
 import { startServer } from './harness/server.js';
@@ -24,9 +24,7 @@ describe('Chromium and Firefox', { timeout: 600_000 }, () => {
     fromA = cleanup.track(standardFiles('chromium-'), (f) => f.remove());
     fromB = cleanup.track(standardFiles('firefox-'), (f) => f.remove());
     server = cleanup.track(await startServer(), (s) => s.stop());
-    const [chromium, firefox] = await Promise.all([launchChromium(), launchFirefox()]);
-    cleanup.track(chromium, (x) => x.close());
-    cleanup.track(firefox, (x) => x.close());
+    const [chromium, firefox] = await launchAll(cleanup, launchChromium, launchFirefox);
     a = await chromium.newPeer('A', server.origin);
     b = await firefox.newPeer('B', server.origin);
   });

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { downloadAndHash, pair, sendAndVerify } from './harness/app.js';
-import { launchChromium } from './harness/browsers.js';
+import { launchChromium, launchAll } from './harness/browsers.js';
 import { Cleanup } from './harness/cleanup.js';
 import { standardFiles } from './harness/files.js';
 import { startServer } from './harness/server.js';
@@ -23,9 +23,7 @@ describe('Chromium to Chromium', { timeout: 600_000 }, () => {
     files = cleanup.track(standardFiles('c2c-'), (f) => f.remove());
     server = cleanup.track(await startServer(), (s) => s.stop());
     // Two separate browser processes, like two devices.
-    const [ba, bb] = await Promise.all([launchChromium(), launchChromium()]);
-    cleanup.track(ba, (x) => x.close());
-    cleanup.track(bb, (x) => x.close());
+    const [ba, bb] = await launchAll(cleanup, launchChromium, launchChromium);
     a = await ba.newPeer('A', server.origin);
     b = await bb.newPeer('B', server.origin);
   });

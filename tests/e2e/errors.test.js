@@ -7,7 +7,7 @@
 
 import { after, before, describe, it } from 'node:test';
 import { pair, showPairingCode, waitError } from './harness/app.js';
-import { launchChromium, launchFirefox } from './harness/browsers.js';
+import { launchChromium, launchFirefox, launchAll } from './harness/browsers.js';
 import { Cleanup } from './harness/cleanup.js';
 import { startServer } from './harness/server.js';
 
@@ -19,9 +19,7 @@ describe('pairing link errors', { timeout: 300_000 }, () => {
 
   before(async () => {
     server = cleanup.track(await startServer(), (s) => s.stop());
-    [chromium, firefox] = await Promise.all([launchChromium(), launchFirefox()]);
-    cleanup.track(chromium, (x) => x.close());
-    cleanup.track(firefox, (x) => x.close());
+    [chromium, firefox] = await launchAll(cleanup, launchChromium, launchFirefox);
   });
 
   after(() => cleanup.run());

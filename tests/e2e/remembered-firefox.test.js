@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { acceptOffer, assertReceivedIntact, pair, waitReceived, waitTransfer } from './harness/app.js';
-import { launchChromium, launchFirefox } from './harness/browsers.js';
+import { launchChromium, launchFirefox, launchAll } from './harness/browsers.js';
 import { Cleanup } from './harness/cleanup.js';
 import { entry, readStore, waitOneOnline } from './harness/devices.js';
 import { makeFiles, MiB } from './harness/files.js';
@@ -24,9 +24,7 @@ describe('remembered devices: Chromium and Firefox', { timeout: 600_000 }, () =>
   before(async () => {
     files = cleanup.track(makeFiles([{ name: 'from-firefox-2MiB.bin', size: 2 * MiB + 5 }]), (x) => x.remove());
     server = cleanup.track(await startServer(), (s) => s.stop());
-    const [bc, bf] = await Promise.all([launchChromium(), launchFirefox()]);
-    cleanup.track(bc, (x) => x.close());
-    cleanup.track(bf, (x) => x.close());
+    const [bc, bf] = await launchAll(cleanup, launchChromium, launchFirefox);
     c = await bc.newPeer('C', server.origin);
     f = await bf.newPeer('F', server.origin);
   });

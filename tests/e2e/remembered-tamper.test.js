@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { acceptOffer, assertReceivedIntact, pair, waitReceived } from './harness/app.js';
-import { launchChromium } from './harness/browsers.js';
+import { launchChromium, launchAll } from './harness/browsers.js';
 import { Cleanup } from './harness/cleanup.js';
 import { entry, listDevices, waitDeviceError, waitOneOnline } from './harness/devices.js';
 import { makeFiles } from './harness/files.js';
@@ -39,9 +39,7 @@ describe('remembered devices through a tampering server', { timeout: 600_000 }, 
     files = cleanup.track(makeFiles([{ name: 'after-the-attack.bin', size: 100_000 }]), (f) => f.remove());
     const server = cleanup.track(await startServer(), (s) => s.stop());
     proxy = cleanup.track(await startTamperProxy(server.origin, { kind: 'none' }), (p) => p.stop());
-    const [ba, bb] = await Promise.all([launchChromium(), launchChromium()]);
-    cleanup.track(ba, (x) => x.close());
-    cleanup.track(bb, (x) => x.close());
+    const [ba, bb] = await launchAll(cleanup, launchChromium, launchChromium);
     a = await ba.newPeer('A', proxy.origin);
     b = await bb.newPeer('B', proxy.origin);
     await pair(a, b, proxy.origin);

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { chooseFiles, showPairingCode, waitError } from './harness/app.js';
-import { launchChromium } from './harness/browsers.js';
+import { launchChromium, launchAll } from './harness/browsers.js';
 import { Cleanup } from './harness/cleanup.js';
 import { makeFiles } from './harness/files.js';
 import { startServer } from './harness/server.js';
@@ -37,9 +37,7 @@ describe('tampered signaling', { timeout: 600_000 }, () => {
   before(async () => {
     files = cleanup.track(makeFiles([{ name: 'secret.txt', size: 4096 }]), (f) => f.remove());
     server = cleanup.track(await startServer(), (s) => s.stop());
-    [browserA, browserB] = await Promise.all([launchChromium(), launchChromium()]);
-    cleanup.track(browserA, (x) => x.close());
-    cleanup.track(browserB, (x) => x.close());
+    [browserA, browserB] = await launchAll(cleanup, launchChromium, launchChromium);
   });
 
   after(() => cleanup.run());

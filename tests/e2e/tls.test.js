@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { acceptOffer, assertReceivedIntact, pair, sendAndVerify, waitPaired, waitReceived } from './harness/app.js';
-import { launchChromium } from './harness/browsers.js';
+import { launchChromium, launchAll } from './harness/browsers.js';
 import { Cleanup } from './harness/cleanup.js';
 import { runCli } from './harness/cli.js';
 import { hashFile, makeFiles, MiB } from './harness/files.js';
@@ -42,9 +42,7 @@ describe('HTTPS and wss:// with the generated certificate', { timeout: 600_000 }
     server = cleanup.track(await startServer({ tls: true }), (s) => s.stop());
     assert.match(server.origin, /^https:\/\/127\.0\.0\.1:\d+$/);
     const trustSpki = server.spki;
-    [ba, bb] = await Promise.all([launchChromium({ trustSpki }), launchChromium({ trustSpki })]);
-    cleanup.track(ba, (x) => x.close());
-    cleanup.track(bb, (x) => x.close());
+    [ba, bb] = await launchAll(cleanup, () => launchChromium({ trustSpki }), () => launchChromium({ trustSpki }));
   });
 
   after(() => cleanup.run());

@@ -15,8 +15,9 @@
 //! only a `devices.json` with no devices and no tombstones adopts whatever key is there. At
 //! most [`MAX_PAIRED_DEVICES`] devices are kept.
 //!
-//! Every change re-reads `devices.json` before it writes ([`Keystore::update`]), so two
-//! `pairwise` processes rarely undo each other's changes; there is no lock across processes.
+//! Every change re-reads `devices.json` and writes it under the file's lock
+//! ([`Keystore::update`], [`ConfigDir::locked`]), so two `pairwise` processes never undo each
+//! other's changes.
 //! It does no network IO and knows nothing of sessions.
 
 use std::fmt::Write as _;
@@ -261,11 +262,21 @@ impl Keystore {
         out.trim_end().to_owned()
     }
 
-    /// Re-reads `devices.json`, applies `change` and writes the result (0600, atomically).
+    /// Re-reads `devices.json`, applies `change` and writes the result (0600, atomically), all
+    /// under the file's lock ([`ConfigDir::locked`]).
     ///
     /// # Errors
     /// A [`StoreError`] if the file cannot be read or written (or no longer matches the key).
     pub fn update<T>(
+        &mut self,
+        now: u64,
+        change: impl FnOnce(&mut Self) -> T,
+    ) -> Result<T, StoreError> {
+        let dir = self.dir.clone();
+        dir.locked(DEVICES_FILE, || self.update_locked(now, change))
+    }
+
+    fn update_locked<T>(
         &mut self,
         now: u64,
         change: impl FnOnce(&mut Self) -> T,

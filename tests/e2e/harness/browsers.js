@@ -203,6 +203,23 @@ export async function launchFirefox() {
 }
 
 /**
+ * Launches browsers side by side, each its own process like separate devices, and has `cleanup`
+ * close every one that started (also when another failed to).
+ * @param {import('./cleanup.js').Cleanup} cleanup
+ * @param {...() => Promise<Browser>} launchers
+ * @returns {Promise<Browser[]>} in the order of `launchers`
+ */
+export async function launchAll(cleanup, ...launchers) {
+  const settled = await Promise.allSettled(launchers.map((l) => l()));
+  /** @type {Browser[]} */
+  const browsers = [];
+  for (const s of settled) if (s.status === 'fulfilled') browsers.push(cleanup.track(s.value, (x) => x.close()));
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed) throw /** @type {PromiseRejectedResult} */ (failed).reason;
+  return browsers;
+}
+
+/**
  * @param {'chromium' | 'firefox'} kind
  * @returns {Promise<Browser>}
  */

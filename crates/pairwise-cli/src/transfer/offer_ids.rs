@@ -9,6 +9,8 @@
 //! - Value: 16 random bytes, made once and reused while the entry exists.
 //! - An entry is removed when its transfer completed, was declined or cancelled; entries older
 //!   than [`MAX_AGE`] are dropped, and at most [`MAX_OFFERS`] are kept (the oldest go first).
+//! - Each change reads and writes the file under its lock ([`ConfigDir::locked`]): two `send`s
+//!   at once keep both entries.
 //! - A missing, unreadable, oversized or corrupt file counts as empty: losing an entry only
 //!   means the next offer cannot resume.
 
@@ -77,6 +79,10 @@ impl OfferIds {
     /// # Errors
     /// [`ConfigError`] if `outgoing.json` cannot be written.
     pub fn id(&self, now: u64) -> Result<TransferId, ConfigError> {
+        self.dir.locked(OFFERS_FILE, || self.id_locked(now))
+    }
+
+    fn id_locked(&self, now: u64) -> Result<TransferId, ConfigError> {
         let mut file = self.load(now);
         if let Some(id) = file
             .offers
@@ -110,6 +116,10 @@ impl OfferIds {
     /// # Errors
     /// [`ConfigError`] if `outgoing.json` cannot be written.
     pub fn forget(&self, now: u64) -> Result<(), ConfigError> {
+        self.dir.locked(OFFERS_FILE, || self.forget_locked(now))
+    }
+
+    fn forget_locked(&self, now: u64) -> Result<(), ConfigError> {
         let mut file = self.load(now);
         let before = file.offers.len();
         file.offers
@@ -202,6 +212,36 @@ mod tests {
                 .permissions()
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn offers_made_at_the_same_time_are_all_kept() {
+        // Separate processes would each open the files themselves; threads do the same here.
+        let tmp = tempfile::tempdir().unwrap();
+        let cfg = ConfigDir::at(tmp.path().join("cfg"));
+        let list = files(tmp.path(), b"x");
+        let start = std::sync::Arc::new(std::sync::Barrier::new(8));
+        let threads: Vec<_> = (0..8)
+            .map(|i| {
+                let keys: Vec<_> = (0..6)
+                    .map(|j| OfferIds::new(&cfg, &format!("peer-{i}-{j}"), &list))
+                    .collect();
+                let start = start.clone();
+                std::thread::spawn(move || {
+                    start.wait();
+                    keys.into_iter()
+                        .map(|k| (k.id(10).unwrap(), k))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let made: Vec<_> = threads
+            .into_iter()
+            .flat_map(|t| t.join().unwrap())
+            .collect();
+        for (id, key) in &made {
+            assert_eq!(key.id(11).unwrap(), *id, "{} kept its entry", key.peer);
         }
     }
 

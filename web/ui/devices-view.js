@@ -94,6 +94,7 @@ function createEntry(id, actions) {
 
   const renameInput = el('input', 'device-rename-input');
   renameInput.setAttribute('aria-label', 'New name for this device');
+  renameInput.placeholder = 'New name';
   const renameButton = el('button', 'device-rename secondary', 'Rename');
   renameButton.type = 'button';
   renameButton.addEventListener('click', () => {
@@ -108,7 +109,7 @@ function createEntry(id, actions) {
   const autoLabel = el('label', 'device-auto');
   autoLabel.append(auto, ' Accept files without asking');
 
-  const files = el('input', 'device-files');
+  const files = el('input', 'device-files picker');
   files.type = 'file';
   files.multiple = true;
   files.addEventListener('change', () => {
@@ -116,8 +117,8 @@ function createEntry(id, actions) {
     files.value = '';
     if (chosen.length > 0) actions.send(id, chosen);
   });
-  const sendLabel = el('label', 'device-send');
-  sendLabel.append('Send files ', files);
+  const sendLabel = el('label', 'device-send pick');
+  sendLabel.append('Send files', files);
 
   const forget = el('button', 'device-forget secondary', 'Forget');
   forget.type = 'button';

@@ -15,6 +15,7 @@
 
 import { Connection } from './lib/connection.js';
 import { Devices, deviceId, sendDeviceName } from './lib/devices.js';
+import { droppedFiles } from './lib/dropped.js';
 import { ProtocolError } from './lib/errors.js';
 import { Transfers } from './lib/file-transfer.js';
 import { openIdb } from './lib/idb.js';
@@ -24,7 +25,7 @@ import { cleanPartials, clearIncoming } from './lib/sink.js';
 import { Store, memoryBackend } from './lib/store.js';
 import { showDeviceNotice, showDevices, showOwnName } from './ui/devices-view.js';
 import { byId } from './ui/dom.js';
-import { hideHome, showError, showPaired, showPairing, showPairingEnded, showStatus } from './ui/pairing-view.js';
+import { hideHome, showError, showPaired, showPairing, showPairingEnded, showProblem, showStatus } from './ui/pairing-view.js';
 import { hideShared, showShared } from './ui/share-view.js';
 import { showText, wireTextForm } from './ui/text-view.js';
 import { showReceivedFiles } from './ui/received-folders.js';
@@ -211,7 +212,10 @@ function wireFilePicker() {
   zone.addEventListener('drop', (ev) => {
     ev.preventDefault();
     zone.classList.remove('over');
-    offer([...(ev.dataTransfer?.files ?? [])]);
+    if (!ev.dataTransfer) return;
+    droppedFiles(ev.dataTransfer).then(offer, () =>
+      showProblem('Some of the dropped files could not be read, so nothing was sent. Choose them with "Choose files" or "Choose a folder" instead.'),
+    );
   });
 }
 

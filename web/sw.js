@@ -32,6 +32,7 @@ const SHELL = [
   '/lib/device-link.js',
   '/lib/device.js',
   '/lib/devices.js',
+  '/lib/dropped.js',
   '/lib/errors.js',
   '/lib/file-transfer.js',
   '/lib/flow.js',

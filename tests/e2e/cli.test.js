@@ -1,9 +1,9 @@
 /**
  * @file The real `pairwise` binary against real browsers and itself, through the real server:
  * CLI to Chromium (the browser opens the link the terminal QR code encodes), Chromium to CLI
- * and Firefox to CLI (the CLI opens the browser's link, or shows its own QR code), CLI to CLI, a
- * folder of 2000 files in nested folders CLI to CLI, and a sender killed mid-file (the receiver
- * fails clearly and leaves no complete-looking file).
+ * and Firefox to CLI (the CLI opens the browser's link, or shows its own QR code), CLI to CLI,
+ * folders of 2000 files in nested folders each way (and a folder dropped on the page), and a
+ * sender killed mid-file (the receiver fails clearly and leaves no complete-looking file).
  */
 
 import assert from 'node:assert/strict';
@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { acceptOffer, assertReceivedIntact, chooseFiles, showPairingCode, waitPaired, waitReceived, waitTransfer } from './harness/app.js';
+import { acceptOffer, assertReceivedIntact, chooseFiles, dropFiles, showPairingCode, waitPaired, waitReceived, waitTransfer } from './harness/app.js';
 import { launchChromium, launchFirefox } from './harness/browsers.js';
 import { Cleanup } from './harness/cleanup.js';
 import { decodeTerminalQr, runCli } from './harness/cli.js';
@@ -128,14 +128,14 @@ describe('the pairwise CLI with browsers and itself', { timeout: 900_000 }, () =
   });
 
   /**
-   * A folder "Album 2026" of 2000 small random files in nested folders.
+   * A folder "Album 2026" of `count` (2000) small random files in nested folders.
    * @returns {{ root: string, want: Map<string, string> }} its path, relative path -> SHA-256
    */
-  const makeTree = () => {
+  const makeTree = (count = 2000) => {
     const root = join(tempDir('cli-tree-src-'), 'Album 2026');
     /** @type {Map<string, string>} */
     const want = new Map();
-    for (let i = 0; i < 2000; i++) {
+    for (let i = 0; i < count; i++) {
       const rel = join(`day-${i % 20}`, `part-${i % 7}`, `photo-${String(i).padStart(4, '0')}.jpg`);
       const bytes = randomBytes((i * 37) % 5000);
       mkdirSync(join(root, dirname(rel)), { recursive: true });
@@ -179,6 +179,21 @@ describe('the pairwise CLI with browsers and itself', { timeout: 900_000 }, () =
     const run = cleanup.track(runCli(['receive', link, '--dir', dir]), (r) => r.kill());
     await waitPaired(a);
     await a.page.setInputFiles('#folder-input', root);
+    await exitOk(run);
+    await waitTransfer(a, 'send', 'done');
+    assertTree(dir, want);
+    await a.close();
+  });
+
+  it('a folder dropped on the page in Chromium goes to the CLI with its tree', { timeout: 300_000 }, async () => {
+    const { root, want } = makeTree(300);
+    const a = await chromium.newPeer('A (chromium)', server.origin);
+    await a.goto(server.origin);
+    const link = await showPairingCode(a);
+    const dir = tempDir('cli-drop-in-');
+    const run = cleanup.track(runCli(['receive', link, '--dir', dir]), (r) => r.kill());
+    await waitPaired(a);
+    await dropFiles(a, [root]);
     await exitOk(run);
     await waitTransfer(a, 'send', 'done');
     assertTree(dir, want);

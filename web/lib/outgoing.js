@@ -17,6 +17,7 @@ import { ProtocolError } from './errors.js';
 import { SendWindow } from './flow.js';
 import { manifestParts } from './manifest.js';
 import { chainOver, proofText } from './resume.js';
+import { relativePathOf } from './dropped.js';
 import { checkClaims, fingerprint } from './resume-store.js';
 import { encodeChunk, encodeManifest, encodeResumeAck, frameChunk } from './transfer.js';
 import { Outgoing } from './transfer-progress.js';
@@ -25,13 +26,13 @@ import { Outgoing } from './transfer-progress.js';
 const READ_BLOCK = 4 * 1024 * 1024;
 
 /**
- * The manifest entry of a file; a file chosen inside a folder (`webkitRelativePath`,
- * "Album/day 1/a.jpg") keeps its folders as `dir` (§11.1).
+ * The manifest entry of a file; a file chosen or dropped inside a folder ("Album/day 1/a.jpg",
+ * `relativePathOf`) keeps its folders as `dir` (§11.1).
  * @param {File} f
  * @returns {ManifestFile}
  */
 export function entryOf(f) {
-  const dir = (f.webkitRelativePath ?? '').split('/').slice(0, -1).filter((s) => s !== '');
+  const dir = relativePathOf(f).split('/').slice(0, -1).filter((s) => s !== '');
   return dir.length > 0 ? { name: f.name, size: f.size, type: f.type, dir } : { name: f.name, size: f.size, type: f.type };
 }
 

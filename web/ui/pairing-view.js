@@ -63,6 +63,17 @@ export function showError(code) {
 }
 
 /**
+ * Shows a problem of this device alone (not a protocol failure, so not in the catalogue).
+ * @param {string} text a sentence that says what happened and what to do
+ */
+export function showProblem(text) {
+  const box = byId('error');
+  box.dataset.code = 'local';
+  box.textContent = text;
+  box.hidden = false;
+}
+
+/**
  * The pairing session ended after its device was remembered: back to the home screen, where
  * the device is listed (its own sessions continue there).
  */

@@ -99,6 +99,25 @@ export async function chooseFiles(peer, paths) {
 }
 
 /**
+ * Drags `paths` (files or folders) from the desktop and drops them on `#drop-zone`, the way a
+ * user does: Chromium's input pipeline (CDP `Input.dispatchDragEvent`) builds the drop's
+ * DataTransfer from the real files, folders included. Chromium only.
+ * @param {Peer} peer
+ * @param {string[]} paths
+ */
+export async function dropFiles(peer, paths) {
+  if (peer.kind !== 'chromium') throw new Error(`dropFiles drives Chromium only, not ${peer.kind}`);
+  const page = /** @type {import('playwright-core').Page} */ (peer.page);
+  const zone = await page.locator('#drop-zone').boundingBox();
+  if (!zone) throw await peer.failure(`${peer.name}: no visible drop zone`);
+  const cdp = await page.context().newCDPSession(page);
+  const at = { x: zone.x + zone.width / 2, y: zone.y + zone.height / 2 };
+  const data = { items: [], files: paths, dragOperationsMask: 1 };
+  for (const type of ['dragEnter', 'dragOver', 'drop']) await cdp.send('Input.dispatchDragEvent', { type, ...at, data });
+  await cdp.detach();
+}
+
+/**
  * Waits for the offer of `names` in `#incoming` and clicks Accept.
  * @param {Peer} receiver
  * @param {string[]} names

@@ -20,10 +20,11 @@ import { ProtocolError } from './lib/errors.js';
 import { Transfers } from './lib/file-transfer.js';
 import { openIdb } from './lib/idb.js';
 import { openedByShare, takeSharedFiles } from './lib/share-inbox.js';
-import { ResumeStore } from './lib/resume-store.js';
-import { cleanPartials, clearIncoming } from './lib/sink.js';
+import { ResumeStore, partialName } from './lib/resume-store.js';
+import { cleanPartials, clearIncoming, removePartial } from './lib/sink.js';
 import { Store, memoryBackend } from './lib/store.js';
 import { showDeviceNotice, showDevices, showOwnName } from './ui/devices-view.js';
+import { dropKept, showKept } from './ui/kept-view.js';
 import { byId } from './ui/dom.js';
 import { hideHome, showError, showPaired, showPairing, showPairingEnded, showProblem, showStatus } from './ui/pairing-view.js';
 import { hideShared, showShared } from './ui/share-view.js';
@@ -48,6 +49,25 @@ const devicesReady = Promise.all([clearIncoming(), keepPartials()]).then(openDev
 async function keepPartials() {
   const resume = await resumeReady;
   await cleanPartials(await resume.livePartialNames(Date.now())).catch(() => {});
+}
+
+/** Ids of kept transfers offered again in this page load (they are not listed as kept). */
+const offeredAgain = new Set();
+
+/**
+ * Shows the transfers kept from earlier page loads (what is kept, from whom, and a Discard).
+ * @param {Devices} devices
+ * @param {ResumeStore} resume
+ */
+async function listKept(devices, resume) {
+  const records = (await resume.partials().catch(() => [])).filter((r) => !offeredAgain.has(r.id));
+  showKept(records, {
+    deviceName: (peer) => devices.list().find((d) => d.id === peer)?.name ?? 'the other device',
+    discard: async (r) => {
+      await resume.deletePartial(r.peer, r.id);
+      for (const index of Object.keys(r.files)) await removePartial(partialName(r.id, Number(index)));
+    },
+  });
 }
 
 /** Files whose sending was interrupted, by device id: offered again when the device is back. */
@@ -109,6 +129,8 @@ function attach(devices, channel, id, resume) {
   });
   t.addEventListener('incoming', (ev) => {
     const incoming = /** @type {CustomEvent} */ (ev).detail;
+    if (incoming.transferId) offeredAgain.add(incoming.transferId);
+    dropKept(incoming.transferId);
     showTransfer(incoming, 'receive', peerName);
     showReceivedFiles(incoming);
     // A transfer accepted before and kept continues without asking again.
@@ -285,6 +307,7 @@ async function main() {
     }
   }
   await devices.start();
+  await listKept(devices, await resumeReady);
 }
 
 main();

@@ -69,6 +69,7 @@ const SHELL = [
   '/ui/devices-view.js',
   '/ui/dom.js',
   '/ui/format.js',
+  '/ui/kept-view.js',
   '/ui/pairing-view.js',
   '/ui/qr-canvas.js',
   '/ui/received-folders.js',

@@ -2,8 +2,9 @@
  * @file Resume (`docs/protocol.md` §11.3) between two Chromium processes with persistent
  * profiles, through the real server. A 256 MiB random file goes from A to B:
  * 1. at about half, A's browser is closed entirely: B's row shows what it kept and that the
- *    transfer continues when A is back, with no download link; A is relaunched on its profile,
- *    both reconnect with no QR code, A chooses the same file for B, and the transfer continues;
+ *    transfer continues when A is back, with no download link; B's tab reloads and lists the
+ *    kept transfer (file, device, bytes kept); A is relaunched on its profile, both reconnect
+ *    with no QR code, A chooses the same file for B, the transfer continues and the kept row goes;
  * 2. at about half, B's tab reloads while A stays open: A offers the file again by itself once B
  *    is back, and B continues from what it kept across the reload;
  * 3. the file A chooses again differs in its first half: the proof fails and the file is sent
@@ -135,18 +136,28 @@ describe('resume: Chromium to Chromium, 256 MiB, interrupted at half', { timeout
     assert.match(first.text, /Interrupted — [\d.]+ [KMG]?B of 268\.4 MB kept; it continues when Alice laptop is back/);
     assert.ok(first.chunkBytes >= SIZE / 2 && first.chunkBytes < SIZE, `session 1 moved ${first.chunkBytes}`);
 
+    // B reloads while A is away: the kept transfer is listed (what, from whom, how much).
+    await b.page.reload();
+    await b.waitVisible('#kept li.kept', { timeout: T.ui });
+    const kept = await b.evaluate(() => [...document.querySelectorAll('#kept li.kept')].map((li) => li.textContent));
+    assert.equal(kept.length, 1, `one kept transfer: ${kept}`);
+    const m = /^big-256MiB\.bin from Alice laptop([\d.]+) MB kept; it continues when Alice laptop sends it againDiscard$/.exec(kept[0] ?? '');
+    assert.ok(m, `the kept row: ${kept[0]}`);
+    assert.ok(Number(m[1]) * 1e6 <= first.chunkBytes + 1e5 && Number(m[1]) * 1e6 >= SIZE / 4, `kept ${m[1]} MB of ${first.chunkBytes} received`);
+
     a = await openApp(devA, server.origin);
     await Promise.all([waitOneOnline(a, [b]), waitOneOnline(b, [a])]);
     await a.setInputFiles(`${entry(ids.a)} input.device-files`, [file.path]);
     await Promise.all([waitNewest(b, 'receive', 'done', [a]), waitNewest(a, 'send', 'done', [b]), waitReceived(b, [file.name], [a])]);
     assert.equal(await b.isVisible('#incoming'), false, 'B was not asked');
+    assert.equal(await b.count('#kept li'), 0, 'the kept row went when the transfer went on');
     assert.equal((await rows(b, 'receive'))[0].resumed, 'true');
     const got = await downloadAndHash(b, file.name);
     assert.equal(got.size, SIZE);
     assert.equal(got.sha256, file.sha256, 'the resumed file is the sent file');
     const [second] = await rows(b, 'receive');
     const resent = first.chunkBytes + second.chunkBytes - SIZE;
-    console.log(`# A closed: session 1 ${mb(first.chunkBytes)}, session 2 ${mb(second.chunkBytes)}, sent again ${mb(resent)}`);
+    console.log(`# A closed (and B reloaded): session 1 ${mb(first.chunkBytes)}, session 2 ${mb(second.chunkBytes)}, sent again ${mb(resent)}`);
     assert.ok(second.chunkBytes < SIZE / 2 + SIZE / 10, `session 2 moved ${second.chunkBytes} bytes: it did not resume`);
     assert.ok(resent < SIZE / 10, `sent again ${resent} bytes, 10 % is ${SIZE / 10}`);
   });

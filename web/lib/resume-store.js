@@ -207,6 +207,14 @@ export class ResumeStore {
   }
 
   /**
+   * Every kept transfer (call `livePartialNames` first to drop the expired ones).
+   * @returns {Promise<PartialRecord[]>}
+   */
+  async partials() {
+    return /** @type {PartialRecord[]} */ (await this.#db.all('partials'));
+  }
+
+  /**
    * Drops records older than `KEEP_MS`; returns the OPFS names the others still need.
    * @param {number} now
    * @returns {Promise<Set<string>>}

@@ -6,7 +6,10 @@
  * with the same SHA-256 and less than 10 % of it is sent twice (the sender's own `--json`
  * progress of both runs). A source file changed between the runs (same size and mtime) fails
  * the claim's proof and is sent from 0. SIGINT on either side sends `cancel`: the other side
- * says `cancelled`, no partial files are left.
+ * says `cancelled`, no partial files are left. A receiver killed mid-file makes the sender (blocked
+ * on a send window its peer will never open) fail with `peer-left` and keep its offer for resume.
+ * Both sides report how long they took to notice a vanished peer (not asserted: a loaded machine
+ * varies; `crates/pairwise-cli/src/peer/settings.rs` sets the limit, 6 s of silence).
  */
 
 import assert from 'node:assert/strict';
@@ -77,7 +80,10 @@ describe('resume and Ctrl-C between two remembered CLIs', { timeout: 900_000 }, 
     const r1 = receiver(inbox);
     const s1 = sender(file.path);
     await signalAt(s1, file.size / 2, 'SIGKILL');
+    const killed = performance.now();
     const { code } = await r1.exited;
+    // Reported, not asserted: how long the receiver took to notice that its peer vanished.
+    console.log(`the receiver gave up on the killed sender after ${((performance.now() - killed) / 1000).toFixed(1)} s`);
     const sent1 = sentBytes(s1);
     assert.notEqual(code, 0, 'the receiver must fail');
     assert.match(r1.stderr(), KEPT, 'a sentence says what was kept and what to do');
@@ -174,5 +180,25 @@ describe('resume and Ctrl-C between two remembered CLIs', { timeout: 900_000 }, 
     assert.match(s.stdout(), /"code":"cancelled"/);
     assert.ok(!existsSync(join(inbox, '.pairwise-resume')), 'no resume folder');
     assert.deepEqual(entries(inbox), []);
+  });
+
+  it('a receiver killed mid-file: the sender stops waiting on it, says the other device left and keeps the offer for resume', { timeout: 200_000 }, async () => {
+    const src = cleanup.track(makeFiles([{ name: 'gone.bin', size: 128 * MiB }]), (f) => f.remove());
+    const inbox = tempDir('pairwise-in-gone-');
+    const list = join(cfgA, 'outgoing.json');
+    /** The sender's remembered offers (none before its first resumable offer). @returns {unknown[]} */
+    const offers = () => (existsSync(list) ? JSON.parse(readFileSync(list, 'utf8')).offers : []);
+    const before = offers().length;
+    const r = receiver(inbox);
+    const s = sender(src.files[0].path);
+    await signalAt(s, 16 * MiB, 'SIGKILL', r);
+    const killed = performance.now();
+    const { code } = await s.exited;
+    console.log(`the sender gave up on the killed receiver after ${((performance.now() - killed) / 1000).toFixed(1)} s`);
+    assert.equal(code, 1, `the sender fails.\n${s.stdout().slice(-2000)}\n${s.stderr()}`);
+    const error = events(s).find((e) => e.event === 'error');
+    assert.equal(error?.code, 'peer-left', `it says the other device left: ${JSON.stringify(error)}`);
+    assert.ok(sentBytes(s) < src.files[0].size, 'killed before the end');
+    assert.equal(offers().length, before + 1, 'the offer is kept, so running the command again resumes it');
   });
 });

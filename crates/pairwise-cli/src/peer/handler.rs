@@ -9,7 +9,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use webrtc::data_channel::{DataChannel, DataChannelEvent};
 use webrtc::peer_connection::{
     PeerConnectionEventHandler, RTCIceCandidateInit, RTCPeerConnectionIceEvent,
@@ -17,6 +17,7 @@ use webrtc::peer_connection::{
 };
 
 use super::PeerEvent;
+use super::runtime::Setup;
 
 /// The one data channel of a connection, set once (by the offerer when it creates it, by the
 /// answerer when the remote channel opens).
@@ -25,6 +26,10 @@ pub(crate) type ChannelSlot = Arc<OnceLock<Arc<dyn DataChannel>>>;
 pub(crate) struct Handler {
     pub(crate) events: mpsc::Sender<PeerEvent>,
     pub(crate) channel: ChannelSlot,
+    /// Set when the connection fails, for a [`super::NativePeer::send`] that is waiting.
+    pub(crate) failed: watch::Sender<bool>,
+    /// Ends the driver's short setup sleeps once the channel opens or the connection fails.
+    pub(crate) setup: Setup,
 }
 
 impl Handler {
@@ -65,13 +70,15 @@ impl PeerConnectionEventHandler for Handler {
     async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
         tracing::debug!("peer connection state: {state}");
         if state == RTCPeerConnectionState::Failed {
+            self.failed.send_replace(true);
+            self.setup.done();
             self.emit_later(PeerEvent::Failed("ICE/DTLS connection failed".to_owned()));
         }
     }
 
     async fn on_data_channel(&self, channel: Arc<dyn DataChannel>) {
         if self.channel.set(Arc::clone(&channel)).is_ok() {
-            tokio::spawn(pump(channel, self.events.clone()));
+            tokio::spawn(pump(channel, self.events.clone(), self.setup.clone()));
         } else {
             tracing::warn!("ignoring a second data channel from the remote peer");
             let _ = channel.close().await;
@@ -80,12 +87,17 @@ impl PeerConnectionEventHandler for Handler {
 }
 
 /// Forwards one channel's events, in order, until it closes; then emits [`PeerEvent::Closed`].
-pub(crate) async fn pump(channel: Arc<dyn DataChannel>, events: mpsc::Sender<PeerEvent>) {
+pub(crate) async fn pump(
+    channel: Arc<dyn DataChannel>,
+    events: mpsc::Sender<PeerEvent>,
+    setup: Setup,
+) {
     let mut opened = false;
     while let Some(event) = channel.poll().await {
         let forwarded = match event {
             DataChannelEvent::OnOpen if !opened => {
                 opened = true;
+                setup.done();
                 PeerEvent::ChannelOpen
             }
             DataChannelEvent::OnMessage(message) => PeerEvent::Message(message.data.freeze()),

@@ -1,11 +1,22 @@
-//! A webrtc-rs [`Runtime`] that is Tokio in every respect except one: before a UDP socket is
-//! handed to the connection driver, its kernel receive and send buffers are enlarged.
+//! A webrtc-rs [`Runtime`] that is Tokio in every respect except two: before a UDP socket is
+//! handed to the connection driver, its kernel receive and send buffers are enlarged; and while
+//! the connection is being set up, no sleep lasts longer than [`SETUP_TICK`].
 //!
 //! webrtc 0.21 binds its sockets itself (`std::net::UdpSocket::bind` in the driver) and offers
 //! no socket option, but it passes every bound socket through [`Runtime::wrap_udp_socket`]
 //! before use. That hook is the only place an application can configure the socket. With the
 //! Linux default of 208 KiB a bulk data channel overruns the receive buffer (`RcvbufErrors` in
 //! `/proc/net/snmp`) and SCTP falls back to 1 s retransmission timeouts.
+//!
+//! The short sleeps: webrtc 0.21's driver flushes queued packets at the top of its loop, then
+//! handles connection events, then sleeps until a socket, an API call or the next protocol
+//! timer wakes it. A packet queued while handling an event (the DTLS ClientHello once ICE
+//! connects, the SCTP INIT once DTLS is up, the data channel's OPEN once SCTP is up) waits for
+//! that timer, typically 200 ms, so each of those steps cost a fifth of a second: pairing two
+//! CLIs on loopback took ~0.85 s from the link to the first byte. The driver sleeps through
+//! [`Runtime::sleep`], so while [`Setup::is_on`] it wakes every [`SETUP_TICK`] instead, finds
+//! the queued packet and sends it. A wake-up finds nothing else to do when no timer is due.
+//! Once the data channel is open ([`Setup::done`]) sleeps are exact again.
 
 use std::fmt;
 use std::future::Future;
@@ -13,6 +24,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use socket2::SockRef;
@@ -21,26 +33,51 @@ use webrtc::runtime::{
     TokioRuntime,
 };
 
+/// The longest sleep of the connection driver while the connection is being set up.
+pub(crate) const SETUP_TICK: Duration = Duration::from_millis(5);
+
+/// Whether a connection is still being set up (shared by the runtime and the peer).
+#[derive(Debug, Clone)]
+pub(crate) struct Setup(Arc<AtomicBool>);
+
+impl Setup {
+    pub(crate) fn new() -> Self {
+        Self(Arc::new(AtomicBool::new(true)))
+    }
+
+    fn is_on(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// The connection is up (or given up): sleeps are exact from now on.
+    pub(crate) fn done(&self) {
+        self.0.store(false, Ordering::Relaxed);
+    }
+}
+
 /// Tokio runtime that sets `SO_RCVBUF`/`SO_SNDBUF` on every UDP socket it wraps.
 pub(crate) struct BufferedTokioRuntime {
     inner: TokioRuntime,
     /// Requested size in bytes for both buffers; `None` leaves the system default.
     buffer_bytes: Option<usize>,
+    setup: Setup,
 }
 
 impl fmt::Debug for BufferedTokioRuntime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BufferedTokioRuntime")
             .field("buffer_bytes", &self.buffer_bytes)
+            .field("setup", &self.setup.is_on())
             .finish()
     }
 }
 
 impl BufferedTokioRuntime {
-    pub(crate) fn new(buffer_bytes: Option<usize>) -> Self {
+    pub(crate) fn new(buffer_bytes: Option<usize>, setup: Setup) -> Self {
         Self {
             inner: TokioRuntime,
             buffer_bytes,
+            setup,
         }
     }
 }
@@ -110,6 +147,9 @@ impl Runtime for BufferedTokioRuntime {
     }
 
     fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + 'static>> {
+        if self.setup.is_on() {
+            return self.inner.sleep(duration.min(SETUP_TICK));
+        }
         self.inner.sleep(duration)
     }
 

@@ -1,0 +1,56 @@
+//! The webrtc-rs `SettingEngine` of every [`super::NativePeer`]: which knobs we turn, to what,
+//! and why (issue 3). Everything not named here keeps webrtc-rs's default.
+//!
+//! - **Liveness.** webrtc-rs's ICE defaults (keepalive every 2 s, disconnected after 5 s of
+//!   silence, failed 25 s later) left a CLI whose peer vanished (killed, unplugged) waiting about
+//!   half a minute before it said so. Here a consent check goes out every
+//!   [`ICE_KEEPALIVE`]; after [`ICE_DISCONNECTED`] without hearing anything the connection is
+//!   "disconnected" (it recovers on the next packet), and [`ICE_FAILED`] later it has failed,
+//!   which [`super::NativePeer`] reports at once. So a peer is given up after 6 s of complete
+//!   silence, while a peer that is only slow (a loaded machine stalling for a second or two, a
+//!   disk flush) still answers within it: five keepalives in a row must go unanswered. The same
+//!   total bounds connectivity checks while connecting (plenty for the host candidates we use).
+//! - **SCTP receive window.** See [`SCTP_RECEIVE_BUFFER`].
+
+use std::time::Duration;
+
+use rtc::ice::mdns::MulticastDnsMode;
+use rtc::peer_connection::configuration::setting_engine::SctpMaxMessageSize;
+use webrtc::peer_connection::{SettingEngine, SettingEngineBuilder};
+
+use super::MAX_MESSAGE_SIZE;
+
+/// How often an ICE consent check (a STUN binding request) goes to the peer; its answer is
+/// what tells a quiet connection from a dead one.
+pub const ICE_KEEPALIVE: Duration = Duration::from_secs(1);
+
+/// Silence after which the connection counts as disconnected (still recoverable).
+pub const ICE_DISCONNECTED: Duration = Duration::from_secs(3);
+
+/// Further silence after [`ICE_DISCONNECTED`] until the connection has failed: 6 s in all.
+pub const ICE_FAILED: Duration = Duration::from_secs(3);
+
+/// The SCTP receive window we advertise (webrtc-rs's default is 1 MiB).
+///
+/// With 1 MiB a sender may have at most 1 MiB unacknowledged, about 4 ms at loopback rates:
+/// whenever the receiving process is descheduled for longer (two processes and their threads on
+/// two cores, or any busy machine), the sender stops. 4 MiB, together with the sender's 2 MiB
+/// [`super::NativePeerOptions::send_buffer_limit`], measured 250-320 MB/s instead of 210-265
+/// on loopback (`bench/RESULTS.md`, session 4); neither helped alone, since the smaller of the two
+/// bounds what is in flight. It costs memory only while the application lags: received data
+/// waits in SCTP's queue only until it is delivered.
+pub const SCTP_RECEIVE_BUFFER: u32 = 4 << 20;
+
+/// The setting engine for one peer connection.
+pub(super) fn setting_engine() -> SettingEngine {
+    SettingEngineBuilder::new()
+        .with_sctp_max_receive_buffer_size(SCTP_RECEIVE_BUFFER)
+        .with_multicast_dns_mode(MulticastDnsMode::Disabled)
+        .with_sctp_max_message_size(SctpMaxMessageSize::Bounded(MAX_MESSAGE_SIZE as u32))
+        .with_ice_timeouts(
+            Some(ICE_DISCONNECTED),
+            Some(ICE_FAILED),
+            Some(ICE_KEEPALIVE),
+        )
+        .build()
+}

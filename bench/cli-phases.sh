@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Phases of one CLI-to-CLI transfer (issue 3), for interleaved before/after runs on a shared
+# machine: pairing (receiver started -> its first progress event), the data phase (first to last
+# progress event, MB/s), the receiver's flush (last progress -> `saved`), end to end (receiver
+# started -> both exited), CPU seconds and peak RSS per side, and loopback bytes per payload byte
+# (retransmissions would raise it). Run inside the loopback-only namespace:
+#
+#   tests/e2e/netns.sh bench/cli-phases.sh [MIB] [BIN]
+#
+# MIB defaults to 1024, BIN to target/release/pairwise. The source file is cached in
+# /tmp/pairwise-phases-MIB.bin between runs.
+set -euo pipefail
+mib="${1:-1024}"
+bin="${2:-$PWD/target/release/pairwise}"
+work="$(mktemp -d /tmp/pairwise-phases-XXXXXX)"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+src="/tmp/pairwise-phases-$mib.bin"
+[ -f "$src" ] || head -c "$((mib << 20))" /dev/urandom >"$src"
+mkdir -p "$work/in" "$work/cfg-s" "$work/cfg-r"
+"$bin" serve --listen 127.0.0.1:0 >"$work/serve.log" 2>&1 &
+pids+=("$!")
+origin=""
+for _ in $(seq 100); do
+  origin="$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$work/serve.log" | head -1 || true)"
+  [ -n "$origin" ] && break
+  sleep 0.1
+done
+[ -n "$origin" ] || { cat "$work/serve.log" >&2; exit 1; }
+
+fmt="%U %S %M"
+PAIRWISE_CONFIG="$work/cfg-s" /usr/bin/time -o "$work/send.time" -f "$fmt" \
+  "$bin" send --server "$origin" "$src" >"$work/send.out" 2>"$work/send.err" &
+spid=$!
+pids+=("$spid")
+link=""
+for _ in $(seq 600); do
+  link="$(grep -o 'https\?://[^ ]*#pair=[^ ]*' "$work/send.out" | head -1 || true)"
+  [ -n "$link" ] && break
+  sleep 0.1
+done
+[ -n "$link" ] || { cat "$work/send.err" >&2; exit 1; }
+lo0=$(awk '/lo:/ {print $10}' /proc/net/dev)
+t0=$(date +%s.%N)
+PAIRWISE_CONFIG="$work/cfg-r" /usr/bin/time -o "$work/recv.time" -f "$fmt" \
+  "$bin" receive --json "$link" --dir "$work/in" 2>"$work/recv.err" |
+  while IFS= read -r line; do echo "$(date +%s.%N) $line"; done >"$work/recv.json"
+wait "$spid"
+t1=$(date +%s.%N)
+cmp "$src" "$work/in/$(basename "$src")"
+lo=$(awk -v a="$lo0" -v m="$mib" '/lo:/ {printf "%.4f", ($10 - a) / (m * 1048576)}' /proc/net/dev)
+read -r su ss sr <"$work/send.time"
+read -r ru rs rr <"$work/recv.time"
+awk -v t0="$t0" -v t1="$t1" -v mib="$mib" -v lo="$lo" \
+  -v scpu="$(echo "$su + $ss" | bc)" -v rcpu="$(echo "$ru + $rs" | bc)" -v srss="$sr" -v rrss="$rr" '
+  /"event":"progress"/ {
+    if (!first) first = $1
+    last = $1
+    match($0, /"bytes":[0-9]+/); b = substr($0, RSTART + 8, RLENGTH - 8)
+    if (!fb) fb = b
+    lb = b
+  }
+  /"event":"saved"/ { saved = $1 }
+  END {
+    printf "%d MiB: end to end %.0f MB/s (%.2f s); pairing %.2f s; data %.0f MB/s; flush %.2f s; ", \
+      mib, mib * 1048576 / 1e6 / (t1 - t0), t1 - t0, first - t0, (lb - fb) / 1e6 / (last - first), saved - last
+    printf "CPU s/GiB sender %.2f receiver %.2f; peak RSS sender %d MiB receiver %d MiB; loopback bytes per byte %s\n", \
+      scpu * 1024 / mib, rcpu * 1024 / mib, srss / 1024, rrss / 1024, lo
+  }' "$work/recv.json"

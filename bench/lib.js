@@ -14,9 +14,13 @@ import { pipeline } from 'node:stream/promises';
  * @param {import('../tests/e2e/harness/peer.js').Peer} a
  * @param {import('../tests/e2e/harness/peer.js').Peer} b
  * @param {number} SIZE bytes to send
+ * @param {{ encrypt?: boolean, ahead?: number, acks?: number }} [variant] experiments around the
+ *   ceiling: the sender seals each message with AES-GCM first (`encrypt`; `ahead`: that many
+ *   sealed in advance instead of one at a time), the receiver sends 9 bytes back every `acks` bytes
+ *   (like Pairwise's `progress`)
  * @returns {Promise<number>} MB/s
  */
-export async function rawCeiling(a, b, SIZE) {
+export async function rawCeiling(a, b, SIZE, variant = {}) {
   const offer = await a.evaluate(async () => {
     const pc = new RTCPeerConnection();
     const dc = pc.createDataChannel('raw', { ordered: true });
@@ -26,15 +30,21 @@ export async function rawCeiling(a, b, SIZE) {
     await new Promise((r) => (pc.iceGatheringState === 'complete' ? r(0) : pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && r(0))));
     return pc.localDescription?.sdp;
   });
-  const answer = await b.evaluate(async ({ sdp, size }) => {
+  const answer = await b.evaluate(async ({ sdp, size, acks }) => {
     const pc = new RTCPeerConnection();
     const w = /** @type {any} */ (window);
     w.rawDone = new Promise((resolve) => {
       pc.addEventListener('datachannel', (ev) => {
         let got = 0;
-        ev.channel.binaryType = 'arraybuffer';
-        ev.channel.addEventListener('message', (m) => {
+        let acked = 0;
+        const dc = ev.channel;
+        dc.binaryType = 'arraybuffer';
+        dc.addEventListener('message', (m) => {
           got += m.data.byteLength;
+          if (acks && got - acked >= acks) {
+            acked = got;
+            dc.send(new Uint8Array(9));
+          }
           if (got >= size) resolve(got);
         });
       });
@@ -44,7 +54,7 @@ export async function rawCeiling(a, b, SIZE) {
     await new Promise((r) => (pc.iceGatheringState === 'complete' ? r(0) : pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && r(0))));
     w.rawPc = pc;
     return pc.localDescription?.sdp;
-  }, { sdp: offer, size: SIZE });
+  }, { sdp: offer, size: SIZE, acks: variant.acks ?? 0 });
   await a.evaluate(async (sdp) => {
     const { pc, dc } = /** @type {any} */ (window).raw;
     await pc.setRemoteDescription({ type: 'answer', sdp });
@@ -52,16 +62,27 @@ export async function rawCeiling(a, b, SIZE) {
   }, answer);
   const done = b.evaluate(() => /** @type {any} */ (window).rawDone);
   const t0 = performance.now();
-  await a.evaluate(async (size) => {
+  await a.evaluate(async ({ size, encrypt, ahead }) => {
     const { dc } = /** @type {any} */ (window).raw;
     const msg = new Uint8Array(256 * 1024);
     crypto.getRandomValues(msg.subarray(0, 65536));
     dc.bufferedAmountLowThreshold = 1024 * 1024;
+    const key = encrypt ? await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt']) : null;
+    const iv = new Uint8Array(12);
+    const plain = msg.subarray(0, msg.length - 16);
+    /** @type {Promise<ArrayBuffer>[]} */
+    const sealed = [];
+    const seal = () => crypto.subtle.encrypt({ name: 'AES-GCM', iv }, /** @type {CryptoKey} */ (key), plain);
     for (let sent = 0; sent < size; sent += msg.length) {
       if (dc.bufferedAmount > 4 * 1024 * 1024) await new Promise((r) => dc.addEventListener('bufferedamountlow', r, { once: true }));
-      dc.send(msg);
+      if (!key) dc.send(msg);
+      else if (ahead === 0) dc.send(await seal());
+      else {
+        while (sealed.length < ahead) sealed.push(seal());
+        dc.send(await /** @type {Promise<ArrayBuffer>} */ (sealed.shift()));
+      }
     }
-  }, SIZE);
+  }, { size: SIZE, encrypt: !!variant.encrypt, ahead: variant.ahead ?? 0 });
   assert.ok((await done) >= SIZE);
   const ms = performance.now() - t0;
   await a.evaluate(() => /** @type {any} */ (window).raw.pc.close());

@@ -6,11 +6,11 @@
  * started) and the busiest functions of both pages' main threads (CDP CPU profiles).
  * CPU-seconds are work, not time: they compare even when the machine is shared.
  *
- *   bench/run.sh profile-browsers.js [--mib 256] [--top 12]
+ *   bench/run.sh profile-browsers.js [--mib 256] [--top 12] [--cdp 0]
  */
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,64 +19,30 @@ import { launchChromiumProfile } from '../tests/e2e/harness/browsers.js';
 import { makeFiles, MiB } from '../tests/e2e/harness/files.js';
 import { startServer } from '../tests/e2e/harness/server.js';
 import { rawCeiling } from './lib.js';
+import { chromiumBrowserPids } from '../tests/e2e/harness/memory.js';
+import { cpuDiff, cpuSnapshot, printCpu as printCpuTree, roles, rolesLine } from './proc-cpu.js';
 
-const { values } = parseArgs({ options: { mib: { type: 'string', default: '256' }, top: { type: 'string', default: '12' } } });
+const { values } = parseArgs({ options: { mib: { type: 'string', default: '256' }, top: { type: 'string', default: '12' }, cdp: { type: 'string', default: '1' } } });
+// `--cdp 0`: no CDP sampling profiler on the pages (it costs the main threads CPU of its own).
+const CDP = values.cdp !== '0';
 const SIZE = Number(values.mib) * MiB;
 const TOP = Number(values.top);
 T.transfer = 1_800_000;
-const TICK = 100; // clock ticks per second (USER_HZ) on Linux
-
-/** @param {number} pid */
-function stat(pid) {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return { ppid: Number(f[1]), cpu: (Number(f[11]) + Number(f[12])) / TICK };
-  } catch {
-    return null;
-  }
-}
-
-/** @param {number} pid */
-function kind(pid) {
-  try {
-    const c = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    const t = /--type=([a-z-]+)/.exec(c)?.[1] ?? 'browser';
-    const sub = /--utility-sub-type=([\w.]+)/.exec(c)?.[1];
-    return sub ? `${t}:${sub.split('.').pop()}` : t;
-  } catch {
-    return '?';
-  }
-}
-
-/** CPU seconds of every process descending from this one, by pid. */
-function cpuByPid() {
-  const procs = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number);
-  const parent = new Map(procs.map((p) => [p, stat(p)?.ppid ?? -1]));
-  const mine = new Set([process.pid]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const [p, pp] of parent) if (!mine.has(p) && mine.has(pp)) (mine.add(p), (grew = true));
-  }
-  mine.delete(process.pid);
-  /** @type {Map<number, { cpu: number, kind: string }>} */
-  const out = new Map();
-  for (const p of mine) {
-    const s = stat(p);
-    if (s) out.set(p, { cpu: s.cpu, kind: kind(p) });
-  }
-  return out;
-}
-
-/** @param {Map<number, {cpu: number, kind: string}>} before @param {Map<number, {cpu: number, kind: string}>} after */
-function cpuDelta(before, after) {
-  /** @type {Record<string, number>} */
-  const byKind = {};
-  for (const [p, a] of after) {
-    const d = a.cpu - (before.get(p)?.cpu ?? 0);
-    if (d > 0.05) byKind[`${a.kind}#${p}`] = d;
-  }
-  return byKind;
+/**
+ * Serves the app's files from `dir` instead of the binary's embedded copy (to try web changes
+ * without a rebuild; `PAIRWISE_WEB_DIR`).
+ * @param {any} context
+ * @param {string} dir
+ */
+async function serveWebDir(context, dir) {
+  await context.route(`${server.origin}/**`, async (/** @type {any} */ route) => {
+    const path = new URL(route.request().url()).pathname;
+    const file = join(dir, path);
+    // Only scripts: the page itself keeps the server's response (and its address space).
+    if (!path.endsWith('.js') || !existsSync(file)) return route.fallback();
+    const response = await route.fetch();
+    await route.fulfill({ response, body: readFileSync(file) });
+  });
 }
 
 /** Starts a CDP CPU profile on a playwright page; returns stop() giving the top self times. */
@@ -101,45 +67,57 @@ async function profile(/** @type {any} */ page) {
   };
 }
 
-/** @param {string} title @param {Record<string, number>} cpu @param {number} ms */
+/** @param {string} title @param {Map<string, number>} cpu @param {number} ms */
 function printCpu(title, cpu, ms) {
-  const total = Object.values(cpu).reduce((a, b) => a + b, 0);
-  console.log(`\n${title}: ${(SIZE / 1e6 / (ms / 1000)).toFixed(1)} MB/s, ${(ms / 1000).toFixed(1)} s, CPU ${total.toFixed(1)} s (${((total * 1000) / ms).toFixed(2)} cores)`);
-  for (const [k, v] of Object.entries(cpu).sort((a, b) => b[1] - a[1])) console.log(`  ${v.toFixed(2).padStart(7)} s  ${k}`);
+  const total = [...cpu].filter(([k]) => !k.includes('/')).reduce((a, [, v]) => a + v, 0);
+  printCpuTree(`${title}: ${(SIZE / 1e6 / (ms / 1000)).toFixed(1)} MB/s, ${(ms / 1000).toFixed(1)} s (${((total * 1000) / ms).toFixed(2)} cores)`, cpu);
+  console.log(`  sender   ${rolesLine(roles(cpu, pidA))}`);
+  console.log(`  receiver ${rolesLine(roles(cpu, pidB))}`);
 }
 
 const files = makeFiles([{ name: 'bench.bin', size: SIZE }]);
 const file = files.files[0];
 const server = await startServer();
 const dirs = [mkdtempSync(join(tmpdir(), 'pairwise-prof-a-')), mkdtempSync(join(tmpdir(), 'pairwise-prof-b-'))];
-const [ba, bb] = [await launchChromiumProfile(dirs[0], server.origin), await launchChromiumProfile(dirs[1], server.origin)];
+const pids0 = chromiumBrowserPids();
+const ba = await launchChromiumProfile(dirs[0], server.origin);
+const pidA = [...chromiumBrowserPids()].find((p) => !pids0.has(p)) ?? -1;
+const pids1 = chromiumBrowserPids();
+const bb = await launchChromiumProfile(dirs[1], server.origin);
+const pidB = [...chromiumBrowserPids()].find((p) => !pids1.has(p)) ?? -1;
 try {
   const a = await ba.page('A');
   const b = await bb.page('B');
+  if (process.env.PAIRWISE_WEB_DIR) for (const p of [a, b]) await serveWebDir(p.page.context(), process.env.PAIRWISE_WEB_DIR);
 
   await a.goto(`${server.origin}/healthz`);
   await b.goto(`${server.origin}/healthz`);
-  let before = cpuByPid();
+  let before = cpuSnapshot();
   let t0 = performance.now();
   const ceiling = await rawCeiling(a, b, SIZE);
-  printCpu('raw ceiling (two Chromium processes)', cpuDelta(before, cpuByPid()), SIZE / 1e6 / ceiling * 1000);
+  printCpu('raw ceiling (two Chromium processes)', cpuDiff(before, cpuSnapshot()), SIZE / 1e6 / ceiling * 1000);
 
   await a.goto(`${server.origin}/`);
   const link = await showPairingCode(a);
   await chooseFiles(a, [file.path]);
   await b.goto(link);
   await waitPaired(b, [a]);
-  const stopA = await profile(a.page);
-  const stopB = await profile(b.page);
-  before = cpuByPid();
+  const stopA = CDP ? await profile(a.page) : async () => [];
+  const stopB = CDP ? await profile(b.page) : async () => [];
+  before = cpuSnapshot();
   t0 = performance.now();
   await acceptOffer(b, [file.name], [a]);
   await waitReceived(b, [file.name], [a]);
   const ms = performance.now() - t0;
   const storage = await b.evaluate((n) => document.querySelector(`#received a.download[download="${n}"]`)?.getAttribute('data-storage') ?? null, file.name);
   console.log(`received into: ${storage}`);
-  const cpu = cpuDelta(before, cpuByPid());
+  const cpu = cpuDiff(before, cpuSnapshot());
   const [topA, topB] = [await stopA(), await stopB()];
+  // Counters an instrumented web/ copy may leave (PAIRWISE_WEB_DIR experiments).
+  for (const p of [a, b]) {
+    const stats = await p.evaluate(() => /** @type {any} */ (globalThis).__pwStats ?? null);
+    if (stats) console.log(`${p.name} stats: ${JSON.stringify(stats)}`);
+  }
   printCpu(`Pairwise Chromium to Chromium (${(ms / 1000).toFixed(1)} s; ${((100 * SIZE) / 1e6 / (ms / 1000) / ceiling).toFixed(0)} % of the ceiling)`, cpu, ms);
   for (const [title, top] of [['sender page main thread', topA], ['receiver page main thread', topB]]) {
     console.log(`  ${title}, self time:`);

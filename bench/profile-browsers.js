@@ -2,9 +2,16 @@
  * @file Where the CPU goes in a browser-to-browser transfer (issue 5's 95 % target): runs the
  * raw data-channel ceiling and one Pairwise Chromium to Chromium transfer (receiver with a
  * normal profile, so into OPFS) between the same two Chromium processes, and prints for each
- * the CPU seconds of every Chromium process by type (read from /proc, only processes this run
- * started) and the busiest functions of both pages' main threads (CDP CPU profiles).
- * CPU-seconds are work, not time: they compare even when the machine is shared.
+ * the CPU seconds of every Chromium process and renderer thread (read from /proc, only
+ * processes this run started; `proc-cpu.js`), a per-device line by role (main thread, worker,
+ * transport, browser process), and the busiest functions of both pages' main threads (CDP CPU
+ * profiles). CPU-seconds are work, not time: they compare even when the machine is shared,
+ * though the transport's own cost per byte grows when the cores are contended.
+ *
+ * The CDP sampling profiler (every 0.5 ms) costs the pages CPU of its own, about 6 CPU-s per
+ * 256 MiB here, which the raw ceiling does not pay: compare totals with `--cdp 0`.
+ * `PAIRWISE_WEB_DIR=dir` serves the app's scripts from `dir` instead of the binary's embedded
+ * copy (to compare web/ changes without a rebuild).
  *
  *   bench/run.sh profile-browsers.js [--mib 256] [--top 12] [--cdp 0]
  */

@@ -272,8 +272,9 @@ export class Receiver {
       incoming.dispatchEvent(new Event('progress'));
     };
     incoming.setState('interrupted', 'incomplete');
-    // Checkpoints of writes still under way land afterwards: the row follows them.
+    // Checkpoints of writes still under way land afterwards: the record and the row follow.
     this.#writing.then(() => {
+      kept.record.flush();
       incoming.kept = keptBytes(kept.record.record);
       incoming.dispatchEvent(new Event('progress'));
     });

@@ -13,6 +13,7 @@ import { RESUME_BLOCK } from '../lib/limits.js';
 import { chainOver, proofText } from '../lib/resume.js';
 import {
   Checkpoints,
+  SAVE_STEP,
   KEEP_MS,
   MAX_OFFERS,
   ResumeStore,
@@ -185,7 +186,7 @@ test('receiver checks the resume-ack: every claim answered in order, with its of
   misbehaved(() => startsFromAck(claims, [{ index: 0, offset: 5 }, { index: 1, offset: 0 }], 3));
 });
 
-test('checkpoints: written in order, coalesced while a write is under way, none after removal', async () => {
+test('checkpoints: written every SAVE_STEP, coalesced while a write is under way, flushed, none after removal', async () => {
   const backend = memoryBackend();
   /** @type {number[]} */
   const written = [];
@@ -198,19 +199,33 @@ test('checkpoints: written in order, coalesced while a write is under way, none 
       await backend.put(t, k, val);
     },
   };
+  assert.equal(SAVE_STEP, 4 * MiB);
   const store = new ResumeStore(slow);
   const cp = new Checkpoints(store, { peer: 'p', id: 'i', created: 0, updated: 0, files: {} });
-  const file = { name: 'f', size: 10 * MiB, type: '' };
-  for (let i = 1; i <= 5; i++) cp.set(0, file, i * MiB, new Uint8Array(32).fill(i));
-  await new Promise((r) => setTimeout(r, 30));
-  assert.deepEqual(written, [MiB, 5 * MiB], 'the first write, then only the latest state');
+  const file = { name: 'f', size: 20 * MiB, type: '' };
+  const settle = () => new Promise((r) => setTimeout(r, 30));
+  for (let i = 1; i <= 9; i++) cp.set(0, file, i * MiB, new Uint8Array(32).fill(i));
+  await settle();
+  assert.deepEqual(written, [4 * MiB, 9 * MiB], 'at 4 MiB, then only the latest state (8 and 9 MiB came while it was written)');
+  assert.equal(cp.record.files[0].offset, 9 * MiB);
+  cp.set(0, file, 10 * MiB, new Uint8Array(32));
+  await settle();
+  assert.deepEqual(written, [4 * MiB, 9 * MiB], 'less than SAVE_STEP later: not written yet');
+  cp.flush();
+  await settle();
+  assert.deepEqual(written, [4 * MiB, 9 * MiB, 10 * MiB], 'flush writes what was held back');
+  cp.flush();
+  cp.set(0, file, 20 * MiB, new Uint8Array(32));
+  await settle();
+  assert.deepEqual(written, [4 * MiB, 9 * MiB, 10 * MiB, 20 * MiB], 'a whole file is written at once; a flush with nothing new writes nothing');
   const kept = await store.partial('p', 'i');
-  assert.equal(kept?.files[0].offset, 5 * MiB);
+  assert.equal(kept?.files[0].offset, 20 * MiB);
   assert.equal(kept?.files[0].path, 'f');
   assert.deepEqual(await store.livePartialNames(1000), new Set(['i-0']));
   await cp.remove();
-  cp.set(0, file, 6 * MiB, new Uint8Array(32));
-  await new Promise((r) => setTimeout(r, 20));
+  cp.set(0, file, 20 * MiB, new Uint8Array(32));
+  cp.flush();
+  await settle();
   assert.equal(await store.partial('p', 'i'), undefined);
 });
 

@@ -16,24 +16,11 @@ out="${OUT:-}"
 if [ -n "${CALLGRIND:-}${PERF:-}" ] && [ -z "$out" ]; then out="$(mktemp -d /tmp/pairwise-cpu-XXXXXX)"; fi
 [ -z "$out" ] || mkdir -p "$out"
 work="$(mktemp -d /tmp/pairwise-cpu-work-XXXXXX)"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=bench/cli-common.sh
+. "$(dirname "$0")/cli-common.sh"
 
 head -c "$((mib << 20))" /dev/urandom >"$work/bench.bin"
-mkdir -p "$work/in" "$work/cfg-s" "$work/cfg-r"
-
-"$bin" serve --listen 127.0.0.1:0 >"$work/serve.log" 2>&1 &
-pids+=("$!")
-for _ in $(seq 100); do
-  origin="$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$work/serve.log" | head -1 || true)"
-  [ -n "$origin" ] && break
-  sleep 0.1
-done
-[ -n "$origin" ] || { cat "$work/serve.log" >&2; exit 1; }
+start_server
 
 wrap() {
   local side="$1"
@@ -51,13 +38,7 @@ PAIRWISE_CONFIG="$work/cfg-s" wrap send "$bin" send --server "$origin" "$work/be
   >"$work/send.out" 2>"$work/send.err" &
 spid=$!
 pids+=("$spid")
-link=""
-for _ in $(seq 600); do
-  link="$(grep -o 'https\?://[^ ]*#pair=[^ ]*' "$work/send.out" | head -1 || true)"
-  [ -n "$link" ] && break
-  sleep 0.1
-done
-[ -n "$link" ] || { cat "$work/send.err" >&2; exit 1; }
+wait_link
 t0=$(date +%s.%N)
 PAIRWISE_CONFIG="$work/cfg-r" wrap receive "$bin" receive "$link" --dir "$work/in" \
   >"$work/recv.out" 2>"$work/recv.err" || { tail -5 "$work/recv.err" >&2; exit 1; }

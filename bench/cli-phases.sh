@@ -13,38 +13,19 @@ set -euo pipefail
 mib="${1:-1024}"
 bin="${2:-$PWD/target/release/pairwise}"
 work="$(mktemp -d /tmp/pairwise-phases-XXXXXX)"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=bench/cli-common.sh
+. "$(dirname "$0")/cli-common.sh"
 
 src="/tmp/pairwise-phases-$mib.bin"
 [ -f "$src" ] || head -c "$((mib << 20))" /dev/urandom >"$src"
-mkdir -p "$work/in" "$work/cfg-s" "$work/cfg-r"
-"$bin" serve --listen 127.0.0.1:0 >"$work/serve.log" 2>&1 &
-pids+=("$!")
-origin=""
-for _ in $(seq 100); do
-  origin="$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$work/serve.log" | head -1 || true)"
-  [ -n "$origin" ] && break
-  sleep 0.1
-done
-[ -n "$origin" ] || { cat "$work/serve.log" >&2; exit 1; }
+start_server
 
 fmt="%U %S %M"
 PAIRWISE_CONFIG="$work/cfg-s" /usr/bin/time -o "$work/send.time" -f "$fmt" \
   "$bin" send --server "$origin" "$src" >"$work/send.out" 2>"$work/send.err" &
 spid=$!
 pids+=("$spid")
-link=""
-for _ in $(seq 600); do
-  link="$(grep -o 'https\?://[^ ]*#pair=[^ ]*' "$work/send.out" | head -1 || true)"
-  [ -n "$link" ] && break
-  sleep 0.1
-done
-[ -n "$link" ] || { cat "$work/send.err" >&2; exit 1; }
+wait_link
 lo0=$(awk '/lo:/ {print $10}' /proc/net/dev)
 t0=$(date +%s.%N)
 PAIRWISE_CONFIG="$work/cfg-r" /usr/bin/time -o "$work/recv.time" -f "$fmt" \

@@ -23,7 +23,7 @@ import { T, acceptOffer, chooseFiles, downloadAndHash, showPairingCode, waitPair
 import { launchChromium, launchChromiumProfile } from '../tests/e2e/harness/browsers.js';
 import { runCli } from '../tests/e2e/harness/cli.js';
 import { hashFile, makeFiles, MiB } from '../tests/e2e/harness/files.js';
-import { chromiumBrowserPids, samplePeak } from '../tests/e2e/harness/memory.js';
+import { launchMeasured, samplePeak } from '../tests/e2e/harness/memory.js';
 import { startServer } from '../tests/e2e/harness/server.js';
 import { rawCeiling, watchPeak } from './lib.js';
 
@@ -53,9 +53,7 @@ async function firstByte(page) {
  */
 async function receiverBrowser(origin) {
   const dir = mkdtempSync(join(tmpdir(), 'pairwise-bench-profile-'));
-  const before = chromiumBrowserPids();
-  const browser = await launchChromiumProfile(dir, origin);
-  const [pid] = [...chromiumBrowserPids()].filter((p) => !before.has(p));
+  const { browser, pid } = await launchMeasured(() => launchChromiumProfile(dir, origin));
   const page = await browser.page('B');
   return {
     page,

@@ -26,7 +26,7 @@ import { launchChromiumProfile } from '../tests/e2e/harness/browsers.js';
 import { makeFiles, MiB } from '../tests/e2e/harness/files.js';
 import { startServer } from '../tests/e2e/harness/server.js';
 import { rawCeiling } from './lib.js';
-import { chromiumBrowserPids } from '../tests/e2e/harness/memory.js';
+import { launchMeasured } from '../tests/e2e/harness/memory.js';
 import { cpuDiff, cpuSnapshot, printCpu as printCpuTree, roles, rolesLine } from './proc-cpu.js';
 
 const { values } = parseArgs({ options: { mib: { type: 'string', default: '256' }, top: { type: 'string', default: '12' }, cdp: { type: 'string', default: '1' } } });
@@ -86,12 +86,8 @@ const files = makeFiles([{ name: 'bench.bin', size: SIZE }]);
 const file = files.files[0];
 const server = await startServer();
 const dirs = [mkdtempSync(join(tmpdir(), 'pairwise-prof-a-')), mkdtempSync(join(tmpdir(), 'pairwise-prof-b-'))];
-const pids0 = chromiumBrowserPids();
-const ba = await launchChromiumProfile(dirs[0], server.origin);
-const pidA = [...chromiumBrowserPids()].find((p) => !pids0.has(p)) ?? -1;
-const pids1 = chromiumBrowserPids();
-const bb = await launchChromiumProfile(dirs[1], server.origin);
-const pidB = [...chromiumBrowserPids()].find((p) => !pids1.has(p)) ?? -1;
+const { browser: ba, pid: pidA } = await launchMeasured(() => launchChromiumProfile(dirs[0], server.origin));
+const { browser: bb, pid: pidB } = await launchMeasured(() => launchChromiumProfile(dirs[1], server.origin));
 try {
   const a = await ba.page('A');
   const b = await bb.page('B');

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { launchChromiumProfile } from '../tests/e2e/harness/browsers.js';
 import { MiB } from '../tests/e2e/harness/files.js';
-import { chromiumBrowserPids, chromiumMemory, samplePeak } from '../tests/e2e/harness/memory.js';
+import { chromiumMemory, launchMeasured, samplePeak } from '../tests/e2e/harness/memory.js';
 import { startServer } from '../tests/e2e/harness/server.js';
 import { rawCeiling } from './lib.js';
 
@@ -23,9 +23,7 @@ const SIZE = Number(values.mib) * MiB;
 const server = await startServer();
 const dirs = [mkdtempSync(join(tmpdir(), 'pairwise-rawmem-a-')), mkdtempSync(join(tmpdir(), 'pairwise-rawmem-b-'))];
 const ba = await launchChromiumProfile(dirs[0], server.origin);
-const before = chromiumBrowserPids();
-const bb = await launchChromiumProfile(dirs[1], server.origin);
-const pidB = [...chromiumBrowserPids()].find((p) => !before.has(p)) ?? -1;
+const { browser: bb, pid: pidB } = await launchMeasured(() => launchChromiumProfile(dirs[1], server.origin));
 try {
   const a = await ba.page('A');
   const b = await bb.page('B');

@@ -14,7 +14,7 @@ import { T, acceptOffer, chooseFiles, downloadAndHash, pair, waitReceived, waitT
 import { launchChromium, launchChromiumProfile } from './harness/browsers.js';
 import { Cleanup } from './harness/cleanup.js';
 import { MiB, makeFiles } from './harness/files.js';
-import { chromiumBrowserPids, chromiumMemory, samplePeak } from './harness/memory.js';
+import { chromiumMemory, launchMeasured, samplePeak } from './harness/memory.js';
 import { startServer } from './harness/server.js';
 
 const SIZE = 2048 * MiB;
@@ -39,11 +39,9 @@ describe('a 2 GiB transfer, Chromium to Chromium', { timeout: 900_000 }, () => {
     // The receiver is a browser with a normal (persistent) profile, like a person's: in an
     // incognito context Chromium keeps OPFS in memory.
     const profile = cleanup.track(mkdtempSync(join(tmpdir(), 'pairwise-profile-')), (d) => rmSync(d, { recursive: true, force: true }));
-    const before = chromiumBrowserPids();
-    const bb = cleanup.track(await launchChromiumProfile(profile, server.origin), (x) => x.close());
-    const started = [...chromiumBrowserPids()].filter((p) => !before.has(p));
-    assert.equal(started.length, 1, `expected one new Chromium browser process, found ${started.length}`);
-    receiverPid = started[0];
+    const launched = await launchMeasured(() => launchChromiumProfile(profile, server.origin));
+    const bb = cleanup.track(launched.browser, (x) => x.close());
+    receiverPid = launched.pid;
     b = await bb.page('B');
   });
 

@@ -55,6 +55,26 @@ export function chromiumBrowserPids() {
 }
 
 /**
+ * Runs `launch` (which starts one Chromium) and finds the browser process it started, to
+ * measure that browser alone. Launch one at a time: two at once could not be told apart.
+ * @template {{ close(): Promise<unknown> }} T
+ * @param {() => Promise<T>} launch
+ * @returns {Promise<{ browser: T, pid: number }>}
+ * @throws {Error} unless exactly one new Chromium browser process appeared (the browser is
+ *   closed then)
+ */
+export async function launchMeasured(launch) {
+  const before = chromiumBrowserPids();
+  const browser = await launch();
+  const started = [...chromiumBrowserPids()].filter((p) => !before.has(p));
+  if (started.length !== 1) {
+    await browser.close();
+    throw new Error(`expected one new Chromium browser process, found ${started.length}`);
+  }
+  return { browser, pid: /** @type {number} */ (started[0]) };
+}
+
+/**
  * All descendants of `root`.
  * @param {number} root
  * @returns {number[]}

@@ -170,35 +170,34 @@ describe('the pairwise CLI with browsers and itself', { timeout: 900_000 }, () =
     assertTree(dir, want);
   });
 
-  it('Chromium sends a folder of 2000 files to the CLI: the tree and every byte arrive', { timeout: 300_000 }, async () => {
-    const { root, want } = makeTree();
+  /**
+   * Chromium shows its QR code, `pairwise receive LINK` opens it, and the page sends a tree of
+   * `count` files chosen by `choose`; the CLI's folder must hold the same tree, byte for byte.
+   * @param {number} count
+   * @param {(a: import('./harness/peer.js').Peer, root: string) => Promise<void>} choose
+   */
+  const chromiumSendsTree = async (count, choose) => {
+    const { root, want } = makeTree(count);
     const a = await chromium.newPeer('A (chromium)', server.origin);
     await a.goto(server.origin);
     const link = await showPairingCode(a);
     const dir = tempDir('cli-tree-in-');
     const run = cleanup.track(runCli(['receive', link, '--dir', dir]), (r) => r.kill());
     await waitPaired(a);
-    await a.page.setInputFiles('#folder-input', root);
+    await choose(a, root);
     await exitOk(run);
     await waitTransfer(a, 'send', 'done');
     assertTree(dir, want);
     await a.close();
-  });
+  };
 
-  it('a folder dropped on the page in Chromium goes to the CLI with its tree', { timeout: 300_000 }, async () => {
-    const { root, want } = makeTree(300);
-    const a = await chromium.newPeer('A (chromium)', server.origin);
-    await a.goto(server.origin);
-    const link = await showPairingCode(a);
-    const dir = tempDir('cli-drop-in-');
-    const run = cleanup.track(runCli(['receive', link, '--dir', dir]), (r) => r.kill());
-    await waitPaired(a);
-    await dropFiles(a, [root]);
-    await exitOk(run);
-    await waitTransfer(a, 'send', 'done');
-    assertTree(dir, want);
-    await a.close();
-  });
+  it('Chromium sends a folder of 2000 files to the CLI: the tree and every byte arrive', { timeout: 300_000 }, () =>
+    chromiumSendsTree(2000, (a, root) => a.page.setInputFiles('#folder-input', root)),
+  );
+
+  it('a folder dropped on the page in Chromium goes to the CLI with its tree', { timeout: 300_000 }, () =>
+    chromiumSendsTree(300, (a, root) => dropFiles(a, [root])),
+  );
 
   it('the CLI sends a folder of 2000 files to Chromium: every file arrives under its folder path', { timeout: 300_000 }, async () => {
     const { root, want } = makeTree();

@@ -161,6 +161,13 @@ function offer(files) {
 }
 
 /**
+ * How a remembered device's pairing session may end without anything having failed: its
+ * channel closed, or the connection to it was lost. Other codes (a tampered relay message, a
+ * misbehaving peer) are shown as errors even then.
+ */
+const SESSION_OVER = new Set(['peer-left', 'connect-failed']);
+
+/**
  * Shows a pairing session and remembers its device once the channel is ready.
  * @param {Devices} devices
  * @param {Connection} connection
@@ -172,14 +179,16 @@ function follow(devices, connection, resume) {
   /** Set once the pairing's device is remembered: its later sessions live under "Your devices". */
   let remembered = false;
   connection.addEventListener('error', (ev) => {
-    if (remembered) {
-      // The pairing session ended (the other device closed it); nothing failed.
-      transfers = null;
+    const code = /** @type {CustomEvent} */ (ev).detail.code;
+    if (remembered) transfers = null;
+    if (remembered && SESSION_OVER.has(code)) {
+      // The other device closed the session or went away; the device itself is remembered.
+      console.info(`pairing session over (${code})`);
       showPairingEnded();
       return;
     }
     showStatus('error');
-    showError(/** @type {CustomEvent} */ (ev).detail.code);
+    showError(code);
   });
   connection.addEventListener('ready', (ev) => {
     const { channel, peerIdentity, pairingKey } = /** @type {CustomEvent} */ (ev).detail;

@@ -63,7 +63,7 @@ describe('remembered devices between the CLI and Chromium', { timeout: 600_000 }
     await a.waitUntil('Term online', (/** @type {string} */ sel) => document.querySelector(sel)?.getAttribute('data-presence') === 'online', dev.entry(onA.id), { timeout: T.pair });
     await a.setInputFiles(`${dev.entry(onA.id)} input.device-files`, [files.files[1].path]);
     await exitsWith(receive, 0);
-    await waitTransfer(a, 'send', 'done');
+    await waitTransfer(a, 'send', 'done', [receive]);
     assert.deepEqual(readdirSync(dir), [files.files[1].name]);
     const got = await hashFile(join(dir, files.files[1].name));
     assert.equal(got.size, files.files[1].size);

@@ -61,9 +61,9 @@ describe('the pairwise CLI with browsers and itself', { timeout: 900_000 }, () =
     assert.equal(decodeTerminalQr(run.stderr()), link, 'the terminal QR code encodes exactly the printed link');
     const b = await chromium.newPeer('B (chromium)', server.origin);
     await b.goto(link);
-    await waitPaired(b);
-    await acceptOffer(b, files.files.map((f) => f.name));
-    await waitReceived(b, files.files.map((f) => f.name));
+    await waitPaired(b, [run]);
+    await acceptOffer(b, files.files.map((f) => f.name), [run]);
+    await waitReceived(b, files.files.map((f) => f.name), [run]);
     await assertReceivedIntact(b, files.files);
     await exitOk(run);
     assert.match(run.stderr(), /Done: 3 file\(s\) sent/);
@@ -76,14 +76,14 @@ describe('the pairwise CLI with browsers and itself', { timeout: 900_000 }, () =
     const link = await showPairingCode(a);
     const dir = tempDir('cli-in-');
     const run = cleanup.track(runCli(['receive', link, '--dir', dir]), (r) => r.kill());
-    await waitPaired(a);
+    await waitPaired(a, [run]);
     // A short text first (§11.2): the terminal shows it, with an escape sequence defused.
     await a.page.fill('#text-input', 'see you at 5 \u001b[31mred\u001b[0m');
     await a.click('#send-text');
     await a.waitUntil('text sent', () => document.querySelectorAll('#texts li[data-direction=sent]').length === 1, undefined, { timeout: 20_000 });
     await chooseFiles(a, files.files.map((f) => f.path));
     await exitOk(run);
-    await waitTransfer(a, 'send', 'done');
+    await waitTransfer(a, 'send', 'done', [run]);
     await assertDirHolds(dir, files.files);
     assert.match(run.stderr(), /Text from the other device:\nsee you at 5 \uFFFD\[31mred\uFFFD\[0m/);
     assert.ok(!run.stderr().includes('\u001b[31m'), 'no raw escape sequence reaches the terminal');
@@ -97,7 +97,7 @@ describe('the pairwise CLI with browsers and itself', { timeout: 900_000 }, () =
     assert.equal(decodeTerminalQr(run.stderr()), link, 'the terminal QR code encodes exactly the printed link');
     const a = await chromium.newPeer('A (chromium)', server.origin);
     await a.goto(link);
-    await waitPaired(a);
+    await waitPaired(a, [run]);
     await chooseFiles(a, files.files.map((f) => f.path));
     await exitOk(run);
     await assertDirHolds(dir, files.files);
@@ -111,7 +111,7 @@ describe('the pairwise CLI with browsers and itself', { timeout: 900_000 }, () =
     const link = await showPairingCode(a);
     const dir = tempDir('cli-ff-');
     const run = cleanup.track(runCli(['receive', link, '--dir', dir]), (r) => r.kill());
-    await waitPaired(a);
+    await waitPaired(a, [run]);
     await chooseFiles(a, files.files.map((f) => f.path));
     await exitOk(run);
     await assertDirHolds(dir, files.files);
@@ -183,10 +183,10 @@ describe('the pairwise CLI with browsers and itself', { timeout: 900_000 }, () =
     const link = await showPairingCode(a);
     const dir = tempDir('cli-tree-in-');
     const run = cleanup.track(runCli(['receive', link, '--dir', dir]), (r) => r.kill());
-    await waitPaired(a);
+    await waitPaired(a, [run]);
     await choose(a, root);
     await exitOk(run);
-    await waitTransfer(a, 'send', 'done');
+    await waitTransfer(a, 'send', 'done', [run]);
     assertTree(dir, want);
     await a.close();
   };
@@ -204,10 +204,10 @@ describe('the pairwise CLI with browsers and itself', { timeout: 900_000 }, () =
     const run = cleanup.track(runCli(['send', '--server', server.origin, root]), (r) => r.kill());
     const b = await chromium.newPeer('B (chromium)', server.origin);
     await b.goto(await run.link());
-    await waitPaired(b);
-    await b.waitVisible('#incoming', { timeout: 30_000 });
+    await waitPaired(b, [run]);
+    await b.waitVisible('#incoming', { timeout: 30_000, also: [run] });
     await b.click('#accept-button');
-    await waitTransfer(b, 'receive', 'done');
+    await waitTransfer(b, 'receive', 'done', [run]);
     await exitOk(run);
     const got = await b.evaluate(async () => {
       /** @type {Record<string, string>} */

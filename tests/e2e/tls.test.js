@@ -81,9 +81,9 @@ describe('HTTPS and wss:// with the generated certificate', { timeout: 600_000 }
     assert.ok(link.startsWith(`${server.origin}/#pair=`), link);
     const c = await bb.newPeer('C', server.origin);
     await c.goto(link);
-    await waitPaired(c);
-    await acceptOffer(c, files.files.map((f) => f.name));
-    await waitReceived(c, files.files.map((f) => f.name));
+    await waitPaired(c, [run]);
+    await acceptOffer(c, files.files.map((f) => f.name), [run]);
+    await waitReceived(c, files.files.map((f) => f.name), [run]);
     await assertReceivedIntact(c, files.files);
     await exitOk(run);
     await c.close();

@@ -64,10 +64,10 @@ describe('a received folder as one zip download', { timeout: 600_000 }, () => {
     const run = cleanup.track(runCli(['send', '--server', server.origin, root]), (r) => r.kill());
     const b = await chromium.newPeer('B (chromium)', server.origin);
     await b.goto(await run.link());
-    await waitPaired(b);
-    await b.waitVisible('#incoming', { timeout: T.ui });
+    await waitPaired(b, [run]);
+    await b.waitVisible('#incoming', { timeout: T.ui, also: [run] });
     await b.click('#accept-button');
-    await waitTransfer(b, 'receive', 'done');
+    await waitTransfer(b, 'receive', 'done', [run]);
     const { code, signal } = await run.exited;
     assert.equal(code, 0, `pairwise exited with ${code ?? signal}.\nstderr:\n${run.stderr()}`);
 

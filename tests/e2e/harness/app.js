@@ -13,6 +13,7 @@ import { hashFile } from './files.js';
 import { readQr } from './qr.js';
 
 /** @typedef {import('./peer.js').Peer} Peer */
+/** @typedef {import('./peer.js').Witness} Witness */
 
 /** Timeouts in ms; the machine has 2 cores and browsers share them. */
 export const T = {
@@ -56,7 +57,7 @@ export async function showPairingCode(peer) {
 /**
  * Waits until `#status[data-state=paired]` and a six-digit `#sas` ("123 456"); returns the code.
  * @param {Peer} peer
- * @param {Peer[]} [also] other peers to include in a failure message
+ * @param {Witness[]} [also] other pages or CLI runs to include in a failure message
  */
 export async function waitPaired(peer, also = []) {
   await peer.waitUntil(
@@ -74,7 +75,7 @@ export async function waitPaired(peer, also = []) {
  * Waits until `#error[data-code=code]` is visible (and `#status[data-state=error]`).
  * @param {Peer} peer
  * @param {string} code
- * @param {{ timeout?: number, also?: Peer[] }} [opts]
+ * @param {{ timeout?: number, also?: Witness[] }} [opts]
  */
 export async function waitError(peer, code, { timeout = T.pair, also = [] } = {}) {
   await peer.waitUntil(
@@ -121,7 +122,7 @@ export async function dropFiles(peer, paths) {
  * Waits for the offer of `names` in `#incoming` and clicks Accept.
  * @param {Peer} receiver
  * @param {string[]} names
- * @param {Peer[]} [also]
+ * @param {Witness[]} [also]
  */
 export async function acceptOffer(receiver, names, also = []) {
   await receiver.waitVisible('#incoming', { timeout: T.ui, also });
@@ -138,7 +139,7 @@ export async function acceptOffer(receiver, names, also = []) {
  * @param {Peer} peer
  * @param {'send' | 'receive'} direction
  * @param {string} state
- * @param {Peer[]} [also]
+ * @param {Witness[]} [also]
  */
 export async function waitTransfer(peer, direction, state, also = []) {
   await peer.waitUntil(
@@ -166,7 +167,7 @@ export async function waitTransfer(peer, direction, state, also = []) {
  * Waits until `#received a.download` holds links for all `names`.
  * @param {Peer} peer
  * @param {string[]} names
- * @param {Peer[]} [also]
+ * @param {Witness[]} [also]
  */
 export async function waitReceived(peer, names, also = []) {
   await peer.waitUntil(

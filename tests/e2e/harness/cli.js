@@ -21,6 +21,8 @@ import { BIN, ROOT, ensureBuilt } from './server.js';
  * @property {(timeoutMs?: number) => Promise<string>} link resolves with the printed pairing link
  * @property {Promise<{ code: number | null, signal: string | null }>} exited
  * @property {(signal?: NodeJS.Signals) => void} kill
+ * @property {() => string} diagnose the command, whether it ended, and the end of its output
+ *   (for a failed wait's report, like a page's `diagnose`)
  */
 
 /**
@@ -61,6 +63,10 @@ export function runCli(args, { cwd = ROOT } = {}) {
     exited,
     kill(signal = 'SIGKILL') {
       if (!done) process.kill(/** @type {number} */ (child.pid), signal);
+    },
+    diagnose() {
+      const ended = done ? 'ended' : 'still running';
+      return `--- pairwise ${args.join(' ')} (${ended}) ---\nstdout:\n${out.slice(-2000)}\nstderr:\n${err.slice(-3000)}`;
     },
     async link(timeoutMs = 30_000) {
       const until = Date.now() + timeoutMs;

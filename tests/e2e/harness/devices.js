@@ -10,6 +10,7 @@
 import { T } from './app.js';
 
 /** @typedef {import('./peer.js').Peer} Peer */
+/** @typedef {import('./peer.js').Witness} Witness */
 
 /**
  * The selector of one device's entry.
@@ -53,7 +54,7 @@ export function listDevices(peer) {
 /**
  * Waits until `#devices` lists exactly one device and it is online; returns its id.
  * @param {Peer} peer
- * @param {Peer[]} [also]
+ * @param {Witness[]} [also]
  * @returns {Promise<string>}
  */
 export async function waitOneOnline(peer, also = []) {
@@ -73,7 +74,7 @@ export async function waitOneOnline(peer, also = []) {
  * @param {Peer} peer
  * @param {string} id
  * @param {string} code
- * @param {Peer[]} [also]
+ * @param {Witness[]} [also]
  */
 export function waitDeviceError(peer, id, code, also = []) {
   return peer.waitUntil(

@@ -6,6 +6,11 @@
  * reads as "what the user would have seen".
  */
 
+/**
+ * Anything a failed wait also reports on: another page, or a CLI run (`harness/cli.js`).
+ * @typedef {{ diagnose(): string | Promise<string> }} Witness
+ */
+
 /** How many console lines a failure message shows. */
 const CONSOLE_TAIL = 60;
 
@@ -105,7 +110,7 @@ export class Peer {
    * @param {string} what human description of the awaited condition
    * @param {(arg: A) => T} fn
    * @param {A} [arg]
-   * @param {{ timeout?: number, interval?: number, also?: Peer[], failIf?: (v: any) => string | null, probe?: (arg: A) => any }} [opts]
+   * @param {{ timeout?: number, interval?: number, also?: Witness[], failIf?: (v: any) => string | null, probe?: (arg: A) => any }} [opts]
    *   `probe`/`failIf`: an optional second in-page check that aborts the wait early (e.g. an error appeared)
    * @returns {Promise<T>}
    */
@@ -137,7 +142,7 @@ export class Peer {
 
   /**
    * @param {string} message
-   * @param {Peer[]} [also]
+   * @param {Witness[]} [also]
    */
   async failure(message, also = []) {
     const parts = [message, await this.diagnose()];
@@ -148,7 +153,7 @@ export class Peer {
   /**
    * Waits until `selector` matches an element with a layout box (i.e. it is shown).
    * @param {string} selector
-   * @param {{ timeout?: number, also?: Peer[] }} [opts]
+   * @param {{ timeout?: number, also?: Witness[] }} [opts]
    */
   waitVisible(selector, opts) {
     return this.waitUntil(
@@ -164,7 +169,7 @@ export class Peer {
    * @param {string} selector
    * @param {string} name
    * @param {string} value
-   * @param {{ timeout?: number, also?: Peer[] }} [opts]
+   * @param {{ timeout?: number, also?: Witness[] }} [opts]
    */
   waitAttr(selector, name, value, opts) {
     return this.waitUntil(
@@ -203,7 +208,7 @@ export class Peer {
   /**
    * Clicks the element like a user (waits until it is shown first).
    * @param {string} selector
-   * @param {{ timeout?: number, also?: Peer[] }} [opts]
+   * @param {{ timeout?: number, also?: Witness[] }} [opts]
    */
   async click(selector, opts) {
     await this.waitVisible(selector, opts);

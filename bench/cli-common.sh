@@ -33,3 +33,8 @@ start_server() {
 wait_link() {
   link="$(wait_for 'https?://[^ ]*#pair=[^ ]*' "$work/send.out" 600 "$work/send.err")"
 }
+
+# UDP datagrams dropped so far in this network namespace because a receive buffer was full.
+rcvbuf_errors() {
+  awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "RcvbufErrors") c = i; h = 1 } else print $c }' /proc/net/snmp
+}

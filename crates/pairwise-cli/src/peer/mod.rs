@@ -75,7 +75,8 @@ pub enum PeerEvent {
 #[derive(Debug, Clone)]
 pub struct NativePeerOptions {
     /// `SO_RCVBUF`/`SO_SNDBUF` requested for the UDP socket; `None` keeps the system default
-    /// (208 KiB on Linux, which drops packets at loopback rates).
+    /// (208 KiB on Linux, which drops packets at loopback rates). Default:
+    /// [`settings::udp_buffer_bytes`].
     pub socket_buffer_bytes: Option<usize>,
     /// Bytes that may be queued plus unacknowledged before [`NativePeer::send`] waits.
     pub send_buffer_limit: usize,
@@ -86,7 +87,7 @@ pub struct NativePeerOptions {
 impl Default for NativePeerOptions {
     fn default() -> Self {
         Self {
-            socket_buffer_bytes: Some(4 << 20),
+            socket_buffer_bytes: settings::udp_buffer_bytes(),
             send_buffer_limit: 2 << 20,
             event_capacity: 64,
         }

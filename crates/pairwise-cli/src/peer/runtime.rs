@@ -8,6 +8,15 @@
 //! Linux default of 208 KiB a bulk data channel overruns the receive buffer (`RcvbufErrors` in
 //! `/proc/net/snmp`) and SCTP falls back to 1 s retransmission timeouts.
 //!
+//! The kernel caps the request at `net.core.rmem_max`, 208 KiB on a stock kernel, unless the
+//! process has `CAP_NET_ADMIN` (then `SO_RCVBUFFORCE` goes past the cap, which we try). At the
+//! cap (`PAIRWISE_UDP_BUFFER=212992`, `bench/cli-phases.sh`, 512 MiB CLI → CLI on loopback):
+//! 88-109 MB/s with 29-122 packets dropped, against 256-322 MB/s and none at 4 MiB. A thread
+//! of its own reading the socket into a 4 MiB queue was tried and measured no better
+//! (95-109 MB/s, drops alike): on loopback a sender's burst lands in the receiver's buffer
+//! within its own system call, faster than any reader wakes. What would help there is pacing
+//! the sender's bursts, which webrtc-rs's SCTP does not do.
+//!
 //! The short sleeps: webrtc 0.21's driver flushes queued packets at the top of its loop, then
 //! handles connection events, then sleeps until a socket, an API call or the next protocol
 //! timer wakes it. A packet queued while handling an event (the DTLS ClientHello once ICE
@@ -84,7 +93,9 @@ impl BufferedTokioRuntime {
 
 /// Applies the buffer sizes. Failures are logged, not fatal: the connection still works with
 /// the defaults, only slower. The kernel caps the request at `net.core.rmem_max`/`wmem_max`
-/// (unprivileged) and doubles it for bookkeeping, so the effective size is read back and logged.
+/// and doubles what it grants (bookkeeping); when the granted size is below the request, a
+/// process allowed to (`CAP_NET_ADMIN`, e.g. root) asks again past the cap. The effective sizes
+/// are read back and logged.
 fn enlarge_buffers(socket: &std::net::UdpSocket, bytes: usize) {
     let sock = SockRef::from(socket);
     if let Err(e) = sock.set_recv_buffer_size(bytes) {
@@ -93,12 +104,32 @@ fn enlarge_buffers(socket: &std::net::UdpSocket, bytes: usize) {
     if let Err(e) = sock.set_send_buffer_size(bytes) {
         tracing::warn!("SO_SNDBUF {bytes}: {e}");
     }
+    #[cfg(target_os = "linux")]
+    force_past_cap(socket, &sock, bytes);
     tracing::debug!(
         local = ?socket.local_addr().ok(),
         rcvbuf = ?sock.recv_buffer_size().ok(),
         sndbuf = ?sock.send_buffer_size().ok(),
         "UDP socket buffers"
     );
+}
+
+/// `SO_RCVBUFFORCE`/`SO_SNDBUFFORCE` where the plain request was capped (Linux reads back
+/// twice what it granted); refused (`EPERM`) without `CAP_NET_ADMIN`, which leaves the capped
+/// size.
+#[cfg(target_os = "linux")]
+fn force_past_cap(socket: &std::net::UdpSocket, sock: &SockRef<'_>, bytes: usize) {
+    use nix::sys::socket::{setsockopt, sockopt};
+    if sock.recv_buffer_size().is_ok_and(|got| got < 2 * bytes)
+        && let Err(e) = setsockopt(socket, sockopt::RcvBufForce, &bytes)
+    {
+        tracing::debug!("SO_RCVBUFFORCE {bytes}: {e}");
+    }
+    if sock.send_buffer_size().is_ok_and(|got| got < 2 * bytes)
+        && let Err(e) = setsockopt(socket, sockopt::SndBufForce, &bytes)
+    {
+        tracing::debug!("SO_SNDBUFFORCE {bytes}: {e}");
+    }
 }
 
 impl Runtime for BufferedTokioRuntime {

@@ -11,6 +11,7 @@
 //!   disk flush) still answers within it: five keepalives in a row must go unanswered. The same
 //!   total bounds connectivity checks while connecting (plenty for the host candidates we use).
 //! - **SCTP receive window.** See [`SCTP_RECEIVE_BUFFER`].
+//! - **UDP socket buffers.** See [`udp_buffer_bytes`].
 
 use std::time::Duration;
 
@@ -41,6 +42,34 @@ pub const ICE_FAILED: Duration = Duration::from_secs(3);
 /// waits in SCTP's queue only until it is delivered.
 pub const SCTP_RECEIVE_BUFFER: u32 = 4 << 20;
 
+/// The UDP socket buffers asked for (`SO_RCVBUF`/`SO_SNDBUF`, see `runtime.rs`).
+pub const UDP_BUFFER: usize = 4 << 20;
+
+/// The UDP buffer size to ask for: [`UDP_BUFFER`], or the bytes in `PAIRWISE_UDP_BUFFER`
+/// (`0`: the system default). The variable exists so a benchmark can measure what a stock
+/// kernel's cap (`net.core.rmem_max`, 208 KiB) gives without changing the machine
+/// (`bench/cli-udp-buffers.sh`); users never need it. An unreadable value is ignored, with a
+/// warning.
+pub fn udp_buffer_bytes() -> Option<usize> {
+    udp_buffer_from(std::env::var("PAIRWISE_UDP_BUFFER").ok().as_deref())
+}
+
+fn udp_buffer_from(var: Option<&str>) -> Option<usize> {
+    let Some(v) = var else {
+        return Some(UDP_BUFFER);
+    };
+    match v.trim().parse::<usize>() {
+        Ok(0) => None,
+        Ok(n) => Some(n),
+        Err(_) => {
+            tracing::warn!(
+                "PAIRWISE_UDP_BUFFER={v:?} is not a number of bytes; using {UDP_BUFFER}"
+            );
+            Some(UDP_BUFFER)
+        }
+    }
+}
+
 /// The setting engine for one peer connection.
 pub(super) fn setting_engine() -> SettingEngine {
     SettingEngineBuilder::new()
@@ -53,4 +82,25 @@ pub(super) fn setting_engine() -> SettingEngine {
             Some(ICE_KEEPALIVE),
         )
         .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn udp_buffer_size_from_the_environment() {
+        assert_eq!(udp_buffer_from(None), Some(UDP_BUFFER));
+        assert_eq!(udp_buffer_from(Some("212992")), Some(212_992));
+        assert_eq!(
+            udp_buffer_from(Some("0")),
+            None,
+            "0 keeps the system default"
+        );
+        assert_eq!(
+            udp_buffer_from(Some("4M")),
+            Some(UDP_BUFFER),
+            "unreadable: the default"
+        );
+    }
 }

@@ -11,7 +11,11 @@
  * browser's file through a real download). Both ends share this machine's cores.
  *
  * Run (root; WebRTC runs only inside the private network namespace):
- *   bench/run.sh large-transfers.js [--mib 1024]
+ *   bench/run.sh large-transfers.js [--mib 1024] [--pin]
+ *
+ * `--pin`: the sending browser runs on CPU 0 and the receiving one on CPU 1 (every process and
+ * thread, `taskset`) for the ceiling and Pairwise Chromium to Chromium, as two single-core
+ * devices would; without it both share both cores and each side's work also slows the other.
  */
 
 import assert from 'node:assert/strict';
@@ -25,9 +29,9 @@ import { runCli } from '../tests/e2e/harness/cli.js';
 import { hashFile, makeFiles, MiB } from '../tests/e2e/harness/files.js';
 import { launchMeasured, samplePeak } from '../tests/e2e/harness/memory.js';
 import { startServer } from '../tests/e2e/harness/server.js';
-import { rawCeiling, watchPeak } from './lib.js';
+import { pinTree, rawCeiling, watchPeak } from './lib.js';
 
-const { values } = parseArgs({ options: { mib: { type: 'string', default: '1024' } } });
+const { values } = parseArgs({ options: { mib: { type: 'string', default: '1024' }, pin: { type: 'boolean', default: false } } });
 const SIZE = Number(values.mib) * MiB;
 const mbps = (/** @type {number} */ ms) => SIZE / 1e6 / (ms / 1000);
 T.transfer = 1_800_000;
@@ -68,13 +72,17 @@ async function receiverBrowser(origin) {
 const files = makeFiles([{ name: 'bench.bin', size: SIZE }]);
 const file = files.files[0];
 const server = await startServer();
-const chromium = await launchChromium();
+const { browser: chromium, pid: senderPid } = await launchMeasured(() => launchChromium());
 const work = mkdtempSync(join(tmpdir(), 'pairwise-bench-'));
 try {
   // Ceiling, between the same two Chromium processes as the Chromium to Chromium transfer (two
   // devices: each browser has its own network service), so the ratio compares like with like.
   const a = await chromium.newPeer('A', server.origin);
   const recv = await receiverBrowser(server.origin);
+  if (values.pin) {
+    pinTree(senderPid, 0);
+    pinTree(recv.pid, 1);
+  }
   await a.goto(`${server.origin}/healthz`);
   await recv.page.goto(`${server.origin}/healthz`);
   const ceiling = await rawCeiling(a, recv.page, SIZE);
@@ -123,7 +131,8 @@ try {
   assert.equal((await hashFile(join(dir, file.name))).sha256, file.sha256, 'CLI to CLI bytes');
 
   const pct = (/** @type {number} */ x) => `${((100 * x) / ceiling).toFixed(0)}% of the ceiling`;
-  console.log(`\n${SIZE / MiB} MiB, one run, this machine (both ends share its cores):`);
+  const how = values.pin ? 'each browser pinned to a core of its own (CLI rows unpinned)' : 'both ends share its cores';
+  console.log(`\n${SIZE / MiB} MiB, one run, this machine (${how}):`);
   console.log(`  raw RTCDataChannel ceiling (two Chromium, no encryption): ${ceiling.toFixed(1)} MB/s`);
   console.log(`  Pairwise Chromium to Chromium (to OPFS):             ${mbps(c2cMs).toFixed(1)} MB/s (${pct(mbps(c2cMs))})`);
   console.log(`    receiver page renderer peak RSS ${(peak.renderer / 1e6).toFixed(0)} MB, whole browser ${(peak.total / 1e6).toFixed(0)} MB`);

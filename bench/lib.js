@@ -1,12 +1,15 @@
 /**
  * @file Pieces the benchmarks share: the raw RTCDataChannel ceiling between two Chromium pages,
- * a plain loopback TCP file copy (the physical reference) and a process's peak RSS.
+ * a plain loopback TCP file copy (the physical reference), a process's peak RSS, and pinning a
+ * browser to one CPU.
  */
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { pipeline } from 'node:stream/promises';
+import { descendants } from '../tests/e2e/harness/memory.js';
 
 /**
  * Raw data channel between two Chromium pages (of one browser or two), SDP relayed by this
@@ -118,3 +121,16 @@ export async function tcpCopy(/** @type {string} */ src, /** @type {string} */ d
   return ms;
 }
 
+
+/**
+ * Pins a process and its descendants, every thread, to one CPU (`taskset`); processes they
+ * fork later (a Chromium zygote's new renderers) inherit it. Models two single-core devices on
+ * one machine: each side's work competes only with itself.
+ * @param {number} pid
+ * @param {number} cpu
+ */
+export function pinTree(pid, cpu) {
+  for (const p of [pid, ...descendants(pid)]) {
+    execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(p)], { stdio: 'ignore' });
+  }
+}

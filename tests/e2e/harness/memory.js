@@ -79,7 +79,7 @@ export async function launchMeasured(launch) {
  * @param {number} root
  * @returns {number[]}
  */
-function descendants(root) {
+export function descendants(root) {
   const all = pids().map((p) => [p, ppid(p)]);
   const out = [];
   const frontier = [root];

@@ -8,7 +8,9 @@
  * 2. at about half, B's tab reloads while A stays open: A offers the file again by itself once B
  *    is back, and B continues from what it kept across the reload;
  * 3. the file A chooses again differs in its first half: the proof fails and the file is sent
- *    from 0; B ends with the new bytes.
+ *    from 0; B ends with the new bytes;
+ * 4. B discards a kept transfer: its row and its bytes in OPFS go, and the same file offered
+ *    again is a new transfer (B is asked, everything is sent).
  * Each time the real download's SHA-256 is checked, and the bytes sent again are measured from
  * the rows' `data-chunk-bytes` (file bytes that went over the link in each session): resending
  * must stay under 10 % of the file.
@@ -98,6 +100,24 @@ function waitNewest(peer, direction, state, also) {
 
 /** @param {number} n */
 const mb = (n) => `${(n / MiB).toFixed(1)} MiB`;
+
+/**
+ * Bytes in the page's Origin Private File System, every file in every folder.
+ * @param {Peer} peer
+ * @returns {Promise<number>}
+ */
+function opfsBytes(peer) {
+  return peer.evaluate(async () => {
+    /** @param {FileSystemDirectoryHandle} dir @returns {Promise<number>} */
+    const sum = async (dir) => {
+      let n = 0;
+      // @ts-ignore: async iteration of a directory handle (Chromium)
+      for await (const h of dir.values()) n += h.kind === 'file' ? (await h.getFile()).size : await sum(h);
+      return n;
+    };
+    return sum(await navigator.storage.getDirectory());
+  });
+}
 
 describe('resume: Chromium to Chromium, 256 MiB, interrupted at half', { timeout: 900_000 }, () => {
   const cleanup = new Cleanup();
@@ -210,5 +230,32 @@ describe('resume: Chromium to Chromium, 256 MiB, interrupted at half', { timeout
     const [second] = await rows(b, 'receive');
     assert.equal(second.resumed, 'true', 'B knew the transfer and claimed what it kept');
     assert.equal(second.chunkBytes, 64 * MiB, 'sent from 0');
+  });
+
+  it('a kept transfer discarded on B: its row and bytes go, and the same file offered again is new', async () => {
+    const third = cleanup.track(makeFiles([{ name: 'discard-64MiB.bin', size: 64 * MiB }]), (f) => f.remove()).files[0];
+    await a.setInputFiles(`${entry(ids.a)} input.device-files`, [third.path]);
+    await acceptOffer(b, [third.name], [a]);
+    await waitChunkBytes(b, 'receive', 40 * MiB, [a]);
+    await devA.close();
+    await waitNewest(b, 'receive', 'interrupted', []);
+    await b.page.reload();
+    await b.waitVisible('#kept li.kept', { timeout: T.ui });
+    const before = await opfsBytes(b);
+    await b.click('#kept li.kept .kept-discard');
+    await b.waitUntil('the kept row gone', () => document.querySelectorAll('#kept li').length === 0 && !!document.querySelector('#kept-section')?.hidden, undefined, { timeout: T.ui });
+    const freed = before - (await opfsBytes(b));
+    assert.ok(freed >= 32 * MiB, `discarding freed ${mb(freed)} of OPFS`);
+
+    a = await openApp(devA, server.origin);
+    await Promise.all([waitOneOnline(a, [b]), waitOneOnline(b, [a])]);
+    await a.setInputFiles(`${entry(ids.a)} input.device-files`, [third.path]);
+    // Nothing is kept, so B is asked again, and the whole file comes.
+    await acceptOffer(b, [third.name], [a]);
+    await Promise.all([waitNewest(a, 'send', 'done', [b]), waitNewest(b, 'receive', 'done', [a]), waitReceived(b, [third.name], [a])]);
+    const [row] = await rows(b, 'receive');
+    assert.notEqual(row.resumed, 'true', 'nothing was claimed');
+    assert.equal(row.chunkBytes, 64 * MiB, 'sent from 0');
+    assert.equal((await downloadAndHash(b, third.name)).sha256, third.sha256);
   });
 });

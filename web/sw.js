@@ -35,6 +35,7 @@ const SHELL = [
   '/lib/dropped.js',
   '/lib/errors.js',
   '/lib/file-transfer.js',
+  '/lib/folder-sink.js',
   '/lib/flow.js',
   '/lib/folder-zip.js',
   '/lib/handshake.js',

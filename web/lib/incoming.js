@@ -23,6 +23,7 @@ import { ProtocolError } from './errors.js';
 import { StoredCounter } from './flow.js';
 import { MAX_MANIFEST_FILES } from './limits.js';
 import { Checkpoints, claimsFor, keptBytes, partialName, startsFromAck } from './resume-store.js';
+import { openFolderSink } from './folder-sink.js';
 import { canKeepPartials, openPartialSink, openSink, removePartial } from './sink.js';
 import { ReceiveState, encodeAccept, encodeAcceptResume, encodeDecline, encodeProgress, encodeReceived } from './transfer.js';
 import { Incoming } from './transfer-progress.js';
@@ -54,6 +55,9 @@ export class Receiver {
   #recv = null;
   /** @type {Kept | null} */
   #kept = null;
+  /** The folder the user chose to receive into (`folder-sink.js`); null: OPFS. */
+  /** @type {FileSystemDirectoryHandle | null} */
+  #folder = null;
   /** The current file's sink, opened at its first chunk. @type {Promise<Sink> | null} */
   #sink = null;
   /** Writes to the sink, in order; the chain also orders `progress` and `received`. */
@@ -101,6 +105,7 @@ export class Receiver {
     this.in = incoming;
     this.#recv = null;
     this.#kept = null;
+    this.#folder = null;
     incoming.cancel = () => this.#o.cancelAll();
     this.#prepare(incoming, part.id).then(
       (record) => this.#offer(incoming, record),
@@ -135,12 +140,15 @@ export class Receiver {
     if (this.in !== incoming || incoming.state !== 'offered') return;
     const channel = this.#o.channel;
     const files = incoming.files;
-    incoming.accept = () => {
+    incoming.accept = (opts) => {
       if (incoming.state !== 'offered') return;
       this.#sink = null;
       this.#stored = new StoredCounter();
       incoming.setState('active');
-      if (!record) {
+      // Files received into a chosen folder are not kept for resume (folder-sink.js).
+      this.#folder = opts?.folder ?? null;
+      if (this.#folder) record?.remove();
+      if (!record || this.#folder) {
         this.#recv = new ReceiveState(files);
         channel.send(encodeAccept()).catch((e) => channel.fail(e));
         return;
@@ -205,7 +213,9 @@ export class Receiver {
           tid: kept.starts[index] === f.size ? undefined : kept.tid,
           index,
         })
-      : openSink(f.type);
+      : this.#folder
+        ? openFolderSink(this.#folder, f.dir ?? [], f.name)
+        : openSink(f.type);
     const sink = this.#sink;
     if (fileDone) this.#sink = null;
     // Writes are handed to the sink at once and in order (they may run ahead of each other's

@@ -18,8 +18,9 @@ const FOLD_BYTES = 8 * 1024 * 1024;
 
 /**
  * @typedef {object} Sink
- * @property {'opfs' | 'opfs-writable' | 'memory'} kind where the bytes go: `opfs` through the
- *   worker's sync access handle, `opfs-writable` through `createWritable()`, or memory
+ * @property {'opfs' | 'opfs-writable' | 'memory' | 'folder'} kind where the bytes go: `opfs`
+ *   through the worker's sync access handle, `opfs-writable` through `createWritable()`, memory,
+ *   or a folder the user chose (`folder-sink.js`)
  * @property {(bytes: Uint8Array) => Promise<Checkpoint | undefined>} write appends bytes; a
  *   partial sink answers with a new checkpoint when a 1 MiB boundary was stored
  * @property {() => Promise<Blob>} close finishes the file and returns it

@@ -77,7 +77,11 @@ export class Outgoing extends Progress {
 
 /** Files this device receives. */
 export class Incoming extends Progress {
-  /** @type {(() => void) | null} */
+  /**
+   * Accepts; `folder`: into that folder the user chose (Chromium's File System Access), else
+   * into OPFS, handed over as downloads.
+   * @type {((opts?: { folder?: FileSystemDirectoryHandle }) => void) | null}
+   */
   accept = null;
   /** @type {(() => void) | null} */
   decline = null;

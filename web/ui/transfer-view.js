@@ -86,15 +86,33 @@ export function askToAccept(incoming) {
   list.replaceChildren(...incoming.files.map((f) => el('li', '', `${f.name} — ${bytes(f.size)}`)));
   box.hidden = false;
   const accept = byId('accept-button', HTMLButtonElement);
+  const intoFolder = byId('accept-folder-button', HTMLButtonElement);
   const decline = byId('decline-button', HTMLButtonElement);
   const close = () => {
     box.hidden = true;
     accept.onclick = null;
+    intoFolder.onclick = null;
     decline.onclick = null;
   };
   accept.onclick = () => {
     close();
     incoming.accept?.();
+  };
+  // Straight into a folder where the browser lets a page write one (Chromium desktop).
+  intoFolder.hidden = !('showDirectoryPicker' in window);
+  intoFolder.onclick = async () => {
+    /** @type {FileSystemDirectoryHandle} */
+    let folder;
+    try {
+      folder = await /** @type {any} */ (window).showDirectoryPicker({ id: 'pairwise-receive', mode: 'readwrite' });
+    } catch (e) {
+      // No folder chosen (or not allowed): the question stays open.
+      if (!(e instanceof DOMException && e.name === 'AbortError')) console.warn('choosing a folder failed', e);
+      return;
+    }
+    if (incoming.state !== 'offered') return;
+    close();
+    incoming.accept?.({ folder });
   };
   decline.onclick = () => {
     close();

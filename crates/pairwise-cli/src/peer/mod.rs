@@ -30,7 +30,8 @@ use webrtc::data_channel::RTCDataChannelInit;
 use webrtc::peer_connection::{PeerConnection, PeerConnectionBuilder, RTCSessionDescription};
 
 use handler::{ChannelSlot, Handler, pump};
-use sdp::{parse_remote_candidate, remote_max_message_size};
+pub use sdp::mark_cli;
+use sdp::{is_cli, parse_remote_candidate, remote_max_message_size};
 
 /// Label of the single data channel.
 pub const CHANNEL_LABEL: &str = "pairwise";
@@ -260,6 +261,37 @@ impl NativePeer {
             .ok_or_else(|| anyhow!("no remote description yet"))?;
         let n = remote_max_message_size(&remote.sdp);
         Ok(*self.max_message.get_or_init(|| n))
+    }
+
+    /// Whether the remote side is a Pairwise CLI (its SDP carries our session name,
+    /// [`mark_cli`]); otherwise it is a browser or unknown.
+    pub async fn peer_is_cli(&self) -> Result<bool> {
+        let remote = self
+            .pc
+            .remote_description()
+            .await
+            .ok_or_else(|| anyhow!("no remote description yet"))?;
+        Ok(is_cli(&remote.sdp))
+    }
+
+    /// Waits until at most `cap` bytes are queued or unacknowledged, so that `len` more do not
+    /// go past it (for a peer that reads its UDP socket through a small buffer, see
+    /// `transfer/channel.rs`). Checks every millisecond: webrtc-rs wakes waiters only at its own
+    /// send-buffer limit.
+    pub async fn wait_in_flight(&self, cap: usize, len: usize) -> Result<()> {
+        let Some(dc) = self.channel.get() else {
+            return Ok(());
+        };
+        loop {
+            let outstanding = dc.outstanding_bytes().await.unwrap_or(0);
+            if outstanding + len <= cap || outstanding == 0 {
+                return Ok(());
+            }
+            if *self.failed.borrow() {
+                bail!("the connection failed: the peer stopped answering");
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
     }
 
     /// Sends one binary message, waiting while the send buffer is over its limit. Fails as

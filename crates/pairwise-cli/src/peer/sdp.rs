@@ -13,6 +13,30 @@ pub(super) fn parse_remote_candidate(json: &str) -> Result<Option<RTCIceCandidat
     Ok((!init.candidate.trim().is_empty()).then_some(init))
 }
 
+/// The SDP session name (`s=` line) of a Pairwise CLI's offers and answers
+/// (`docs/protocol.md` §5.1): a CLI that sees it in the remote SDP knows the other side reads
+/// its UDP socket through a large buffer, so it may send in large bursts.
+pub(super) const CLI_SESSION_LINE: &str = "s=pairwise-cli";
+
+/// `sdp` with its session name set to [`CLI_SESSION_LINE`].
+pub fn mark_cli(sdp: &str) -> String {
+    sdp.split_inclusive('\n')
+        .map(|l| {
+            if l.starts_with("s=") {
+                let end = &l[l.trim_end_matches(['\r', '\n']).len()..];
+                format!("{CLI_SESSION_LINE}{end}")
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect()
+}
+
+/// Whether a remote SDP comes from a Pairwise CLI ([`mark_cli`]).
+pub(super) fn is_cli(sdp: &str) -> bool {
+    sdp.lines().any(|l| l.trim_end() == CLI_SESSION_LINE)
+}
+
 /// `a=max-message-size` of an SDP (RFC 8841: absent means 64 KiB, 0 means unlimited), capped
 /// at [`MAX_MESSAGE_SIZE`].
 pub(super) fn remote_max_message_size(sdp: &str) -> usize {
@@ -32,6 +56,18 @@ pub(super) fn remote_max_message_size(sdp: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cli_session_name_is_set_and_recognised() {
+        let sdp = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n";
+        let marked = mark_cli(sdp);
+        assert_eq!(
+            marked,
+            "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=pairwise-cli\r\nt=0 0\r\n"
+        );
+        assert!(is_cli(&marked));
+        assert!(!is_cli(sdp), "a browser's SDP");
+    }
 
     #[test]
     fn browser_candidate_json_parses_and_end_marker_is_skipped() {

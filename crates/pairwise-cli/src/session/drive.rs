@@ -26,7 +26,7 @@ use super::{Established, SessionError, connect_err, hs_err, misbehaved, relay};
 /// How long a wrong-role `hello` from the paired identity waits for the `not-paired` that
 /// explains it (the same grace as the web app's driver).
 const NOT_PAIRED_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
-use crate::peer::{NativePeer, PeerEvent, Role as PeerRole};
+use crate::peer::{NativePeer, PeerEvent, Role as PeerRole, mark_cli};
 use crate::signaling::Signaling;
 
 /// Where the handshake stands.
@@ -215,7 +215,7 @@ pub(super) async fn drive(
                         relay(
                             sig,
                             &PeerSignal::Answer {
-                                sdp: without_candidates(&answer),
+                                sdp: mark_cli(&without_candidates(&answer)),
                             },
                         )
                         .await?;
@@ -316,7 +316,7 @@ async fn make_offer(
     relay(
         sig,
         &PeerSignal::Offer {
-            sdp: without_candidates(&offer),
+            sdp: mark_cli(&without_candidates(&offer)),
         },
     )
     .await?;

@@ -18,7 +18,7 @@ pub(super) fn parse_remote_candidate(json: &str) -> Result<Option<RTCIceCandidat
 /// its UDP socket through a large buffer, so it may send in large bursts.
 pub(super) const CLI_SESSION_LINE: &str = "s=pairwise-cli";
 
-/// `sdp` with its session name set to [`CLI_SESSION_LINE`].
+/// `sdp` with its session name set to `pairwise-cli` (`CLI_SESSION_LINE`).
 pub fn mark_cli(sdp: &str) -> String {
     sdp.split_inclusive('\n')
         .map(|l| {

@@ -254,24 +254,24 @@ impl NativePeer {
         if let Some(&n) = self.max_message.get() {
             return Ok(n);
         }
-        let remote = self
-            .pc
-            .remote_description()
-            .await
-            .ok_or_else(|| anyhow!("no remote description yet"))?;
-        let n = remote_max_message_size(&remote.sdp);
+        let n = remote_max_message_size(&self.remote_sdp().await?);
         Ok(*self.max_message.get_or_init(|| n))
     }
 
     /// Whether the remote side is a Pairwise CLI (its SDP carries our session name,
     /// [`mark_cli`]); otherwise it is a browser or unknown.
     pub async fn peer_is_cli(&self) -> Result<bool> {
+        Ok(is_cli(&self.remote_sdp().await?))
+    }
+
+    /// The SDP the other side sent (set once offer and answer are exchanged).
+    async fn remote_sdp(&self) -> Result<String> {
         let remote = self
             .pc
             .remote_description()
             .await
             .ok_or_else(|| anyhow!("no remote description yet"))?;
-        Ok(is_cli(&remote.sdp))
+        Ok(remote.sdp)
     }
 
     /// Waits until at most `cap` bytes are queued or unacknowledged, so that `len` more do not

@@ -14,7 +14,7 @@ pub(super) fn parse_remote_candidate(json: &str) -> Result<Option<RTCIceCandidat
 }
 
 /// The SDP session name (`s=` line) of a Pairwise CLI's offers and answers
-/// (`docs/protocol.md` §5.1): a CLI that sees it in the remote SDP knows the other side reads
+/// (`docs/protocol.md` §5): a CLI that sees it in the remote SDP knows the other side reads
 /// its UDP socket through a large buffer, so it may send in large bursts.
 pub(super) const CLI_SESSION_LINE: &str = "s=pairwise-cli";
 

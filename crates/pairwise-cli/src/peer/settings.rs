@@ -48,7 +48,7 @@ pub const UDP_BUFFER: usize = 4 << 20;
 /// The UDP buffer size to ask for: [`UDP_BUFFER`], or the bytes in `PAIRWISE_UDP_BUFFER`
 /// (`0`: the system default). The variable exists so a benchmark can measure what a stock
 /// kernel's cap (`net.core.rmem_max`, 208 KiB) gives without changing the machine
-/// (`bench/cli-udp-buffers.sh`); users never need it. An unreadable value is ignored, with a
+/// (`bench/cli-phases.sh`, which counts the dropped packets); users never need it. An unreadable value is ignored, with a
 /// warning.
 pub fn udp_buffer_bytes() -> Option<usize> {
     udp_buffer_from(std::env::var("PAIRWISE_UDP_BUFFER").ok().as_deref())

@@ -27,13 +27,13 @@ use pairwise_proto::transfer::{Message, Route, msg_type};
 
 use super::fail;
 use crate::peer::{NativePeer, PeerEvent};
+use crate::session::{Established, SessionError};
 
 /// The largest record sent to a peer that is not a Pairwise CLI (see the module doc).
 pub(super) const PACED_RECORD_BYTES: usize = 32 * 1024;
 
 /// Bytes that may be unacknowledged toward a peer that is not a Pairwise CLI.
 pub(super) const PACED_IN_FLIGHT: usize = 64 * 1024;
-use crate::session::{Established, SessionError};
 
 /// A confirmed session's data channel with its record layer: what [`super::send_on`] and
 /// [`super::receive_on`] move files over. `device` records from the peer are taken out of the stream

@@ -32,7 +32,11 @@ export class Connection extends EventTarget {
     super();
     this.#initiator = initiator;
     this.#signaling = new Signaling(signalingUrl);
-    this.#driver = new SessionDriver({ hs, relay: (b) => this.#signaling.relay(b) });
+    this.#driver = new SessionDriver({
+      hs,
+      relay: (b) => this.#signaling.relay(b),
+      iceServers: () => this.#signaling.iceServers,
+    });
     this.#driver.addEventListener('confirmed', (ev) => {
       this.#state('paired');
       this.dispatchEvent(new CustomEvent('paired', { detail: /** @type {CustomEvent} */ (ev).detail }));

@@ -38,7 +38,7 @@ const TOLD_LINGER_MS = 5000;
 
 /**
  * What a link needs of a signaling connection (`Signaling`'s API and events).
- * @typedef {EventTarget & { join(room: string): void, relay(body: unknown): void, close(): void }} SignalingLike
+ * @typedef {EventTarget & { join(room: string): void, relay(body: unknown): void, close(): void, iceServers?: RTCIceServer[] }} SignalingLike
  */
 
 export class DeviceLink extends EventTarget {
@@ -184,6 +184,7 @@ export class DeviceLink extends EventTarget {
     const driver = new SessionDriver({
       hs,
       relay: (b) => sig.relay(b),
+      iceServers: () => sig.iceServers ?? [],
       reconnect: {
         pairingKey: this.#pairingKey,
         peerIdentity: this.#peerIdentity,

@@ -5,6 +5,12 @@
 
 /** Largest signaling frame, either direction. */
 export const MAX_SIGNAL_BYTES = 65536;
+/** ICE server entries taken from `joined` (§4.1); more are ignored. */
+export const MAX_ICE_SERVERS = 8;
+/** URLs in one ICE server entry (§4.1). */
+export const MAX_ICE_URLS = 8;
+/** Bytes of one ICE URL, user name or credential (§4.1). */
+export const MAX_ICE_URL_BYTES = 512;
 /** Peers in one room. */
 export const MAX_ROOM_PEERS = 2;
 /** Largest record on the data channel (flags, ciphertext and tag). */

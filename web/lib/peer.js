@@ -29,13 +29,13 @@ export class Peer extends EventTarget {
   #closed = false;
 
   /**
-   * @param {{ initiator: boolean, sendSignal: (body: OfferBody | AnswerBody | CandidateBody) => void, iceServers?: RTCIceServer[] }} opts
+   * @param {{ initiator: boolean, sendSignal: (body: OfferBody | AnswerBody | CandidateBody) => void, iceServers?: RTCIceServer[], iceTransportPolicy?: RTCIceTransportPolicy }} opts
    */
-  constructor({ initiator, sendSignal, iceServers = [] }) {
+  constructor({ initiator, sendSignal, iceServers = [], iceTransportPolicy = 'all' }) {
     super();
     this.#initiator = initiator;
     this.#sendSignal = sendSignal;
-    this.#pc = new RTCPeerConnection({ iceServers });
+    this.#pc = new RTCPeerConnection({ iceServers, iceTransportPolicy });
     this.#pc.addEventListener('icecandidate', (ev) => {
       this.#sendSignal({ kind: 'candidate', candidate: ev.candidate ? ev.candidate.toJSON() : null });
     });
@@ -87,6 +87,28 @@ export class Peer extends EventTarget {
   /** The remote SDP (once the offer or answer was handled). */
   get remoteSdp() {
     return this.#pc.remoteDescription?.sdp ?? '';
+  }
+
+  /**
+   * The path the connection uses now, from `getStats()`: the selected candidate pair's local
+   * and remote candidate types, and whether a relay carries it; `null` before a pair is chosen.
+   * @returns {Promise<{ local: string, remote: string, relayed: boolean } | null>}
+   */
+  async path() {
+    /** @type {Map<string, any>} */
+    const stats = new Map();
+    (await this.#pc.getStats()).forEach((s) => stats.set(s.id, s));
+    const all = [...stats.values()];
+    // Chromium names the pair in the transport; Firefox marks it `selected`.
+    const transport = all.find((s) => s.type === 'transport' && s.selectedCandidatePairId);
+    const pair = transport
+      ? stats.get(transport.selectedCandidatePairId)
+      : all.find((s) => s.type === 'candidate-pair' && (s.selected || (s.nominated && s.state === 'succeeded')));
+    if (!pair) return null;
+    const local = stats.get(pair.localCandidateId)?.candidateType;
+    const remote = stats.get(pair.remoteCandidateId)?.candidateType;
+    if (!local || !remote) return null;
+    return { local, remote, relayed: local === 'relay' || remote === 'relay' };
   }
 
   /** Whether the data channel is open. */

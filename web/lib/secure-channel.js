@@ -77,6 +77,14 @@ export class SecureChannel extends EventTarget {
     return sent;
   }
 
+  /**
+   * Which way the bytes go: `direct` or `relayed` (and the candidate types), or `null` while
+   * unknown. See `Peer.path`.
+   */
+  path() {
+    return this.#peer.path().catch(() => null);
+  }
+
   /** Closes the peer connection. */
   close() {
     this.#peer.close();

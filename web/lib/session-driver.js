@@ -25,6 +25,7 @@
 import { b64uDecode } from './b64.js';
 import { ProtocolError } from './errors.js';
 import { sdpFingerprint } from './key-schedule.js';
+import { iceTransportPolicy } from './ice.js';
 import { Peer } from './peer.js';
 import { isNotPaired, notPairedBody, verifyForgotten } from './remembered.js';
 import { SecureChannel } from './secure-channel.js';
@@ -71,13 +72,18 @@ export class SessionDriver extends EventTarget {
   /** @type {any[]} */
   #heldRemote = [];
 
+  /** @type {() => RTCIceServer[]} */
+  #iceServers;
+
   /**
-   * @param {{ hs: Handshake, relay: (body: unknown) => void, reconnect?: ReconnectInfo }} opts
+   * @param {{ hs: Handshake, relay: (body: unknown) => void, reconnect?: ReconnectInfo, iceServers?: () => RTCIceServer[] }} opts
+   *   `iceServers`: what the signaling server handed out, read when the peer connection is made
    */
-  constructor({ hs, relay, reconnect }) {
+  constructor({ hs, relay, reconnect, iceServers = () => [] }) {
     super();
     this.#hs = hs;
     this.#relay = relay;
+    this.#iceServers = iceServers;
     this.#initiator = hs.role === 'initiator';
     this.#reconnect = reconnect ?? null;
   }
@@ -208,6 +214,8 @@ export class SessionDriver extends EventTarget {
   #newPeer() {
     const peer = new Peer({
       initiator: this.#initiator,
+      iceServers: this.#iceServers(),
+      iceTransportPolicy: iceTransportPolicy(),
       sendSignal: (/** @type {OfferBody | AnswerBody | CandidateBody} */ b) => {
         if (this.#failed) return;
         if (b.kind === 'candidate' && !this.#session) this.#heldLocal.push(b);

@@ -3,17 +3,25 @@
  * The only module that touches `WebSocket`. It knows nothing of handshakes or files; the server
  * is untrusted, so everything received here is validated by the caller.
  *
- * Events: `joined` (detail: {peers}), `peer-joined`, `peer-left`, `relay` (detail: body),
+ * Events: `joined` (detail: {peers, iceServers}), `peer-joined`, `peer-left`, `relay` (detail: body),
  * `server-error` (detail: {code, message}), `closed`.
  */
 
 /** @import { ServerToClient } from '../types/protocol.js' */
+
+import { usableIceServers } from './ice.js';
 
 export class Signaling extends EventTarget {
   /** @type {WebSocket} */
   #ws;
   /** @type {string[]} */
   #queue = [];
+  /**
+   * The STUN/TURN servers the server handed out when this connection joined (checked and
+   * capped, §4.1); empty before that.
+   * @type {RTCIceServer[]}
+   */
+  iceServers = [];
 
   /**
    * Opens the WebSocket at `/ws` of the page's own origin (or `url`).
@@ -71,7 +79,8 @@ export class Signaling extends EventTarget {
     }
     switch (msg?.type) {
       case 'joined':
-        this.dispatchEvent(new CustomEvent('joined', { detail: { peers: msg.peers } }));
+        this.iceServers = usableIceServers(msg.ice);
+        this.dispatchEvent(new CustomEvent('joined', { detail: { peers: msg.peers, iceServers: this.iceServers } }));
         break;
       case 'peer-joined':
       case 'peer-left':

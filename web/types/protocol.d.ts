@@ -37,11 +37,18 @@ export type ClientToServer =
   | { type: 'relay'; body: unknown };
 
 export type ServerToClient =
-  | { type: 'joined'; peers: number }
+  | { type: 'joined'; peers: number; ice?: IceServerEntry[] }
   | { type: 'peer-joined' }
   | { type: 'peer-left' }
   | { type: 'relay'; body: unknown }
   | { type: 'error'; code: ErrorCode; message: string };
+
+/** One entry of `joined`'s `ice` (§4.1): the shape of `RTCIceServer`. */
+export interface IceServerEntry {
+  urls: string[];
+  username?: string;
+  credential?: string;
+}
 
 // ---- Peer-to-peer bodies inside `relay` (§4 second table, §5) ----
 

@@ -31,8 +31,9 @@ function interrupted(t, device) {
  * @param {Incoming | Outgoing} t
  * @param {'send' | 'receive'} direction
  * @param {() => string} [device] the other device's name
+ * @param {() => string} [path] `direct` or `relayed` once known (said beside the rate)
  */
-export function showTransfer(t, direction, device = () => 'the other device') {
+export function showTransfer(t, direction, device = () => 'the other device', path = () => '') {
   const row = el('li', 'transfer');
   row.dataset.direction = direction;
   if (('resuming' in t && t.resuming) || ('resumed' in t && t.resumed)) row.dataset.resumed = 'true';
@@ -52,6 +53,8 @@ export function showTransfer(t, direction, device = () => 'the other device') {
   const redraw = () => {
     row.dataset.state = t.state;
     row.dataset.chunkBytes = String(t.chunkBytes);
+    const via = path();
+    if (via) row.dataset.path = via;
     const discardable = t.state === 'interrupted' && 'discard' in t && !!t.discard;
     cancel.textContent = discardable ? 'Discard' : 'Cancel';
     cancel.hidden = !['offered', 'active'].includes(t.state) && !discardable;
@@ -61,8 +64,8 @@ export function showTransfer(t, direction, device = () => 'the other device') {
     else if (t.state === 'offered' && direction === 'receive' && 'resumed' in t && t.resumed) stats.textContent = 'Resuming…';
     else if (t.state === 'offered') stats.textContent = direction === 'send' ? 'Waiting for the other device to accept…' : 'Waiting for you to accept…';
     else if (t.state === 'interrupted') stats.textContent = interrupted(t, device());
-    else if (t.state === 'active') stats.textContent = [`${bytes(t.bytes)} of ${bytes(t.total)}`, `${pct}%`, rate(t.rate), timeLeft(t.total - t.bytes, t.rate)].filter(Boolean).join(' · ');
-    else if (t.state === 'done') stats.textContent = `Done: ${bytes(t.total)} at ${rate(t.rate)}`;
+    else if (t.state === 'active') stats.textContent = [`${bytes(t.bytes)} of ${bytes(t.total)}`, `${pct}%`, rate(t.rate), via, timeLeft(t.total - t.bytes, t.rate)].filter(Boolean).join(' · ');
+    else if (t.state === 'done') stats.textContent = [`Done: ${bytes(t.total)} at ${rate(t.rate)}`, via].filter(Boolean).join(' · ');
     else stats.textContent = sentence(t.error ?? t.state);
   };
   t.addEventListener('state', redraw);

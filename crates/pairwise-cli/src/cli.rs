@@ -96,6 +96,54 @@ pub struct ServeArgs {
     /// Browsers allow the app's cryptography only on https:// or localhost.
     #[arg(long, conflicts_with_all = ["lan", "tls", "tls_cert"])]
     pub insecure_http: bool,
+    /// Relay options: how devices behind NATs reach each other.
+    #[command(flatten)]
+    pub ice: IceArgs,
+}
+
+/// STUN and TURN for `pairwise serve`. By default (on any address but loopback) the server
+/// answers STUN and relays (TURN) on UDP itself, on the same port number as the web app; with
+/// --turn it hands out your TURN server (e.g. coturn) instead.
+#[derive(Debug, Args)]
+pub struct IceArgs {
+    /// A STUN server to hand to the devices, e.g. stun:stun.example.org:3478 (repeatable;
+    /// added to the embedded one).
+    #[arg(
+        long = "stun",
+        value_name = "URL",
+        env = "PAIRWISE_STUN",
+        value_delimiter = ','
+    )]
+    pub stun: Vec<String>,
+    /// A TURN server to hand out instead of the embedded relay (repeatable): turn:HOST:PORT,
+    /// turn:HOST:PORT?transport=tcp or turns:HOST:PORT?transport=tcp. It must share the secret
+    /// of --turn-secret-file (coturn: use-auth-secret, static-auth-secret).
+    #[arg(
+        long = "turn",
+        value_name = "URL",
+        env = "PAIRWISE_TURN",
+        value_delimiter = ','
+    )]
+    pub turn: Vec<String>,
+    /// File holding the TURN REST secret shared with --turn's server (or set
+    /// PAIRWISE_TURN_SECRET). Each device gets its own credentials, valid for --turn-ttl.
+    #[arg(long, env = "PAIRWISE_TURN_SECRET_FILE", value_name = "FILE")]
+    pub turn_secret_file: Option<PathBuf>,
+    /// Seconds the TURN credentials handed to a device stay valid.
+    #[arg(long, value_name = "SECS", default_value_t = 7200, value_parser = clap::value_parser!(u64).range(10..=7 * 86_400))]
+    pub turn_ttl: u64,
+    /// Run no embedded STUN/TURN server (devices then connect only where their networks allow
+    /// a direct path, or through --turn).
+    #[arg(long)]
+    pub no_relay: bool,
+    /// UDP port of the embedded STUN/TURN server (default: the web app's port number).
+    #[arg(long, value_name = "PORT", env = "PAIRWISE_RELAY_PORT")]
+    pub relay_port: Option<u16>,
+    /// The address devices reach this server at, used in the embedded relay's URLs and relayed
+    /// candidates (default: the --listen address, else the first LAN address). Behind a 1:1
+    /// NAT (a cloud VM), the public address.
+    #[arg(long, value_name = "IP", env = "PAIRWISE_PUBLIC_IP")]
+    pub public_ip: Option<IpAddr>,
 }
 
 /// Options shared by `send` and `receive`.

@@ -67,6 +67,7 @@ pub(crate) fn send(args: SendArgs, config: Option<&Path>) -> anyhow::Result<Exit
             Err(e) => return Ok(report(&mut progress, e)),
         };
         announce_paired(&mut progress, &est);
+        announce_path(&mut progress, &est).await;
         let (mut channel, id) = match remember(&mut store, est, &own_name, &mut progress).await {
             Ok(c) => c,
             Err(e) => return Ok(report(&mut progress, e)),
@@ -237,6 +238,7 @@ async fn pair_and_remember(
         None => show_and_pair(server, peer, progress, identity).await?,
     };
     announce_paired(progress, &est);
+    announce_path(progress, &est).await;
     remember(store, est, own_name, progress).await
 }
 
@@ -315,6 +317,25 @@ fn announce_paired(progress: &mut Progress, est: &Established) {
         "paired",
         &format!("Paired. Verification code: {}", est.session.sas().grouped()),
         json!({"sas": est.session.sas().digits()}),
+    );
+}
+
+/// Says which way the bytes go: directly between the devices, or through the server's relay
+/// (both NATs too strict for a direct path), with the candidate types for `--json`.
+pub(crate) async fn announce_path(progress: &mut Progress, est: &Established) {
+    let Some(path) = est.peer.path().await else {
+        tracing::debug!("no selected candidate pair to report");
+        return;
+    };
+    let text = if path.is_relayed() {
+        "Connected through the server's relay (no direct path between the two networks)."
+    } else {
+        "Connected directly."
+    };
+    progress.event(
+        "connected",
+        text,
+        json!({"path": path.word(), "local": path.local.as_str(), "remote": path.remote.as_str()}),
     );
 }
 

@@ -24,7 +24,7 @@ use serde_json::json;
 use tokio::task::JoinSet;
 
 use crate::cli::PeerArgs;
-use crate::commands::{bind_for, received, report, sent};
+use crate::commands::{announce_path, bind_for, received, report, sent};
 use crate::files::Inbox;
 use crate::keystore::{Keystore, PairedDevice, device_id};
 use crate::progress::Progress;
@@ -198,6 +198,7 @@ pub(crate) async fn receive_paired(
         anyhow::bail!("the paired device disappeared from the store while connecting");
     };
     online(&mut progress, &device);
+    announce_path(&mut progress, &est).await;
     let mut channel = Channel::open(est, Some(meeting.own_name)).await?;
     let mut accept = |m: &Manifest| accept_from(&device, m);
     let result = transfer::receive_on(&mut channel, inbox, &mut progress, &mut accept).await;
@@ -235,6 +236,7 @@ async fn meet(
         }
     };
     online(progress, device);
+    announce_path(progress, &est).await;
     Channel::open(est, Some(meeting.own_name))
         .await
         .map_err(|e| report(progress, e.into()))

@@ -21,6 +21,10 @@ use crate::term_qr;
 use crate::tls::generated::{self, CertNames, Renewal};
 use crate::tls::{self, ServerIdentity};
 
+use self::ice::IcePlan;
+
+mod ice;
+
 /// `--listen` without `--lan`.
 const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8080);
 /// `--listen` with `--lan`.
@@ -32,6 +36,7 @@ pub(crate) struct Plan {
     listen: SocketAddr,
     tls: TlsMode,
     lan: bool,
+    ice: IcePlan,
 }
 
 /// How the server speaks.
@@ -74,6 +79,7 @@ impl Plan {
             listen,
             tls,
             lan: args.lan,
+            ice: IcePlan::from_args(&args.ice, listen)?,
         })
     }
 }
@@ -120,17 +126,27 @@ pub(crate) fn run(args: &ServeArgs, config: Option<&Path>) -> anyhow::Result<()>
             .copied()
             .or_else(|| served.first().copied())
             .unwrap_or(addr.ip());
+        let ice = ice::start(&plan.ice, addr, main).await?;
         // stdout carries the URL (machine output); tests and scripts read it from there.
         println!(
             "Pairwise is serving on {scheme}://{}/",
             SocketAddr::new(main, addr.port())
         );
+        if let Some(line) = ice::describe(&ice) {
+            eprintln!("{line}");
+        }
         tracing::info!(%addr, scheme, "listening");
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
+        let config = Config {
+            ice: ice.config.clone(),
+            ..Config::default()
+        };
+        // Kept alive until the web server stops (the relay runs on its own tasks).
+        let _relay = ice.relay;
         let Some(identity) = identity else {
-            return pairwise_server::run(listener, Config::default(), shutdown)
+            return pairwise_server::run(listener, config, shutdown)
                 .await
                 .context("the server stopped with an error");
         };
@@ -141,7 +157,7 @@ pub(crate) fn run(args: &ServeArgs, config: Option<&Path>) -> anyhow::Result<()>
         } else {
             eprintln!("{}", certificate_note(&identity));
         }
-        pairwise_server::run_tls(listener, identity.config, Config::default(), shutdown)
+        pairwise_server::run_tls(listener, identity.config, config, shutdown)
             .await
             .context("the server stopped with an error")
     })

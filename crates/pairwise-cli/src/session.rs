@@ -188,7 +188,7 @@ async fn join(sig: &mut Signaling, room: &RoomId) -> Result<usize, SessionError>
         .await
         .map_err(|e| SessionError::new(ErrorCode::SignalingLost, e))?;
     match sig.recv().await {
-        Ok(Some(ServerToClient::Joined { peers })) => Ok(peers),
+        Ok(Some(ServerToClient::Joined { peers, .. })) => Ok(peers),
         Ok(Some(ServerToClient::Error { code, message })) => Err(SessionError::new(code, message)),
         Ok(_) => Err(SessionError::new(
             ErrorCode::SignalingLost,

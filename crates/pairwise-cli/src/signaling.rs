@@ -8,7 +8,7 @@
 use futures_util::{SinkExt, StreamExt};
 use pairwise_proto::ids::RoomId;
 use pairwise_proto::limits::MAX_SIGNAL_BYTES;
-use pairwise_proto::signal::{ClientToServer, ServerToClient};
+use pairwise_proto::signal::{ClientToServer, IceServer, ServerToClient, usable_ice_servers};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -79,6 +79,8 @@ impl Server {
 #[derive(Debug)]
 pub struct Signaling {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// The ICE servers of the last `joined` (validated, capped: §4.1).
+    ice: Vec<IceServer>,
 }
 
 impl Signaling {
@@ -112,7 +114,10 @@ impl Signaling {
         )
         .await
         .map_err(|e| connect_error(&url, &server.trust, e))?;
-        Ok(Self { ws })
+        Ok(Self {
+            ws,
+            ice: Vec::new(),
+        })
     }
 
     /// Joins `room`.
@@ -140,15 +145,24 @@ impl Signaling {
         while let Some(frame) = self.ws.next().await {
             match frame.map_err(|e| SignalingError::Lost(Box::new(e)))? {
                 Message::Text(text) => {
-                    return serde_json::from_str(text.as_str())
-                        .map(Some)
-                        .map_err(|_| SignalingError::Unreadable);
+                    let msg: ServerToClient = serde_json::from_str(text.as_str())
+                        .map_err(|_| SignalingError::Unreadable)?;
+                    if let ServerToClient::Joined { ice, .. } = &msg {
+                        self.ice = usable_ice_servers(ice);
+                    }
+                    return Ok(Some(msg));
                 }
                 Message::Close(_) => return Ok(None),
                 _ => {}
             }
         }
         Ok(None)
+    }
+
+    /// The STUN/TURN servers the server handed out when this connection joined its room (the
+    /// usable ones, at most `MAX_ICE_SERVERS`); empty before that.
+    pub fn ice_servers(&self) -> &[IceServer] {
+        &self.ice
     }
 
     /// Closes the connection politely.
@@ -252,12 +266,18 @@ mod tests {
         a.join(&room).await.unwrap();
         assert_eq!(
             a.recv().await.unwrap(),
-            Some(ServerToClient::Joined { peers: 1 })
+            Some(ServerToClient::Joined {
+                peers: 1,
+                ice: vec![]
+            })
         );
         b.join(&room).await.unwrap();
         assert_eq!(
             b.recv().await.unwrap(),
-            Some(ServerToClient::Joined { peers: 2 })
+            Some(ServerToClient::Joined {
+                peers: 2,
+                ice: vec![]
+            })
         );
         assert_eq!(a.recv().await.unwrap(), Some(ServerToClient::PeerJoined));
         b.relay(serde_json::json!({"kind": "hello"})).await.unwrap();

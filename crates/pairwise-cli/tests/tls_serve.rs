@@ -197,12 +197,18 @@ async fn signaling_over_wss_trusts_server_cert_and_explains_a_refused_certificat
     a.join(&room).await.unwrap();
     assert_eq!(
         a.recv().await.unwrap(),
-        Some(ServerToClient::Joined { peers: 1 })
+        Some(ServerToClient::Joined {
+            peers: 1,
+            ice: vec![]
+        })
     );
     b.join(&room).await.unwrap();
     assert_eq!(
         b.recv().await.unwrap(),
-        Some(ServerToClient::Joined { peers: 2 })
+        Some(ServerToClient::Joined {
+            peers: 2,
+            ice: vec![]
+        })
     );
     assert_eq!(a.recv().await.unwrap(), Some(ServerToClient::PeerJoined));
 

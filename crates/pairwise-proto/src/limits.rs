@@ -5,6 +5,15 @@
 /// Largest signaling frame, in bytes, in either direction.
 pub const MAX_SIGNAL_BYTES: usize = 64 * 1024;
 
+/// ICE server entries a client takes from `joined` (§4.1); more are ignored.
+pub const MAX_ICE_SERVERS: usize = 8;
+
+/// URLs in one ICE server entry (§4.1).
+pub const MAX_ICE_URLS: usize = 8;
+
+/// Bytes of one ICE URL, user name or credential (§4.1).
+pub const MAX_ICE_URL_BYTES: usize = 512;
+
 /// Peers allowed in one signaling room.
 pub const MAX_ROOM_PEERS: usize = 2;
 

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ErrorCode;
 use crate::ids::RoomId;
-use crate::limits::MAX_SIGNAL_BYTES;
+use crate::limits::{MAX_ICE_SERVERS, MAX_ICE_URL_BYTES, MAX_ICE_URLS, MAX_SIGNAL_BYTES};
 
 /// A message from a client to the signaling server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,6 +38,11 @@ pub enum ServerToClient {
     Joined {
         /// Peers in the room, including you.
         peers: usize,
+        /// STUN and TURN servers for this connection's peer connection (§4.1), with TURN
+        /// credentials minted for it alone. Absent or empty: host candidates only. Parsed
+        /// leniently: only the usable entries are kept ([`usable_ice_servers`]).
+        #[serde(default, deserialize_with = "lenient_ice")]
+        ice: Vec<IceServer>,
     },
     /// The other peer arrived.
     PeerJoined,
@@ -55,6 +60,75 @@ pub enum ServerToClient {
         /// A sentence for people.
         message: String,
     },
+}
+
+/// One entry of [`ServerToClient::Joined`]'s `ice`: the shape of WebRTC's `RTCIceServer`, so
+/// a browser passes it on unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IceServer {
+    /// `stun:`, `turn:` or `turns:` URLs (RFC 7064/7065), e.g. `turn:host:3478?transport=tcp`.
+    pub urls: Vec<String>,
+    /// TURN only: the time-limited user name (`EXPIRY:ID`, coturn's REST scheme).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// TURN only: base64(HMAC-SHA1(secret, username)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
+}
+
+impl IceServer {
+    /// Whether a client should use this entry: every URL has a known scheme and fits
+    /// [`MAX_ICE_URL_BYTES`], there are at most [`MAX_ICE_URLS`] of them, and TURN URLs come
+    /// with a user name and a credential. The server is untrusted: a client keeps the first
+    /// [`MAX_ICE_SERVERS`] usable entries and ignores the rest (§4.1).
+    pub fn is_usable(&self) -> bool {
+        let short = |s: &Option<String>| s.as_ref().is_some_and(|v| v.len() <= MAX_ICE_URL_BYTES);
+        !self.urls.is_empty()
+            && self.urls.len() <= MAX_ICE_URLS
+            && self.urls.iter().all(|u| {
+                u.len() <= MAX_ICE_URL_BYTES
+                    && (u.starts_with("stun:")
+                        || ((u.starts_with("turn:") || u.starts_with("turns:"))
+                            && short(&self.username)
+                            && short(&self.credential)))
+            })
+    }
+
+    /// Whether any URL is a relay (`turn:`/`turns:`).
+    pub fn is_turn(&self) -> bool {
+        self.urls.iter().any(|u| u.starts_with("turn"))
+    }
+}
+
+/// `joined`'s `ice` as a client reads it: whatever is not a list of usable entries is dropped,
+/// not an error (the list is the untrusted server's hint, §4.1).
+fn lenient_ice<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<IceServer>, D::Error> {
+    let raw = serde_json::Value::deserialize(d)?;
+    Ok(ice_from_value(&raw))
+}
+
+/// The usable ICE servers in a `joined` frame's raw `ice` value (§4.1): entries that are not
+/// exactly `{urls, username?, credential?}` or not [`IceServer::is_usable`] are skipped, and at
+/// most [`MAX_ICE_SERVERS`] are kept. Pinned by `testdata/vectors/ice.json`.
+pub fn ice_from_value(raw: &serde_json::Value) -> Vec<IceServer> {
+    let Some(list) = raw.as_array() else {
+        return Vec::new();
+    };
+    let parsed: Vec<IceServer> = list
+        .iter()
+        .filter_map(|v| serde_json::from_value(v.clone()).ok())
+        .collect();
+    usable_ice_servers(&parsed)
+}
+
+/// The entries of `ice` a client uses: the first [`MAX_ICE_SERVERS`] usable ones (§4.1).
+pub fn usable_ice_servers(ice: &[IceServer]) -> Vec<IceServer> {
+    ice.iter()
+        .filter(|s| s.is_usable())
+        .take(MAX_ICE_SERVERS)
+        .cloned()
+        .collect()
 }
 
 impl ServerToClient {

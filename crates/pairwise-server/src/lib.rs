@@ -8,6 +8,8 @@
 //!
 //! # Layout
 //! - [`config`]: limits an operator can set.
+//! - [`ice`]: STUN/TURN servers and the TURN credentials minted for each joined connection.
+//! - [`relay`]: the embedded STUN/TURN server (UDP) behind `pairwise serve`'s default.
 //! - `routes`: HTTP routes (web app, health).
 //! - `assets`: the web client embedded at build time.
 //! - `ws`: the WebSocket endpoint and the per-connection session actor.
@@ -15,6 +17,8 @@
 //! - [`tls`]: the TLS listener behind [`run_tls`] (the certificate is the caller's).
 
 pub mod config;
+pub mod ice;
+pub mod relay;
 pub mod rooms;
 pub mod tls;
 
@@ -37,6 +41,7 @@ use rooms::{ConnId, Rooms};
 #[derive(Debug, Clone)]
 pub struct AppState {
     rooms: Rooms,
+    ice: Arc<ice::IceConfig>,
     connections: Arc<Semaphore>,
     next_id: Arc<AtomicU64>,
 }
@@ -46,6 +51,7 @@ impl AppState {
     pub fn new(config: &Config) -> Self {
         Self {
             rooms: Rooms::default(),
+            ice: Arc::new(config.ice.clone()),
             connections: Arc::new(Semaphore::new(config.max_connections)),
             next_id: Arc::new(AtomicU64::new(1)),
         }

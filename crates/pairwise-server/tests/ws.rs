@@ -20,9 +20,13 @@ type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 const ROOM: &str = "abcdefghijklmnopqrstuv";
 
 async fn server() -> (SocketAddr, AppState) {
+    server_with(Config::default()).await
+}
+
+async fn server_with(config: Config) -> (SocketAddr, AppState) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let state = AppState::new(&Config::default());
+    let state = AppState::new(&config);
     let router = app(state.clone());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     (addr, state)
@@ -59,8 +63,14 @@ async fn join(ws: &mut Ws) -> Value {
 async fn two_peers_join_and_relay_bodies_both_ways() {
     let (addr, _) = server().await;
     let (mut a, mut b) = (client(addr).await, client(addr).await);
-    assert_eq!(join(&mut a).await, json!({"type": "joined", "peers": 1}));
-    assert_eq!(join(&mut b).await, json!({"type": "joined", "peers": 2}));
+    assert_eq!(
+        join(&mut a).await,
+        json!({"type": "joined", "peers": 1, "ice": []})
+    );
+    assert_eq!(
+        join(&mut b).await,
+        json!({"type": "joined", "peers": 2, "ice": []})
+    );
     assert_eq!(recv(&mut a).await.unwrap(), json!({"type": "peer-joined"}));
     send(
         &mut b,
@@ -123,7 +133,7 @@ async fn malformed_message_gets_an_error_and_a_close_and_others_keep_working() {
     let mut other = client(addr).await;
     assert_eq!(
         join(&mut other).await,
-        json!({"type": "joined", "peers": 2})
+        json!({"type": "joined", "peers": 2, "ice": []})
     );
     assert_eq!(recv(&mut good).await.unwrap()["type"], "peer-joined");
 }
@@ -173,4 +183,45 @@ async fn cross_origin_upgrade_is_refused() {
     req.headers_mut()
         .insert("origin", format!("http://{addr}").parse().unwrap());
     assert!(connect_async(req).await.is_ok());
+}
+
+#[tokio::test]
+async fn turn_credentials_come_only_with_joined_and_differ_per_connection() {
+    use pairwise_server::ice::{IceConfig, TurnSecret, check_username};
+    let secret = TurnSecret::new(b"shared with coturn".to_vec());
+    let config = Config {
+        ice: IceConfig {
+            stun: vec!["stun:203.0.113.1:3478".into()],
+            turn: vec!["turn:203.0.113.1:3478?transport=udp".into()],
+            secret: Some(secret.clone()),
+            ttl: Duration::from_secs(600),
+        },
+        ..Config::default()
+    };
+    let (addr, _) = server_with(config).await;
+    // Before joining: an error, and nothing that looks like a credential.
+    let mut a = client(addr).await;
+    send(&mut a, json!({"type": "relay", "body": 1})).await;
+    let before = recv(&mut a).await.unwrap();
+    assert_eq!(before["code"], "not-joined");
+    assert!(!before.to_string().contains("credential"), "{before}");
+
+    let joined = join(&mut a).await;
+    assert_eq!(joined["type"], "joined");
+    let ice = joined["ice"].as_array().unwrap();
+    assert_eq!(ice[0], json!({"urls": ["stun:203.0.113.1:3478"]}));
+    let user = ice[1]["username"].as_str().unwrap().to_owned();
+    assert_eq!(ice[1]["credential"], secret.password(&user).as_str());
+    let now = std::time::SystemTime::now();
+    assert!(check_username(&user, now).is_ok());
+    assert!(
+        check_username(&user, now + Duration::from_secs(601)).is_err(),
+        "TTL"
+    );
+
+    let mut b = client(addr).await;
+    let other = join(&mut b).await;
+    assert_ne!(other["ice"][1]["username"], ice[1]["username"]);
+    // Relayed bodies and peer events carry no credentials either.
+    assert_eq!(recv(&mut a).await.unwrap(), json!({"type": "peer-joined"}));
 }

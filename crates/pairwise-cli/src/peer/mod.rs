@@ -5,9 +5,11 @@
 //! strings (sent without candidates) and candidates are trickled as `RTCIceCandidateInit` JSON
 //! (`{candidate, sdpMid, sdpMLineIndex}`) in both directions.
 //!
-//! Network footprint: the peer binds exactly one UDP socket on the given address, gathers only
-//! that host candidate, uses no STUN/TURN server and sends no mDNS (remote `.local` candidates
-//! are dropped; the browser's checks reach us anyway and are learned as peer-reflexive).
+//! Network footprint: the peer binds exactly one UDP socket on the given address and gathers
+//! that host candidate, plus a server-reflexive and a relayed one through the STUN/TURN servers
+//! the signaling server handed out ([`NativePeerOptions::ice_servers`]; all traffic leaves from
+//! that one socket). It sends no mDNS (remote `.local` candidates are dropped; the browser's
+//! checks reach us anyway and are learned as peer-reflexive).
 //!
 //! Flow control: [`NativePeer::send`] waits while more than
 //! [`NativePeerOptions::send_buffer_limit`] bytes are queued or unacknowledged, so a sender
@@ -15,6 +17,7 @@
 //! [`NativePeerOptions::event_capacity`] events and SCTP stops reading while it is full.
 
 mod handler;
+mod path;
 mod runtime;
 mod sdp;
 pub mod settings;
@@ -30,6 +33,10 @@ use webrtc::data_channel::RTCDataChannelInit;
 use webrtc::peer_connection::{PeerConnection, PeerConnectionBuilder, RTCSessionDescription};
 
 use handler::{ChannelSlot, Handler, pump};
+use pairwise_proto::signal::IceServer;
+pub use path::{CandidateKind, Path};
+use rtc::statistics::StatsSelector;
+use rtc::statistics::report::RTCStatsReportEntry;
 pub use sdp::mark_cli;
 use sdp::{is_cli, parse_remote_candidate, remote_max_message_size};
 
@@ -83,6 +90,11 @@ pub struct NativePeerOptions {
     pub send_buffer_limit: usize,
     /// Capacity of the event channel (received messages wait here).
     pub event_capacity: usize,
+    /// STUN/TURN servers, as the signaling server handed them out (§4.1).
+    pub ice_servers: Vec<IceServer>,
+    /// Relayed candidates only (`iceTransportPolicy: "relay"`). Default:
+    /// [`settings::relay_only`].
+    pub relay_only: bool,
 }
 
 impl Default for NativePeerOptions {
@@ -91,6 +103,8 @@ impl Default for NativePeerOptions {
             socket_buffer_bytes: settings::udp_buffer_bytes(),
             send_buffer_limit: 2 << 20,
             event_capacity: 64,
+            ice_servers: Vec::new(),
+            relay_only: settings::relay_only(),
         }
     }
 }
@@ -137,6 +151,10 @@ impl NativePeer {
         let channel: ChannelSlot = Arc::new(OnceLock::new());
         let setup = runtime::Setup::new();
         let pc = PeerConnectionBuilder::new()
+            .with_configuration(settings::configuration(
+                &options.ice_servers,
+                options.relay_only,
+            ))
             .with_setting_engine(settings::setting_engine())
             .with_dedicated_reactor_pool_size(REACTOR_THREADS)
             .with_runtime(Arc::new(runtime::BufferedTokioRuntime::new(
@@ -262,6 +280,33 @@ impl NativePeer {
     /// [`mark_cli`]); otherwise it is a browser or unknown.
     pub async fn peer_is_cli(&self) -> Result<bool> {
         Ok(is_cli(&self.remote_sdp().await?))
+    }
+
+    /// The path the connection uses now: the selected candidate pair's local and remote
+    /// candidate types, or `None` before one is selected.
+    pub async fn path(&self) -> Option<Path> {
+        let report = self
+            .pc
+            .get_stats(std::time::Instant::now(), StatsSelector::None)
+            .await;
+        let selected = report
+            .transport()
+            .map(|t| t.selected_candidate_pair_id.clone())
+            .filter(|id| !id.is_empty());
+        let pair = report.candidate_pairs().find(|p| match &selected {
+            Some(id) => &p.stats.id == id,
+            None => p.nominated,
+        })?;
+        let kind = |id: &str| match report.get(id) {
+            Some(
+                RTCStatsReportEntry::LocalCandidate(c) | RTCStatsReportEntry::RemoteCandidate(c),
+            ) => Some(CandidateKind::from(c.candidate_type)),
+            _ => None,
+        };
+        Some(Path {
+            local: kind(&pair.local_candidate_id)?,
+            remote: kind(&pair.remote_candidate_id)?,
+        })
     }
 
     /// The SDP the other side sent (set once offer and answer are exchanged).

@@ -19,6 +19,11 @@ use rtc::ice::mdns::MulticastDnsMode;
 use rtc::peer_connection::configuration::setting_engine::SctpMaxMessageSize;
 use webrtc::peer_connection::{SettingEngine, SettingEngineBuilder};
 
+use pairwise_proto::signal::IceServer;
+use rtc::peer_connection::configuration::{
+    RTCConfiguration, RTCConfigurationBuilder, RTCIceServer, RTCIceTransportPolicy,
+};
+
 use super::MAX_MESSAGE_SIZE;
 
 /// How often an ICE consent check (a STUN binding request) goes to the peer; its answer is
@@ -68,6 +73,34 @@ fn udp_buffer_from(var: Option<&str>) -> Option<usize> {
             Some(UDP_BUFFER)
         }
     }
+}
+
+/// Whether to use relayed candidates only: `PAIRWISE_ICE_POLICY=relay` (the web app's
+/// `iceTransportPolicy: "relay"`), for tests that force the relay and for people who would
+/// rather not show the other device their address. Anything else: every candidate type.
+pub fn relay_only() -> bool {
+    std::env::var("PAIRWISE_ICE_POLICY").is_ok_and(|v| v.trim() == "relay")
+}
+
+/// The peer connection's configuration: the ICE servers handed out by the signaling server
+/// (already checked by `usable_ice_servers`) and the transport policy.
+pub(super) fn configuration(servers: &[IceServer], relay_only: bool) -> RTCConfiguration {
+    let servers = servers
+        .iter()
+        .map(|s| RTCIceServer {
+            urls: s.urls.clone(),
+            username: s.username.clone().unwrap_or_default(),
+            credential: s.credential.clone().unwrap_or_default(),
+        })
+        .collect();
+    RTCConfigurationBuilder::new()
+        .with_ice_servers(servers)
+        .with_ice_transport_policy(if relay_only {
+            RTCIceTransportPolicy::Relay
+        } else {
+            RTCIceTransportPolicy::All
+        })
+        .build()
 }
 
 /// The setting engine for one peer connection.

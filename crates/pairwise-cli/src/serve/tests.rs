@@ -1,5 +1,7 @@
 use clap::Parser as _;
 
+use std::time::Duration;
+
 use super::*;
 use crate::cli::{Cli, Command};
 
@@ -19,8 +21,72 @@ fn plain_serve_is_http_on_loopback_8080() {
         Plan {
             listen: "127.0.0.1:8080".parse().unwrap(),
             tls: TlsMode::Off,
-            lan: false
+            lan: false,
+            ice: IcePlan::StunOnly { stun: vec![] },
         }
+    );
+}
+
+#[test]
+fn the_embedded_relay_runs_off_loopback_unless_turn_or_no_relay() {
+    let embedded = plan(&["--listen", "203.0.113.1:8080", "--insecure-http"]).unwrap();
+    assert!(
+        matches!(
+            embedded.ice,
+            IcePlan::Embedded {
+                port: None,
+                public_ip: None,
+                ..
+            }
+        ),
+        "{embedded:?}"
+    );
+    let lan = plan(&["--lan"]).unwrap();
+    assert!(matches!(lan.ice, IcePlan::Embedded { .. }), "{lan:?}");
+    let off = plan(&["--lan", "--no-relay", "--stun", "stun:198.51.100.7:3478"]).unwrap();
+    assert_eq!(
+        off.ice,
+        IcePlan::StunOnly {
+            stun: vec!["stun:198.51.100.7:3478".into()]
+        }
+    );
+    let on_loopback_with_public_ip = plan(&["--public-ip", "203.0.113.1"]).unwrap();
+    assert!(matches!(
+        on_loopback_with_public_ip.ice,
+        IcePlan::Embedded { .. }
+    ));
+    let coturn = plan(&[
+        "--lan",
+        "--turn",
+        "turn:203.0.113.1:3478?transport=tcp",
+        "--turn-secret-file",
+        "/run/secret",
+        "--turn-ttl",
+        "60",
+    ])
+    .unwrap();
+    assert_eq!(
+        coturn.ice,
+        IcePlan::External {
+            stun: vec![],
+            turn: vec!["turn:203.0.113.1:3478?transport=tcp".into()],
+            secret_file: Some("/run/secret".into()),
+            ttl: Duration::from_secs(60),
+        }
+    );
+}
+
+#[test]
+fn bad_ice_options_are_refused_with_a_sentence() {
+    let err = plan(&["--lan", "--turn", "turn:203.0.113.1:3478"]).unwrap_err();
+    assert!(err.to_string().contains("--turn-secret-file"), "{err}");
+    let err = plan(&["--lan", "--turn", "http://x", "--turn-secret-file", "f"]).unwrap_err();
+    assert!(err.to_string().contains("turn:"), "{err}");
+    let err = plan(&["--lan", "--stun", "turn:x"]).unwrap_err();
+    assert!(err.to_string().contains("stun:"), "{err}");
+    assert!(
+        plan(&["--lan", "--turn-ttl", "5"]).is_err(),
+        "a TTL under 10 s is refused"
     );
 }
 

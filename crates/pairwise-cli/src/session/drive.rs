@@ -18,7 +18,7 @@ use pairwise_proto::handshake::{
     AwaitConfirm, AwaitSdps, ConfirmedSession, HandshakeError, InitiatorAwaitHello, PeerSignal,
     ReconnectAwaitHello, RememberedPeer, ResponderAwaitHello, Role, sdp_fingerprint,
 };
-use pairwise_proto::signal::ServerToClient;
+use pairwise_proto::signal::{IceServer, ServerToClient};
 use tokio::sync::mpsc;
 
 use super::{Established, SessionError, connect_err, hs_err, misbehaved, relay};
@@ -26,7 +26,7 @@ use super::{Established, SessionError, connect_err, hs_err, misbehaved, relay};
 /// How long a wrong-role `hello` from the paired identity waits for the `not-paired` that
 /// explains it (the same grace as the web app's driver).
 const NOT_PAIRED_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
-use crate::peer::{NativePeer, PeerEvent, Role as PeerRole, mark_cli};
+use crate::peer::{NativePeer, NativePeerOptions, PeerEvent, Role as PeerRole, mark_cli};
 use crate::signaling::Signaling;
 
 /// Where the handshake stands.
@@ -210,7 +210,8 @@ pub(super) async fn drive(
                         Stage::Sdps(s.handle_hello(h).map_err(hs_err)?)
                     }
                     (Stage::Sdps(s), PeerSignal::Offer { sdp }) if peer.is_none() => {
-                        let (p, events) = new_peer(PeerRole::Answerer, bind).await?;
+                        let (p, events) =
+                            new_peer(PeerRole::Answerer, bind, sig.ice_servers()).await?;
                         let answer = p.accept_offer(&sdp).await.map_err(connect_err)?;
                         relay(
                             sig,
@@ -311,7 +312,7 @@ async fn make_offer(
     sig: &mut Signaling,
     bind: SocketAddr,
 ) -> Result<(NativePeer, mpsc::Receiver<PeerEvent>, String), SessionError> {
-    let (p, events) = new_peer(PeerRole::Offerer, bind).await?;
+    let (p, events) = new_peer(PeerRole::Offerer, bind, sig.ice_servers()).await?;
     let offer = p.create_offer().await.map_err(connect_err)?;
     relay(
         sig,
@@ -326,8 +327,15 @@ async fn make_offer(
 async fn new_peer(
     role: PeerRole,
     bind: SocketAddr,
+    ice: &[IceServer],
 ) -> Result<(NativePeer, mpsc::Receiver<PeerEvent>), SessionError> {
-    NativePeer::new(role, bind).await.map_err(connect_err)
+    let options = NativePeerOptions {
+        ice_servers: ice.to_vec(),
+        ..NativePeerOptions::default()
+    };
+    NativePeer::with_options(role, bind, options)
+        .await
+        .map_err(connect_err)
 }
 
 /// Candidates travel only as trickled `candidate` bodies, held until the peer is verified.

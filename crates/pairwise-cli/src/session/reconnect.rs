@@ -158,7 +158,7 @@ async fn wait_for_peer(sig: &mut Signaling, new_day: Instant) -> Result<bool, Se
         };
         match msg.map_err(|e| SessionError::new(ErrorCode::SignalingLost, e))? {
             Some(ServerToClient::PeerJoined) => return Ok(true),
-            Some(ServerToClient::Joined { peers }) if peers >= 2 => return Ok(true),
+            Some(ServerToClient::Joined { peers, .. }) if peers >= 2 => return Ok(true),
             Some(ServerToClient::Error { code, message }) => {
                 return Err(SessionError::new(code, message));
             }

@@ -1,6 +1,7 @@
 use serde_json::json;
 
 use super::*;
+use crate::limits::{MAX_ICE_SERVERS, MAX_ICE_URL_BYTES, MAX_ICE_URLS};
 
 #[test]
 fn join_parses_and_round_trips_exact_json() {
@@ -19,8 +20,32 @@ fn join_parses_and_round_trips_exact_json() {
 fn server_messages_have_exact_json() {
     let cases = [
         (
-            ServerToClient::Joined { peers: 2 },
-            json!({"type":"joined","peers":2}),
+            ServerToClient::Joined {
+                peers: 2,
+                ice: vec![],
+            },
+            json!({"type":"joined","peers":2,"ice":[]}),
+        ),
+        (
+            ServerToClient::Joined {
+                peers: 1,
+                ice: vec![
+                    IceServer {
+                        urls: vec!["stun:203.0.113.1:3478".into()],
+                        username: None,
+                        credential: None,
+                    },
+                    IceServer {
+                        urls: vec!["turn:203.0.113.1:3478?transport=tcp".into()],
+                        username: Some("1700000000:abc".into()),
+                        credential: Some("g5HTmCBrPDhYXFpM/1dHUtfE+c4=".into()),
+                    },
+                ],
+            },
+            json!({"type":"joined","peers":1,"ice":[
+                {"urls":["stun:203.0.113.1:3478"]},
+                {"urls":["turn:203.0.113.1:3478?transport=tcp"],
+                 "username":"1700000000:abc","credential":"g5HTmCBrPDhYXFpM/1dHUtfE+c4="}]}),
         ),
         (ServerToClient::PeerJoined, json!({"type":"peer-joined"})),
         (ServerToClient::PeerLeft, json!({"type":"peer-left"})),
@@ -71,4 +96,59 @@ fn signal_at_the_cap_parses_and_one_past_is_too_large() {
             max: MAX_SIGNAL_BYTES
         }
     );
+}
+
+#[test]
+fn a_joined_without_ice_parses_as_no_servers() {
+    let msg: ServerToClient = serde_json::from_str(r#"{"type":"joined","peers":1}"#).unwrap();
+    assert_eq!(
+        msg,
+        ServerToClient::Joined {
+            peers: 1,
+            ice: vec![]
+        }
+    );
+}
+
+#[test]
+fn clients_keep_only_usable_ice_servers_up_to_the_cap() {
+    let stun = |u: &str| IceServer {
+        urls: vec![u.into()],
+        username: None,
+        credential: None,
+    };
+    let turn = |u: &str, user: Option<&str>| IceServer {
+        urls: vec![u.into()],
+        username: user.map(Into::into),
+        credential: user.map(|_| "pw".into()),
+    };
+    assert!(stun("stun:h:3478").is_usable());
+    assert!(turn("turns:h:443?transport=tcp", Some("1:a")).is_usable());
+    assert!(
+        !turn("turn:h:3478", None).is_usable(),
+        "TURN needs credentials"
+    );
+    assert!(!stun("http://h/").is_usable());
+    assert!(!stun(&format!("stun:{}", "h".repeat(MAX_ICE_URL_BYTES))).is_usable());
+    assert!(
+        !IceServer {
+            urls: vec![],
+            username: None,
+            credential: None
+        }
+        .is_usable()
+    );
+    assert!(
+        !IceServer {
+            urls: vec!["stun:h".into(); MAX_ICE_URLS + 1],
+            username: None,
+            credential: None
+        }
+        .is_usable()
+    );
+    let mut many = vec![stun("ftp://x")];
+    many.extend((0..MAX_ICE_SERVERS + 3).map(|i| stun(&format!("stun:h{i}"))));
+    let kept = usable_ice_servers(&many);
+    assert_eq!(kept.len(), MAX_ICE_SERVERS);
+    assert_eq!(kept[0].urls, ["stun:h0"]);
 }

@@ -32,10 +32,11 @@ pub(crate) async fn upgrade(
     };
     let id = state.next_conn_id();
     let rooms = state.rooms.clone();
+    let ice = state.ice.clone();
     ws.max_message_size(WS_READ_LIMIT)
         .max_frame_size(WS_READ_LIMIT)
         .on_upgrade(move |socket| async move {
-            session::run(socket, rooms, id).await;
+            session::run(socket, rooms, ice, id).await;
             drop(permit);
         })
 }

@@ -8,6 +8,9 @@
 //! always left on exit. The session is generic over the socket so tests can drive it with any
 //! `Stream + Sink` of messages.
 
+use std::sync::Arc;
+use std::time::SystemTime;
+
 use axum::extract::ws::Message;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use pairwise_proto::error::ErrorCode;
@@ -18,6 +21,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use crate::ice::IceConfig;
 use crate::rooms::{ConnId, Delivery, JoinError, PeerHandle, Rooms};
 
 /// What to do after handling one frame.
@@ -27,7 +31,7 @@ enum Next {
 }
 
 /// Runs the session until the client leaves, misbehaves or is too slow.
-pub(crate) async fn run<S, E>(socket: S, rooms: Rooms, id: ConnId)
+pub(crate) async fn run<S, E>(socket: S, rooms: Rooms, ice: Arc<IceConfig>, id: ConnId)
 where
     S: Stream<Item = Result<Message, E>> + Sink<Message> + Send,
 {
@@ -54,7 +58,7 @@ where
                 },
                 frame = stream.next() => match frame {
                     Some(Ok(Message::Text(text))) => {
-                        handle_text(text.as_str(), &rooms, &me, &mut room)
+                        handle_text(text.as_str(), &rooms, &ice, &me, &mut room)
                     }
                     Some(Ok(Message::Binary(_))) => {
                         let _ = me.outbox.try_send(ServerToClient::error(ErrorCode::BadMessage));
@@ -86,7 +90,13 @@ where
 }
 
 /// Handles one text frame from the client; replies go through the connection's own outbox.
-fn handle_text(text: &str, rooms: &Rooms, me: &PeerHandle, room: &mut Option<RoomId>) -> Next {
+fn handle_text(
+    text: &str,
+    rooms: &Rooms,
+    ice: &IceConfig,
+    me: &PeerHandle,
+    room: &mut Option<RoomId>,
+) -> Next {
     let reply = |msg| me.outbox.try_send(msg).is_ok();
     let msg = match ClientToServer::parse(text) {
         Ok(msg) => msg,
@@ -106,7 +116,12 @@ fn handle_text(text: &str, rooms: &Rooms, me: &PeerHandle, room: &mut Option<Roo
                 Ok(peers) => {
                     tracing::debug!(room = wanted.fmt_short(), peers, "joined");
                     *room = Some(wanted);
-                    reply(ServerToClient::Joined { peers });
+                    // TURN credentials are minted here and only here: for a connection that
+                    // joined a room, once (a second join closes the connection above).
+                    reply(ServerToClient::Joined {
+                        peers,
+                        ice: ice.mint(SystemTime::now()),
+                    });
                 }
                 Err(JoinError::Full) => {
                     reply(ServerToClient::error(ErrorCode::RoomFull));

@@ -1,0 +1,188 @@
+//! The embedded relay against webrtc-rs's TURN client on loopback: STUN answers, minted
+//! credentials allocate, expired or foreign ones do not, and the caps hold. (Relaying data
+//! needs public addresses: the NAT lab, `tests/nat/`, moves files through it.)
+
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::{Duration, SystemTime};
+
+use turn::client::{Client, ClientConfig};
+
+use super::*;
+use crate::ice::IceConfig;
+
+async fn relay(limits: RelayLimits) -> (EmbeddedRelay, TurnSecret) {
+    let secret = TurnSecret::new(b"test-secret".to_vec());
+    let relay = EmbeddedRelay::start(
+        "127.0.0.1:0".parse().unwrap(),
+        "127.0.0.1".parse().unwrap(),
+        secret.clone(),
+        limits,
+    )
+    .await
+    .unwrap();
+    (relay, secret)
+}
+
+async fn client(server: SocketAddr, username: &str, password: &str) -> Client {
+    let conn = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let c = Client::new(ClientConfig {
+        stun_serv_addr: server.to_string(),
+        turn_serv_addr: server.to_string(),
+        username: username.to_owned(),
+        password: password.to_owned(),
+        realm: REALM.to_owned(),
+        software: String::new(),
+        rto_in_ms: 100,
+        conn: Arc::new(conn),
+        vnet: None,
+    })
+    .await
+    .unwrap();
+    c.listen().await.unwrap();
+    c
+}
+
+fn minted(secret: &TurnSecret, ttl: Duration) -> (String, String) {
+    let config = IceConfig {
+        stun: vec![],
+        turn: vec!["turn:127.0.0.1:1".into()],
+        secret: Some(secret.clone()),
+        ttl,
+    };
+    let server = config.mint(SystemTime::now()).pop().unwrap();
+    (server.username.unwrap(), server.credential.unwrap())
+}
+
+#[tokio::test]
+async fn answers_stun_binding_requests() {
+    let (relay, _) = relay(RelayLimits::default()).await;
+    let c = client(relay.local_addr(), "", "").await;
+    let mapped = tokio::time::timeout(Duration::from_secs(5), c.send_binding_request())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(mapped.ip(), IpAddr::V4(Ipv4Addr::LOCALHOST));
+    c.close().await.unwrap();
+    relay.close().await;
+}
+
+#[tokio::test]
+async fn minted_credentials_allocate_and_others_are_refused() {
+    let (relay, secret) = relay(RelayLimits::default()).await;
+    let (user, pass) = minted(&secret, Duration::from_secs(60));
+    let c = client(relay.local_addr(), &user, &pass).await;
+    let conn = c.allocate().await.expect("a minted credential allocates");
+    assert_eq!(
+        conn.local_addr().unwrap().ip(),
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    );
+    c.close().await.unwrap();
+
+    // The right form, the wrong secret.
+    let other = TurnSecret::new(b"other".to_vec());
+    let (user, pass) = minted(&other, Duration::from_secs(60));
+    let c = client(relay.local_addr(), &user, &pass).await;
+    assert!(
+        c.allocate().await.is_err(),
+        "a foreign credential must not allocate"
+    );
+    c.close().await.unwrap();
+
+    // Minted with this secret but expired (expiry in the past).
+    let user = format!("{}:old", unix(SystemTime::now()) - 1);
+    let pass = secret.password(&user);
+    let c = client(relay.local_addr(), &user, &pass).await;
+    assert!(
+        c.allocate().await.is_err(),
+        "an expired credential must not allocate"
+    );
+    c.close().await.unwrap();
+    relay.close().await;
+}
+
+#[tokio::test]
+async fn one_credential_allocates_from_at_most_the_capped_number_of_addresses() {
+    let limits = RelayLimits {
+        addrs_per_credential: 2,
+        ..RelayLimits::default()
+    };
+    let (relay, secret) = relay(limits).await;
+    let (user, pass) = minted(&secret, Duration::from_secs(60));
+    let mut clients = Vec::new();
+    for _ in 0..2 {
+        let c = client(relay.local_addr(), &user, &pass).await;
+        c.allocate().await.expect("within the cap");
+        clients.push(c);
+    }
+    let c = client(relay.local_addr(), &user, &pass).await;
+    assert!(
+        c.allocate().await.is_err(),
+        "a third address is past the cap"
+    );
+    // Another connection's credential is not affected.
+    let (user2, pass2) = minted(&secret, Duration::from_secs(60));
+    let c2 = client(relay.local_addr(), &user2, &pass2).await;
+    c2.allocate().await.expect("another credential allocates");
+    for c in clients.into_iter().chain([c, c2]) {
+        c.close().await.unwrap();
+    }
+    relay.close().await;
+}
+
+#[tokio::test]
+async fn allocations_are_capped_in_all() {
+    let limits = RelayLimits {
+        max_allocations: 2,
+        ..RelayLimits::default()
+    };
+    let (relay, secret) = relay(limits).await;
+    let mut clients = Vec::new();
+    for _ in 0..2 {
+        let (user, pass) = minted(&secret, Duration::from_secs(60));
+        let c = client(relay.local_addr(), &user, &pass).await;
+        c.allocate().await.expect("within the cap");
+        clients.push(c);
+    }
+    let (user, pass) = minted(&secret, Duration::from_secs(60));
+    let c = client(relay.local_addr(), &user, &pass).await;
+    assert!(
+        c.allocate().await.is_err(),
+        "a third allocation is past the cap"
+    );
+    for c in clients.into_iter().chain([c]) {
+        c.close().await.unwrap();
+    }
+    relay.close().await;
+}
+
+fn unix(t: SystemTime) -> u64 {
+    t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+#[test]
+fn only_public_unicast_destinations_are_permitted() {
+    for ip in ["203.0.113.7", "198.51.100.9", "8.8.8.8", "2001:db8::1"] {
+        assert!(permitted(ip.parse().unwrap()), "{ip}");
+    }
+    for ip in [
+        "127.0.0.1",
+        "10.1.2.3",
+        "172.16.0.1",
+        "192.168.1.1",
+        "169.254.1.1",
+        "100.64.0.1",
+        "0.0.0.0",
+        "0.1.2.3",
+        "224.0.0.1",
+        "255.255.255.255",
+        "::1",
+        "::",
+        "fe80::1",
+        "fd00::1",
+        "ff02::1",
+        "::ffff:127.0.0.1",
+    ] {
+        assert!(!permitted(ip.parse().unwrap()), "{ip}");
+    }
+    let _ = Ipv6Addr::LOCALHOST;
+}

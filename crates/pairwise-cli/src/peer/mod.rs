@@ -297,15 +297,25 @@ impl NativePeer {
             Some(id) => &p.stats.id == id,
             None => p.nominated,
         })?;
-        let kind = |id: &str| match report.get(id) {
-            Some(
-                RTCStatsReportEntry::LocalCandidate(c) | RTCStatsReportEntry::RemoteCandidate(c),
-            ) => Some(CandidateKind::from(c.candidate_type)),
-            _ => None,
+        // webrtc-rs names candidates `RTCLocalIceCandidate_ID`/`RTCRemoteIceCandidate_ID` but
+        // its pairs by the bare ID; a remote candidate learned from the peer's checks is in
+        // no list at all, which is what peer-reflexive means.
+        let kind = |prefix: &str, id: &str| {
+            [id.to_owned(), format!("{prefix}{id}")]
+                .iter()
+                .find_map(|key| match report.get(key) {
+                    Some(
+                        RTCStatsReportEntry::LocalCandidate(c)
+                        | RTCStatsReportEntry::RemoteCandidate(c),
+                    ) => Some(CandidateKind::from(c.candidate_type)),
+                    _ => None,
+                })
         };
         Some(Path {
-            local: kind(&pair.local_candidate_id)?,
-            remote: kind(&pair.remote_candidate_id)?,
+            local: kind("RTCLocalIceCandidate_", &pair.local_candidate_id)
+                .unwrap_or(CandidateKind::Unknown),
+            remote: kind("RTCRemoteIceCandidate_", &pair.remote_candidate_id)
+                .unwrap_or(CandidateKind::Prflx),
         })
     }
 

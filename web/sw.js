@@ -39,6 +39,7 @@ const SHELL = [
   '/lib/flow.js',
   '/lib/folder-zip.js',
   '/lib/handshake.js',
+  '/lib/ice.js',
   '/lib/idb.js',
   '/lib/incoming.js',
   '/lib/key-schedule.js',

@@ -30,7 +30,9 @@ export const ERRORS = Object.freeze({
   declined: 'The other device declined the files.',
   'signaling-lost': 'Lost the connection to the server. Check the network and reload the page.',
   'connect-failed':
-    'Could not open a direct connection to the other device. Check that both are online and try again.',
+    "Could not connect to the other device, directly or through the server's relay. Check that both are online and try again.",
+  'no-route':
+    'Could not connect the two devices: their networks allow no direct connection, and this server offers no relay to pass the files through. Put both on the same network, or ask whoever runs the server to enable its relay.',
   'unknown-device':
     "The other device does not recognise this device's key (was the key file replaced or restored from another device?). Pair again with a QR code.",
   'key-changed':

@@ -223,7 +223,9 @@ export class SessionDriver extends EventTarget {
       },
     });
     peer.addEventListener('open', () => this.#maybeReady());
-    peer.addEventListener('failed', () => this.fail(new ProtocolError('connect-failed')));
+    // Without a relay, a failed connection means the two networks allow no direct path.
+    const relayed = this.#iceServers().some((s) => [s.urls].flat().some((u) => u.startsWith('turn')));
+    peer.addEventListener('failed', () => this.fail(new ProtocolError(relayed || this.#ready ? 'connect-failed' : 'no-route')));
     peer.addEventListener('closed', () => {
       this.fail(new ProtocolError(this.#session ? 'peer-left' : 'connect-failed'));
     });

@@ -86,7 +86,7 @@ test('pairing link: origin, fragment parameters, room length', async () => {
 });
 
 test('errors: codes, sentences and ProtocolError', () => {
-  assert.equal(Object.keys(ERRORS).length, 20);
+  assert.equal(Object.keys(ERRORS).length, 21);
   assert.equal(sentence('verify-failed'), ERRORS['verify-failed']);
   assert.match(sentence('no-such-code'), /\S/);
   assert.equal(sentence('toString'), sentence('no-such-code'));

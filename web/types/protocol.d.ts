@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'declined'
   | 'signaling-lost'
   | 'connect-failed'
+  | 'no-route'
   | 'unknown-device'
   | 'forgotten'
   | 'bad-message'

@@ -35,6 +35,9 @@ pub enum ErrorCode {
     SignalingLost,
     /// The peer connection could not be established.
     ConnectFailed,
+    /// The peer connection could not be established, and the server offered no relay
+    /// (no TURN server among its ICE servers, §4.1).
+    NoRoute,
     /// A remembered device does not know this device's identity key.
     UnknownDevice,
     /// A `hello` in a remembered device's room came from another identity than the remembered
@@ -54,7 +57,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in catalogue order.
-    pub const ALL: [Self; 20] = [
+    pub const ALL: [Self; 21] = [
         Self::BadLink,
         Self::RoomFull,
         Self::LinkExpired,
@@ -68,6 +71,7 @@ impl ErrorCode {
         Self::Declined,
         Self::SignalingLost,
         Self::ConnectFailed,
+        Self::NoRoute,
         Self::UnknownDevice,
         Self::KeyChanged,
         Self::Forgotten,
@@ -118,8 +122,13 @@ impl ErrorCode {
                 "Lost the connection to the server. Check the network and reload the page."
             }
             Self::ConnectFailed => {
-                "Could not open a direct connection to the other device. Check that both are \
-                 online and try again."
+                "Could not connect to the other device, directly or through the server's \
+                 relay. Check that both are online and try again."
+            }
+            Self::NoRoute => {
+                "Could not connect the two devices: their networks allow no direct \
+                 connection, and this server offers no relay to pass the files through. Put \
+                 both on the same network, or ask whoever runs the server to enable its relay."
             }
             Self::UnknownDevice => {
                 "The other device does not recognise this device's key (was the key file \

@@ -104,7 +104,14 @@ pub(super) async fn drive(
                 );
             }
             Input::Peer(Some(PeerEvent::Failed(why))) => {
-                return Err(SessionError::new(ErrorCode::ConnectFailed, why).into());
+                // Without a relay, a failed connection means the two networks allow no direct
+                // path: say so, rather than "check that both are online".
+                let code = if sig.ice_servers().iter().any(IceServer::is_turn) {
+                    ErrorCode::ConnectFailed
+                } else {
+                    ErrorCode::NoRoute
+                };
+                return Err(SessionError::new(code, why).into());
             }
             Input::Peer(Some(PeerEvent::ChannelOpen)) => open = true,
             Input::Peer(Some(PeerEvent::Message(_))) => {

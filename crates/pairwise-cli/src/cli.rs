@@ -139,11 +139,34 @@ pub struct IceArgs {
     /// UDP port of the embedded STUN/TURN server (default: the web app's port number).
     #[arg(long, value_name = "PORT", env = "PAIRWISE_RELAY_PORT")]
     pub relay_port: Option<u16>,
+    /// UDP ports the embedded relay gives relayed connections, LOW-HIGH (open them in the
+    /// firewall).
+    #[arg(long, value_name = "LOW-HIGH", default_value = "49152-65535", value_parser = parse_port_range)]
+    pub relay_ports: (u16, u16),
     /// The address devices reach this server at, used in the embedded relay's URLs and relayed
     /// candidates (default: the --listen address, else the first LAN address). Behind a 1:1
     /// NAT (a cloud VM), the public address.
     #[arg(long, value_name = "IP", env = "PAIRWISE_PUBLIC_IP")]
     pub public_ip: Option<IpAddr>,
+}
+
+/// `LOW-HIGH`, a non-empty range of non-zero ports.
+fn parse_port_range(s: &str) -> Result<(u16, u16), String> {
+    let (lo, hi) = s
+        .split_once('-')
+        .ok_or_else(|| format!("{s:?} is not LOW-HIGH"))?;
+    let port = |p: &str| {
+        p.trim()
+            .parse::<u16>()
+            .ok()
+            .filter(|&p| p > 0)
+            .ok_or_else(|| format!("{p:?} is not a port (1-65535)"))
+    };
+    let (lo, hi) = (port(lo)?, port(hi)?);
+    if lo > hi {
+        return Err(format!("{lo}-{hi}: the low port is above the high one"));
+    }
+    Ok((lo, hi))
 }
 
 /// Options shared by `send` and `receive`.
@@ -164,6 +187,11 @@ pub struct PeerArgs {
     /// Machine-readable events, one JSON object per line, on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Which connections to try: all (direct where the networks allow it, else through the
+    /// server's relay), or relay (always through the relay: the other device never learns
+    /// this one's address).
+    #[arg(long, value_enum, env = "PAIRWISE_ICE_POLICY", default_value = "all")]
+    pub ice_policy: IcePolicy,
     /// This device's name, shown on the other device (default: the host name).
     #[arg(long, env = "PAIRWISE_NAME", value_name = "NAME")]
     pub name: Option<String>,
@@ -263,6 +291,15 @@ pub enum DevicesAction {
         /// on or off.
         state: OnOff,
     },
+}
+
+/// `--ice-policy` (WebRTC's `iceTransportPolicy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum IcePolicy {
+    /// Every candidate: direct paths first, the relay when nothing else works.
+    All,
+    /// Relayed candidates only.
+    Relay,
 }
 
 /// A switch.

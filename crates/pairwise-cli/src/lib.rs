@@ -24,6 +24,7 @@ mod serve;
 
 use std::process::ExitCode;
 
+use cli::IcePolicy;
 pub use cli::{Cli, Command};
 use tracing_subscriber::EnvFilter;
 
@@ -34,9 +35,18 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Serve(args) => {
             serve::run(&args, cli.config.as_deref()).map(|()| ExitCode::SUCCESS)
         }
-        Command::Send(args) => commands::send(args, cli.config.as_deref()),
-        Command::Receive(args) => commands::receive(args, cli.config.as_deref()),
-        Command::Pair(args) => commands::pair(args, cli.config.as_deref()),
+        Command::Send(args) => {
+            peer::settings::set_relay_only(args.peer.ice_policy == IcePolicy::Relay);
+            commands::send(args, cli.config.as_deref())
+        }
+        Command::Receive(args) => {
+            peer::settings::set_relay_only(args.peer.ice_policy == IcePolicy::Relay);
+            commands::receive(args, cli.config.as_deref())
+        }
+        Command::Pair(args) => {
+            peer::settings::set_relay_only(args.peer.ice_policy == IcePolicy::Relay);
+            commands::pair(args, cli.config.as_deref())
+        }
         Command::Devices(args) => devices::run(args, cli.config.as_deref()),
     };
     match result {

@@ -48,6 +48,8 @@ pub struct RelayLimits {
     pub rate: u64,
     /// An allocation ends this long after it was made.
     pub max_lifetime: Duration,
+    /// UDP ports relayed candidates are taken from (inclusive), for the firewall.
+    pub ports: (u16, u16),
 }
 
 impl Default for RelayLimits {
@@ -60,6 +62,8 @@ impl Default for RelayLimits {
             // devices' links, while one allocation cannot take a whole 1 Gbit/s server.
             rate: 50_000_000,
             max_lifetime: Duration::from_secs(12 * 60 * 60),
+            // The IANA dynamic range, as coturn's default.
+            ports: (49152, 65535),
         }
     }
 }
@@ -98,6 +102,7 @@ impl EmbeddedRelay {
             allocations: Arc::new(Semaphore::new(limits.max_allocations)),
             rate: limits.rate,
             max_lifetime: limits.max_lifetime,
+            ports: limits.ports,
         };
         let auth = RestAuth {
             secret,
@@ -206,7 +211,32 @@ struct BoundedRelays {
     allocations: Arc<Semaphore>,
     rate: u64,
     max_lifetime: Duration,
+    ports: (u16, u16),
 }
+
+impl BoundedRelays {
+    /// A socket on a free port of the range, tried from a random place in it.
+    fn bind_in_range(&self) -> std::io::Result<UdpSocket> {
+        let (lo, hi) = self.ports;
+        let span = u32::from(hi.saturating_sub(lo)) + 1;
+        let mut seed = [0u8; 4];
+        let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut seed);
+        let start = u32::from_le_bytes(seed) % span;
+        let mut last = std::io::Error::other("empty relay port range");
+        for i in 0..span.min(RELAY_PORT_TRIES) {
+            let port = lo as u32 + (start + i) % span;
+            #[allow(clippy::cast_possible_truncation)]
+            match udp_socket(SocketAddr::new(self.bind_ip, port as u16)) {
+                Ok(s) => return Ok(s),
+                Err(e) => last = e,
+            }
+        }
+        Err(last)
+    }
+}
+
+/// Ports tried before an allocation is refused for want of one.
+const RELAY_PORT_TRIES: u32 = 64;
 
 #[async_trait]
 impl RelayAddressGenerator for BoundedRelays {
@@ -222,7 +252,10 @@ impl RelayAddressGenerator for BoundedRelays {
         let permit = Arc::clone(&self.allocations)
             .try_acquire_owned()
             .map_err(|_| turn::Error::Other("relay is at its allocation limit".into()))?;
-        let socket = udp_socket(SocketAddr::new(self.bind_ip, requested_port))?;
+        // A requested port (EVEN-PORT, reservations) is not honoured: relay sockets stay in
+        // the range the operator opened in the firewall.
+        let _ = requested_port;
+        let socket = self.bind_in_range()?;
         let mut relayed = socket.local_addr()?;
         relayed.set_ip(self.public_ip);
         let conn = BoundedConn {

@@ -100,7 +100,19 @@ pub(crate) async fn pump(
                 setup.done();
                 PeerEvent::ChannelOpen
             }
-            DataChannelEvent::OnMessage(message) => PeerEvent::Message(message.data.freeze()),
+            DataChannelEvent::OnMessage(message) => {
+                // Data before the open event: RFC 8832 §6 lets the answerer send as soon as it
+                // has our DATA_CHANNEL_OPEN, and a message that overtakes the ACK is one
+                // (seen through a TURN relay, where webrtc-rs then reported no open at all).
+                if !opened {
+                    opened = true;
+                    setup.done();
+                    if events.send(PeerEvent::ChannelOpen).await.is_err() {
+                        break;
+                    }
+                }
+                PeerEvent::Message(message.data.freeze())
+            }
             DataChannelEvent::OnClose => break,
             _ => continue,
         };

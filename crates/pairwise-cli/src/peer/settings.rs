@@ -75,11 +75,19 @@ fn udp_buffer_from(var: Option<&str>) -> Option<usize> {
     }
 }
 
-/// Whether to use relayed candidates only: `PAIRWISE_ICE_POLICY=relay` (the web app's
-/// `iceTransportPolicy: "relay"`), for tests that force the relay and for people who would
-/// rather not show the other device their address. Anything else: every candidate type.
+/// Set once by `--ice-policy relay` (or `PAIRWISE_ICE_POLICY=relay`) before any peer exists.
+static RELAY_ONLY: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
+/// Makes every peer of this process use relayed candidates only (the web app's
+/// `iceTransportPolicy: "relay"`): for people who would rather not show the other device their
+/// address, and for tests that force the relay. The first call wins.
+pub fn set_relay_only(on: bool) {
+    let _ = RELAY_ONLY.set(on);
+}
+
+/// Whether peers use relayed candidates only (see [`set_relay_only`]; default: no).
 pub fn relay_only() -> bool {
-    std::env::var("PAIRWISE_ICE_POLICY").is_ok_and(|v| v.trim() == "relay")
+    RELAY_ONLY.get().copied().unwrap_or(false)
 }
 
 /// The peer connection's configuration: the ICE servers handed out by the signaling server

@@ -36,6 +36,7 @@ pub(crate) enum IcePlan {
         port: Option<u16>,
         public_ip: Option<IpAddr>,
         ttl: Duration,
+        ports: (u16, u16),
     },
 }
 
@@ -82,6 +83,7 @@ impl IcePlan {
             port: args.relay_port,
             public_ip: args.public_ip,
             ttl,
+            ports: args.relay_ports,
         })
     }
 }
@@ -147,6 +149,7 @@ pub(crate) async fn start(
             port,
             public_ip,
             ttl,
+            ports,
         } => {
             let public = public_ip.unwrap_or(if http.ip().is_unspecified() {
                 fallback_ip
@@ -155,7 +158,11 @@ pub(crate) async fn start(
             });
             let bind = SocketAddr::new(http.ip(), port.unwrap_or(http.port()));
             let secret = TurnSecret::random();
-            let relay = EmbeddedRelay::start(bind, public, secret.clone(), RelayLimits::default())
+            let limits = RelayLimits {
+                ports: *ports,
+                ..RelayLimits::default()
+            };
+            let relay = EmbeddedRelay::start(bind, public, secret.clone(), limits)
                 .await
                 .with_context(|| {
                     format!(

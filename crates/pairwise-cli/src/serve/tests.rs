@@ -82,6 +82,17 @@ fn bad_ice_options_are_refused_with_a_sentence() {
     assert!(err.to_string().contains("--turn-secret-file"), "{err}");
     let err = plan(&["--lan", "--turn", "http://x", "--turn-secret-file", "f"]).unwrap_err();
     assert!(err.to_string().contains("turn:"), "{err}");
+    assert!(plan(&["--lan", "--relay-ports", "50000-49999"]).is_err());
+    assert!(plan(&["--lan", "--relay-ports", "0-10"]).is_err());
+    assert!(matches!(
+        plan(&["--lan", "--relay-ports", "50000-50009"])
+            .unwrap()
+            .ice,
+        IcePlan::Embedded {
+            ports: (50000, 50009),
+            ..
+        }
+    ));
     let err = plan(&["--lan", "--stun", "turn:x"]).unwrap_err();
     assert!(err.to_string().contains("stun:"), "{err}");
     assert!(

@@ -186,3 +186,30 @@ fn only_public_unicast_destinations_are_permitted() {
     }
     let _ = Ipv6Addr::LOCALHOST;
 }
+
+#[tokio::test]
+async fn relayed_ports_come_from_the_configured_range() {
+    let limits = RelayLimits {
+        ports: (50_100, 50_101),
+        ..RelayLimits::default()
+    };
+    let (relay, secret) = relay(limits).await;
+    let mut clients = Vec::new();
+    let mut ports = Vec::new();
+    for _ in 0..2 {
+        let (user, pass) = minted(&secret, Duration::from_secs(60));
+        let c = client(relay.local_addr(), &user, &pass).await;
+        let conn = c.allocate().await.expect("a port is free");
+        ports.push(conn.local_addr().unwrap().port());
+        clients.push(c);
+    }
+    ports.sort_unstable();
+    assert_eq!(ports, [50_100, 50_101]);
+    let (user, pass) = minted(&secret, Duration::from_secs(60));
+    let c = client(relay.local_addr(), &user, &pass).await;
+    assert!(c.allocate().await.is_err(), "the range is used up");
+    for c in clients.into_iter().chain([c]) {
+        c.close().await.unwrap();
+    }
+    relay.close().await;
+}

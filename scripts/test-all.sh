@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project, in the order CI needs them: formatting and lints, Rust unit,
 # vector and server tests, the web client's type check and unit tests, then the end-to-end tests
-# with real browsers and the real binary inside a private network namespace (needs root, ip).
+# with real browsers and the real binary inside a private network namespace (needs root, ip),
+# and the NAT lab (tests/nat: namespaces with real NATs, coturn; needs iptables, conntrack).
 # This is the test command of README.md; .ci/run installs the tools and then calls exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,5 +28,7 @@ node --test web/test/
 step "end-to-end tests (real browsers, real server, private network namespace)"
 cargo build --locked -p pairwise-cli
 PAIRWISE_E2E_NO_BUILD=1 tests/e2e/run.sh   # built just above, with --locked
+step "NAT lab: the real binary across Linux NATs, with the embedded relay and coturn (tests/nat)"
+PAIRWISE_NAT_NO_BUILD=1 tests/nat/run.sh
 step "Cargo.lock unchanged"
 git diff --exit-code -- Cargo.lock

@@ -8,7 +8,7 @@
 //! - on loopback: nothing (every device that reaches the server is on this machine, so host
 //!   candidates are all there is; STUN would find them again).
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -156,7 +156,14 @@ pub(crate) async fn start(
             } else {
                 http.ip()
             });
-            let bind = SocketAddr::new(http.ip(), port.unwrap_or(http.port()));
+            // Behind a reverse proxy the web app listens on loopback while devices reach the
+            // relay on the public address (--public-ip): the relay then listens everywhere.
+            let bind_ip = match http.ip() {
+                IpAddr::V4(ip) if ip.is_loopback() => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+                IpAddr::V6(ip) if ip.is_loopback() => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+                ip => ip,
+            };
+            let bind = SocketAddr::new(bind_ip, port.unwrap_or(http.port()));
             let secret = TurnSecret::random();
             let limits = RelayLimits {
                 ports: *ports,

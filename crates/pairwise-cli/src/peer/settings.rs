@@ -10,6 +10,7 @@
 //!   silence, while a peer that is only slow (a loaded machine stalling for a second or two, a
 //!   disk flush) still answers within it: five keepalives in a row must go unanswered. The same
 //!   total bounds connectivity checks while connecting (plenty for the host candidates we use).
+//! - **Nomination waits.** See [`SRFLX_WAIT`].
 //! - **SCTP receive window.** See [`SCTP_RECEIVE_BUFFER`].
 //! - **UDP socket buffers.** See [`udp_buffer_bytes`].
 
@@ -35,6 +36,20 @@ pub const ICE_DISCONNECTED: Duration = Duration::from_secs(3);
 
 /// Further silence after [`ICE_DISCONNECTED`] until the connection has failed: 6 s in all.
 pub const ICE_FAILED: Duration = Duration::from_secs(3);
+
+/// How long the controlling side waits, once a pair with a server-reflexive (NAT-mapped)
+/// candidate works, for a better one before it nominates it; [`PRFLX_WAIT`] and [`RELAY_WAIT`]
+/// likewise for peer-reflexive and relayed pairs (host pairs: at once).
+///
+/// webrtc-rs's defaults (0.5 s, 1 s, 2 s, from pion) made every relayed connection in the NAT
+/// lab take 2.2 s from the first check to "connected", and a connection through two NATs
+/// 0.7 s. A better pair answers within a few round trips of the checks, which go out every
+/// 50 ms: these waits still give a direct path 5-10 round trips of 50 ms to win over the relay.
+pub const SRFLX_WAIT: Duration = Duration::from_millis(150);
+/// See [`SRFLX_WAIT`].
+pub const PRFLX_WAIT: Duration = Duration::from_millis(300);
+/// See [`SRFLX_WAIT`].
+pub const RELAY_WAIT: Duration = Duration::from_millis(600);
 
 /// The SCTP receive window we advertise (webrtc-rs's default is 1 MiB).
 ///
@@ -122,6 +137,9 @@ pub(super) fn setting_engine() -> SettingEngine {
             Some(ICE_FAILED),
             Some(ICE_KEEPALIVE),
         )
+        .with_srflx_acceptance_min_wait(Some(SRFLX_WAIT))
+        .with_prflx_acceptance_min_wait(Some(PRFLX_WAIT))
+        .with_relay_acceptance_min_wait(Some(RELAY_WAIT))
         .build()
 }
 

@@ -32,9 +32,9 @@ describe('resume and Ctrl-C between two remembered CLIs', { timeout: 900_000 }, 
   const { tempDir, cli, exitsWith } = cliTools(cleanup);
 
   /** B receives from A (human output on stderr). @param {string} dir */
-  const receiver = (dir) => cli(cfgB, ['receive', '--from', 'Alpha', '--name', 'Beta', '--dir', dir, '--server', server.origin, '--timeout', '120']);
+  const receiver = (dir) => cli(cfgB, ['receive', '--from', 'Alpha', '--name', 'Beta', '--dir', dir, '--server', server.origin, '--timeout', '120', '--reconnect', '0']);
   /** A sends to B with `--json` events on stdout. @param {string} path */
-  const sender = (path) => cli(cfgA, ['send', '--to', 'Beta', '--name', 'Alpha', '--server', server.origin, '--timeout', '120', '--json', path]);
+  const sender = (path) => cli(cfgA, ['send', '--to', 'Beta', '--name', 'Alpha', '--server', server.origin, '--timeout', '120', '--reconnect', '0', '--json', path]);
 
   /** @param {import('./harness/cli.js').CliRun} run @returns {Array<Record<string, any>>} */
   const events = (run) => run.stdout().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));

@@ -7,6 +7,7 @@
 #   lab.sh status                               namespaces, addresses, NAT kinds, coturn
 #   lab.sh nat a|b cone|symmetric|fullcone      how home a or b maps and filters
 #   lab.sh udp a|b block|allow                  block: the home sends no UDP to the wan (TCP only)
+#   lab.sh wan a|b IP                           the home moves to another public address
 #   lab.sh exec NS CMD [ARGS...]                run CMD in lab namespace NS (pub, nat-a, a1, ...)
 #
 #   pub    203.0.113.1/24   bridge br0; coturn on :3478 (UDP+TCP); the server under test goes
@@ -210,6 +211,23 @@ udp() {
   echo "$mode" >"$STATE/udp-$h"
 }
 
+# wan a|b IP: the home gets another public address (203.0.113.0/24), as a device does when it
+# moves to another network: its NAT's mappings are flushed, so every flow to the outside,
+# WebRTC and TCP alike, needs a new mapping on the new address (the old one answers nothing).
+wan() {
+  need_root
+  local h="$1" ip="$2" n
+  case "$h" in a | b) ;; *) die "wan: the home is a or b" ;; esac
+  case "$ip" in 203.0.113.*) ;; *) die "wan: an address in 203.0.113.0/24" ;; esac
+  n="nat-$h"
+  ns_exists "$n" || die "the lab is not up"
+  ip -n "$(ns "$n")" addr flush dev wan
+  ip -n "$(ns "$n")" addr add "$ip/24" dev wan
+  ip -n "$(ns "$n")" route replace default via "$PUB_IP"
+  in_ns "$n" conntrack -F >/dev/null 2>&1 || true
+  echo "$ip" >"$STATE/wan-$h"
+}
+
 # Stops the lab's coturn, by the PID recorded at start (and coturn's own pidfile).
 stop_coturn() {
   local f pid
@@ -278,6 +296,7 @@ case "${1:-}" in
   status) status ;;
   nat) [ $# -eq 3 ] || die "usage: lab.sh nat a|b cone|symmetric|fullcone"; nat "$2" "$3" ;;
   udp) [ $# -eq 3 ] || die "usage: lab.sh udp a|b block|allow"; udp "$2" "$3" ;;
+  wan) [ $# -eq 3 ] || die "usage: lab.sh wan a|b IP"; wan "$2" "$3" ;;
   exec)
     [ $# -ge 3 ] || die "usage: lab.sh exec NS CMD [ARGS...]"
     need_root
@@ -286,5 +305,5 @@ case "${1:-}" in
     ns_exists "$n" || die "no namespace $(ns "$n"); is the lab up?"
     in_ns "$n" "$@"
     ;;
-  *) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

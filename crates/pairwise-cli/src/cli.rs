@@ -192,6 +192,11 @@ pub struct PeerArgs {
     /// this one's address).
     #[arg(long, value_enum, env = "PAIRWISE_ICE_POLICY", default_value = "all")]
     pub ice_policy: IcePolicy,
+    /// With --to or --from: when the connection drops mid-transfer (a network change, the
+    /// other device restarting), wait up to SECS seconds for the device to come back and
+    /// continue from what it kept; 0 stops at once (run the same command again to continue).
+    #[arg(long, value_name = "SECS", default_value_t = 120)]
+    pub reconnect: u64,
     /// This device's name, shown on the other device (default: the host name).
     #[arg(long, env = "PAIRWISE_NAME", value_name = "NAME")]
     pub name: Option<String>,

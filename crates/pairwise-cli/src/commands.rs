@@ -53,6 +53,7 @@ pub(crate) fn send(args: SendArgs, config: Option<&Path>) -> anyhow::Result<Exit
                 peer: &args.peer,
                 own_name: &own_name,
                 timeout: args.timeout.map(Duration::from_secs),
+                reconnect: Duration::from_secs(args.peer.reconnect),
             },
             &mut store,
             &device,
@@ -132,6 +133,7 @@ pub(crate) fn receive(args: ReceiveArgs, config: Option<&Path>) -> anyhow::Resul
         peer: &args.peer,
         own_name: &own_name,
         timeout: args.timeout.map(Duration::from_secs),
+        reconnect: Duration::from_secs(args.peer.reconnect),
     };
     if let Some(from) = &args.from {
         let device = store.find(from)?.clone();

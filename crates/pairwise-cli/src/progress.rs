@@ -85,6 +85,11 @@ impl Progress {
         self.json
     }
 
+    /// Bytes moved so far (every byte, also those not yet redrawn).
+    pub fn done(&self) -> u64 {
+        self.done
+    }
+
     /// Average rate so far, in bytes per second.
     pub fn rate(&self) -> f64 {
         self.done as f64 / self.started.elapsed().as_secs_f64().max(1e-3)

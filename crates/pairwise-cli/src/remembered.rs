@@ -43,6 +43,48 @@ pub(crate) struct Meeting<'a> {
     pub(crate) own_name: &'a DeviceName,
     /// How long to wait for the device (`None`: until interrupted).
     pub(crate) timeout: Option<Duration>,
+    /// How long to wait for the device to come back after a transfer dropped (zero: not at
+    /// all; `send --to` and `receive --from` only).
+    pub(crate) reconnect: Duration,
+}
+
+/// Reconnections after a drop in one run: each continues from what the receiver kept, so a
+/// link that keeps dropping still ends.
+const MAX_RECONNECTS: u32 = 10;
+
+/// Whether `result` is a dropped connection (the other device vanished or the network went),
+/// which a new session can continue from where the receiver stopped.
+fn dropped<T>(result: &Result<T, TransferFailure>) -> bool {
+    matches!(
+        result,
+        Err(TransferFailure::Session(e))
+            if matches!(e.code, ErrorCode::PeerLeft | ErrorCode::Incomplete)
+    )
+}
+
+/// After a drop: whether to meet `device` again (and says so), as `--reconnect` allows.
+fn reconnect_after(
+    meeting: &mut Meeting<'_>,
+    attempt: u32,
+    device: &PairedDevice,
+    progress: &mut Progress,
+) -> bool {
+    if meeting.reconnect.is_zero() || attempt > MAX_RECONNECTS {
+        return false;
+    }
+    meeting.timeout = Some(meeting.reconnect);
+    progress.event(
+        "reconnecting",
+        &format!(
+            "The connection to {} dropped; waiting up to {} s for it to come back, to continue \
+             from what it kept (Ctrl-C to stop)…",
+            device.name,
+            meeting.reconnect.as_secs()
+        ),
+        json!({"device": device.id, "attempt": attempt, "wait": meeting.reconnect.as_secs(),
+               "bytes": progress.done()}),
+    );
+    true
 }
 
 /// `pairwise send --to NAME FILE...`.
@@ -52,16 +94,23 @@ pub(crate) async fn send(
     device: &PairedDevice,
     files: &[Outgoing],
 ) -> anyhow::Result<ExitCode> {
-    let mut progress = Progress::new(meeting.peer.json, 0);
-    let mut channel = match meet(meeting, store, device, &mut progress).await {
-        Ok(channel) => channel,
-        Err(code) => return Ok(code),
-    };
-    let total = files.iter().map(|f| f.size()).sum();
-    let mut progress = Progress::new(meeting.peer.json, total);
-    let result = transfer::send_on(&mut channel, files, &mut progress, Some(store.dir())).await;
-    finish(store, &device.id, channel).await;
-    Ok(sent(&mut progress, result, files.len()))
+    let mut meeting = meeting;
+    for attempt in 1.. {
+        let mut progress = Progress::new(meeting.peer.json, 0);
+        let mut channel = match meet(meeting, store, device, &mut progress).await {
+            Ok(channel) => channel,
+            Err(code) => return Ok(code),
+        };
+        let total = files.iter().map(|f| f.size()).sum();
+        let mut progress = Progress::new(meeting.peer.json, total);
+        let result = transfer::send_on(&mut channel, files, &mut progress, Some(store.dir())).await;
+        finish(store, &device.id, channel).await;
+        if dropped(&result) && reconnect_after(&mut meeting, attempt, device, &mut progress) {
+            continue;
+        }
+        return Ok(sent(&mut progress, result, files.len()));
+    }
+    unreachable!("the loop returns")
 }
 
 /// `pairwise receive --from NAME`.
@@ -71,14 +120,21 @@ pub(crate) async fn receive_from(
     device: &PairedDevice,
     inbox: &Inbox,
 ) -> anyhow::Result<ExitCode> {
-    let mut progress = Progress::new(meeting.peer.json, 0);
-    let mut channel = match meet(meeting, store, device, &mut progress).await {
-        Ok(channel) => channel,
-        Err(code) => return Ok(code),
-    };
-    let result = transfer::receive_on(&mut channel, inbox, &mut progress, &mut |_| true).await;
-    finish(store, &device.id, channel).await;
-    Ok(received(&mut progress, result))
+    let mut meeting = meeting;
+    for attempt in 1.. {
+        let mut progress = Progress::new(meeting.peer.json, 0);
+        let mut channel = match meet(meeting, store, device, &mut progress).await {
+            Ok(channel) => channel,
+            Err(code) => return Ok(code),
+        };
+        let result = transfer::receive_on(&mut channel, inbox, &mut progress, &mut |_| true).await;
+        finish(store, &device.id, channel).await;
+        if dropped(&result) && reconnect_after(&mut meeting, attempt, device, &mut progress) {
+            continue;
+        }
+        return Ok(received(&mut progress, result));
+    }
+    unreachable!("the loop returns")
 }
 
 /// What one of `receive --paired`'s rooms ended with.

@@ -143,6 +143,10 @@ pub struct IceArgs {
     /// firewall).
     #[arg(long, value_name = "LOW-HIGH", default_value = "49152-65535", value_parser = parse_port_range)]
     pub relay_ports: (u16, u16),
+    /// Most megabytes per second one relayed connection may move through the embedded relay
+    /// (both directions together; 0: no cap).
+    #[arg(long, value_name = "MB_PER_S", default_value_t = 50)]
+    pub relay_rate: u64,
     /// The address devices reach this server at, used in the embedded relay's URLs and relayed
     /// candidates (default: the --listen address, else the first LAN address). Behind a 1:1
     /// NAT (a cloud VM), the public address.

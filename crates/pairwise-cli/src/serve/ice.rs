@@ -37,6 +37,8 @@ pub(crate) enum IcePlan {
         public_ip: Option<IpAddr>,
         ttl: Duration,
         ports: (u16, u16),
+        /// Bytes per second per allocation (0: no cap).
+        rate: u64,
     },
 }
 
@@ -84,6 +86,7 @@ impl IcePlan {
             public_ip: args.public_ip,
             ttl,
             ports: args.relay_ports,
+            rate: args.relay_rate.saturating_mul(1_000_000),
         })
     }
 }
@@ -150,6 +153,7 @@ pub(crate) async fn start(
             public_ip,
             ttl,
             ports,
+            rate,
         } => {
             let public = public_ip.unwrap_or(if http.ip().is_unspecified() {
                 fallback_ip
@@ -167,6 +171,7 @@ pub(crate) async fn start(
             let secret = TurnSecret::random();
             let limits = RelayLimits {
                 ports: *ports,
+                rate: *rate,
                 ..RelayLimits::default()
             };
             let relay = EmbeddedRelay::start(bind, public, secret.clone(), limits)

@@ -42,7 +42,19 @@ fn the_embedded_relay_runs_off_loopback_unless_turn_or_no_relay() {
         "{embedded:?}"
     );
     let lan = plan(&["--lan"]).unwrap();
-    assert!(matches!(lan.ice, IcePlan::Embedded { .. }), "{lan:?}");
+    assert!(
+        matches!(
+            lan.ice,
+            IcePlan::Embedded {
+                rate: 50_000_000,
+                ports: (49152, 65535),
+                ..
+            }
+        ),
+        "{lan:?}"
+    );
+    let unpaced = plan(&["--lan", "--relay-rate", "0"]).unwrap();
+    assert!(matches!(unpaced.ice, IcePlan::Embedded { rate: 0, .. }));
     let off = plan(&["--lan", "--no-relay", "--stun", "stun:198.51.100.7:3478"]).unwrap();
     assert_eq!(
         off.ice,

@@ -213,3 +213,65 @@ async fn relayed_ports_come_from_the_configured_range() {
     }
     relay.close().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_pace_holds_an_allocation_to_its_rate_after_a_short_burst() {
+    let pace = Pace::new(1_000_000);
+    let t0 = Instant::now();
+    // The burst (64 KiB at this rate) goes at once...
+    pace.take(65_536).await;
+    assert_eq!(Instant::now(), t0);
+    // ...then 500 kB more take half a second.
+    for _ in 0..5 {
+        pace.take(100_000).await;
+    }
+    let took = Instant::now() - t0;
+    assert!(
+        took >= Duration::from_millis(490) && took <= Duration::from_millis(600),
+        "{took:?}"
+    );
+    // Unpaced: never waits.
+    let free = Pace::new(0);
+    let t1 = Instant::now();
+    free.take(100_000_000).await;
+    assert_eq!(Instant::now(), t1);
+}
+
+#[tokio::test]
+async fn a_relay_socket_ends_at_its_lifetime_and_drops_forbidden_destinations() {
+    let permits = Arc::new(Semaphore::new(1));
+    let conn = BoundedConn {
+        socket: udp_socket("127.0.0.1:0".parse().unwrap()).unwrap(),
+        pace: Pace::new(0),
+        deadline: Instant::now() + Duration::from_millis(200),
+        _permit: Arc::clone(&permits).try_acquire_owned().unwrap(),
+    };
+    assert_eq!(permits.available_permits(), 0);
+    // A forbidden destination is dropped silently (not an error that would end the
+    // allocation), and nothing is sent: the loopback listener below receives nothing.
+    let listener = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    assert_eq!(
+        conn.send_to(b"ping", listener.local_addr().unwrap())
+            .await
+            .unwrap(),
+        4
+    );
+    let mut buf = [0u8; 16];
+    let nothing =
+        tokio::time::timeout(Duration::from_millis(100), listener.recv_from(&mut buf)).await;
+    assert!(nothing.is_err(), "a packet to loopback left the relay");
+    // Past its lifetime, receiving and sending fail, which ends the allocation.
+    let mut buf = [0u8; 16];
+    assert!(conn.recv_from(&mut buf).await.is_err());
+    assert!(
+        conn.send_to(b"x", "203.0.113.9:9".parse().unwrap())
+            .await
+            .is_err()
+    );
+    drop(conn);
+    assert_eq!(
+        permits.available_permits(),
+        1,
+        "the allocation's permit is back"
+    );
+}

@@ -52,7 +52,8 @@ async function runCell(cell, file, sha) {
   labSh('nat', 'b', cell.nat[1]);
   const extra = cell.relay === 'coturn'
     ? ['--no-relay', '--stun', 'stun:203.0.113.1:3478', '--turn', 'turn:203.0.113.1:3478?transport=udp', '--turn-secret-file', TURN_SECRET_FILE]
-    : [];
+    // The relay's own capacity, not its per-connection cap (--relay-rate, 50 MB/s by default).
+    : ['--relay-rate', '0'];
   const server = await startServer(extra);
   const out = tempDir('pairwise-bench-out-');
   const cfgA = tempDir('pairwise-bench-a-');

@@ -297,8 +297,9 @@ async function main() {
   });
   const hash = location.hash;
   if (hash.startsWith('#pair=')) {
-    // The secret has done its job once read; keep it out of history and bookmarks.
-    history.replaceState(null, '', location.pathname);
+    // The secret has done its job once read; keep it out of history and bookmarks. The query
+    // stays: it is the page's own settings (`?ice=relay`, read when the connection starts).
+    history.replaceState(null, '', location.pathname + location.search);
     hideHome();
     showStatus('connecting');
   } else {

@@ -46,7 +46,7 @@ export const FIREFOX_LAB_PREFS = {
 
 /**
  * Runs in every page before the app (an init script): keeps each `RTCPeerConnection` the page
- * makes in `window.__pwPcs` and, every 250 ms while it is open, a summary of its candidate pairs
+ * makes in `window.__pwPcs` and, every 250 ms while it is connected, a summary of its candidate pairs
  * that carried bytes (`__pwPairs`), so the test can tell what carried the bytes even after the
  * app closed the connection ({@link carriedBy}). The app gets a subclass that behaves the same.
  */
@@ -88,12 +88,11 @@ function recordPeerConnections() {
       const pc = /** @type {any} */ (this);
       pcs.push(pc);
       pc.__pwPairs = [];
+      // Only while connected: Chromium answers getStats() from a report up to 50 ms old, and
+      // one taken before a pair was selected would make the app's own path() read no pair.
       const timer = setInterval(() => {
-        if (pc.connectionState === 'closed') {
-          clearInterval(timer);
-          return;
-        }
-        w.__pwPairsOf(pc).then((/** @type {any[]} */ p) => (pc.__pwPairs = p), () => {});
+        if (pc.connectionState === 'closed') clearInterval(timer);
+        else if (pc.connectionState === 'connected') w.__pwPairsOf(pc).then((/** @type {any[]} */ p) => (pc.__pwPairs = p), () => {});
       }, 250);
     }
   };

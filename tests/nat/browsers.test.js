@@ -12,6 +12,12 @@
  * `waitPaired`, `sendAndVerify`, `acceptOffer`, …; `peer.js` `Peer`); only the browser launchers
  * are the lab's own (the e2e ones refuse to start outside the e2e loopback namespace).
  *
+ * A cell with a known product problem (`known`) runs as a node:test TODO: it reports, but does not
+ * fail the run; PAIRWISE_NAT_STRICT=1 makes it count. The `after` hook prints one line per cell:
+ * the path with each side's view (page: console candidate types, row `data-path`, and the
+ * candidate pair that carried the most bytes by the page's own statistics; CLI: its `connected`
+ * line) and the times.
+ *
  * PAIRWISE_NAT_CELLS=cone-cone,sym-sym runs only those cells. Needs root; run through
  * tests/nat/run.sh (`PAIRWISE_NAT_NO_BUILD=1 tests/nat/run.sh tests/nat/browsers.test.js`).
  */
@@ -48,6 +54,9 @@ import {
  * @property {'direct' | 'relayed'} expect the path every side must show
  * @property {RegExp} [types] every page's `local/remote` candidate types (its console line
  *   `connected PATH (local/remote)`) must match
+ * @property {string} [known] a known product problem makes this cell fail (often or always): it
+ *   still runs and reports, as a node:test TODO that does not fail the run
+ *   (PAIRWISE_NAT_STRICT=1 counts it)
  */
 
 /** @type {Record<Cell['relay'], string[]>} */
@@ -55,6 +64,18 @@ const SERVE_ARGS = {
   embedded: [],
   coturn: ['--no-relay', '--turn', 'turn:203.0.113.1:3478', '--stun', 'stun:203.0.113.1:3478', '--turn-secret-file', TURN_SECRET_FILE],
 };
+
+/**
+ * Why chromium-cli-cone-cone mostly goes relayed (README.md, `browsers.test.js`): Chromium offers,
+ * so it is the controlling ICE agent and nominates the first pair that works, which through two
+ * cone NATs is the one through the relay (the direct pair needs both sides' checks to have
+ * opened both NATs, ~200 ms later). The CLI is the controlled agent, and webrtc-rs (rtc-ice
+ * 0.21.1, agent_selector.rs: `if self.get_selected_pair().is_none()`) keeps the first nominated
+ * pair forever, so the CLI sends through the relay for the whole session, even after Chromium
+ * nominated the direct pair. Both sides then report `relayed` (and Chromium's own bytes may go
+ * direct: the path is mixed).
+ */
+const KNOWN_CONTROLLED_CLI = 'known: the CLI (controlled ICE agent, webrtc-rs) keeps the first pair Chromium nominates, usually the relay';
 
 /** @type {(ns: Side['ns']) => Side} */
 const chromium = (ns) => ({ kind: 'chromium', ns });
@@ -77,10 +98,16 @@ const CELLS = [
   },
   { name: 'chromium-firefox-cone-sym', init: chromium('a1'), resp: firefox('b1'), nat: ['cone', 'symmetric'], relay: 'embedded', expect: 'relayed' },
   { name: 'cli-chromium-sym-sym', init: cli('a1'), resp: chromium('b1'), nat: ['symmetric', 'symmetric'], relay: 'embedded', expect: 'relayed' },
-  { name: 'chromium-cli-cone-cone', init: chromium('a1'), resp: cli('b1'), nat: ['cone', 'cone'], relay: 'embedded', expect: 'direct' },
+  {
+    name: 'chromium-cli-cone-cone', init: chromium('a1'), resp: cli('b1'), nat: ['cone', 'cone'], relay: 'embedded', expect: 'direct',
+    known: KNOWN_CONTROLLED_CLI,
+  },
+  // The same two NATs with the CLI offering (controlling): it nominates, the direct pair wins.
+  { name: 'cli-chromium-cone-cone', init: cli('a1'), resp: chromium('b1'), nat: ['cone', 'cone'], relay: 'embedded', expect: 'direct' },
 ];
 
 const ONLY = process.env.PAIRWISE_NAT_CELLS?.split(',').map((s) => s.trim()).filter(Boolean);
+const STRICT = process.env.PAIRWISE_NAT_STRICT === '1';
 const FILE_SIZE = 4 * MiB;
 
 /**
@@ -132,15 +159,18 @@ describe('browsers across NATs', { skip: !isRoot() ? 'needs root (run tests/nat/
 
   for (const cell of CELLS) {
     const skip = ONLY && !ONLY.includes(cell.name) ? 'not in PAIRWISE_NAT_CELLS' : false;
+    const todo = STRICT ? false : cell.known ?? false;
     const side = (/** @type {Side} */ s) => `${s.kind} ${s.ns}`;
     const title = `${cell.name}: ${side(cell.init)} -> ${side(cell.resp)}, nat ${cell.nat.join('/')}, ${cell.relay}` +
       `${cell.forceRelay ? ', ?ice=relay' : ''} => ${cell.expect}`;
-    it(title, { skip, timeout: T.cell + T.cleanup + 10_000 }, async () => {
+    it(title, { skip, todo, timeout: T.cell + T.cleanup + 10_000 }, async () => {
       const t0 = performance.now();
       try {
         results.push(await runCell(cell, file));
       } catch (e) {
-        results.push({ name: cell.name, outcome: 'FAILED', totalMs: Math.round(performance.now() - t0) });
+        const views = /views \(initiator, responder\): (.*)/.exec(/** @type {Error} */ (e).message)?.[1];
+        const outcome = `FAILED${cell.known ? ' (known)' : ''}${views ? `: ${views}` : ''}`;
+        results.push({ name: cell.name, outcome, totalMs: Math.round(performance.now() - t0) });
         throw e;
       }
     });

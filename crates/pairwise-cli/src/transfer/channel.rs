@@ -35,6 +35,30 @@ pub(super) const PACED_RECORD_BYTES: usize = 32 * 1024;
 /// Bytes that may be unacknowledged toward a peer that is not a Pairwise CLI.
 pub(super) const PACED_IN_FLIGHT: usize = 64 * 1024;
 
+/// Bytes that may be unacknowledged between two CLIs on a relayed path (see
+/// [`relayed_in_flight`]).
+pub(super) const RELAYED_IN_FLIGHT: usize = 256 * 1024;
+
+/// The window between two CLIs whose path is relayed: a TURN server reads its sockets through
+/// the system's buffers (coturn: 208 KiB by default), and webrtc-rs's SCTP sends its whole
+/// window at once, so a 4 MiB burst overran coturn (129 drops per 16 MB in the NAT lab, each
+/// drop costing SCTP a retransmission timeout: 0.3-1.5 MB/s). Measured (release, 32 MB, cone
+/// to symmetric NAT, 2-3 runs each, with browsers running beside it: noisy): through coturn
+/// 256 KiB 0.4-5.1 MB/s, 512 KiB 3.1-7.4, 1 MiB 2.9, none 0.4-2.0 (47-168 drops); through the
+/// embedded relay 256 KiB 28-35, 512 KiB 19-29, none 16-45. 64 KiB collapses to 0.8 MB/s:
+/// webrtc-rs's receiver acknowledges late, so a small window waits on its SACKs (issue 12).
+/// `PAIRWISE_RELAY_WINDOW` (bytes; 0: none) is there to measure it; users never need it.
+fn relayed_in_flight() -> Option<usize> {
+    match std::env::var("PAIRWISE_RELAY_WINDOW")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+    {
+        Some(0) => None,
+        Some(n) => Some(n),
+        None => Some(RELAYED_IN_FLIGHT),
+    }
+}
+
 /// A confirmed session's data channel with its record layer: what [`super::send_on`] and
 /// [`super::receive_on`] move files over. `device` records from the peer are taken out of the stream
 /// here, so the transfers never see them.
@@ -65,7 +89,16 @@ impl Channel {
             .min(MAX_RECORD_BYTES);
         // A browser peer gets small records and a small window (module doc); an unknown
         // answer counts as a browser.
-        let paced = !est.peer.peer_is_cli().await.unwrap_or(false);
+        let browser = !est.peer.peer_is_cli().await.unwrap_or(false);
+        let relayed = est.peer.path().await.is_some_and(|p| p.is_relayed());
+        let in_flight = if browser {
+            Some(PACED_IN_FLIGHT)
+        } else if relayed {
+            relayed_in_flight()
+        } else {
+            None
+        };
+        let paced = browser || in_flight.is_some();
         let send_max = if paced {
             max.min(PACED_RECORD_BYTES)
         } else {
@@ -80,7 +113,7 @@ impl Channel {
             seal,
             open,
             peer_name: None,
-            in_flight: paced.then_some(PACED_IN_FLIGHT),
+            in_flight,
         };
         if let Some(name) = own_name {
             let info = DeviceInfo { name: name.clone() };

@@ -121,13 +121,16 @@ function attach(devices, channel, id, resume) {
   const peerName = () => devices.list().find((x) => x.id === device)?.name ?? 'the other device';
   /** `direct` or `relayed`, once the connection knows (shown in each transfer row). */
   let path = '';
-  channel.path().then((p) => {
-    path = p ? (p.relayed ? 'relayed' : 'direct') : '';
-    if (p) console.info(`connected ${path} (${p.local}/${p.remote})`);
+  /** This session's rows, redrawn when the path becomes known or changes. @type {(() => void)[]} */
+  const rows = [];
+  channel.watchPath((p) => {
+    path = p.relayed ? 'relayed' : 'direct';
+    console.info(`connected ${path} (${p.local}/${p.remote})`);
+    for (const redraw of rows) redraw();
   });
   t.addEventListener('outgoing', (ev) => {
     const out = /** @type {CustomEvent<Outgoing>} */ (ev).detail;
-    showTransfer(out, 'send', peerName, () => path);
+    rows.push(showTransfer(out, 'send', peerName, () => path));
     out.addEventListener('state', () => {
       if (out.state !== 'interrupted') return;
       id.then((d) => toResume.set(d, [...(toResume.get(d) ?? []), out.sources]));
@@ -137,7 +140,7 @@ function attach(devices, channel, id, resume) {
     const incoming = /** @type {CustomEvent} */ (ev).detail;
     if (incoming.transferId) offeredAgain.add(incoming.transferId);
     dropKept(incoming.transferId);
-    showTransfer(incoming, 'receive', peerName, () => path);
+    rows.push(showTransfer(incoming, 'receive', peerName, () => path));
     showReceivedFiles(incoming);
     // A transfer accepted before and kept continues without asking again.
     id.then((d) => (incoming.resumed || devices.autoAccept(d) ? incoming.accept?.() : askToAccept(incoming)));

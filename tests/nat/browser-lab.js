@@ -16,13 +16,13 @@
  */
 
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { extname, join } from 'node:path';
 import { Browser as BrowserName, createProfile } from '@puppeteer/browsers';
 import puppeteer from 'puppeteer-core';
 import { FIREFOX_PATH, FIREFOX_PREFS } from '../e2e/harness/browsers.js';
 import { Peer } from '../e2e/harness/peer.js';
-import { HERE, PUB_IP, labEnv, launchChromiumIn, nsName, spawnIn, tempDir, withTimeout } from './lab.js';
+import { HERE, PUB_IP, SERVER_URL, labEnv, launchChromiumIn, nsName, spawnIn, tempDir, withTimeout } from './lab.js';
 
 /**
  * A browser process in a lab namespace; the same shape as `harness/browsers.js` `Browser`.
@@ -70,7 +70,10 @@ function recordPeerConnections() {
     const selected = transport
       ? stats.get(transport.selectedCandidatePairId)
       : all.find((s) => s.type === 'candidate-pair' && (s.selected || (s.nominated && s.state === 'succeeded')));
-    const end = (/** @type {any} */ c) => ({ type: c?.candidateType ?? '?', address: c?.address ?? c?.ip ?? '?', port: c?.port ?? 0 });
+    // `relayProtocol`: how a local relay candidate reaches its TURN server (udp, tcp, tls).
+    const end = (/** @type {any} */ c) => ({
+      type: c?.candidateType ?? '?', address: c?.address ?? c?.ip ?? '?', port: c?.port ?? 0, relayProtocol: c?.relayProtocol ?? null,
+    });
     return all
       .filter((p) => p.type === 'candidate-pair' && (p.bytesSent ?? 0) + (p.bytesReceived ?? 0) > 0)
       .map((p) => ({
@@ -99,6 +102,30 @@ function recordPeerConnections() {
 }
 
 /**
+ * For developing `web/` without rebuilding the binary (it embeds `web/` at build time):
+ * PAIRWISE_NAT_WEB_DIR=web makes every lab page (Chromium and Firefox) load the app's scripts
+ * (`*.js`) from that directory instead of the server's copy; the service worker is off, so
+ * nothing comes from its cache. The page and everything else still come from `serve`.
+ */
+export const WEB_DIR = process.env.PAIRWISE_NAT_WEB_DIR || null;
+
+/**
+ * The local copy of a request's script (see {@link WEB_DIR}), or null to let the server answer.
+ * Read in the test process: nothing is fetched for it (a driver-side fetch such as playwright's
+ * `route.fetch()` would run in the root namespace, outside the lab).
+ * @param {string} method
+ * @param {string} url
+ * @returns {{ status: number, contentType: string, headers: Record<string, string>, body: Buffer } | null}
+ */
+function webDirScript(method, url) {
+  if (!WEB_DIR || method !== 'GET' || !url.startsWith(`${SERVER_URL}/`)) return null;
+  const path = new URL(url).pathname;
+  const file = join(WEB_DIR, path); // a URL's path has no `..` left
+  if (extname(path) !== '.js' || !existsSync(file)) return null;
+  return { status: 200, contentType: 'text/javascript; charset=utf-8', headers: { 'cache-control': 'no-store' }, body: readFileSync(file) };
+}
+
+/**
  * Chromium in lab namespace `ns`, as a source of harness peers.
  * @param {string} ns
  * @returns {Promise<LabBrowser>}
@@ -109,7 +136,13 @@ export async function launchChromiumPeers(ns) {
     kind: 'chromium',
     ns,
     async newPeer(name, origin) {
-      const context = await browser.newContext({ acceptDownloads: true });
+      const context = await browser.newContext({ acceptDownloads: true, serviceWorkers: WEB_DIR ? 'block' : 'allow' });
+      if (WEB_DIR) {
+        await context.route(`${SERVER_URL}/**`, (route) => {
+          const local = webDirScript(route.request().method(), route.request().url());
+          return local ? route.fulfill(local) : route.fallback();
+        });
+      }
       await context.grantPermissions(['camera', 'microphone'], { origin });
       const page = await context.newPage();
       await page.addInitScript(recordPeerConnections);
@@ -130,7 +163,8 @@ export async function launchChromiumPeers(ns) {
  */
 export async function launchFirefoxPeers(ns, { timeoutMs = 60_000 } = {}) {
   const profile = tempDir('pairwise-nat-firefox-');
-  await createProfile(BrowserName.FIREFOX, { path: profile, preferences: FIREFOX_LAB_PREFS });
+  const prefs = WEB_DIR ? { ...FIREFOX_LAB_PREFS, 'dom.serviceWorkers.enabled': false } : FIREFOX_LAB_PREFS;
+  await createProfile(BrowserName.FIREFOX, { path: profile, preferences: prefs });
   const firefox = spawnIn(ns, FIREFOX_PATH, ['--headless', '--no-remote', '--profile', profile, '--remote-debugging-port=0', 'about:blank'], {
     label: `firefox (${ns})`,
   });
@@ -182,6 +216,13 @@ export async function launchFirefoxPeers(ns, { timeoutMs = 60_000 } = {}) {
         const page = await context.newPage();
         page.setDefaultTimeout(60_000);
         await page.evaluateOnNewDocument(recordPeerConnections);
+        if (WEB_DIR) {
+          await page.setRequestInterception(true);
+          page.on('request', (req) => {
+            const local = webDirScript(req.method(), req.url());
+            (local ? req.respond(local) : req.continue()).catch(() => {});
+          });
+        }
         return new Peer(`${name} in ${ns}`, 'firefox', page, () => context.close());
       },
       async close() {
@@ -266,11 +307,12 @@ export function rowPaths(peer, direction) {
 
 /**
  * The page's own console line about its connection (`connected direct (host/srflx)`, web/app.js
- * `attach`), if it printed one.
+ * `attach`), if it printed one: the last one, since a page prints another when its path changes
+ * (another candidate pair, or a later session).
  * @param {Peer} peer
  */
 export function connectedLine(peer) {
-  return peer.logs.map((l) => /connected (direct|relayed) \((\w+)\/(\w+)\)/.exec(l)).find(Boolean) ?? null;
+  return peer.logs.map((l) => /connected (direct|relayed) \((\w+)\/(\w+)\)/.exec(l)).findLast(Boolean) ?? null;
 }
 
 /**
@@ -278,6 +320,8 @@ export function connectedLine(peer) {
  * @property {string} local `TYPE ADDRESS:PORT` of the local candidate
  * @property {string} remote the same for the remote candidate
  * @property {number} bytes bytes sent plus received on that candidate pair
+ * @property {string | null} relayProtocol how the local candidate, if a relay one, reaches its TURN
+ *   server (`udp`, `tcp`, `tls`), as the page's statistics say
  * @property {boolean} relayed either end is a relay candidate or the relay's address (`via`):
  *   the ground truth in the lab, whatever the types say (a relay can look `prflx` from the
  *   other end)
@@ -316,6 +360,7 @@ export function carriedBy(peer, via = PUB_IP) {
       local: show(top.local),
       remote: show(top.remote),
       bytes: top.bytes,
+      relayProtocol: top.local.relayProtocol,
       relayed: relayEnd(top.local) || relayEnd(top.remote),
       selected: top.selected,
       pairs: pairs.length,

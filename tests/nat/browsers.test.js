@@ -49,8 +49,11 @@ import {
  * @property {Side} init shows the QR code (a CLI: `send FILE`, which prints the link) and sends
  * @property {Side} resp opens the link (a CLI: `receive LINK`) and receives
  * @property {[NatKind, NatKind]} nat homes a and b
- * @property {'embedded' | 'coturn'} relay where the ICE servers come from (see matrix.test.js)
+ * @property {'embedded' | 'coturn' | 'coturn-tcp'} relay where the ICE servers come from (see
+ *   matrix.test.js); `coturn-tcp`: coturn reached over TCP only, no STUN
  * @property {boolean} [forceRelay] both pages are opened with `?ice=relay`
+ * @property {boolean} [udpBlocked] both homes send no UDP to the wan (`lab.sh udp a|b block`):
+ *   only TCP leaves; each page's bytes must go through a relay candidate it reaches over TCP
  * @property {'direct' | 'relayed'} expect the path every side must show
  * @property {RegExp} [types] every page's `local/remote` candidate types (its console line
  *   `connected PATH (local/remote)`) must match
@@ -63,6 +66,7 @@ import {
 const SERVE_ARGS = {
   embedded: [],
   coturn: ['--no-relay', '--turn', 'turn:203.0.113.1:3478', '--stun', 'stun:203.0.113.1:3478', '--turn-secret-file', TURN_SECRET_FILE],
+  'coturn-tcp': ['--no-relay', '--turn', 'turn:203.0.113.1:3478?transport=tcp', '--turn-secret-file', TURN_SECRET_FILE],
 };
 
 /**
@@ -104,6 +108,16 @@ const CELLS = [
   },
   // The same two NATs with the CLI offering (controlling): it nominates, the direct pair wins.
   { name: 'cli-chromium-cone-cone', init: cli('a1'), resp: chromium('b1'), nat: ['cone', 'cone'], relay: 'embedded', expect: 'direct' },
+  // No UDP leaves either home: the only way is TURN over TCP to coturn, each page's own candidate
+  // a relay (the CLI cannot: webrtc-rs skips TURN URLs that are not UDP, see matrix.test.js).
+  {
+    name: 'udp-blocked', init: chromium('a1'), resp: chromium('b1'), nat: ['cone', 'cone'], relay: 'coturn-tcp', udpBlocked: true,
+    expect: 'relayed', types: /^relay\//,
+  },
+  {
+    name: 'udp-blocked-firefox', init: chromium('a1'), resp: firefox('b1'), nat: ['cone', 'cone'], relay: 'coturn-tcp', udpBlocked: true,
+    expect: 'relayed', types: /^relay\//,
+  },
 ];
 
 const ONLY = process.env.PAIRWISE_NAT_CELLS?.split(',').map((s) => s.trim()).filter(Boolean);
@@ -162,7 +176,7 @@ describe('browsers across NATs', { skip: !isRoot() ? 'needs root (run tests/nat/
     const todo = STRICT ? false : cell.known ?? false;
     const side = (/** @type {Side} */ s) => `${s.kind} ${s.ns}`;
     const title = `${cell.name}: ${side(cell.init)} -> ${side(cell.resp)}, nat ${cell.nat.join('/')}, ${cell.relay}` +
-      `${cell.forceRelay ? ', ?ice=relay' : ''} => ${cell.expect}`;
+      `${cell.forceRelay ? ', ?ice=relay' : ''}${cell.udpBlocked ? ', udp blocked' : ''} => ${cell.expect}`;
     it(title, { skip, todo, timeout: T.cell + T.cleanup + 10_000 }, async () => {
       const t0 = performance.now();
       try {
@@ -223,8 +237,8 @@ async function runCell(cell, file) {
 async function cellBody(cell, file, cleanup, witnesses) {
   lab('nat', 'a', cell.nat[0]);
   lab('nat', 'b', cell.nat[1]);
-  lab('udp', 'a', 'allow');
-  lab('udp', 'b', 'allow');
+  lab('udp', 'a', cell.udpBlocked ? 'block' : 'allow');
+  lab('udp', 'b', cell.udpBlocked ? 'block' : 'allow');
   const server = cleanup.track(await startServer(SERVE_ARGS[cell.relay]), (s) => s.stop());
   witnesses.push(server);
   /** @param {string} prefix */
@@ -351,7 +365,9 @@ async function cellBody(cell, file, cleanup, witnesses) {
       const line = connectedLine(peer);
       const types = line ? `${line[2]}/${line[3]}` : '?';
       const carrier = await carriedBy(peer);
-      const carried = carrier ? `${carrier.relayed ? 'relayed' : 'direct'} ${carrier.local} <-> ${carrier.remote}` : 'nothing';
+      const carried = carrier
+        ? `${carrier.relayed ? 'relayed' : 'direct'} ${carrier.local}${carrier.relayProtocol ? `/${carrier.relayProtocol}` : ''} <-> ${carrier.remote}`
+        : 'nothing';
       const row = rows[0] ?? { path: null, stats: '' };
       views.push(`${peer.kind} ${types} ${row.path} [bytes: ${carried}]`);
       checks.push(() => {
@@ -365,6 +381,7 @@ async function cellBody(cell, file, cleanup, witnesses) {
         if (cell.types) assert.match(types, cell.types, `${peer.name}: candidate types local/remote (console "${line[0]}")`);
         assert.ok(carrier, `${peer.name}: no candidate pair carried any bytes`);
         assert.equal(carrier.relayed ? 'relayed' : 'direct', cell.expect, `${peer.name}: the bytes went ${carried} (${carrier.bytes} B)`);
+        if (cell.udpBlocked) assert.equal(carrier.relayProtocol, 'tcp', `${peer.name}: the bytes went ${carried}, not through TURN over TCP`);
       });
     } else if (proc) {
       const ev = proc.events().find((e) => e.event === 'connected');

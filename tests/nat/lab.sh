@@ -263,7 +263,7 @@ down() {
     fi
     ip netns del "$(ns "$n")" 2>/dev/null || true
   done
-  rm -f "$MARK" "$STATE/nat-a" "$STATE/nat-b" "$STATE/udp-a" "$STATE/udp-b" \
+  rm -f "$MARK" "$STATE/nat-a" "$STATE/nat-b" "$STATE/udp-a" "$STATE/udp-b" "$STATE/wan-a" "$STATE/wan-b" \
     "$STATE/turn-secret" "$STATE/turnserver.conf"
 }
 

@@ -6,7 +6,9 @@
  * The initiator is the offerer and creates the channel. Signaling bodies (`offer`, `answer`,
  * `candidate`) go out through the `sendSignal` callback and come in through `handleSignal`.
  *
- * Events: `open`, `message` (detail: Uint8Array), `closed`, `failed`.
+ * Events: `open`, `message` (detail: Uint8Array), `closed`, `failed`, and `path`: the ICE
+ * transport selected another candidate pair (where the browser tells, e.g. Chromium; read the new
+ * one with `path()`).
  */
 
 /** @import { AnswerBody, CandidateBody, OfferBody } from '../types/protocol.js' */
@@ -158,7 +160,12 @@ export class Peer extends EventTarget {
     this.#dc = dc;
     dc.binaryType = 'arraybuffer';
     dc.bufferedAmountLowThreshold = LOW_WATER;
-    dc.addEventListener('open', () => this.dispatchEvent(new Event('open')));
+    dc.addEventListener('open', () => {
+      // Chromium may move to another candidate pair after connecting (RTCIceTransport; not in
+      // every browser): whoever shows the path reads it again.
+      this.#pc.sctp?.transport?.iceTransport?.addEventListener('selectedcandidatepairchange', () => this.dispatchEvent(new Event('path')));
+      this.dispatchEvent(new Event('open'));
+    });
     dc.addEventListener('close', () => this.#emitOnce('closed'));
     dc.addEventListener('message', (ev) => {
       if (ev.data instanceof ArrayBuffer) {

@@ -10,10 +10,18 @@
 /** @import { Session } from '../types/protocol.js' */
 /** @import { Peer } from './peer.js' */
 
+/** @typedef {{ local: string, remote: string, relayed: boolean }} Path */
+
 import { ProtocolError } from './errors.js';
 import { RECORD_OVERHEAD } from './limits.js';
 import { RecordOpener, RecordSealer } from './record.js';
 import { decodeInner } from './transfer.js';
+
+/**
+ * When `watchPath` reads the path after the channel opened, in ms: a read before the transport
+ * selected a pair finds none, and Chromium may move to another pair once more checks succeed.
+ */
+const PATH_READS_MS = [0, 1000, 3000];
 
 export class SecureChannel extends EventTarget {
   #peer;
@@ -80,9 +88,42 @@ export class SecureChannel extends EventTarget {
   /**
    * Which way the bytes go: `direct` or `relayed` (and the candidate types), or `null` while
    * unknown. See `Peer.path`.
+   * @returns {Promise<Path | null>}
    */
   path() {
     return this.#peer.path().catch(() => null);
+  }
+
+  /**
+   * Calls `onPath` with the path each time a read finds one that differs from the last one
+   * reported: at each of `reads` (ms from now) and whenever the peer says its selected candidate
+   * pair changed. Stops when the channel closes.
+   * @param {(path: Path) => void} onPath
+   * @param {number[]} [reads]
+   */
+  watchPath(onPath, reads = PATH_READS_MS) {
+    let shown = '';
+    let asked = 0;
+    let answered = 0;
+    let over = false;
+    const read = async () => {
+      const n = ++asked;
+      const p = over ? null : await this.path();
+      // An older read answering after a newer one is stale.
+      if (!p || over || n < answered) return;
+      answered = n;
+      const key = `${p.local}/${p.remote}/${p.relayed}`;
+      if (key === shown) return;
+      shown = key;
+      onPath(p);
+    };
+    const timers = reads.map((ms) => setTimeout(read, ms));
+    this.#peer.addEventListener('path', read);
+    this.addEventListener('closed', () => {
+      over = true;
+      for (const t of timers) clearTimeout(t);
+      this.#peer.removeEventListener('path', read);
+    });
   }
 
   /** Closes the peer connection. */

@@ -23,6 +23,8 @@ class Progress extends EventTarget {
    */
   chunkBytes = 0;
   startedAt = 0;
+  /** When it reached a state it does not leave (`performance.now()`), else 0. */
+  endedAt = 0;
   /** @type {string | null} */
   error = null;
   /** The b64url transfer id of an offer that can resume, else null. @type {string | null} */
@@ -40,9 +42,9 @@ class Progress extends EventTarget {
     return this.state === 'active';
   }
 
-  /** Bytes per second since the transfer became active (of the bytes sent this session). */
+  /** Bytes per second from when the transfer became active to now or its end (of the bytes sent this session). */
   get rate() {
-    const secs = (performance.now() - this.startedAt) / 1000;
+    const secs = ((this.endedAt || performance.now()) - this.startedAt) / 1000;
     return secs > 0 ? this.chunkBytes / secs : 0;
   }
 
@@ -50,6 +52,7 @@ class Progress extends EventTarget {
   setState(state, error = null) {
     if (FINAL.includes(this.state)) return;
     if (state === 'active') this.startedAt = performance.now();
+    if (FINAL.includes(state)) this.endedAt = performance.now();
     this.state = state;
     this.error = error;
     this.dispatchEvent(new Event('state'));

@@ -32,6 +32,7 @@ function interrupted(t, device) {
  * @param {'send' | 'receive'} direction
  * @param {() => string} [device] the other device's name
  * @param {() => string} [path] `direct` or `relayed` once known (said beside the rate)
+ * @returns {() => void} redraws the row (e.g. when the path is known or changed)
  */
 export function showTransfer(t, direction, device = () => 'the other device', path = () => '') {
   const row = el('li', 'transfer');
@@ -77,6 +78,7 @@ export function showTransfer(t, direction, device = () => 'the other device', pa
     }
   });
   redraw();
+  return redraw;
 }
 
 /**

@@ -122,7 +122,8 @@ const CELLS = [
 
 const ONLY = process.env.PAIRWISE_NAT_CELLS?.split(',').map((s) => s.trim()).filter(Boolean);
 const STRICT = process.env.PAIRWISE_NAT_STRICT === '1';
-const FILE_SIZE = 4 * MiB;
+/** 4 MiB; `PAIRWISE_NAT_FILE_MIB` makes it larger for `bench/nat-browsers.sh`. */
+const FILE_SIZE = Number(process.env.PAIRWISE_NAT_FILE_MIB || 4) * MiB;
 
 /**
  * Bounds in ms. Inside a cell the harness's own waits are bounded too (`app.js` `T`: pairing
@@ -157,7 +158,7 @@ describe('browsers across NATs', { skip: !isRoot() ? 'needs root (run tests/nat/
 
   before(() => {
     files = tempDir('pairwise-nat-files-');
-    file = makeRandomFile(files, 'random-4MiB.bin', FILE_SIZE);
+    file = makeRandomFile(files, `random-${FILE_SIZE / MiB}MiB.bin`, FILE_SIZE);
     console.log(`# lab up: ${labUp()} ms`);
   });
 
@@ -166,7 +167,8 @@ describe('browsers across NATs', { skip: !isRoot() ? 'needs root (run tests/nat/
     if (files) rmSync(files, { recursive: true, force: true });
     for (const r of results) {
       const times = r.launchMs === undefined ? '' :
-        `launch ${r.launchMs} ms, pair ${r.pairMs} ms, first byte ${r.firstByteMs} ms, transfer ${r.transferMs} ms, `;
+        `launch ${r.launchMs} ms, pair ${r.pairMs} ms, first byte ${r.firstByteMs} ms, transfer ${r.transferMs} ms ` +
+        `(${r.transferMs ? (FILE_SIZE / 1000 / r.transferMs).toFixed(1) : '?'} MB/s), `;
       console.log(`# ${r.name.padEnd(26)} ${r.outcome.padEnd(52)} ${times}cell ${r.totalMs} ms`);
     }
   });

@@ -15,6 +15,9 @@
 
 import { HIGH_WATER, LOW_WATER, MAX_RECORD_BYTES } from './limits.js';
 
+/** How long a `disconnected` connection may stay so before it counts as failed. */
+export const DISCONNECTED_GIVE_UP_MS = 4000;
+
 /** Assumed max message size when the browser does not report one (the SCTP default). */
 const FALLBACK_MESSAGE_SIZE = 65536;
 
@@ -29,6 +32,8 @@ export class Peer extends EventTarget {
   /** @type {RTCIceCandidateInit[]} */
   #pendingCandidates = [];
   #closed = false;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  #silent;
 
   /**
    * @param {{ initiator: boolean, sendSignal: (body: OfferBody | AnswerBody | CandidateBody) => void, iceServers?: RTCIceServer[], iceTransportPolicy?: RTCIceTransportPolicy }} opts
@@ -45,6 +50,11 @@ export class Peer extends EventTarget {
       const s = this.#pc.connectionState;
       if (s === 'failed') this.#emitOnce('failed');
       if (s === 'closed') this.#emitOnce('closed');
+      // Chromium says `disconnected` ~6 s after the other device went silent and `failed` only
+      // ~10 s later: after a network change the transfer sat still for 16 s before it could
+      // resume. A connection silent this much longer is given up (a false alarm costs a resume).
+      clearTimeout(this.#silent);
+      if (s === 'disconnected') this.#silent = setTimeout(() => this.#emitOnce('failed'), DISCONNECTED_GIVE_UP_MS);
     });
     if (initiator) {
       this.#adopt(this.#pc.createDataChannel('pairwise', { ordered: true }));
@@ -182,6 +192,7 @@ export class Peer extends EventTarget {
 
   /** @param {'closed' | 'failed'} type */
   #emitOnce(type) {
+    clearTimeout(this.#silent);
     if (this.#closed) return;
     this.#closed = true;
     this.dispatchEvent(new Event(type));

@@ -8,11 +8,12 @@
  */
 
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { closeSync, createReadStream, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hashFile, writeRandomFile } from '../e2e/harness/files.js';
 
 /** This directory (`tests/nat`). */
 export const HERE = dirname(fileURLToPath(import.meta.url));
@@ -323,47 +324,11 @@ export async function startServer(extra = [], { timeoutMs = 20_000 } = {}) {
  */
 export const tempDir = (prefix) => mkdtempSync(join(tmpdir(), prefix));
 
-/**
- * Writes `size` random bytes to `dir/name`.
- * @param {string} dir
- * @param {string} name
- * @param {number} size
- * @returns {{ name: string, path: string, size: number, sha256: string }}
- */
-export function makeRandomFile(dir, name, size) {
-  const path = join(dir, name);
-  const hash = createHash('sha256');
-  const fd = openSync(path, 'w');
-  try {
-    for (let done = 0; done < size;) {
-      const chunk = randomBytes(Math.min(4 * MiB, size - done));
-      writeSync(fd, chunk);
-      hash.update(chunk);
-      done += chunk.length;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return { name, path, size, sha256: hash.digest('hex') };
-}
+/** Writes `size` random bytes to `dir/name`: `{ name, path, size, sha256 }` (the e2e harness's). */
+export const makeRandomFile = writeRandomFile;
 
-/**
- * @param {string} path
- * @returns {Promise<{ sha256: string, size: number }>}
- */
-export function sha256File(path) {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    let size = 0;
-    createReadStream(path)
-      .on('data', (d) => {
-        hash.update(d);
-        size += d.length;
-      })
-      .on('error', reject)
-      .on('end', () => resolve({ sha256: hash.digest('hex'), size }));
-  });
-}
+/** SHA-256 and size of a file: `Promise<{ sha256, size }>` (the e2e harness's). */
+export const sha256File = hashFile;
 
 /** The coturn REST secret of the running lab. */
 export const turnSecret = () => readFileSync(TURN_SECRET_FILE, 'utf8').trim();

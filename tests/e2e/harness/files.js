@@ -29,23 +29,32 @@ export const MiB = 1024 * 1024;
  */
 export function makeFiles(specs) {
   const dir = mkdtempSync(join(tmpdir(), 'pairwise-e2e-'));
-  const files = specs.map(({ name, size }) => {
-    const path = join(dir, name);
-    const hash = createHash('sha256');
-    const fd = openSync(path, 'w');
-    try {
-      for (let done = 0; done < size; ) {
-        const chunk = randomBytes(Math.min(4 * MiB, size - done));
-        writeSync(fd, chunk);
-        hash.update(chunk);
-        done += chunk.length;
-      }
-    } finally {
-      closeSync(fd);
-    }
-    return { name, path, size, sha256: hash.digest('hex') };
-  });
+  const files = specs.map(({ name, size }) => writeRandomFile(dir, name, size));
   return { dir, files, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * Writes `size` random bytes to `dir/name`, hashing them on the way.
+ * @param {string} dir
+ * @param {string} name
+ * @param {number} size
+ * @returns {TestFile}
+ */
+export function writeRandomFile(dir, name, size) {
+  const path = join(dir, name);
+  const hash = createHash('sha256');
+  const fd = openSync(path, 'w');
+  try {
+    for (let done = 0; done < size; ) {
+      const chunk = randomBytes(Math.min(4 * MiB, size - done));
+      writeSync(fd, chunk);
+      hash.update(chunk);
+      done += chunk.length;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return { name, path, size, sha256: hash.digest('hex') };
 }
 
 /** The three files every transfer test sends; `prefix` keeps names distinct per direction. */

@@ -28,6 +28,7 @@ use self::drive::{Stage, drive};
 use crate::peer::{NativePeer, PeerEvent};
 use crate::signaling::{Server, Signaling};
 
+mod candidates;
 mod drive;
 mod reconnect;
 

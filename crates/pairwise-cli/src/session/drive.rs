@@ -20,7 +20,11 @@ use pairwise_proto::handshake::{
 };
 use pairwise_proto::signal::{IceServer, ServerToClient};
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 
+use super::candidates::{
+    add_candidate, apply_or_later, relay_candidate, sleep_until, without_candidates,
+};
 use super::{Established, SessionError, connect_err, hs_err, misbehaved, relay};
 
 /// How long a wrong-role `hello` from the paired identity waits for the `not-paired` that
@@ -77,6 +81,8 @@ pub(super) async fn drive(
     let mut peer: Option<(NativePeer, mpsc::Receiver<PeerEvent>)> = None;
     let mut held_local: Vec<String> = Vec::new();
     let mut held_remote: Vec<serde_json::Value> = Vec::new();
+    // The peer's relayed candidates, applied only at their time (see `RELAYED_REMOTE_DELAY`).
+    let mut later: Vec<(Instant, serde_json::Value)> = Vec::new();
     let mut open = false;
     let mut sig_open = true;
     // The offer we created (initiator only): its fingerprint goes into the transcript.
@@ -87,17 +93,33 @@ pub(super) async fn drive(
             break;
         }
         let confirmed = matches!(stage, Stage::Confirmed(_));
+        let due = later.iter().map(|(at, _)| *at).min();
         let event = match peer.as_mut() {
             // Once confirmed, the channel is the judge: the server (or the peer leaving the
             // room after its own channel opened) no longer matters.
-            Some((_, events)) if confirmed && !sig_open => Input::Peer(events.recv().await),
+            Some((_, events)) if confirmed && !sig_open => tokio::select! {
+                ev = events.recv() => Input::Peer(ev),
+                () = sleep_until(due) => Input::Due,
+            },
             Some((_, events)) => tokio::select! {
                 msg = sig.recv() => Input::Signal(msg),
                 ev = events.recv() => Input::Peer(ev),
+                () = sleep_until(due) => Input::Due,
             },
             None => Input::Signal(sig.recv().await),
         };
         match event {
+            Input::Due => {
+                let now = Instant::now();
+                let (ready, wait): (Vec<_>, Vec<_>) =
+                    later.drain(..).partition(|(at, _)| *at <= now);
+                later = wait;
+                if let Some((p, _)) = peer.as_ref() {
+                    for (_, c) in ready {
+                        add_candidate(p, &c).await?;
+                    }
+                }
+            }
             Input::Peer(None | Some(PeerEvent::Closed)) => {
                 return Err(
                     SessionError::new(ErrorCode::ConnectFailed, "peer connection closed").into(),
@@ -241,7 +263,7 @@ pub(super) async fn drive(
                     (s, PeerSignal::Candidate { candidate }) => {
                         match (&s, peer.as_ref()) {
                             (Stage::Confirmed(_), Some((p, _))) => {
-                                add_candidate(p, &candidate).await?
+                                apply_or_later(p, candidate, &mut later).await?
                             }
                             _ => held_remote.push(candidate),
                         }
@@ -255,7 +277,7 @@ pub(super) async fn drive(
                         }
                         if let Some((p, _)) = peer.as_ref() {
                             for c in held_remote.drain(..) {
-                                add_candidate(p, &c).await?;
+                                apply_or_later(p, c, &mut later).await?;
                             }
                         }
                         Stage::Confirmed(session)
@@ -280,6 +302,8 @@ pub(super) async fn drive(
 pub(super) enum Input {
     Signal(Result<Option<ServerToClient>, crate::signaling::SignalingError>),
     Peer(Option<PeerEvent>),
+    /// A held-back relayed candidate of the peer is due.
+    Due,
 }
 
 /// Sends our confirm for the two SDPs (offer first) and moves to awaiting the peer's.
@@ -294,23 +318,6 @@ async fn confirm(
     let (next, confirm) = state.handle_sdps(&fp_offer, &fp_answer);
     relay(sig, &PeerSignal::Confirm(confirm)).await?;
     Ok(next)
-}
-
-async fn relay_candidate(sig: &mut Signaling, json: &str) -> Result<(), SessionError> {
-    let candidate = serde_json::from_str(json).map_err(|e| misbehaved(e.to_string()))?;
-    relay(sig, &PeerSignal::Candidate { candidate }).await
-}
-
-async fn add_candidate(
-    peer: &NativePeer,
-    candidate: &serde_json::Value,
-) -> Result<(), SessionError> {
-    if candidate.is_null() {
-        return Ok(());
-    }
-    peer.add_remote_candidate(&candidate.to_string())
-        .await
-        .map_err(connect_err)
 }
 
 /// Creates the offering peer and relays its offer (without candidates); returns the full offer
@@ -343,13 +350,6 @@ async fn new_peer(
     NativePeer::with_options(role, bind, options)
         .await
         .map_err(connect_err)
-}
-
-/// Candidates travel only as trickled `candidate` bodies, held until the peer is verified.
-fn without_candidates(sdp: &str) -> String {
-    sdp.split_inclusive('\n')
-        .filter(|l| !l.starts_with("a=candidate:") && l.trim_end() != "a=end-of-candidates")
-        .collect()
 }
 
 /// Whether a `not-paired` body arrives within `grace` (other messages are skipped).

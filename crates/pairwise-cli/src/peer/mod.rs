@@ -36,7 +36,6 @@ use handler::{ChannelSlot, Handler, pump};
 use pairwise_proto::signal::IceServer;
 pub use path::{CandidateKind, Path};
 use rtc::statistics::StatsSelector;
-use rtc::statistics::report::RTCStatsReportEntry;
 pub use sdp::mark_cli;
 use sdp::{is_cli, parse_remote_candidate, remote_max_message_size};
 
@@ -289,34 +288,7 @@ impl NativePeer {
             .pc
             .get_stats(std::time::Instant::now(), StatsSelector::None)
             .await;
-        let selected = report
-            .transport()
-            .map(|t| t.selected_candidate_pair_id.clone())
-            .filter(|id| !id.is_empty());
-        let pair = report.candidate_pairs().find(|p| match &selected {
-            Some(id) => &p.stats.id == id,
-            None => p.nominated,
-        })?;
-        // webrtc-rs names candidates `RTCLocalIceCandidate_ID`/`RTCRemoteIceCandidate_ID` but
-        // its pairs by the bare ID; a remote candidate learned from the peer's checks is in
-        // no list at all, which is what peer-reflexive means.
-        let kind = |prefix: &str, id: &str| {
-            [id.to_owned(), format!("{prefix}{id}")]
-                .iter()
-                .find_map(|key| match report.get(key) {
-                    Some(
-                        RTCStatsReportEntry::LocalCandidate(c)
-                        | RTCStatsReportEntry::RemoteCandidate(c),
-                    ) => Some(CandidateKind::from(c.candidate_type)),
-                    _ => None,
-                })
-        };
-        Some(Path {
-            local: kind("RTCLocalIceCandidate_", &pair.local_candidate_id)
-                .unwrap_or(CandidateKind::Unknown),
-            remote: kind("RTCRemoteIceCandidate_", &pair.remote_candidate_id)
-                .unwrap_or(CandidateKind::Prflx),
-        })
+        path::selected(&report)
     }
 
     /// The SDP the other side sent (set once offer and answer are exchanged).

@@ -4,6 +4,7 @@
 use std::fmt;
 
 use rtc::peer_connection::transport::RTCIceCandidateType;
+use rtc::statistics::report::{RTCStatsReport, RTCStatsReportEntry};
 
 /// An ICE candidate's type (RFC 8445 §5.1.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,4 +82,36 @@ impl fmt::Display for Path {
             self.remote.as_str()
         )
     }
+}
+
+/// The selected pair of a stats report (the transport's, else the nominated one), as a [`Path`].
+pub(super) fn selected(report: &RTCStatsReport) -> Option<Path> {
+    let selected = report
+        .transport()
+        .map(|t| t.selected_candidate_pair_id.clone())
+        .filter(|id| !id.is_empty());
+    let pair = report.candidate_pairs().find(|p| match &selected {
+        Some(id) => &p.stats.id == id,
+        None => p.nominated,
+    })?;
+    // webrtc-rs names candidates `RTCLocalIceCandidate_ID`/`RTCRemoteIceCandidate_ID` but its
+    // pairs by the bare ID; a remote candidate learned from the peer's checks is in no list at
+    // all, which is what peer-reflexive means.
+    let kind = |prefix: &str, id: &str| {
+        [id.to_owned(), format!("{prefix}{id}")]
+            .iter()
+            .find_map(|key| match report.get(key) {
+                Some(
+                    RTCStatsReportEntry::LocalCandidate(c)
+                    | RTCStatsReportEntry::RemoteCandidate(c),
+                ) => Some(CandidateKind::from(c.candidate_type)),
+                _ => None,
+            })
+    };
+    Some(Path {
+        local: kind("RTCLocalIceCandidate_", &pair.local_candidate_id)
+            .unwrap_or(CandidateKind::Unknown),
+        remote: kind("RTCRemoteIceCandidate_", &pair.remote_candidate_id)
+            .unwrap_or(CandidateKind::Prflx),
+    })
 }

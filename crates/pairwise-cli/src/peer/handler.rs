@@ -17,7 +17,7 @@ use webrtc::peer_connection::{
 };
 
 use super::PeerEvent;
-use super::runtime::Setup;
+use super::runtime::Pacer;
 
 /// The one data channel of a connection, set once (by the offerer when it creates it, by the
 /// answerer when the remote channel opens).
@@ -28,8 +28,8 @@ pub(crate) struct Handler {
     pub(crate) channel: ChannelSlot,
     /// Set when the connection fails, for a [`super::NativePeer::send`] that is waiting.
     pub(crate) failed: watch::Sender<bool>,
-    /// Ends the driver's short setup sleeps once the channel opens or the connection fails.
-    pub(crate) setup: Setup,
+    /// Ends the driver's short sleeps when the connection fails.
+    pub(crate) pacer: Pacer,
 }
 
 impl Handler {
@@ -71,14 +71,14 @@ impl PeerConnectionEventHandler for Handler {
         tracing::debug!("peer connection state: {state}");
         if state == RTCPeerConnectionState::Failed {
             self.failed.send_replace(true);
-            self.setup.done();
+            self.pacer.done();
             self.emit_later(PeerEvent::Failed("ICE/DTLS connection failed".to_owned()));
         }
     }
 
     async fn on_data_channel(&self, channel: Arc<dyn DataChannel>) {
         if self.channel.set(Arc::clone(&channel)).is_ok() {
-            tokio::spawn(pump(channel, self.events.clone(), self.setup.clone()));
+            tokio::spawn(pump(channel, self.events.clone()));
         } else {
             tracing::warn!("ignoring a second data channel from the remote peer");
             let _ = channel.close().await;
@@ -87,17 +87,12 @@ impl PeerConnectionEventHandler for Handler {
 }
 
 /// Forwards one channel's events, in order, until it closes; then emits [`PeerEvent::Closed`].
-pub(crate) async fn pump(
-    channel: Arc<dyn DataChannel>,
-    events: mpsc::Sender<PeerEvent>,
-    setup: Setup,
-) {
+pub(crate) async fn pump(channel: Arc<dyn DataChannel>, events: mpsc::Sender<PeerEvent>) {
     let mut opened = false;
     while let Some(event) = channel.poll().await {
         let forwarded = match event {
             DataChannelEvent::OnOpen if !opened => {
                 opened = true;
-                setup.done();
                 PeerEvent::ChannelOpen
             }
             DataChannelEvent::OnMessage(message) => {
@@ -106,7 +101,6 @@ pub(crate) async fn pump(
                 // (seen through a TURN relay, where webrtc-rs then reported no open at all).
                 if !opened {
                     opened = true;
-                    setup.done();
                     if events.send(PeerEvent::ChannelOpen).await.is_err() {
                         break;
                     }

@@ -117,7 +117,8 @@ pub struct NativePeer {
     max_message: OnceLock<usize>,
     /// Becomes `true` when the connection failed (ICE gave up on the peer).
     failed: watch::Receiver<bool>,
-    setup: runtime::Setup,
+    /// How long the connection driver may sleep (see `runtime.rs`).
+    pacer: runtime::Pacer,
 }
 
 impl std::fmt::Debug for NativePeer {
@@ -148,7 +149,7 @@ impl NativePeer {
         let (events, rx) = mpsc::channel(options.event_capacity.max(1));
         let (failed_tx, failed) = watch::channel(false);
         let channel: ChannelSlot = Arc::new(OnceLock::new());
-        let setup = runtime::Setup::new();
+        let pacer = runtime::Pacer::new();
         let pc = PeerConnectionBuilder::new()
             .with_configuration(settings::configuration(
                 &options.ice_servers,
@@ -158,13 +159,13 @@ impl NativePeer {
             .with_dedicated_reactor_pool_size(REACTOR_THREADS)
             .with_runtime(Arc::new(runtime::BufferedTokioRuntime::new(
                 options.socket_buffer_bytes,
-                setup.clone(),
+                pacer.clone(),
             )))
             .with_handler(Arc::new(Handler {
                 events: events.clone(),
                 channel: Arc::clone(&channel),
                 failed: failed_tx,
-                setup: setup.clone(),
+                pacer: pacer.clone(),
             }))
             .with_udp_addrs(vec![bind])
             .with_data_channel_send_buffer_limit(options.send_buffer_limit)
@@ -178,7 +179,7 @@ impl NativePeer {
             events,
             max_message: OnceLock::new(),
             failed,
-            setup,
+            pacer,
         };
         Ok((peer, rx))
     }
@@ -201,7 +202,7 @@ impl NativePeer {
         if self.channel.set(Arc::clone(&dc)).is_err() {
             bail!("create_offer called twice");
         }
-        tokio::spawn(pump(dc, self.events.clone(), self.setup.clone()));
+        tokio::spawn(pump(dc, self.events.clone()));
         let offer = self
             .pc
             .create_offer(None)
@@ -283,12 +284,20 @@ impl NativePeer {
 
     /// The path the connection uses now: the selected candidate pair's local and remote
     /// candidate types, or `None` before one is selected.
+    ///
+    /// Also tells the connection driver how long it may sleep from now on: exactly as long as
+    /// it asks, unless this side's candidate is relayed (`runtime.rs`). Until a path is known
+    /// it wakes every few milliseconds.
     pub async fn path(&self) -> Option<Path> {
         let report = self
             .pc
             .get_stats(std::time::Instant::now(), StatsSelector::None)
             .await;
-        path::selected(&report)
+        let path = path::selected(&report);
+        if let Some(p) = path {
+            self.pacer.path_known(p.local == CandidateKind::Relay);
+        }
+        path
     }
 
     /// The SDP the other side sent (set once offer and answer are exchanged).
@@ -369,7 +378,10 @@ impl NativePeer {
     /// webrtc-rs tears the association down at once: without the flush, the last megabyte
     /// sent (everything still queued or unacknowledged) is lost, measured 0.8 of 64 MiB.
     pub async fn close(&self) -> Result<()> {
-        self.setup.done();
+        // A relayed side keeps its short sleeps: the flush waits for acknowledgements.
+        if self.pacer.tick() == runtime::Tick::Setup {
+            self.pacer.done();
+        }
         if let Some(dc) = self.channel.get() {
             if !self.flush(CLOSE_FLUSH_TIMEOUT).await {
                 tracing::debug!("closing with unacknowledged data");

@@ -45,8 +45,11 @@ pub(super) const RELAYED_IN_FLIGHT: usize = 256 * 1024;
 /// drop costing SCTP a retransmission timeout: 0.3-1.5 MB/s). Measured (release, 32 MB, cone
 /// to symmetric NAT, 2-3 runs each, with browsers running beside it: noisy): through coturn
 /// 256 KiB 0.4-5.1 MB/s, 512 KiB 3.1-7.4, 1 MiB 2.9, none 0.4-2.0 (47-168 drops); through the
-/// embedded relay 256 KiB 28-35, 512 KiB 19-29, none 16-45. 64 KiB collapses to 0.8 MB/s:
-/// webrtc-rs's receiver acknowledges late, so a small window waits on its SACKs (issue 12).
+/// embedded relay 256 KiB 28-35, 512 KiB 19-29, none 16-45. 64 KiB collapsed to 0.8 MB/s:
+/// relayed SACKs then waited for the driver's next turn (fixed in `peer/runtime.rs`, `Pacer`);
+/// with that fix, one run each (embedded cone-sym / both relayed / coturn cone-sym / both):
+/// 256 KiB 67/46/57/7.9 MB/s, 1 MiB 63/45/6.5/43, no cap 67/43/4.7/46: coturn still drops
+/// bursts (issue 12's pacing), so 256 KiB stays until that is measured again.
 /// `PAIRWISE_RELAY_WINDOW` (bytes; 0: none) is there to measure it; users never need it.
 fn relayed_in_flight() -> Option<usize> {
     match std::env::var("PAIRWISE_RELAY_WINDOW")

@@ -71,6 +71,18 @@ pub enum Command {
     Devices(DevicesArgs),
 }
 
+impl Command {
+    /// The connection options of a command that connects to another device.
+    pub fn peer_args(&self) -> Option<&PeerArgs> {
+        match self {
+            Self::Send(a) => Some(&a.peer),
+            Self::Receive(a) => Some(&a.peer),
+            Self::Pair(a) => Some(&a.peer),
+            Self::Serve(_) | Self::Devices(_) => None,
+        }
+    }
+}
+
 /// Arguments of `pairwise serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {

@@ -31,22 +31,16 @@ use tracing_subscriber::EnvFilter;
 /// Runs the parsed command line and returns the process exit code.
 pub fn main(cli: Cli) -> ExitCode {
     init_tracing(cli.verbose);
+    if let Some(peer) = cli.command.peer_args() {
+        peer::settings::set_relay_only(peer.ice_policy == IcePolicy::Relay);
+    }
     let result = match cli.command {
         Command::Serve(args) => {
             serve::run(&args, cli.config.as_deref()).map(|()| ExitCode::SUCCESS)
         }
-        Command::Send(args) => {
-            peer::settings::set_relay_only(args.peer.ice_policy == IcePolicy::Relay);
-            commands::send(args, cli.config.as_deref())
-        }
-        Command::Receive(args) => {
-            peer::settings::set_relay_only(args.peer.ice_policy == IcePolicy::Relay);
-            commands::receive(args, cli.config.as_deref())
-        }
-        Command::Pair(args) => {
-            peer::settings::set_relay_only(args.peer.ice_policy == IcePolicy::Relay);
-            commands::pair(args, cli.config.as_deref())
-        }
+        Command::Send(args) => commands::send(args, cli.config.as_deref()),
+        Command::Receive(args) => commands::receive(args, cli.config.as_deref()),
+        Command::Pair(args) => commands::pair(args, cli.config.as_deref()),
         Command::Devices(args) => devices::run(args, cli.config.as_deref()),
     };
     match result {

@@ -52,16 +52,6 @@ pub(crate) struct Meeting<'a> {
 /// link that keeps dropping still ends.
 const MAX_RECONNECTS: u32 = 10;
 
-/// Whether `result` is a dropped connection (the other device vanished or the network went),
-/// which a new session can continue from where the receiver stopped.
-fn dropped<T>(result: &Result<T, TransferFailure>) -> bool {
-    matches!(
-        result,
-        Err(TransferFailure::Session(e))
-            if matches!(e.code, ErrorCode::PeerLeft | ErrorCode::Incomplete)
-    )
-}
-
 /// After a drop: whether to meet `device` again (and says so), as `--reconnect` allows.
 fn reconnect_after(
     meeting: &mut Meeting<'_>,
@@ -94,23 +84,17 @@ pub(crate) async fn send(
     device: &PairedDevice,
     files: &[Outgoing],
 ) -> anyhow::Result<ExitCode> {
-    let mut meeting = meeting;
-    for attempt in 1.. {
-        let mut progress = Progress::new(meeting.peer.json, 0);
-        let mut channel = match meet(meeting, store, device, &mut progress).await {
-            Ok(channel) => channel,
-            Err(code) => return Ok(code),
-        };
-        let total = files.iter().map(|f| f.size()).sum();
-        let mut progress = Progress::new(meeting.peer.json, total);
-        let result = transfer::send_on(&mut channel, files, &mut progress, Some(store.dir())).await;
-        finish(store, &device.id, channel).await;
-        if dropped(&result) && reconnect_after(&mut meeting, attempt, device, &mut progress) {
-            continue;
-        }
-        return Ok(sent(&mut progress, result, files.len()));
-    }
-    unreachable!("the loop returns")
+    let total = files.iter().map(|f| f.size()).sum();
+    let dir = store.dir().clone();
+    let run = async |channel: &mut Channel, progress: &mut Progress| {
+        transfer::send_on(channel, files, progress, Some(&dir)).await
+    };
+    Ok(
+        match with_reconnects(meeting, store, device, total, run).await {
+            Ok((mut progress, result)) => sent(&mut progress, result, files.len()),
+            Err(code) => code,
+        },
+    )
 }
 
 /// `pairwise receive --from NAME`.
@@ -120,21 +104,41 @@ pub(crate) async fn receive_from(
     device: &PairedDevice,
     inbox: &Inbox,
 ) -> anyhow::Result<ExitCode> {
-    let mut meeting = meeting;
-    for attempt in 1.. {
+    let run = async |channel: &mut Channel, progress: &mut Progress| {
+        transfer::receive_on(channel, inbox, progress, &mut |_| true).await
+    };
+    Ok(
+        match with_reconnects(meeting, store, device, 0, run).await {
+            Ok((mut progress, result)) => received(&mut progress, result),
+            Err(code) => code,
+        },
+    )
+}
+
+/// Meets `device` and runs one transfer session with `run`; after a drop meets it again and
+/// runs again (the next session resumes), as `--reconnect` allows. Returns the last session's
+/// progress and result, or the exit code of a meeting that failed (already reported).
+async fn with_reconnects<T>(
+    mut meeting: Meeting<'_>,
+    store: &mut Keystore,
+    device: &PairedDevice,
+    total: u64,
+    mut run: impl AsyncFnMut(&mut Channel, &mut Progress) -> Result<T, TransferFailure>,
+) -> Result<(Progress, Result<T, TransferFailure>), ExitCode> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
         let mut progress = Progress::new(meeting.peer.json, 0);
-        let mut channel = match meet(meeting, store, device, &mut progress).await {
-            Ok(channel) => channel,
-            Err(code) => return Ok(code),
-        };
-        let result = transfer::receive_on(&mut channel, inbox, &mut progress, &mut |_| true).await;
+        let mut channel = meet(meeting, store, device, &mut progress).await?;
+        let mut progress = Progress::new(meeting.peer.json, total);
+        let result = run(&mut channel, &mut progress).await;
         finish(store, &device.id, channel).await;
-        if dropped(&result) && reconnect_after(&mut meeting, attempt, device, &mut progress) {
-            continue;
+        let again = result.as_ref().is_err_and(TransferFailure::is_drop)
+            && reconnect_after(&mut meeting, attempt, device, &mut progress);
+        if !again {
+            return Ok((progress, result));
         }
-        return Ok(received(&mut progress, result));
     }
-    unreachable!("the loop returns")
 }
 
 /// What one of `receive --paired`'s rooms ended with.

@@ -8,7 +8,7 @@
 use futures_util::{SinkExt, StreamExt};
 use pairwise_proto::ids::RoomId;
 use pairwise_proto::limits::MAX_SIGNAL_BYTES;
-use pairwise_proto::signal::{ClientToServer, IceServer, ServerToClient, usable_ice_servers};
+use pairwise_proto::signal::{ClientToServer, IceServer, ServerToClient};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -147,8 +147,9 @@ impl Signaling {
                 Message::Text(text) => {
                     let msg: ServerToClient = serde_json::from_str(text.as_str())
                         .map_err(|_| SignalingError::Unreadable)?;
+                    // Parsing already kept only the usable entries (`ice_from_value`).
                     if let ServerToClient::Joined { ice, .. } = &msg {
-                        self.ice = usable_ice_servers(ice);
+                        self.ice.clone_from(ice);
                     }
                     return Ok(Some(msg));
                 }

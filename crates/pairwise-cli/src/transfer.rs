@@ -48,6 +48,14 @@ pub enum TransferFailure {
     Interrupted(String),
 }
 
+impl TransferFailure {
+    /// Whether the connection dropped (the peer vanished, the network went): what a receiver
+    /// keeps for resume and what a new session can continue.
+    pub fn is_drop(&self) -> bool {
+        matches!(self, Self::Session(e) if matches!(e.code, ErrorCode::PeerLeft | ErrorCode::Incomplete))
+    }
+}
+
 /// Sends `files` and waits until the receiver kept every one, then closes the channel (no
 /// `device` record: for sessions with no name to give; no transfer id, so no resume).
 ///

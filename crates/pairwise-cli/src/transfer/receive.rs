@@ -285,10 +285,7 @@ impl Incoming<'_> {
     /// After the transfer: removes the kept data, unless the connection ended early (then it
     /// stays for resume, and the person is told).
     fn end(&mut self, result: &Result<(), TransferFailure>, progress: &mut Progress) {
-        let dropped = matches!(
-            result,
-            Err(TransferFailure::Session(e)) if matches!(e.code, ErrorCode::PeerLeft | ErrorCode::Incomplete)
-        );
+        let dropped = result.as_ref().is_err_and(TransferFailure::is_drop);
         let open = self.open.take().map(|(_, s)| s);
         let (Some(dir), Some(m)) = (&self.resume, &self.manifest) else {
             return;

@@ -27,6 +27,7 @@ pub mod offer_ids;
 mod outgoing;
 mod receive;
 mod send;
+mod window;
 
 pub use self::channel::Channel;
 pub use self::interrupt::INTERRUPTED_EXIT;

@@ -310,24 +310,17 @@ impl NativePeer {
         Ok(remote.sdp)
     }
 
-    /// Waits until at most `cap` bytes are queued or unacknowledged, so that `len` more do not
-    /// go past it (for a peer that reads its UDP socket through a small buffer, see
-    /// `transfer/channel.rs`). Checks every millisecond: webrtc-rs wakes waiters only at its own
-    /// send-buffer limit.
-    pub async fn wait_in_flight(&self, cap: usize, len: usize) -> Result<()> {
-        let Some(dc) = self.channel.get() else {
-            return Ok(());
-        };
-        loop {
-            let outstanding = dc.outstanding_bytes().await.unwrap_or(0);
-            if outstanding + len <= cap || outstanding == 0 {
-                return Ok(());
-            }
-            if *self.failed.borrow() {
-                bail!("the connection failed: the peer stopped answering");
-            }
-            tokio::time::sleep(Duration::from_millis(1)).await;
+    /// The bytes handed to the data channel and not yet acknowledged by the peer's SCTP stack
+    /// (what `transfer/window.rs` sizes its window with), or why there will be none: the
+    /// connection failed.
+    pub async fn outstanding(&self) -> Result<usize> {
+        if *self.failed.borrow() {
+            bail!("the connection failed: the peer stopped answering");
         }
+        let Some(dc) = self.channel.get() else {
+            return Ok(0);
+        };
+        Ok(dc.outstanding_bytes().await.unwrap_or(0))
     }
 
     /// Sends one binary message, waiting while the send buffer is over its limit. Fails as

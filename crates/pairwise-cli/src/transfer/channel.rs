@@ -2,19 +2,25 @@
 //! record, opened in order; the peer's `device` records (§10.7) are taken out of the stream
 //! here, wherever they come, and the transfers in [`super`] see everything else.
 //!
-//! **Sending to a browser** (any peer whose SDP does not name a Pairwise CLI): records of at
-//! most [`PACED_RECORD_BYTES`] with at most [`PACED_IN_FLIGHT`] bytes unacknowledged. Chromium
-//! reads its UDP socket through a 64 KiB buffer (`ss` shows `rb131072`, about 56 packets);
-//! webrtc-rs's SCTP sends its whole window at once (no pacing, no burst limit), so with
-//! 256 KiB records and a 2 MiB send limit 50-1 150 packets per transfer were dropped at
-//! Chromium's socket, and now and then the loss recovery fell into repeated retransmission
-//! timeouts (1, 2, 4, 8, 16 s): a 3 MiB file took 30 s, a CI run timed out at 41 KB/s. Measured
-//! (CLI → Chromium, 16 MiB, debug build, 3 runs each): as before 8-16 MB/s with 22-104 drops;
-//! 32 KiB records, 64 KiB in flight 15-16 MB/s and 0-13; 16 KiB / 32 KiB 11-17 MB/s and 0.
-//! Between two CLIs (large socket buffers) the large records and window stay: small ones cost
-//! CLI → CLI about 30 % (233 → 158 MB/s).
+//! **How fast records go** (issue 12): webrtc-rs's SCTP sends its whole congestion window at
+//! once and does not pace, so every sender here goes through a [`PathWindow`] (`window.rs`):
+//! the bytes in flight follow the path's bandwidth-delay product and records are paced at its
+//! delivery rate. Its floor differs by peer:
+//! - **a browser** (any peer whose SDP does not name a Pairwise CLI): [`PACED_IN_FLIGHT`], and
+//!   records of at most [`PACED_RECORD_BYTES`]. Chromium reads its UDP socket through a 64 KiB
+//!   buffer (`ss` shows `rb131072`, about 56 packets): on loopback, 256 KiB records and a
+//!   2 MiB send limit lost 50-1 150 packets per transfer at Chromium's socket, and now and then
+//!   the loss recovery fell into repeated retransmission timeouts (a CI run timed out at
+//!   41 KB/s); 32 KiB records with 64 KiB in flight lost 0-13 (CLI → Chromium, 16 MiB, 3 runs:
+//!   15-16 MB/s). That fixed window also bounded every real link (2.6 MB/s at 20 ms on a
+//!   100 Mbit/s link); the window now grows with the path and stays at the floor on loopback.
+//! - **a CLI through a relay**: [`RELAYED_IN_FLIGHT`] (see [`relayed_in_flight`]).
+//! - **a CLI on a direct path**: [`DIRECT_FLOOR`], or [`DIRECT_SHORT_FLOOR`] on a LAN or
+//!   loopback, with records as large as the peer takes (small ones cost CLI → CLI about 30 %
+//!   on loopback, 233 → 158 MB/s).
 
 use std::io::Read as _;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use pairwise_proto::device::{DeviceInfo, DeviceName};
@@ -26,6 +32,7 @@ use pairwise_proto::record::{INNER_OFFSET, RECORD_OVERHEAD, RecordOpener, Record
 use pairwise_proto::transfer::{Message, Route, msg_type};
 
 use super::fail;
+use super::window::PathWindow;
 use crate::peer::{NativePeer, PeerEvent};
 use crate::session::{Established, SessionError};
 
@@ -62,6 +69,22 @@ fn relayed_in_flight() -> Option<usize> {
     }
 }
 
+/// The window floor between two CLIs on a direct path whose round trip is not short (see
+/// `window.rs`): on a 100 Mbit/s link at 20 ms, webrtc-rs's SCTP alone (no window, no pacing)
+/// ended its slow start with hundreds of packets lost at the router and moved 1-3 MB/s.
+pub(super) const DIRECT_FLOOR: usize = 256 * 1024;
+
+/// The window floor between two CLIs on a LAN or loopback: what their send buffer allows anyway
+/// (`NativePeerOptions::send_buffer_limit`), so the fastest paths are not held back.
+pub(super) const DIRECT_SHORT_FLOOR: usize = 4 << 20;
+
+/// Whether windows and pacing follow the path (`window.rs`); `PAIRWISE_PATH_WINDOW=0` restores
+/// the fixed windows of before, so a benchmark can measure both with one binary. Users never
+/// need it.
+fn adaptive_windows() -> bool {
+    std::env::var("PAIRWISE_PATH_WINDOW").map_or(true, |v| v.trim() != "0")
+}
+
 /// A confirmed session's data channel with its record layer: what [`super::send_on`] and
 /// [`super::receive_on`] move files over. `device` records from the peer are taken out of the stream
 /// here, so the transfers never see them.
@@ -94,15 +117,22 @@ impl Channel {
         // answer counts as a browser.
         let browser = !est.peer.peer_is_cli().await.unwrap_or(false);
         let relayed = est.peer.path().await.is_some_and(|p| p.is_relayed());
-        let in_flight = if browser {
-            Some(PACED_IN_FLIGHT)
+        let window = if browser {
+            Some(PathWindow::new(PACED_IN_FLIGHT))
         } else if relayed {
-            relayed_in_flight()
+            relayed_in_flight().map(PathWindow::new)
         } else {
-            None
+            Some(PathWindow::new(DIRECT_FLOOR).with_short_floor(DIRECT_SHORT_FLOOR))
         };
-        let paced = browser || in_flight.is_some();
-        let send_max = if paced {
+        let window = if adaptive_windows() {
+            window
+        } else {
+            // As before issue 12, to measure against: fixed windows, no pacing.
+            (browser || relayed)
+                .then(|| window.map(PathWindow::fixed))
+                .flatten()
+        };
+        let send_max = if browser || relayed {
             max.min(PACED_RECORD_BYTES)
         } else {
             max
@@ -116,7 +146,7 @@ impl Channel {
             seal,
             open,
             peer_name: None,
-            in_flight,
+            window,
         };
         if let Some(name) = own_name {
             let info = DeviceInfo { name: name.clone() };
@@ -182,9 +212,9 @@ pub(super) struct Wire {
     open: RecordOpener,
     /// From the peer's latest `device` record.
     peer_name: Option<DeviceName>,
-    /// Most bytes unacknowledged before the next record goes (a browser peer); `None`: the
-    /// send buffer's own limit only.
-    in_flight: Option<usize>,
+    /// The window and pacing toward a browser or through a relay; `None`: the send buffer's
+    /// own limit only.
+    window: Option<PathWindow>,
 }
 
 impl Wire {
@@ -217,11 +247,23 @@ impl Wire {
     }
 
     async fn send_record(&mut self, record: Vec<u8>) -> Result<(), SessionError> {
-        if let Some(cap) = self.in_flight {
-            self.peer
-                .wait_in_flight(cap, record.len())
-                .await
-                .map_err(|e| fail(ErrorCode::PeerLeft, format!("{e:#}")))?;
+        if let Some(window) = self.window.as_mut() {
+            loop {
+                let outstanding = self
+                    .peer
+                    .outstanding()
+                    .await
+                    .map_err(|e| fail(ErrorCode::PeerLeft, format!("{e:#}")))?;
+                let now = Instant::now();
+                window.on_outstanding(outstanding, now);
+                match window.wait(outstanding, record.len(), now) {
+                    Some(Duration::ZERO) => break,
+                    Some(pace) => tokio::time::sleep(pace).await,
+                    // Acknowledgements are counted by the connection driver; look again soon.
+                    None => tokio::time::sleep(Duration::from_millis(1)).await,
+                }
+            }
+            window.on_send(record.len(), Instant::now());
         }
         self.peer
             .send(Bytes::from(record))

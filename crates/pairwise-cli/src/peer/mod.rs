@@ -94,6 +94,21 @@ pub struct NativePeerOptions {
     /// Relayed candidates only (`iceTransportPolicy: "relay"`). Default:
     /// [`settings::relay_only`].
     pub relay_only: bool,
+    /// The SCTP receive window advertised. Default: [`settings::SCTP_RECEIVE_BUFFER_BROWSER`]
+    /// (see [`Self::for_remote_sdp`]).
+    pub receive_window: u32,
+}
+
+impl NativePeerOptions {
+    /// The receive window for a peer whose SDP is `remote_sdp`: another CLI gets the larger
+    /// one.
+    #[must_use]
+    pub fn for_remote_sdp(mut self, remote_sdp: &str) -> Self {
+        if sdp::is_cli(remote_sdp) {
+            self.receive_window = settings::SCTP_RECEIVE_BUFFER;
+        }
+        self
+    }
 }
 
 impl Default for NativePeerOptions {
@@ -104,6 +119,7 @@ impl Default for NativePeerOptions {
             event_capacity: 64,
             ice_servers: Vec::new(),
             relay_only: settings::relay_only(),
+            receive_window: settings::SCTP_RECEIVE_BUFFER_BROWSER,
         }
     }
 }
@@ -155,7 +171,7 @@ impl NativePeer {
                 &options.ice_servers,
                 options.relay_only,
             ))
-            .with_setting_engine(settings::setting_engine())
+            .with_setting_engine(settings::setting_engine(options.receive_window))
             .with_dedicated_reactor_pool_size(REACTOR_THREADS)
             .with_runtime(Arc::new(runtime::BufferedTokioRuntime::new(
                 options.socket_buffer_bytes,

@@ -70,6 +70,26 @@ mod tests {
     }
 
     #[test]
+    fn a_cli_peer_gets_the_larger_receive_window() {
+        use super::super::{NativePeerOptions, settings};
+        let sdp = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n";
+        let options = || NativePeerOptions::default();
+        assert_eq!(
+            options().receive_window,
+            settings::SCTP_RECEIVE_BUFFER_BROWSER,
+            "not known yet"
+        );
+        assert_eq!(
+            options().for_remote_sdp(sdp).receive_window,
+            settings::SCTP_RECEIVE_BUFFER_BROWSER
+        );
+        assert_eq!(
+            options().for_remote_sdp(&mark_cli(sdp)).receive_window,
+            settings::SCTP_RECEIVE_BUFFER
+        );
+    }
+
+    #[test]
     fn browser_candidate_json_parses_and_end_marker_is_skipped() {
         let json = r#"{"candidate":"candidate:1 1 udp 2122260223 127.0.0.1 40000 typ host generation 0","sdpMid":"0","sdpMLineIndex":0,"usernameFragment":"abcd"}"#;
         let init = parse_remote_candidate(json).ok().flatten();

@@ -240,7 +240,8 @@ pub(super) async fn drive(
                     }
                     (Stage::Sdps(s), PeerSignal::Offer { sdp }) if peer.is_none() => {
                         let (p, events) =
-                            new_peer(PeerRole::Answerer, bind, sig.ice_servers()).await?;
+                            new_peer(PeerRole::Answerer, bind, sig.ice_servers(), Some(&sdp))
+                                .await?;
                         let answer = p.accept_offer(&sdp).await.map_err(connect_err)?;
                         relay(
                             sig,
@@ -326,7 +327,7 @@ async fn make_offer(
     sig: &mut Signaling,
     bind: SocketAddr,
 ) -> Result<(NativePeer, mpsc::Receiver<PeerEvent>, String), SessionError> {
-    let (p, events) = new_peer(PeerRole::Offerer, bind, sig.ice_servers()).await?;
+    let (p, events) = new_peer(PeerRole::Offerer, bind, sig.ice_servers(), None).await?;
     let offer = p.create_offer().await.map_err(connect_err)?;
     relay(
         sig,
@@ -338,14 +339,21 @@ async fn make_offer(
     Ok((p, events, offer))
 }
 
+/// A peer for this session; `offer` is the peer's offer when this side answers (its SDP says
+/// whether the peer is a CLI, which gets a larger receive window).
 async fn new_peer(
     role: PeerRole,
     bind: SocketAddr,
     ice: &[IceServer],
+    offer: Option<&str>,
 ) -> Result<(NativePeer, mpsc::Receiver<PeerEvent>), SessionError> {
     let options = NativePeerOptions {
         ice_servers: ice.to_vec(),
         ..NativePeerOptions::default()
+    };
+    let options = match offer {
+        Some(sdp) => options.for_remote_sdp(sdp),
+        None => options,
     };
     NativePeer::with_options(role, bind, options)
         .await

@@ -17,24 +17,28 @@ import { descendants } from '../tests/e2e/harness/memory.js';
  * @param {import('../tests/e2e/harness/peer.js').Peer} a
  * @param {import('../tests/e2e/harness/peer.js').Peer} b
  * @param {number} SIZE bytes to send
- * @param {{ encrypt?: boolean, ahead?: number, acks?: number }} [variant] experiments around the
- *   ceiling: the sender seals each message with AES-GCM first (`encrypt`; `ahead`: that many
- *   sealed in advance instead of one at a time), the receiver sends 9 bytes back every `acks` bytes
- *   (like Pairwise's `progress`)
+ * @param {{ encrypt?: boolean, ahead?: number, acks?: number, iceServers?: RTCIceServer[], pace?: number }} [variant]
+ *   experiments around the ceiling: the sender seals each message with AES-GCM first (`encrypt`;
+ *   `ahead`: that many sealed in advance instead of one at a time), the receiver sends 9 bytes back
+ *   every `acks` bytes (like Pairwise's `progress`); `iceServers` for both connections (default
+ *   none: host candidates only, enough on one machine; behind the NAT lab's NATs a STUN server);
+ *   `pace` (bytes/s): the sender hands messages out no faster (an experiment: what pacing alone
+ *   does for a browser's SCTP on a real link)
  * @returns {Promise<number>} MB/s
  */
 export async function rawCeiling(a, b, SIZE, variant = {}) {
-  const offer = await a.evaluate(async () => {
-    const pc = new RTCPeerConnection();
+  const iceServers = variant.iceServers ?? [];
+  const offer = await a.evaluate(async (iceServers) => {
+    const pc = new RTCPeerConnection({ iceServers });
     const dc = pc.createDataChannel('raw', { ordered: true });
     dc.binaryType = 'arraybuffer';
     /** @type {any} */ (window).raw = { pc, dc };
     await pc.setLocalDescription(await pc.createOffer());
     await new Promise((r) => (pc.iceGatheringState === 'complete' ? r(0) : pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && r(0))));
     return pc.localDescription?.sdp;
-  });
-  const answer = await b.evaluate(async ({ sdp, size, acks }) => {
-    const pc = new RTCPeerConnection();
+  }, iceServers);
+  const answer = await b.evaluate(async ({ sdp, size, acks, iceServers }) => {
+    const pc = new RTCPeerConnection({ iceServers });
     const w = /** @type {any} */ (window);
     w.rawDone = new Promise((resolve) => {
       pc.addEventListener('datachannel', (ev) => {
@@ -57,7 +61,7 @@ export async function rawCeiling(a, b, SIZE, variant = {}) {
     await new Promise((r) => (pc.iceGatheringState === 'complete' ? r(0) : pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && r(0))));
     w.rawPc = pc;
     return pc.localDescription?.sdp;
-  }, { sdp: offer, size: SIZE, acks: variant.acks ?? 0 });
+  }, { sdp: offer, size: SIZE, acks: variant.acks ?? 0, iceServers });
   await a.evaluate(async (sdp) => {
     const { pc, dc } = /** @type {any} */ (window).raw;
     await pc.setRemoteDescription({ type: 'answer', sdp });
@@ -65,8 +69,9 @@ export async function rawCeiling(a, b, SIZE, variant = {}) {
   }, answer);
   const done = b.evaluate(() => /** @type {any} */ (window).rawDone);
   const t0 = performance.now();
-  await a.evaluate(async ({ size, encrypt, ahead }) => {
+  await a.evaluate(async ({ size, encrypt, ahead, pace }) => {
     const { dc } = /** @type {any} */ (window).raw;
+    const start = performance.now();
     const msg = new Uint8Array(256 * 1024);
     crypto.getRandomValues(msg.subarray(0, 65536));
     dc.bufferedAmountLowThreshold = 1024 * 1024;
@@ -78,6 +83,8 @@ export async function rawCeiling(a, b, SIZE, variant = {}) {
     const seal = () => crypto.subtle.encrypt({ name: 'AES-GCM', iv }, /** @type {CryptoKey} */ (key), plain);
     for (let sent = 0; sent < size; sent += msg.length) {
       if (dc.bufferedAmount > 4 * 1024 * 1024) await new Promise((r) => dc.addEventListener('bufferedamountlow', r, { once: true }));
+      const due = start + (sent / pace) * 1000 - performance.now();
+      if (pace && due > 2) await new Promise((r) => setTimeout(r, due));
       if (!key) dc.send(msg);
       else if (ahead === 0) dc.send(await seal());
       else {
@@ -85,7 +92,7 @@ export async function rawCeiling(a, b, SIZE, variant = {}) {
         dc.send(await /** @type {Promise<ArrayBuffer>} */ (sealed.shift()));
       }
     }
-  }, { size: SIZE, encrypt: !!variant.encrypt, ahead: variant.ahead ?? 0 });
+  }, { size: SIZE, encrypt: !!variant.encrypt, ahead: variant.ahead ?? 0, pace: variant.pace ?? 0 });
   assert.ok((await done) >= SIZE);
   const ms = performance.now() - t0;
   await a.evaluate(() => /** @type {any} */ (window).raw.pc.close());

@@ -46,13 +46,15 @@ impl CandidateKind {
     }
 }
 
-/// The selected candidate pair's two ends, as seen from this side.
+/// The selected candidate pair's two ends, as seen from this side, and its round trip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Path {
     /// This side's candidate.
     pub local: CandidateKind,
     /// The other side's candidate.
     pub remote: CandidateKind,
+    /// The pair's latest round trip from ICE's consent checks, if one was measured.
+    pub rtt: Option<std::time::Duration>,
 }
 
 impl Path {
@@ -113,5 +115,8 @@ pub(super) fn selected(report: &RTCStatsReport) -> Option<Path> {
             .unwrap_or(CandidateKind::Unknown),
         remote: kind("RTCRemoteIceCandidate_", &pair.remote_candidate_id)
             .unwrap_or(CandidateKind::Prflx),
+        rtt: Some(pair.current_round_trip_time)
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .map(std::time::Duration::from_secs_f64),
     })
 }

@@ -1,6 +1,8 @@
 //! Server settings an operator can change; everything else is a protocol limit in
 //! `pairwise_proto::limits`.
 
+use std::time::Duration;
+
 use crate::ice::IceConfig;
 
 /// Settings for one server.
@@ -10,6 +12,12 @@ pub struct Config {
     pub max_connections: usize,
     /// STUN and TURN servers handed to every joined connection (§4.1).
     pub ice: IceConfig,
+    /// A connection that has not joined a room this long after it opened is closed (every
+    /// client joins as soon as it is connected; a socket that never does only holds a slot).
+    pub join_deadline: Duration,
+    /// The longest a frame may take to go out to a client; a client that stops reading is
+    /// closed after it (and at once when the room finds its outbox full).
+    pub send_timeout: Duration,
 }
 
 impl Default for Config {
@@ -17,6 +25,8 @@ impl Default for Config {
         Self {
             max_connections: 10_000,
             ice: IceConfig::default(),
+            join_deadline: Duration::from_secs(10),
+            send_timeout: Duration::from_secs(10),
         }
     }
 }

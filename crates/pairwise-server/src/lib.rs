@@ -44,6 +44,7 @@ pub struct AppState {
     ice: Arc<ice::IceConfig>,
     connections: Arc<Semaphore>,
     next_id: Arc<AtomicU64>,
+    limits: ws::session::Limits,
 }
 
 impl AppState {
@@ -54,6 +55,10 @@ impl AppState {
             ice: Arc::new(config.ice.clone()),
             connections: Arc::new(Semaphore::new(config.max_connections)),
             next_id: Arc::new(AtomicU64::new(1)),
+            limits: ws::session::Limits {
+                join_deadline: config.join_deadline,
+                send_timeout: config.send_timeout,
+            },
         }
     }
 

@@ -54,6 +54,22 @@ async fn recv(ws: &mut Ws) -> Option<Value> {
     }
 }
 
+/// The status code and reason of the server's close, skipping frames before it.
+async fn close_code(ws: &mut Ws) -> Option<(u16, String)> {
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(5), ws.next())
+            .await
+            .unwrap();
+        match frame {
+            Some(Ok(Message::Close(Some(f)))) => {
+                return Some((f.code.into(), f.reason.to_string()));
+            }
+            Some(Ok(Message::Close(None))) | None | Some(Err(_)) => return None,
+            Some(Ok(_)) => {}
+        }
+    }
+}
+
 async fn join(ws: &mut Ws) -> Value {
     send(ws, json!({"type": "join", "room": ROOM})).await;
     recv(ws).await.unwrap()
@@ -124,11 +140,18 @@ async fn malformed_message_gets_an_error_and_a_close_and_others_keep_working() {
         bad2.send(Message::text(text)).await.unwrap();
         let reply = recv(&mut bad2).await.unwrap();
         assert_eq!(reply["code"], "bad-message", "{text}");
-        assert_eq!(recv(&mut bad2).await, None);
+        assert_eq!(
+            close_code(&mut bad2).await,
+            Some((1008, "bad message".into())),
+            "{text}"
+        );
     }
     bad.send(Message::binary(vec![1, 2, 3])).await.unwrap();
     assert_eq!(recv(&mut bad).await.unwrap()["code"], "bad-message");
-    assert_eq!(recv(&mut bad).await, None);
+    assert_eq!(
+        close_code(&mut bad).await,
+        Some((1008, "binary frame".into()))
+    );
     // A new peer still pairs with the waiting one.
     let mut other = client(addr).await;
     assert_eq!(
@@ -147,7 +170,69 @@ async fn oversized_message_gets_too_large_and_a_close() {
     send(&mut ws, json!({"type": "relay", "body": body})).await;
     let reply = recv(&mut ws).await.unwrap();
     assert_eq!(reply["code"], "too-large");
-    assert_eq!(recv(&mut ws).await, None);
+    assert_eq!(
+        close_code(&mut ws).await,
+        Some((1009, "frame too large".into()))
+    );
+}
+
+#[tokio::test]
+async fn a_connection_that_never_joins_is_closed_at_the_deadline() {
+    let (addr, state) = server_with(Config {
+        join_deadline: Duration::from_millis(300),
+        ..Config::default()
+    })
+    .await;
+    let mut idle = client(addr).await;
+    let mut joined = client(addr).await;
+    join(&mut joined).await;
+    let t0 = std::time::Instant::now();
+    assert_eq!(
+        close_code(&mut idle).await,
+        Some((1008, "no join in time".into()))
+    );
+    assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
+    // A connection that joined in time stays, past the deadline.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(state.rooms().len(), 1);
+    send(&mut joined, json!({"type": "relay", "body": 1})).await;
+    assert_eq!(recv(&mut joined).await.unwrap()["code"], "no-peer");
+}
+
+#[tokio::test]
+async fn a_peer_that_stops_reading_is_dropped_and_the_other_told() {
+    let (addr, _) = server_with(Config {
+        send_timeout: Duration::from_secs(2),
+        ..Config::default()
+    })
+    .await;
+    let mut reader = client(addr).await;
+    join(&mut reader).await;
+    // The stuck one joins, then never reads again.
+    let mut stuck = client(addr).await;
+    join(&mut stuck).await;
+    assert_eq!(recv(&mut reader).await.unwrap()["type"], "peer-joined");
+    // Large bodies until its socket buffers and the server's outbox are full: the server must
+    // drop it rather than wait in a send forever (it used to: the room never learned it left).
+    let body = "x".repeat(MAX_SIGNAL_BYTES - 1024);
+    let t0 = std::time::Instant::now();
+    let mut left = false;
+    while t0.elapsed() < Duration::from_secs(20) {
+        send(&mut reader, json!({"type": "relay", "body": body})).await;
+        while let Ok(Some(Ok(Message::Text(t)))) =
+            tokio::time::timeout(Duration::from_millis(1), reader.next()).await
+        {
+            let v: Value = serde_json::from_str(&t).unwrap();
+            if v["type"] == "peer-left" {
+                left = true;
+            }
+        }
+        if left {
+            break;
+        }
+    }
+    assert!(left, "the stuck peer was not dropped in {:?}", t0.elapsed());
+    drop(stuck);
 }
 
 #[tokio::test]

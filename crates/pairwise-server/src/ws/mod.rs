@@ -14,6 +14,15 @@ use crate::AppState;
 /// [`MAX_SIGNAL_BYTES`]; bigger ones are cut off by the WebSocket layer itself.
 const WS_READ_LIMIT: usize = 4 * MAX_SIGNAL_BYTES;
 
+/// The WebSocket layer's read buffer per connection. tungstenite's default is 128 KiB, most of
+/// the ~134 KB a connection cost (issue 13); signaling frames are small and a larger one is
+/// read in several turns.
+const WS_READ_BUFFER: usize = 4 * 1024;
+
+/// What may wait in a connection's write buffer when the client reads slowly: a few of the
+/// largest frames; past it a send fails and the connection closes.
+const WS_MAX_WRITE_BUFFER: usize = 8 * MAX_SIGNAL_BYTES;
+
 /// `GET /ws`: checks the origin and the connection cap, then runs a session.
 pub(crate) async fn upgrade(
     State(state): State<AppState>,
@@ -33,10 +42,16 @@ pub(crate) async fn upgrade(
     let id = state.next_conn_id();
     let rooms = state.rooms.clone();
     let ice = state.ice.clone();
+    let limits = state.limits;
     ws.max_message_size(WS_READ_LIMIT)
         .max_frame_size(WS_READ_LIMIT)
+        .read_buffer_size(WS_READ_BUFFER)
+        // Every frame is written at once (signaling is a few frames a second per connection),
+        // so no write buffer waits for more.
+        .write_buffer_size(0)
+        .max_write_buffer_size(WS_MAX_WRITE_BUFFER)
         .on_upgrade(move |socket| async move {
-            session::run(socket, rooms, ice, id).await;
+            session::run(socket, rooms, ice, id, limits).await;
             drop(permit);
         })
 }

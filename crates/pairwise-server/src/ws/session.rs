@@ -5,13 +5,17 @@
 //! - out: [`ServerToClient`] frames from its own replies and from the room, via a bounded outbox.
 //!
 //! A malformed or oversized frame gets an `error` reply and the connection closes; the room is
-//! always left on exit. The session is generic over the socket so tests can drive it with any
-//! `Stream + Sink` of messages.
+//! always left on exit. Every close the server starts carries a status code and a reason
+//! (RFC 6455 §7.4): 1008 for a client that broke the rules (a bad frame, no `join` within the
+//! deadline, a full room, too slow to read), 1009 for a frame over the limit. A client that
+//! stops reading is dropped: each frame has [`Limits::send_timeout`] to go out, and a room
+//! that finds the outbox full cancels the session even while it waits in a send. The session is
+//! generic over the socket so tests can drive it with any `Stream + Sink` of messages.
 
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
-use axum::extract::ws::Message;
+use axum::extract::ws::{CloseFrame, Message, close_code};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use pairwise_proto::error::ErrorCode;
 use pairwise_proto::ids::RoomId;
@@ -24,15 +28,36 @@ use tracing::Instrument;
 use crate::ice::IceConfig;
 use crate::rooms::{ConnId, Delivery, JoinError, PeerHandle, Rooms};
 
+/// The time limits of a session (from [`crate::Config`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    /// No `join` by then: closed.
+    pub(crate) join_deadline: Duration,
+    /// A frame not out by then: closed.
+    pub(crate) send_timeout: Duration,
+}
+
 /// What to do after handling one frame.
 enum Next {
     Continue,
-    Close,
+    /// Close with this status code and reason, after the queued replies.
+    Close(u16, &'static str),
+}
+
+impl Next {
+    fn policy(reason: &'static str) -> Self {
+        Self::Close(close_code::POLICY, reason)
+    }
 }
 
 /// Runs the session until the client leaves, misbehaves or is too slow.
-pub(crate) async fn run<S, E>(socket: S, rooms: Rooms, ice: Arc<IceConfig>, id: ConnId)
-where
+pub(crate) async fn run<S, E>(
+    socket: S,
+    rooms: Rooms,
+    ice: Arc<IceConfig>,
+    id: ConnId,
+    limits: Limits,
+) where
     S: Stream<Item = Result<Message, E>> + Sink<Message> + Send,
 {
     let span = tracing::debug_span!("ws", conn = id.0);
@@ -46,37 +71,53 @@ where
             cancel: cancel.clone(),
         };
         let mut room: Option<RoomId> = None;
+        let join_deadline = tokio::time::sleep(limits.join_deadline);
+        tokio::pin!(join_deadline);
         tracing::debug!("connected");
         loop {
             let next = tokio::select! {
                 // Closing wins over everything: the room decided we are too slow.
-                () = cancel.cancelled() => Next::Close,
+                () = cancel.cancelled() => Next::policy("too slow to read"),
+                () = &mut join_deadline, if room.is_none() => Next::policy("no join in time"),
                 // Then drain what the room has for us, so replies keep their order.
-                Some(msg) = inbox.recv() => match send(&mut sink, &msg).await {
-                    Ok(()) => Next::Continue,
-                    Err(()) => Next::Close,
-                },
+                Some(msg) = inbox.recv() => {
+                    match send(&mut sink, &msg, limits.send_timeout, &cancel).await {
+                        Ok(()) => Next::Continue,
+                        Err(()) => Next::policy("too slow to read"),
+                    }
+                }
                 frame = stream.next() => match frame {
                     Some(Ok(Message::Text(text))) => {
                         handle_text(text.as_str(), &rooms, &ice, &me, &mut room)
                     }
                     Some(Ok(Message::Binary(_))) => {
                         let _ = me.outbox.try_send(ServerToClient::error(ErrorCode::BadMessage));
-                        Next::Close
+                        Next::policy("binary frame")
                     }
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => Next::Continue,
                     Some(Ok(Message::Close(_)) | Err(_)) | None => break,
                 },
             };
-            if let Next::Close = next {
-                // Flush queued replies (the error that explains the close) before closing.
-                inbox.close();
-                while let Some(msg) = inbox.recv().await {
-                    if send(&mut sink, &msg).await.is_err() {
-                        break;
+            if let Next::Close(code, reason) = next {
+                tracing::debug!(code, reason, "closing");
+                if !cancel.is_cancelled() {
+                    // Flush queued replies (the error that explains the close) before closing;
+                    // not to a client that stopped reading.
+                    inbox.close();
+                    while let Some(msg) = inbox.recv().await {
+                        if send(&mut sink, &msg, limits.send_timeout, &cancel)
+                            .await
+                            .is_err()
+                        {
+                            break;
+                        }
                     }
                 }
-                let _ = sink.send(Message::Close(None)).await;
+                let close = Message::Close(Some(CloseFrame {
+                    code,
+                    reason: reason.into(),
+                }));
+                let _ = tokio::time::timeout(limits.send_timeout, sink.send(close)).await;
                 break;
             }
         }
@@ -103,14 +144,18 @@ fn handle_text(
         Err(e) => {
             tracing::debug!(error = %e, "refused frame");
             reply(ServerToClient::error(e.code()));
-            return Next::Close;
+            return if e.code() == ErrorCode::TooLarge {
+                Next::Close(close_code::SIZE, "frame too large")
+            } else {
+                Next::policy("bad message")
+            };
         }
     };
     match msg {
         ClientToServer::Join { room: wanted } => {
             if room.is_some() {
                 reply(ServerToClient::error(ErrorCode::BadMessage));
-                return Next::Close;
+                return Next::policy("second join");
             }
             match rooms.join(&wanted, me.clone()) {
                 Ok(peers) => {
@@ -125,7 +170,7 @@ fn handle_text(
                 }
                 Err(JoinError::Full) => {
                     reply(ServerToClient::error(ErrorCode::RoomFull));
-                    return Next::Close;
+                    return Next::policy("room full");
                 }
             }
         }
@@ -142,10 +187,24 @@ fn handle_text(
     Next::Continue
 }
 
-async fn send<S>(sink: &mut S, msg: &ServerToClient) -> Result<(), ()>
+/// Sends one frame: fails if it does not go out within `limit` or the session is cancelled
+/// meanwhile (a client that stopped reading blocks the send until its socket drains, which
+/// may be never).
+async fn send<S>(
+    sink: &mut S,
+    msg: &ServerToClient,
+    limit: Duration,
+    cancel: &CancellationToken,
+) -> Result<(), ()>
 where
     S: Sink<Message> + Unpin,
 {
     let text = serde_json::to_string(msg).map_err(|_| ())?;
-    sink.send(Message::Text(text.into())).await.map_err(|_| ())
+    tokio::select! {
+        sent = tokio::time::timeout(limit, sink.send(Message::Text(text.into()))) => match sent {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) | Err(_) => Err(()),
+        },
+        () = cancel.cancelled() => Err(()),
+    }
 }

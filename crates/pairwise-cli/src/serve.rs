@@ -87,6 +87,7 @@ impl Plan {
 /// Binds, prints the address people should open, and serves until Ctrl-C.
 pub(crate) fn run(args: &ServeArgs, config: Option<&Path>) -> anyhow::Result<()> {
     let plan = Plan::from_args(args)?;
+    raise_open_file_limit();
     let lan_ips = lan::lan_ips(&lan::interface_addresses());
     let served = lan::served_ips(plan.listen.ip(), &lan_ips);
     let identity = match &plan.tls {
@@ -231,3 +232,31 @@ fn lan_announcement(
 
 #[cfg(test)]
 mod tests;
+
+/// The most open files the server asks for: Linux's default `fs.nr_open`.
+const MAX_OPEN_FILES: u64 = 1 << 20;
+
+/// Raises the soft limit on open files to the hard one. Each connection is a file descriptor,
+/// and the common soft default of 1 024 let one client with 1 100 half-sent requests take the
+/// whole server offline (issue 13), while the hard limit is usually far higher. Failure only
+/// costs capacity, so it is logged, not fatal.
+#[cfg(target_os = "linux")]
+fn raise_open_file_limit() {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    match getrlimit(Resource::RLIMIT_NOFILE) {
+        Ok((soft, hard)) => {
+            let want = hard.min(MAX_OPEN_FILES);
+            if soft >= want {
+                return;
+            }
+            match setrlimit(Resource::RLIMIT_NOFILE, want, hard) {
+                Ok(()) => tracing::info!(from = soft, to = want, "raised the open-file limit"),
+                Err(e) => tracing::warn!("could not raise the open-file limit from {soft}: {e}"),
+            }
+        }
+        Err(e) => tracing::warn!("could not read the open-file limit: {e}"),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn raise_open_file_limit() {}

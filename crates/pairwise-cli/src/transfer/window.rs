@@ -2,31 +2,30 @@
 //! may go, from what the path showed so far: its round trip and its delivery rate. Sans-IO: the
 //! caller hands in the clock and SCTP's count of unacknowledged bytes.
 //!
-//! Why: webrtc-rs's SCTP sends its whole congestion window at once and does not pace, and a
-//! browser reads its UDP socket through a small buffer (Chromium: 64 KiB, about 56 packets), so
-//! on loopback a window above ~64 KiB lost packets at the browser's socket. A fixed 64 KiB cap
-//! fixed that and bounded every real link instead: one window per round trip, 2.6 MB/s at
-//! 20 ms on a 100 Mbit/s link (issue 12). Here the window follows the path, BBR-like:
-//! - **window** = [`WINDOW_GAIN`] × (highest delivery rate seen lately) × (lowest round trip seen lately),
-//!   never below the caller's floor (64 KiB toward a browser: what loopback needs) nor above
-//!   [`MAX_WINDOW`]. While the window limits the rate, each measured rate is the window over
-//!   the round trip, so the window doubles every round trip until the path's rate stops
-//!   growing (then about one bandwidth-delay product waits in queues).
+//! Why: webrtc-rs's SCTP sends its whole congestion window at once and does not pace, and it
+//! repairs losses slowly (a 1 s minimum retransmission timeout, then a slow start from one
+//! packet). So the application keeps SCTP from ever causing a loss it could avoid: a browser
+//! reads its UDP socket through a small buffer (Chromium: 64 KiB, about 56 packets), and a
+//! router's queue holds tens of milliseconds at its rate. A fixed window avoided the first and
+//! bounded every real link (64 KiB per round trip: 2.6 MB/s at 20 ms). Here, BBR-like:
+//! - **window** = [`WINDOW_GAIN`] × (highest delivery rate of the last [`RATE_SPAN`]) × (lowest
+//!   round trip of the connection), never below the caller's floor nor above [`MAX_WINDOW`].
+//!   While the window limits the rate, each measured rate is the window over the round trip,
+//!   so the window grows by the gain every round trip until the path's rate stops growing;
+//!   then about half a bandwidth-delay product may wait in queues, which a router buffer of
+//!   50 ms holds at any round trip up to 100 ms.
 //! - **pacing**: records leave at a gain × that delivery rate, spread out in time, so a fast
-//!   path never sees a window's worth of packets at once. While the rate still grows
-//!   ([`STARTUP_GAIN`]) faster than it; then in a cycle of round trips ([`CRUISE_GAINS`]): one
-//!   round a quarter faster (does the path carry more now?), one a quarter slower (drain the
-//!   queue that made), six at the rate. Paced at 1.5 × the rate all the time, the window was
-//!   what bounded the rate, so a bandwidth-delay product always waited in the bottleneck's
-//!   queue: at 60 ms that overflowed a 50 ms router buffer, and each loss cost SCTP a
-//!   retransmission timeout (1 s, webrtc-rs's minimum) and its slow restart. Never slower than the floor per round
-//!   trip: a few small records at the start (a rate of a few kB/s) must not hold back the
-//!   first chunks.
+//!   path never sees a window's worth of packets at once: [`STARTUP_GAIN`] while the rate still
+//!   grows, then a cycle of round trips ([`CRUISE_GAINS`]): one a quarter faster (does the path
+//!   carry more now?), one a quarter slower (drain the queue that made), six at the rate.
+//!   Never slower than the floor per round trip: a few small records at the start (a rate of a
+//!   few kB/s) must not hold back the first chunks.
 //!
 //! A round-trip sample is the time from handing a record to SCTP until SCTP reports it
 //! acknowledged (the caller polls about every millisecond, the resolution of the samples). A
 //! delivery-rate sample is the bytes acknowledged over at least one round trip (and
-//! [`MIN_RATE_INTERVAL`]).
+//! [`MIN_RATE_INTERVAL`]), no faster than they were sent, and none when they came back late
+//! (a loss being repaired).
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};

@@ -165,7 +165,8 @@ impl NativePeer {
         let (events, rx) = mpsc::channel(options.event_capacity.max(1));
         let (failed_tx, failed) = watch::channel(false);
         let channel: ChannelSlot = Arc::new(OnceLock::new());
-        let pacer = runtime::Pacer::new();
+        // Short reads unless the peer is known to be a CLI (then it got the large window).
+        let pacer = runtime::Pacer::new(options.receive_window != settings::SCTP_RECEIVE_BUFFER);
         let pc = PeerConnectionBuilder::new()
             .with_configuration(settings::configuration(
                 &options.ice_servers,
@@ -293,9 +294,14 @@ impl NativePeer {
     }
 
     /// Whether the remote side is a Pairwise CLI (its SDP carries our session name,
-    /// [`mark_cli`]); otherwise it is a browser or unknown.
+    /// [`mark_cli`]); otherwise it is a browser or unknown. A CLI peer also lifts the driver's
+    /// reads-per-turn limit (`runtime.rs`, `READS_PER_TURN`).
     pub async fn peer_is_cli(&self) -> Result<bool> {
-        Ok(is_cli(&self.remote_sdp().await?))
+        let cli = is_cli(&self.remote_sdp().await?);
+        if cli {
+            self.pacer.long_reads();
+        }
+        Ok(cli)
     }
 
     /// The path the connection uses now: the selected candidate pair's local and remote

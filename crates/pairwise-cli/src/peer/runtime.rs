@@ -1,6 +1,7 @@
-//! A webrtc-rs [`Runtime`] that is Tokio in every respect except two: before a UDP socket is
-//! handed to the connection driver, its kernel receive and send buffers are enlarged; and while
-//! the connection is being set up, no sleep lasts longer than [`SETUP_TICK`].
+//! A webrtc-rs [`Runtime`] that is Tokio in every respect except three: before a UDP socket is
+//! handed to the connection driver, its kernel receive and send buffers are enlarged; while
+//! the connection is being set up, no sleep lasts longer than [`SETUP_TICK`]; and the driver
+//! reads at most [`READS_PER_TURN`] datagrams per turn from a browser.
 //!
 //! webrtc 0.21 binds its sockets itself (`std::net::UdpSocket::bind` in the driver) and offers
 //! no socket option, but it passes every bound socket through [`Runtime::wrap_udp_socket`]

@@ -94,20 +94,28 @@ pub struct NativePeerOptions {
     /// Relayed candidates only (`iceTransportPolicy: "relay"`). Default:
     /// [`settings::relay_only`].
     pub relay_only: bool,
-    /// The SCTP receive window advertised. Default: [`settings::SCTP_RECEIVE_BUFFER_BROWSER`]
-    /// (see [`Self::for_remote_sdp`]).
-    pub receive_window: u32,
+    /// The peer is known to be another CLI (from its offer; default: not known). It then gets
+    /// the larger receive window and the driver reads freely ([`Self::receive_window`],
+    /// `runtime.rs` `READS_PER_TURN`).
+    pub peer_is_cli: bool,
 }
 
 impl NativePeerOptions {
-    /// The receive window for a peer whose SDP is `remote_sdp`: another CLI gets the larger
-    /// one.
+    /// The options for a peer whose SDP is `remote_sdp`.
     #[must_use]
     pub fn for_remote_sdp(mut self, remote_sdp: &str) -> Self {
-        if sdp::is_cli(remote_sdp) {
-            self.receive_window = settings::SCTP_RECEIVE_BUFFER;
-        }
+        self.peer_is_cli = sdp::is_cli(remote_sdp);
         self
+    }
+
+    /// The SCTP receive window advertised: [`settings::SCTP_RECEIVE_BUFFER`] to a known CLI,
+    /// else [`settings::SCTP_RECEIVE_BUFFER_BROWSER`].
+    pub fn receive_window(&self) -> u32 {
+        if self.peer_is_cli {
+            settings::SCTP_RECEIVE_BUFFER
+        } else {
+            settings::SCTP_RECEIVE_BUFFER_BROWSER
+        }
     }
 }
 
@@ -119,7 +127,7 @@ impl Default for NativePeerOptions {
             event_capacity: 64,
             ice_servers: Vec::new(),
             relay_only: settings::relay_only(),
-            receive_window: settings::SCTP_RECEIVE_BUFFER_BROWSER,
+            peer_is_cli: false,
         }
     }
 }
@@ -165,14 +173,13 @@ impl NativePeer {
         let (events, rx) = mpsc::channel(options.event_capacity.max(1));
         let (failed_tx, failed) = watch::channel(false);
         let channel: ChannelSlot = Arc::new(OnceLock::new());
-        // Short reads unless the peer is known to be a CLI (then it got the large window).
-        let pacer = runtime::Pacer::new(options.receive_window != settings::SCTP_RECEIVE_BUFFER);
+        let pacer = runtime::Pacer::new(!options.peer_is_cli);
         let pc = PeerConnectionBuilder::new()
             .with_configuration(settings::configuration(
                 &options.ice_servers,
                 options.relay_only,
             ))
-            .with_setting_engine(settings::setting_engine(options.receive_window))
+            .with_setting_engine(settings::setting_engine(options.receive_window()))
             .with_dedicated_reactor_pool_size(REACTOR_THREADS)
             .with_runtime(Arc::new(runtime::BufferedTokioRuntime::new(
                 options.socket_buffer_bytes,

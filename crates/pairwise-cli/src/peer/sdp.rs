@@ -75,16 +75,16 @@ mod tests {
         let sdp = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n";
         let options = || NativePeerOptions::default();
         assert_eq!(
-            options().receive_window,
+            options().receive_window(),
             settings::SCTP_RECEIVE_BUFFER_BROWSER,
             "not known yet"
         );
         assert_eq!(
-            options().for_remote_sdp(sdp).receive_window,
+            options().for_remote_sdp(sdp).receive_window(),
             settings::SCTP_RECEIVE_BUFFER_BROWSER
         );
         assert_eq!(
-            options().for_remote_sdp(&mark_cli(sdp)).receive_window,
+            options().for_remote_sdp(&mark_cli(sdp)).receive_window(),
             settings::SCTP_RECEIVE_BUFFER
         );
     }

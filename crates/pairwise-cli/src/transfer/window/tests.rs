@@ -285,3 +285,29 @@ fn a_fixed_window_neither_grows_nor_paces() {
         None
     );
 }
+
+#[test]
+fn acknowledgements_that_come_back_late_give_no_rate_sample() {
+    // The rate is 10 MB/s over a 10 ms round trip; then 1 MB goes out at once, a loss holds its
+    // acknowledgements back for a second, and the repair acknowledges 100 kB, then the rest
+    // 10 ms later: without the lateness check that last sample claims ~90 MB/s (the bytes
+    // were sent in a burst, so their sending does not bound it).
+    let mut w = PathWindow::new(64 * 1024);
+    let t0 = Instant::now();
+    let mut now = t0;
+    for _ in 0..50 {
+        w.on_send(100_000, now);
+        now += Duration::from_millis(10);
+        w.on_outstanding(0, now);
+    }
+    let before = w.max_rate().expect("rate");
+    for _ in 0..10 {
+        w.on_send(100_000, now);
+    }
+    now += Duration::from_secs(1);
+    w.on_outstanding(900_000, now);
+    now += Duration::from_millis(10);
+    w.on_outstanding(0, now);
+    let after = w.max_rate().expect("rate");
+    assert!(after <= 1.2 * before, "{before} then {after}");
+}

@@ -144,7 +144,7 @@ async fn with_reconnects<T>(
 /// What one of `receive --paired`'s rooms ended with.
 enum Heard {
     /// A paired device connected.
-    Device(String, Result<Established, SessionError>),
+    Device(String, Box<Result<Established, SessionError>>),
     /// A forgotten device was told (or could not be).
     Tombstone(PublicKey, Result<(), SessionError>),
 }
@@ -173,9 +173,12 @@ pub(crate) async fn receive_paired(
             identity.clone(),
             d.id.clone(),
         );
-        rooms.spawn(
-            async move { Heard::Device(id, reconnect(&server, &peer, &identity, bind).await) },
-        );
+        rooms.spawn(async move {
+            Heard::Device(
+                id,
+                Box::new(reconnect(&server, &peer, &identity, bind).await),
+            )
+        });
     }
     for t in store.tombstones() {
         let (server, forgotten, own) = (meeting.server.clone(), t.remembered(), own.clone());
@@ -216,18 +219,20 @@ pub(crate) async fn receive_paired(
             Some(Err(e)) => anyhow::bail!("a waiting task failed: {e}"),
         };
         match heard {
-            Heard::Device(id, Ok(est)) => break (id, est),
-            Heard::Device(id, Err(e)) => {
-                failed = true;
-                let name = store.device(&id).map(|d| d.name.to_string());
-                forget_if_told(store, &id, &e);
-                let name = name.unwrap_or_else(|| id[..8].to_owned());
-                progress.event(
-                    "device-error",
-                    &format!("{name}: {e}"),
-                    json!({"device": id, "code": e.code, "message": e.to_string()}),
-                );
-            }
+            Heard::Device(id, result) => match *result {
+                Ok(est) => break (id, est),
+                Err(e) => {
+                    failed = true;
+                    let name = store.device(&id).map(|d| d.name.to_string());
+                    forget_if_told(store, &id, &e);
+                    let name = name.unwrap_or_else(|| id[..8].to_owned());
+                    progress.event(
+                        "device-error",
+                        &format!("{name}: {e}"),
+                        json!({"device": id, "code": e.code, "message": e.to_string()}),
+                    );
+                }
+            },
             Heard::Tombstone(identity, Ok(())) => {
                 let now = unix_now();
                 store.update(now, |s| s.drop_tombstone(&identity))?;

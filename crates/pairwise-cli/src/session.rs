@@ -32,6 +32,7 @@ mod candidates;
 mod drive;
 mod reconnect;
 
+pub(crate) use self::candidates::without_candidates;
 pub use self::reconnect::{reconnect, tell_forgotten, unix_now};
 
 /// A confirmed session with an open data channel.
@@ -43,6 +44,10 @@ pub struct Established {
     pub events: mpsc::Receiver<PeerEvent>,
     /// The confirmed keys.
     pub session: ConfirmedSession,
+    /// The local address the connection was bound to (lanes bind the same address, §12).
+    pub bind: std::net::SocketAddr,
+    /// The ICE servers the signaling server handed out (lanes use them too).
+    pub ice_servers: Vec<pairwise_proto::signal::IceServer>,
 }
 
 /// Why pairing failed: a catalogue code (the sentence people see) and what exactly happened.

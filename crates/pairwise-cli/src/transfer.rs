@@ -23,11 +23,13 @@ use crate::session::{Established, SessionError};
 mod channel;
 pub mod checkpoint;
 mod interrupt;
+mod lanes;
 pub mod offer_ids;
 mod outgoing;
 mod receive;
 mod send;
 mod window;
+mod wire;
 
 pub use self::channel::Channel;
 pub use self::interrupt::INTERRUPTED_EXIT;
@@ -162,14 +164,14 @@ fn fail(code: ErrorCode, detail: impl std::fmt::Display) -> SessionError {
 
 /// `result`, or `cancelled` if it failed because the channel closed while the peer's `cancel`
 /// was still queued here (the peer cancels, then closes: a send on our side can fail first).
-fn or_cancelled<T>(
+async fn or_cancelled<T>(
     result: Result<T, TransferFailure>,
-    wire: &mut channel::Wire,
+    wire: &mut wire::Wire,
     by: &str,
 ) -> Result<T, TransferFailure> {
     match result {
         Err(TransferFailure::Session(e)) if e.code == ErrorCode::PeerLeft => {
-            while let Ok(Some((msg, _))) = wire.try_recv() {
+            while let Ok(Some((msg, _))) = wire.try_recv().await {
                 if msg == pairwise_proto::transfer::Message::Cancel {
                     return Err(fail(ErrorCode::Cancelled, by).into());
                 }

@@ -39,6 +39,7 @@ pub mod handshake;
 pub mod identity;
 pub mod ids;
 pub mod keys;
+pub mod lanes;
 pub mod limits;
 pub mod link;
 pub mod name;

@@ -33,6 +33,9 @@ pub const FLAG_FINAL: u8 = 0x01;
 /// one byte the flags go into.
 pub const INNER_OFFSET: usize = 1;
 
+/// Bytes in front of a record in a frame (§12): its sequence number, `u64be`.
+pub const FRAME_HEADER: usize = 8;
+
 /// Seals inner messages into records with this side's key and sequence numbers.
 pub struct RecordSealer {
     cipher: LessSafeKey,
@@ -183,6 +186,27 @@ impl RecordSealer {
         self.seal_with_flags_in_place(buf, if is_final { FLAG_FINAL } else { 0 })
     }
 
+    /// Seals the next record in place as a **frame** (§12): `buf` holds [`FRAME_HEADER`]
+    /// bytes of room for the sequence number, then the flags byte's room and the inner message
+    /// as for [`Self::seal_in_place`]. On success `buf` is `u64be(seq) || record`.
+    ///
+    /// # Errors
+    /// As [`Self::seal_in_place`]; [`RecordError::TooShort`] if `buf` has no room for the
+    /// header and the flags byte.
+    pub fn seal_frame_in_place(
+        &mut self,
+        buf: &mut Vec<u8>,
+        is_final: bool,
+    ) -> Result<(), RecordError> {
+        if buf.len() <= FRAME_HEADER {
+            return Err(RecordError::TooShort { len: buf.len() });
+        }
+        let seq = self.seq;
+        self.seal_at(buf, FRAME_HEADER, if is_final { FLAG_FINAL } else { 0 })?;
+        buf[..FRAME_HEADER].copy_from_slice(&seq.to_be_bytes());
+        Ok(())
+    }
+
     fn seal_with_flags_in_place(
         &mut self,
         buf: &mut Vec<u8>,
@@ -191,7 +215,13 @@ impl RecordSealer {
         if buf.is_empty() {
             return Err(RecordError::TooShort { len: 0 });
         }
-        let len = buf.len() - INNER_OFFSET + RECORD_OVERHEAD;
+        self.seal_at(buf, 0, flags)
+    }
+
+    /// Seals `buf[start..]` (flags room, then inner) with the next sequence number and appends
+    /// the tag.
+    fn seal_at(&mut self, buf: &mut Vec<u8>, start: usize, flags: u8) -> Result<(), RecordError> {
+        let len = buf.len() - start - INNER_OFFSET + RECORD_OVERHEAD;
         if len > self.max_record {
             return Err(RecordError::TooLarge {
                 len,
@@ -199,13 +229,15 @@ impl RecordSealer {
             });
         }
         let next = self.seq.checked_add(1).ok_or(RecordError::SeqExhausted)?;
-        buf[0] = flags;
-        self.cipher
-            .seal_in_place_append_tag(nonce(self.seq), Aad::empty(), buf)
+        buf[start] = flags;
+        let tag = self
+            .cipher
+            .seal_in_place_separate_tag(nonce(self.seq), Aad::empty(), &mut buf[start..])
             .map_err(|_| RecordError::TooLarge {
                 len,
                 max: self.max_record,
             })?;
+        buf.extend_from_slice(tag.as_ref());
         self.seq = next;
         Ok(())
     }
@@ -258,7 +290,35 @@ impl RecordOpener {
         result
     }
 
+    /// The sequence number the next [`Self::open_in_place`] expects: where a peer that
+    /// switched to frames (§12) goes on counting.
+    pub fn next_seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// Opens, in place, a record sealed at the explicit sequence number `seq` (a frame's,
+    /// §12), without moving the implicit count: the caller ([`crate::lanes::Reorder`]) makes
+    /// sure each `seq` is opened once.
+    ///
+    /// # Errors
+    /// As [`Self::open`]; after any error, [`RecordError::SessionFailed`] forever.
+    pub fn open_at(&mut self, seq: u64, record: &mut [u8]) -> Result<OpenedInPlace, RecordError> {
+        if self.failed {
+            return Err(RecordError::SessionFailed);
+        }
+        let result = self.open_seq(seq, record);
+        self.failed = result.is_err();
+        result
+    }
+
     fn open_inner(&mut self, record: &mut [u8]) -> Result<OpenedInPlace, RecordError> {
+        let next = self.seq.checked_add(1).ok_or(RecordError::SeqExhausted)?;
+        let opened = self.open_seq(self.seq, record)?;
+        self.seq = next;
+        Ok(opened)
+    }
+
+    fn open_seq(&self, seq: u64, record: &mut [u8]) -> Result<OpenedInPlace, RecordError> {
         let len = record.len();
         if len > MAX_RECORD_BYTES {
             return Err(RecordError::TooLarge {
@@ -269,11 +329,10 @@ impl RecordOpener {
         if len < RECORD_OVERHEAD {
             return Err(RecordError::TooShort { len });
         }
-        let next = self.seq.checked_add(1).ok_or(RecordError::SeqExhausted)?;
         let plaintext = self
             .cipher
-            .open_in_place(nonce(self.seq), Aad::empty(), record)
-            .map_err(|_| RecordError::Rejected { seq: self.seq })?;
+            .open_in_place(nonce(seq), Aad::empty(), record)
+            .map_err(|_| RecordError::Rejected { seq })?;
         // Never empty: the record held at least one plaintext byte besides the tag.
         let Some(&flags) = plaintext.first() else {
             return Err(RecordError::TooShort { len });
@@ -281,7 +340,6 @@ impl RecordOpener {
         if flags & !FLAG_FINAL != 0 {
             return Err(RecordError::UnknownFlags { flags });
         }
-        self.seq = next;
         Ok(OpenedInPlace {
             inner: INNER_OFFSET..len - TAG_BYTES,
             is_final: flags & FLAG_FINAL != 0,

@@ -71,6 +71,8 @@ fn message_json(msg: &Message) -> Value {
         Message::Device(info) => json!({"type": "device", "name": info.name.as_str()}),
         Message::Text(text) => json!({"type": "text", "text": text}),
         Message::Progress(n) => json!({"type": "progress", "bytes": n}),
+        // Lane messages have their own file, lanes.json.
+        other => json!({"type": other.type_byte()}),
     }
 }
 

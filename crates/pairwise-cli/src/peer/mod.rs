@@ -36,7 +36,7 @@ use handler::{ChannelSlot, Handler, pump};
 use pairwise_proto::signal::IceServer;
 pub use path::{CandidateKind, Path};
 use rtc::statistics::StatsSelector;
-pub use sdp::mark_cli;
+pub use sdp::{LANES_TAKEN, mark_cli};
 use sdp::{is_cli, parse_remote_candidate, remote_max_message_size};
 
 /// Label of the single data channel.
@@ -98,6 +98,11 @@ pub struct NativePeerOptions {
     /// the larger receive window and the driver reads freely ([`Self::receive_window`],
     /// `runtime.rs` `READS_PER_TURN`).
     pub peer_is_cli: bool,
+    /// The SCTP receive window, if not the one [`Self::receive_window`] picks by peer (a lane,
+    /// one of many connections, takes less: `transfer/lanes.rs`).
+    pub receive_window: Option<u32>,
+    /// The data channel's label: [`CHANNEL_LABEL`], or a lane's.
+    pub label: &'static str,
 }
 
 impl NativePeerOptions {
@@ -111,7 +116,9 @@ impl NativePeerOptions {
     /// The SCTP receive window advertised: [`settings::SCTP_RECEIVE_BUFFER`] to a known CLI,
     /// else [`settings::SCTP_RECEIVE_BUFFER_BROWSER`].
     pub fn receive_window(&self) -> u32 {
-        if self.peer_is_cli {
+        if let Some(n) = self.receive_window {
+            n
+        } else if self.peer_is_cli {
             settings::SCTP_RECEIVE_BUFFER
         } else {
             settings::SCTP_RECEIVE_BUFFER_BROWSER
@@ -128,6 +135,8 @@ impl Default for NativePeerOptions {
             ice_servers: Vec::new(),
             relay_only: settings::relay_only(),
             peer_is_cli: false,
+            receive_window: None,
+            label: CHANNEL_LABEL,
         }
     }
 }
@@ -135,6 +144,7 @@ impl Default for NativePeerOptions {
 /// One WebRTC peer connection with the Pairwise data channel.
 pub struct NativePeer {
     role: Role,
+    label: &'static str,
     pc: Arc<dyn PeerConnection>,
     channel: ChannelSlot,
     events: mpsc::Sender<PeerEvent>,
@@ -198,6 +208,7 @@ impl NativePeer {
             .context("building the WebRTC peer connection")?;
         let peer = Self {
             role,
+            label: options.label,
             pc: Arc::new(pc),
             channel,
             events,
@@ -220,7 +231,7 @@ impl NativePeer {
         };
         let dc = self
             .pc
-            .create_data_channel(CHANNEL_LABEL, Some(init))
+            .create_data_channel(self.label, Some(init))
             .await
             .context("creating the data channel")?;
         if self.channel.set(Arc::clone(&dc)).is_err() {
@@ -309,6 +320,14 @@ impl NativePeer {
             self.pacer.long_reads();
         }
         Ok(cli)
+    }
+
+    /// How many lanes (`docs/protocol.md` §12) the remote side declared it takes in its SDP
+    /// (0: none, or not known yet).
+    pub async fn peer_lanes(&self) -> u8 {
+        self.remote_sdp()
+            .await
+            .map_or(0, |sdp| pairwise_proto::lanes::declared_lanes(&sdp))
     }
 
     /// The path the connection uses now: the selected candidate pair's local and remote

@@ -18,9 +18,11 @@ pub(super) fn parse_remote_candidate(json: &str) -> Result<Option<RTCIceCandidat
 /// its UDP socket through a large buffer, so it may send in large bursts.
 pub(super) const CLI_SESSION_LINE: &str = "s=pairwise-cli";
 
-/// `sdp` with its session name set to `pairwise-cli` (`CLI_SESSION_LINE`).
+/// `sdp` with its session name set to `pairwise-cli` (`CLI_SESSION_LINE`) and the lanes this
+/// side takes declared (`docs/protocol.md` §12, [`pairwise_proto::lanes::declare_lanes`]).
 pub fn mark_cli(sdp: &str) -> String {
-    sdp.split_inclusive('\n')
+    let named: String = sdp
+        .split_inclusive('\n')
         .map(|l| {
             if l.starts_with("s=") {
                 let end = &l[l.trim_end_matches(['\r', '\n']).len()..];
@@ -29,8 +31,12 @@ pub fn mark_cli(sdp: &str) -> String {
                 l.to_owned()
             }
         })
-        .collect()
+        .collect();
+    pairwise_proto::lanes::declare_lanes(&named, LANES_TAKEN)
 }
+
+/// How many lanes a CLI takes from its peer: as many as the protocol allows.
+pub const LANES_TAKEN: u8 = pairwise_proto::lanes::MAX_LANES;
 
 /// Whether a remote SDP comes from a Pairwise CLI ([`mark_cli`]).
 pub(super) fn is_cli(sdp: &str) -> bool {
@@ -63,8 +69,9 @@ mod tests {
         let marked = mark_cli(sdp);
         assert_eq!(
             marked,
-            "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=pairwise-cli\r\nt=0 0\r\n"
+            "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=pairwise-cli\r\nt=0 0\r\na=pairwise-lanes:16\r\n"
         );
+        assert_eq!(pairwise_proto::lanes::declared_lanes(&marked), LANES_TAKEN);
         assert!(is_cli(&marked));
         assert!(!is_cli(sdp), "a browser's SDP");
     }

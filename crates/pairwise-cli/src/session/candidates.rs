@@ -67,7 +67,7 @@ pub(super) async fn add_candidate(
 }
 
 /// Candidates travel only as trickled `candidate` bodies, held until the peer is verified.
-pub(super) fn without_candidates(sdp: &str) -> String {
+pub(crate) fn without_candidates(sdp: &str) -> String {
     sdp.split_inclusive('\n')
         .filter(|l| !l.starts_with("a=candidate:") && l.trim_end() != "a=end-of-candidates")
         .collect()

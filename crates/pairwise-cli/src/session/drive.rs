@@ -297,6 +297,8 @@ pub(super) async fn drive(
         peer,
         events,
         session,
+        bind,
+        ice_servers: sig.ice_servers().to_vec(),
     })
 }
 

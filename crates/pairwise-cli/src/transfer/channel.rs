@@ -19,21 +19,20 @@
 //!   loopback, with records as large as the peer takes (small ones cost CLI → CLI about 30 %
 //!   on loopback, 233 → 158 MB/s).
 
-use std::io::Read as _;
-use std::time::{Duration, Instant};
+use std::collections::VecDeque;
 
-use bytes::Bytes;
 use pairwise_proto::device::{DeviceInfo, DeviceName};
 use pairwise_proto::error::ErrorCode;
 use pairwise_proto::handshake::PeerConfirmed;
 use pairwise_proto::identity::PublicKey;
 use pairwise_proto::limits::MAX_RECORD_BYTES;
-use pairwise_proto::record::{INNER_OFFSET, RECORD_OVERHEAD, RecordOpener, RecordSealer};
-use pairwise_proto::transfer::{Message, Route, msg_type};
+use pairwise_proto::record::FRAME_HEADER;
+use pairwise_proto::transfer::Message;
 
 use super::fail;
+use super::lanes::{LaneConfig, Lanes};
 use super::window::PathWindow;
-use crate::peer::{NativePeer, PeerEvent};
+use super::wire::Wire;
 use crate::session::{Established, SessionError};
 
 /// The largest record sent to a peer that is not a Pairwise CLI (see the module doc).
@@ -83,6 +82,18 @@ pub(super) const LONG_PATH_RECORD_BYTES: usize = 64 * 1024;
 /// The window floor between two CLIs on a LAN or loopback: what their send buffer allows anyway
 /// (`NativePeerOptions::send_buffer_limit`), so the fastest paths are not held back.
 pub(super) const DIRECT_SHORT_FLOOR: usize = 4 << 20;
+
+/// Lanes (§12, `lanes.rs`) a CLI opens toward another CLI when it sends over a direct path
+/// whose round trip is not short.
+pub(super) const DEFAULT_LANES: u8 = 0;
+
+/// `PAIRWISE_LANES=N`: open N lanes on any direct path to a CLI (benchmarks and tests); unset:
+/// [`DEFAULT_LANES`] where the path calls for them.
+fn lanes_wanted() -> Option<u8> {
+    std::env::var("PAIRWISE_LANES")
+        .ok()
+        .and_then(|v| v.trim().parse::<u8>().ok())
+}
 
 /// Whether windows and pacing follow the path (`window.rs`); `PAIRWISE_PATH_WINDOW=0` restores
 /// the fixed windows of before, so a benchmark can measure both with one binary. Users never
@@ -151,6 +162,24 @@ impl Channel {
         } else {
             max
         };
+        // Lanes (§12) toward a CLI on a direct path that is not a LAN, where one association's
+        // loss-based congestion control is what limits.
+        let want_lanes = match lanes_wanted() {
+            Some(n) if !browser && !relayed && window.is_some() => n,
+            None if !browser && !relayed && long && window.is_some() => DEFAULT_LANES,
+            _ => 0,
+        };
+        // A frame carries its sequence number in front of the record.
+        let send_max = if want_lanes > 0 {
+            send_max.min(max - FRAME_HEADER)
+        } else {
+            send_max
+        };
+        let lanes = Lanes::new(LaneConfig {
+            bind: est.bind,
+            ice: est.ice_servers,
+            peer_takes: est.peer.peer_lanes().await,
+        });
         let proof = est.session.proof();
         let peer_identity = est.session.peer_identity().clone();
         let (seal, open) = est.session.into_records(max);
@@ -161,6 +190,13 @@ impl Channel {
             open,
             peer_name: None,
             window,
+            lanes,
+            want_lanes,
+            framed: false,
+            reorder: None,
+            ready: VecDeque::new(),
+            next_channel: 0,
+            chunks_per_channel: vec![0],
         };
         if let Some(name) = own_name {
             let info = DeviceInfo { name: name.clone() };
@@ -214,156 +250,5 @@ impl Channel {
     /// Closes the channel (waiting briefly until what was sent is acknowledged).
     pub async fn close(self) {
         self.wire.close().await;
-    }
-}
-
-/// The record layer and peer of one session.
-#[derive(Debug)]
-pub(super) struct Wire {
-    peer: NativePeer,
-    events: tokio::sync::mpsc::Receiver<PeerEvent>,
-    seal: RecordSealer,
-    open: RecordOpener,
-    /// From the peer's latest `device` record.
-    peer_name: Option<DeviceName>,
-    /// The window and pacing toward a browser or through a relay; `None`: the send buffer's
-    /// own limit only.
-    window: Option<PathWindow>,
-}
-
-impl Wire {
-    pub(super) async fn send(&mut self, msg: &Message, is_final: bool) -> Result<(), SessionError> {
-        let record = self
-            .seal
-            .seal(&msg.encode(), is_final)
-            .map_err(|e| fail(ErrorCode::PeerMisbehaved, e))?;
-        self.send_record(record).await
-    }
-
-    /// Sends the next `len` bytes of `file` as one chunk record. The bytes are read straight
-    /// into the record's buffer and sealed there: no copy between the page cache and the data
-    /// channel. The read blocks; it is at most one record from a local file.
-    pub(super) async fn send_chunk(
-        &mut self,
-        file: &mut std::fs::File,
-        len: usize,
-        is_final: bool,
-    ) -> Result<(), ChunkError> {
-        let mut record = Vec::with_capacity(INNER_OFFSET + 1 + len + RECORD_OVERHEAD);
-        record.extend_from_slice(&[0, msg_type::CHUNK]);
-        record.resize(INNER_OFFSET + 1 + len, 0);
-        file.read_exact(&mut record[INNER_OFFSET + 1..])
-            .map_err(ChunkError::Read)?;
-        self.seal
-            .seal_in_place(&mut record, is_final)
-            .map_err(|e| fail(ErrorCode::PeerMisbehaved, e))?;
-        Ok(self.send_record(record).await?)
-    }
-
-    async fn send_record(&mut self, record: Vec<u8>) -> Result<(), SessionError> {
-        if let Some(window) = self.window.as_mut() {
-            loop {
-                let outstanding = self
-                    .peer
-                    .outstanding()
-                    .await
-                    .map_err(|e| fail(ErrorCode::PeerLeft, format!("{e:#}")))?;
-                let now = Instant::now();
-                window.on_outstanding(outstanding, now);
-                match window.wait(outstanding, record.len(), now) {
-                    Some(Duration::ZERO) => break,
-                    Some(pace) => tokio::time::sleep(pace).await,
-                    // Acknowledgements are counted by the connection driver; look again soon.
-                    None => tokio::time::sleep(Duration::from_millis(1)).await,
-                }
-            }
-            window.on_send(record.len(), Instant::now());
-        }
-        self.peer
-            .send(Bytes::from(record))
-            .await
-            .map_err(|e| fail(ErrorCode::PeerLeft, format!("{e:#}")))
-    }
-
-    /// The next message from the peer, or the reason there is none.
-    pub(super) async fn recv(&mut self) -> Result<(Message, bool), SessionError> {
-        loop {
-            match self.events.recv().await {
-                Some(PeerEvent::Message(record)) => {
-                    if let Some(msg) = self.open_record(record)? {
-                        return Ok(msg);
-                    }
-                }
-                Some(PeerEvent::LocalCandidate(_) | PeerEvent::ChannelOpen) => {}
-                Some(PeerEvent::Failed(why)) => return Err(fail(ErrorCode::PeerLeft, why)),
-                Some(PeerEvent::Closed) | None => {
-                    return Err(fail(ErrorCode::PeerLeft, "the data channel closed"));
-                }
-            }
-        }
-    }
-
-    /// A message that already arrived, without waiting.
-    pub(super) fn try_recv(&mut self) -> Result<Option<(Message, bool)>, SessionError> {
-        loop {
-            match self.events.try_recv() {
-                Ok(PeerEvent::Message(record)) => {
-                    if let Some(msg) = self.open_record(record)? {
-                        return Ok(Some(msg));
-                    }
-                }
-                Ok(PeerEvent::LocalCandidate(_) | PeerEvent::ChannelOpen) => {}
-                Ok(PeerEvent::Failed(why)) => return Err(fail(ErrorCode::PeerLeft, why)),
-                Ok(PeerEvent::Closed) => {
-                    return Err(fail(ErrorCode::PeerLeft, "the data channel closed"));
-                }
-                Err(_) => return Ok(None),
-            }
-        }
-    }
-
-    /// Opens a record; a `device` record is kept here (`None`), anything else returned. The
-    /// record is decrypted in its own buffer (the data channel's, when no one else holds it),
-    /// and a chunk's bytes stay there.
-    fn open_record(&mut self, record: Bytes) -> Result<Option<(Message, bool)>, SessionError> {
-        let mut buf = Vec::from(record);
-        let opened = self
-            .open
-            .open_in_place(&mut buf)
-            .map_err(|e| fail(ErrorCode::RecordRejected, e))?;
-        let msg = Message::decode_in(buf, opened.inner).map_err(|e| fail(e.code(), e))?;
-        if opened.is_final && msg.route() == Route::Session {
-            return Err(fail(
-                ErrorCode::PeerMisbehaved,
-                "final flag on a device record",
-            ));
-        }
-        match msg {
-            Message::Device(info) => {
-                tracing::debug!("the peer sent its device name");
-                self.peer_name = Some(info.name);
-                Ok(None)
-            }
-            msg => Ok(Some((msg, opened.is_final))),
-        }
-    }
-
-    async fn close(self) {
-        let _ = self.peer.close().await;
-    }
-}
-
-/// Why a chunk could not be sent: the file (a local problem) or the session.
-#[derive(Debug)]
-pub(super) enum ChunkError {
-    /// Reading the file failed or it ended early (it changed while sending).
-    Read(std::io::Error),
-    /// The session failed.
-    Session(SessionError),
-}
-
-impl From<SessionError> for ChunkError {
-    fn from(e: SessionError) -> Self {
-        Self::Session(e)
     }
 }

@@ -17,9 +17,9 @@ use pairwise_proto::error::ErrorCode;
 use pairwise_proto::transfer::{FileEntry, Manifest, Message, Receiver, ReceiverEvent};
 use serde_json::json;
 
-use super::channel::Wire;
 use super::checkpoint::{Held, ResumablePart, ResumeDir};
 use super::interrupt::{CANCEL_WAIT, Interrupt};
+use super::wire::Wire;
 use super::{
     Channel, TransferFailure, announce, disk, fail, file_entry, mib, or_cancelled, report_saved,
     report_text,
@@ -54,7 +54,7 @@ pub async fn receive_on(
     let result = run
         .run(&mut channel.wire, progress, accept, &mut interrupt)
         .await;
-    let result = or_cancelled(result, &mut channel.wire, "by the sender");
+    let result = or_cancelled(result, &mut channel.wire, "by the sender").await;
     run.end(&result, progress);
     result.map(|()| run.saved)
 }

@@ -19,9 +19,9 @@ use pairwise_proto::transfer::{
 use serde_json::json;
 use tokio::io::AsyncReadExt as _;
 
-use super::channel::{ChunkError, Wire};
 use super::interrupt::{CANCEL_WAIT, Interrupt};
 use super::offer_ids::OfferIds;
+use super::wire::{ChunkError, Wire};
 use super::{Channel, Outgoing, TransferFailure, fail, mib, or_cancelled, report_text};
 use crate::config::ConfigDir;
 use crate::keystore::device_id;
@@ -58,6 +58,7 @@ pub async fn send_on(
     let mut interrupt = Interrupt::watch();
     let (mut sender, offer) = Sender::new(channel.proof, manifest, channel.max);
     let wire = &mut channel.wire;
+    wire.open_lanes().await?;
     for part in &offer {
         wire.send(part, false).await?;
     }
@@ -73,7 +74,8 @@ pub async fn send_on(
         reader: None,
     };
     let result = run.run(wire, progress, &mut interrupt).await;
-    let result = or_cancelled(result, wire, "by the receiver");
+    let result = or_cancelled(result, wire, "by the receiver").await;
+    report_lanes(wire, progress);
     if result.is_err()
         && let Some(cancel) = sender.cancel()
     {
@@ -116,7 +118,7 @@ impl Outbound<'_> {
                 if self.sender.is_done() {
                     return Ok(());
                 }
-                let Some((msg, _)) = wire.try_recv()? else {
+                let Some((msg, _)) = wire.try_recv().await? else {
                     break;
                 };
                 self.handle(msg, wire, progress).await?;
@@ -274,6 +276,19 @@ async fn chain_prefix(
     } else {
         chain.checkpoint().1
     })
+}
+
+/// How many chunks went over each channel, when lanes (§12) were used: a JSON event for
+/// benchmarks and tests, a debug line otherwise.
+fn report_lanes(wire: &Wire, progress: &mut Progress) {
+    let per_channel = &wire.chunks_per_channel;
+    if per_channel.len() < 2 {
+        return;
+    }
+    tracing::debug!("chunks per channel (the session's, then each lane): {per_channel:?}");
+    if progress.is_json() {
+        progress.event("lanes", "", json!({"chunks": per_channel}));
+    }
 }
 
 fn read_error(path: &Path, e: &std::io::Error) -> TransferFailure {

@@ -26,6 +26,7 @@ pub use self::resume::{RESUME_LABEL, ResumeChain, ResumeClaim, ResumeStart};
 pub use self::sender::{ChunkPlan, ChunkSpec, Sender, SenderEvent, max_chunk};
 use crate::device::DeviceInfo;
 use crate::error::ErrorCode;
+use crate::lanes::{LaneCandidate, LaneSdp};
 use crate::limits::MAX_TEXT_BYTES;
 use crate::name::BadName;
 
@@ -51,6 +52,12 @@ pub mod msg_type {
     pub const RESUME_ACK: u8 = 0x09;
     /// `u64be(bytes)`: chunk bytes of this transfer the receiver has stored.
     pub const PROGRESS: u8 = 0x0a;
+    /// A lane's offer SDP (JSON, §12).
+    pub const LANE_OFFER: u8 = 0x0b;
+    /// A lane's answer SDP (JSON, §12).
+    pub const LANE_ANSWER: u8 = 0x0c;
+    /// A lane's ICE candidate (JSON, §12).
+    pub const LANE_CANDIDATE: u8 = 0x0d;
 }
 
 /// One inner message: `type[1] || payload`.
@@ -79,6 +86,12 @@ pub enum Message {
     Text(String),
     /// The receiver has stored this many chunk bytes of the current transfer (§11.4).
     Progress(u64),
+    /// The sender of this message opens a lane (§12); for the session, not a transfer.
+    LaneOffer(LaneSdp),
+    /// The answer to a [`Self::LaneOffer`].
+    LaneAnswer(LaneSdp),
+    /// An ICE candidate of a lane, or the end of them.
+    LaneCandidate(LaneCandidate),
 }
 
 /// Which state machine a peer's message is for.
@@ -108,6 +121,9 @@ impl Message {
             Self::Received(_) => msg_type::RECEIVED,
             Self::Cancel => msg_type::CANCEL,
             Self::Device(_) => msg_type::DEVICE,
+            Self::LaneOffer(_) => msg_type::LANE_OFFER,
+            Self::LaneAnswer(_) => msg_type::LANE_ANSWER,
+            Self::LaneCandidate(_) => msg_type::LANE_CANDIDATE,
         }
     }
 
@@ -121,7 +137,11 @@ impl Message {
             | Self::Received(_)
             | Self::Progress(_) => Route::Sender,
             Self::Cancel => Route::Both,
-            Self::Device(_) | Self::Text(_) => Route::Session,
+            Self::Device(_)
+            | Self::Text(_)
+            | Self::LaneOffer(_)
+            | Self::LaneAnswer(_)
+            | Self::LaneCandidate(_) => Route::Session,
         }
     }
 
@@ -134,6 +154,10 @@ impl Message {
             Self::Received(index) => out.extend_from_slice(&index.to_be_bytes()),
             // Serialising structs of strings and integers cannot fail.
             Self::Device(info) => out.extend(serde_json::to_vec(info).unwrap_or_default()),
+            Self::LaneOffer(l) | Self::LaneAnswer(l) => {
+                out.extend(serde_json::to_vec(l).unwrap_or_default());
+            }
+            Self::LaneCandidate(c) => out.extend(serde_json::to_vec(c).unwrap_or_default()),
             Self::AcceptResume(claims) => out.extend(
                 serde_json::to_vec(&resume::ClaimsWire {
                     resume: claims.clone(),
@@ -206,6 +230,13 @@ impl Message {
                 .map_err(|e| TransferError::BadDevice {
                     reason: e.to_string(),
                 }),
+            msg_type::LANE_OFFER => parse_lane_sdp(payload).map(Self::LaneOffer),
+            msg_type::LANE_ANSWER => parse_lane_sdp(payload).map(Self::LaneAnswer),
+            msg_type::LANE_CANDIDATE => serde_json::from_slice::<LaneCandidate>(payload)
+                .map_err(|e| e.to_string())
+                .and_then(|c| c.check().map(|()| c).map_err(|e| e.to_string()))
+                .map(Self::LaneCandidate)
+                .map_err(|reason| TransferError::BadLane { reason }),
             other => Err(TransferError::UnknownType { msg_type: other }),
         }
     }
@@ -230,6 +261,14 @@ impl Message {
         buf.drain(..=inner.start);
         Ok(Self::Chunk(buf))
     }
+}
+
+/// A `lane-offer` or `lane-answer` payload.
+fn parse_lane_sdp(payload: &[u8]) -> Result<LaneSdp, TransferError> {
+    serde_json::from_slice::<LaneSdp>(payload)
+        .map_err(|e| e.to_string())
+        .and_then(|l| l.check().map(|()| l).map_err(|e| e.to_string()))
+        .map_err(|reason| TransferError::BadLane { reason })
 }
 
 /// A `text` payload: 1 to [`MAX_TEXT_BYTES`] bytes of UTF-8.
@@ -260,6 +299,12 @@ pub enum TransferError {
     /// A `device` message that does not parse or whose name breaks §10.7.
     #[error("bad device message: {reason}")]
     BadDevice {
+        /// What is wrong.
+        reason: String,
+    },
+    /// A lane message (§12) that does not parse or names no lane.
+    #[error("bad lane message: {reason}")]
+    BadLane {
         /// What is wrong.
         reason: String,
     },

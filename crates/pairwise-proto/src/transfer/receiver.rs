@@ -127,7 +127,11 @@ impl Receiver {
             | Message::Progress(_) => Err(TransferError::Unexpected {
                 what: "sender-side message at the receiver",
             }),
-            Message::Device(_) | Message::Text(_) => Err(TransferError::Unexpected {
+            Message::Device(_)
+            | Message::Text(_)
+            | Message::LaneOffer(_)
+            | Message::LaneAnswer(_)
+            | Message::LaneCandidate(_) => Err(TransferError::Unexpected {
                 what: "session message routed to the receiver",
             }),
         }

@@ -1,0 +1,392 @@
+//! [`Wire`]: the record layer of one session over its data channel and its lanes (§6, §12).
+//!
+//! Receiving: records are opened in order; the peer's session messages (`device`, and the
+//! lane messages) are handled here, wherever they come in the stream, and the transfers see
+//! everything else. Once the peer sent its first `lane-offer`, its records are frames
+//! (`u64be(seq) || record`) on any channel, put back in order by a [`Reorder`].
+//!
+//! Sending: every record goes through a [`PathWindow`] (`window.rs`): on the session's channel,
+//! or, once this side opened lanes (`lanes.rs`), chunks go to whichever open channel's window
+//! has room first.
+
+use std::collections::VecDeque;
+use std::io::Read as _;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use pairwise_proto::device::DeviceName;
+use pairwise_proto::error::ErrorCode;
+use pairwise_proto::lanes::{Reorder, frame_seq};
+use pairwise_proto::record::{
+    FRAME_HEADER, INNER_OFFSET, RECORD_OVERHEAD, RecordOpener, RecordSealer,
+};
+use pairwise_proto::transfer::{Message, Route, msg_type};
+use tokio::sync::mpsc;
+
+use super::fail;
+use super::lanes::{LaneEvent, Lanes};
+use super::window::PathWindow;
+use crate::peer::{NativePeer, PeerEvent};
+use crate::session::SessionError;
+
+/// The record layer and channels of one session.
+#[derive(Debug)]
+pub(super) struct Wire {
+    pub(super) peer: NativePeer,
+    pub(super) events: mpsc::Receiver<PeerEvent>,
+    pub(super) seal: RecordSealer,
+    pub(super) open: RecordOpener,
+    /// From the peer's latest `device` record.
+    pub(super) peer_name: Option<DeviceName>,
+    /// The window and pacing of the session's channel; `None`: the send buffer's own limit
+    /// only.
+    pub(super) window: Option<PathWindow>,
+    pub(super) lanes: Lanes,
+    /// How many lanes this side opens when it sends a transfer (0: none).
+    pub(super) want_lanes: u8,
+    /// Whether this side's records are frames (it sent a `lane-offer`).
+    pub(super) framed: bool,
+    /// The peer's frames, once it sent a `lane-offer`.
+    pub(super) reorder: Option<Reorder<(Message, bool)>>,
+    /// Opened messages, in order, not handled yet.
+    pub(super) ready: VecDeque<(Message, bool)>,
+    /// Which channel the next chunk tries first (0: the session's).
+    pub(super) next_channel: usize,
+    /// Chunk records sent on each channel (0: the session's, then the lanes), for the report.
+    pub(super) chunks_per_channel: Vec<u64>,
+}
+
+enum Input {
+    Session(Option<PeerEvent>),
+    Lane(Option<LaneEvent>),
+}
+
+impl Wire {
+    /// Opens this side's lanes, if it wants any and the peer takes them: the `lane-offer`s
+    /// go now and the lanes are used as they open.
+    pub(super) async fn open_lanes(&mut self) -> Result<(), SessionError> {
+        let want = self.want_lanes.min(self.lanes.room());
+        for _ in 0..want {
+            // A lane that cannot even be built here is not worth failing the transfer for.
+            let offer = match self.lanes.offer().await {
+                Ok(offer) => offer,
+                Err(e) => {
+                    tracing::warn!("sending without more lanes: {e}");
+                    break;
+                }
+            };
+            self.send(&offer, false).await?;
+        }
+        if want > 0 {
+            tracing::debug!("offered {} lanes", self.lanes.out.len());
+        }
+        Ok(())
+    }
+
+    pub(super) async fn send(&mut self, msg: &Message, is_final: bool) -> Result<(), SessionError> {
+        let inner = msg.encode();
+        let head = if self.framed { FRAME_HEADER } else { 0 };
+        let mut record = Vec::with_capacity(head + INNER_OFFSET + inner.len() + RECORD_OVERHEAD);
+        record.resize(head + INNER_OFFSET, 0);
+        record.extend_from_slice(&inner);
+        self.seal(&mut record, is_final)?;
+        // The record after the first lane-offer is a frame (§12).
+        if matches!(msg, Message::LaneOffer(_)) {
+            self.framed = true;
+        }
+        self.send_record(record).await
+    }
+
+    /// Sends the next `len` bytes of `file` as one chunk record. The bytes are read straight
+    /// into the record's buffer and sealed there: no copy between the page cache and the data
+    /// channel. The read blocks; it is at most one record from a local file.
+    pub(super) async fn send_chunk(
+        &mut self,
+        file: &mut std::fs::File,
+        len: usize,
+        is_final: bool,
+    ) -> Result<(), ChunkError> {
+        let head = if self.framed { FRAME_HEADER } else { 0 };
+        let mut record = Vec::with_capacity(head + INNER_OFFSET + 1 + len + RECORD_OVERHEAD);
+        record.resize(head + INNER_OFFSET, 0);
+        record.push(msg_type::CHUNK);
+        record.resize(head + INNER_OFFSET + 1 + len, 0);
+        file.read_exact(&mut record[head + INNER_OFFSET + 1..])
+            .map_err(ChunkError::Read)?;
+        self.seal(&mut record, is_final)?;
+        if self.lanes.out.iter().any(|l| l.open) {
+            let channel = self.send_striped(record).await?;
+            if self.chunks_per_channel.len() <= channel {
+                self.chunks_per_channel.resize(channel + 1, 0);
+            }
+            self.chunks_per_channel[channel] += 1;
+            Ok(())
+        } else {
+            if let Some(n) = self.chunks_per_channel.first_mut() {
+                *n += 1;
+            }
+            Ok(self.send_record(record).await?)
+        }
+    }
+
+    fn seal(&mut self, record: &mut Vec<u8>, is_final: bool) -> Result<(), SessionError> {
+        let sealed = if self.framed {
+            self.seal.seal_frame_in_place(record, is_final)
+        } else {
+            self.seal.seal_in_place(record, is_final)
+        };
+        sealed.map_err(|e| fail(ErrorCode::PeerMisbehaved, e))
+    }
+
+    /// Sends on the session's channel, within its window.
+    async fn send_record(&mut self, record: Vec<u8>) -> Result<(), SessionError> {
+        if let Some(window) = self.window.as_mut() {
+            loop {
+                let outstanding = outstanding(&self.peer).await?;
+                let now = Instant::now();
+                window.on_outstanding(outstanding, now);
+                match window.wait(outstanding, record.len(), now) {
+                    Some(Duration::ZERO) => break,
+                    Some(pace) => tokio::time::sleep(pace).await,
+                    // Acknowledgements are counted by the connection driver; look again soon.
+                    None => tokio::time::sleep(Duration::from_millis(1)).await,
+                }
+            }
+            window.on_send(record.len(), Instant::now());
+        }
+        send_on(&self.peer, record).await
+    }
+
+    /// Sends on the first open channel (the session's or a lane) whose window has room,
+    /// starting after the one used last; returns the channel's index.
+    async fn send_striped(&mut self, record: Vec<u8>) -> Result<usize, SessionError> {
+        loop {
+            let now = Instant::now();
+            self.lanes.expire(now);
+            let channels = 1 + self.lanes.out.len();
+            let mut wait = Duration::from_millis(1);
+            for k in 0..channels {
+                let i = (self.next_channel + k) % channels;
+                let (peer, window) = match i.checked_sub(1) {
+                    None => (&self.peer, self.window.as_mut()),
+                    Some(l) => match self.lanes.out.get_mut(l) {
+                        Some(lane) if lane.open => (&lane.peer, Some(&mut lane.window)),
+                        _ => continue,
+                    },
+                };
+                let room = match window {
+                    None => true,
+                    Some(w) => {
+                        let outstanding = outstanding(peer).await?;
+                        w.on_outstanding(outstanding, now);
+                        match w.wait(outstanding, record.len(), now) {
+                            Some(Duration::ZERO) => {
+                                w.on_send(record.len(), now);
+                                true
+                            }
+                            Some(pace) => {
+                                wait = wait.min(pace);
+                                false
+                            }
+                            None => false,
+                        }
+                    }
+                };
+                if room {
+                    self.next_channel = i + 1;
+                    return send_on(peer, record).await.map(|()| i);
+                }
+            }
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// The next message from the peer, or the reason there is none.
+    pub(super) async fn recv(&mut self) -> Result<(Message, bool), SessionError> {
+        loop {
+            if let Some(msg) = self.next_ready().await? {
+                return Ok(msg);
+            }
+            let input = tokio::select! {
+                e = self.events.recv() => Input::Session(e),
+                e = self.lanes.next_event() => Input::Lane(e),
+            };
+            self.on_input(input).await?;
+        }
+    }
+
+    /// A message that already arrived, without waiting for one (lane events that arrived are
+    /// handled on the way).
+    pub(super) async fn try_recv(&mut self) -> Result<Option<(Message, bool)>, SessionError> {
+        loop {
+            if let Some(msg) = self.next_ready().await? {
+                return Ok(Some(msg));
+            }
+            let input = if let Ok(e) = self.events.try_recv() {
+                Input::Session(Some(e))
+            } else if let Some(e) = self.lanes.try_event() {
+                Input::Lane(Some(e))
+            } else {
+                return Ok(None);
+            };
+            self.on_input(input).await?;
+        }
+    }
+
+    async fn on_input(&mut self, input: Input) -> Result<(), SessionError> {
+        match input {
+            Input::Session(Some(PeerEvent::Message(record))) => self.on_record(record),
+            Input::Session(Some(PeerEvent::LocalCandidate(_) | PeerEvent::ChannelOpen)) => Ok(()),
+            Input::Session(Some(PeerEvent::Failed(why))) => Err(fail(ErrorCode::PeerLeft, why)),
+            Input::Session(Some(PeerEvent::Closed) | None) => {
+                Err(fail(ErrorCode::PeerLeft, "the data channel closed"))
+            }
+            Input::Lane(Some(LaneEvent { lane, ours, event })) => match event {
+                PeerEvent::Message(frame) if !ours => self.on_frame(frame),
+                PeerEvent::Message(_) => Err(fail(
+                    ErrorCode::PeerMisbehaved,
+                    format!("a message on lane {lane}, which only this side sends on"),
+                )),
+                PeerEvent::LocalCandidate(json) => match Lanes::candidate(lane, ours, &json) {
+                    Some(msg) => self.send(&msg, false).await,
+                    None => Ok(()),
+                },
+                PeerEvent::ChannelOpen => {
+                    self.lanes.opened(lane);
+                    Ok(())
+                }
+                PeerEvent::Failed(why) => {
+                    Err(fail(ErrorCode::PeerLeft, format!("lane {lane}: {why}")))
+                }
+                // A lane's records in flight would be lost with it: only the end of the
+                // session closes a lane this side sends on.
+                PeerEvent::Closed if ours => {
+                    Err(fail(ErrorCode::PeerLeft, format!("lane {lane} closed")))
+                }
+                PeerEvent::Closed => Ok(()),
+            },
+            Input::Lane(None) => Ok(()),
+        }
+    }
+
+    /// Handles the session's messages that are ready; returns the first one for a transfer.
+    async fn next_ready(&mut self) -> Result<Option<(Message, bool)>, SessionError> {
+        while let Some((msg, is_final)) = self.ready.pop_front() {
+            match msg {
+                Message::Device(info) => {
+                    tracing::debug!("the peer sent its device name");
+                    self.peer_name = Some(info.name);
+                }
+                Message::LaneOffer(offer) => {
+                    let answer = self.lanes.answer(offer).await?;
+                    self.send(&answer, false).await?;
+                }
+                Message::LaneAnswer(answer) => self.lanes.on_answer(answer).await?,
+                Message::LaneCandidate(c) => self.lanes.on_candidate(c).await?,
+                msg => return Ok(Some((msg, is_final))),
+            }
+        }
+        Ok(None)
+    }
+
+    /// A record on the session's channel: opened in order, or a frame once the peer switched.
+    /// The record is decrypted in its own buffer (the data channel's, when no one else holds
+    /// it), and a chunk's bytes stay there.
+    fn on_record(&mut self, record: Bytes) -> Result<(), SessionError> {
+        if self.reorder.is_some() {
+            return self.on_frame(record);
+        }
+        let mut buf = Vec::from(record);
+        let opened = self
+            .open
+            .open_in_place(&mut buf)
+            .map_err(|e| fail(ErrorCode::RecordRejected, e))?;
+        let msg = decode(buf, opened.inner, opened.is_final)?;
+        if matches!(msg, Message::LaneOffer(_)) {
+            // Every record after it is a frame (§12).
+            self.reorder = Some(Reorder::new(self.open.next_seq()));
+        }
+        self.ready.push_back((msg, opened.is_final));
+        Ok(())
+    }
+
+    /// A frame, on a lane or (after the switch) on the session's channel.
+    fn on_frame(&mut self, frame: Bytes) -> Result<(), SessionError> {
+        let Some(reorder) = self.reorder.as_mut() else {
+            return Err(fail(
+                ErrorCode::PeerMisbehaved,
+                "a frame before any lane-offer",
+            ));
+        };
+        let len = frame.len();
+        let seq = frame_seq(&frame).ok_or_else(|| {
+            fail(
+                ErrorCode::PeerMisbehaved,
+                format!("a frame of {len} bytes has no sequence number"),
+            )
+        })?;
+        reorder.check(seq, len).map_err(|e| fail(e.code(), e))?;
+        let mut buf = Vec::from(frame);
+        let opened = self
+            .open
+            .open_at(seq, &mut buf[FRAME_HEADER..])
+            .map_err(|e| fail(ErrorCode::RecordRejected, e))?;
+        let inner = opened.inner.start + FRAME_HEADER..opened.inner.end + FRAME_HEADER;
+        let msg = decode(buf, inner, opened.is_final)?;
+        reorder
+            .insert(seq, (msg, opened.is_final), len)
+            .map_err(|e| fail(e.code(), e))?;
+        while let Some(next) = reorder.pop() {
+            self.ready.push_back(next);
+        }
+        Ok(())
+    }
+
+    pub(super) async fn close(self) {
+        self.lanes.close().await;
+        let _ = self.peer.close().await;
+    }
+}
+
+/// Parses an opened record's inner message; FINAL only on a chunk.
+fn decode(
+    buf: Vec<u8>,
+    inner: std::ops::Range<usize>,
+    is_final: bool,
+) -> Result<Message, SessionError> {
+    let msg = Message::decode_in(buf, inner).map_err(|e| fail(e.code(), e))?;
+    if is_final && msg.route() == Route::Session {
+        return Err(fail(
+            ErrorCode::PeerMisbehaved,
+            "final flag on a session record",
+        ));
+    }
+    Ok(msg)
+}
+
+async fn outstanding(peer: &NativePeer) -> Result<usize, SessionError> {
+    peer.outstanding()
+        .await
+        .map_err(|e| fail(ErrorCode::PeerLeft, format!("{e:#}")))
+}
+
+async fn send_on(peer: &NativePeer, record: Vec<u8>) -> Result<(), SessionError> {
+    peer.send(Bytes::from(record))
+        .await
+        .map_err(|e| fail(ErrorCode::PeerLeft, format!("{e:#}")))
+}
+
+/// Why a chunk could not be sent: the file (a local problem) or the session.
+#[derive(Debug)]
+pub(super) enum ChunkError {
+    /// Reading the file failed or it ended early (it changed while sending).
+    Read(std::io::Error),
+    /// The session failed.
+    Session(SessionError),
+}
+
+impl From<SessionError> for ChunkError {
+    fn from(e: SessionError) -> Self {
+        Self::Session(e)
+    }
+}

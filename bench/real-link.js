@@ -19,11 +19,14 @@
  *   sudo node bench/real-link.js [ROW...]   rows: off d10r100 d30r100 d10l01r100 d10l1r100 d10r1000
  *                                           (default d10r100 d30r100 d10l1r100)
  *   env: CELLS=tcp,raw,cli-cli,...  (default: all)   MIB_BROWSER=64 (raw and cells with a browser)
- *        MIB_CLI=128 (cli-cli, cli-cli-relay, tcp)   CELL_TIMEOUT=240 (s)   OUT=/tmp/real-link.jsonl
+ *        (also cli-cli-lN, cli-chromium-lN, cli-firefox-lN: with N lanes, PAIRWISE_LANES=N, protocol §12)
+ *        MIB_CLI=128 (cli-cli, cli-cli-relay, cli-cli-lN, tcp)   CELL_TIMEOUT=240 (s)   OUT=/tmp/real-link.jsonl
  *        RAW_PACE=10 (MB/s: the raw cell's sender paces its messages; an experiment)
  *        SEED=1 (the emulator's loss pattern)   SERVE_ARGS='--relay-rate 0' (extra `serve` flags)
  *        TCP_CC=cubic (the tcp cell's congestion control; default the system's, e.g. bbr)
  *        PAIRWISE_BIN (default target/release/pairwise)
+ *        KEEP_LOGS=DIR (each CLI's output, stdout and stderr, to DIR/ROW-CELL-send.log and -receive.log;
+ *        with RUST_LOG=pairwise_cli=debug, what the CLI did)
  *
  * One JSON line per cell is appended to OUT, progress goes to stderr and a Markdown table (rows
  * by cells, MB/s) to stdout at the end. A cell that fails or times out records `error` (and the
@@ -36,7 +39,7 @@
  * state /tmp/link-emu-state/pwlk) and takes it down at exit, also on errors and Ctrl-C.
  */
 
-import { appendFileSync, copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as app from '../tests/e2e/harness/app.js';
@@ -69,6 +72,7 @@ const { carriedBy, connectedLine, launchPeersIn, receiveTimes, watchReceive } = 
  * @typedef {object} Ctx one cell's run
  * @property {TestFile} file
  * @property {Cleanup} cleanup
+ * @property {string} name the row and cell (log file names)
  * @property {(f: () => Promise<number | null>) => void} probe how to read the bytes received so far
  */
 
@@ -76,7 +80,9 @@ const ALL_CELLS = ['tcp', 'raw', 'cli-cli', 'cli-chromium', 'chromium-cli', 'chr
 const rows = process.argv.slice(2).length ? process.argv.slice(2) : ['d10r100', 'd30r100', 'd10l1r100'];
 const cells = process.env.CELLS ? process.env.CELLS.split(',').map((s) => s.trim()).filter(Boolean) : ALL_CELLS;
 for (const r of rows) if (!ROWS[r]) throw new Error(`unknown row ${r}; rows: ${Object.keys(ROWS).join(' ')}`);
-for (const c of cells) if (!ALL_CELLS.includes(c)) throw new Error(`unknown cell ${c}; cells: ${ALL_CELLS.join(' ')}`);
+/** `cli-cli-l4`, `cli-chromium-l4`: with 4 lanes (PAIRWISE_LANES, docs/protocol.md §12); `-l0`: none. */
+const LANES_CELL = /^cli-(cli|chromium|firefox)-l(\d+)$/;
+for (const c of cells) if (!ALL_CELLS.includes(c) && !LANES_CELL.test(c)) throw new Error(`unknown cell ${c}; cells: ${ALL_CELLS.join(' ')}`);
 const MIB_BROWSER = Number(process.env.MIB_BROWSER || 64);
 const MIB_CLI = Number(process.env.MIB_CLI || 128);
 const TIMEOUT = Number(process.env.CELL_TIMEOUT || 240) * 1000;
@@ -90,7 +96,7 @@ const SERVE_ARGS = (process.env.SERVE_ARGS ?? '').split(/\s+/).filter(Boolean);
 app.T.transfer = TIMEOUT;
 
 /** Cells that send MIB_CLI (the others MIB_BROWSER). @param {string} cell */
-const cliOnly = (cell) => cell === 'tcp' || cell === 'cli-cli' || cell === 'cli-cli-relay';
+const cliOnly = (cell) => cell === 'tcp' || cell === 'cli-cli' || cell === 'cli-cli-relay' || /^cli-cli-l\d+$/.test(cell);
 const log = (/** @type {string} */ s) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
 
 /** @type {Cleanup | null} the running cell's, for Ctrl-C */
@@ -187,8 +193,9 @@ function cliStallMs(r) {
  * @param {Kind} from
  * @param {Kind} to
  * @param {string[]} policy extra CLI flags (`--ice-policy relay`)
+ * @param {Record<string, string>} [env] extra environment of both CLIs (PAIRWISE_LANES)
  */
-async function transfer(ctx, from, to, policy) {
+async function transfer(ctx, from, to, policy, env = {}) {
   const { file } = ctx;
   const [browserA, browserB] = await launch(ctx, [from, to]);
   /** @param {Proc} p */
@@ -203,7 +210,7 @@ async function transfer(ctx, from, to, policy) {
     await a.goto(`${SERVER_URL}/`);
     link = await app.showPairingCode(a);
   } else {
-    sender = track(spawnIn('a1', BIN, ['send', file.path, '--json', '--server', SERVER_URL, '--config', dir(ctx, 'pwlk-cfg-'), ...policy], { label: 'send (a1)' }));
+    sender = track(spawnIn('a1', BIN, ['send', file.path, '--json', '--server', SERVER_URL, '--config', dir(ctx, 'pwlk-cfg-'), ...policy], { label: 'send (a1)', env }));
     link = (await sender.waitEvent('link', 30_000)).link;
   }
   const out = dir(ctx, 'pwlk-out-');
@@ -214,7 +221,7 @@ async function transfer(ctx, from, to, policy) {
     b = await newPeer(ctx, browserB, 'B');
     await b.goto(link);
   } else {
-    receiver = track(spawnIn('b1', BIN, ['receive', link, '--dir', out, '--json', '--config', dir(ctx, 'pwlk-cfg-'), ...policy], { label: 'receive (b1)' }));
+    receiver = track(spawnIn('b1', BIN, ['receive', link, '--dir', out, '--json', '--config', dir(ctx, 'pwlk-cfg-'), ...policy], { label: 'receive (b1)', env }));
     peak = watchPeak(receiver.pid);
   }
   /** @type {import('../tests/e2e/harness/peer.js').Witness[]} */
@@ -262,6 +269,11 @@ async function transfer(ctx, from, to, policy) {
     const { code } = await withTimeout(s.exited, 30_000, `${s.label} exiting`).catch(() => ({ code: 'still running' }));
     if (code !== 0) res.warning = `${s.label} exit ${code}`;
   }
+  if (process.env.KEEP_LOGS) {
+    for (const p of [sender, receiver]) {
+      if (p) writeFileSync(join(process.env.KEEP_LOGS, `${ctx.name}-${p.label.split(' ')[0]}.log`), `${p.stdout()}\n--- stderr ---\n${p.stderr()}`);
+    }
+  }
   if (first === undefined || last === undefined) throw new Error('no first or last byte time');
   const seconds = (last - first) / 1000;
   const paths = [a ? await pagePath(a) : cliPath(/** @type {Proc} */ (sender)), b ? await pagePath(b) : cliPath(/** @type {Proc} */ (receiver))];
@@ -299,6 +311,8 @@ async function body(cell, ctx) {
   }
   ctx.cleanup.track(await startServer(SERVE_ARGS), (s) => s.stop());
   if (cell === 'raw') return raw(ctx);
+  const lanes = LANES_CELL.exec(cell);
+  if (lanes) return transfer(ctx, 'cli', /** @type {Kind} */ (lanes[1]), [], { PAIRWISE_LANES: lanes[2] });
   const [from, to] = /** @type {Kind[]} */ (cell.replace(/-relay$/, '').split('-'));
   return transfer(ctx, from, to, cell.endsWith('-relay') ? ['--ice-policy', 'relay'] : []);
 }
@@ -321,7 +335,7 @@ async function runCell(row, cell, files) {
   rec.load1 = Math.round(loadavg()[0] * 100) / 100; // the machine is shared: how busy it was
   const t0 = performance.now();
   try {
-    Object.assign(rec, await withTimeout(body(cell, { file, cleanup, probe: (f) => (reached = f) }), TIMEOUT, `cell ${row} ${cell}`));
+    Object.assign(rec, await withTimeout(body(cell, { file, cleanup, name: `${row}-${cell}`, probe: (f) => (reached = f) }), TIMEOUT, `cell ${row} ${cell}`));
   } catch (e) {
     const msg = /** @type {Error} */ (e).message;
     rec.error = msg.split('\n')[0].slice(0, 300);

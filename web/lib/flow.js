@@ -89,11 +89,13 @@ export class StoredCounter {
   /**
    * `n` more bytes reached storage.
    * @param {number} n
+   * @param {number} [step] how often a `progress` goes: PROGRESS_STEP, or LANE_PROGRESS_STEP
+   *   while the sender's records are frames (a lost one is then repaired by fast retransmission)
    * @returns {number | null} the value to send in a `progress`, or null if not yet due
    */
-  add(n) {
+  add(n, step = PROGRESS_STEP) {
     this.#stored += n;
-    if (this.#stored - this.#reported < PROGRESS_STEP) return null;
+    if (this.#stored - this.#reported < step) return null;
     this.#reported = this.#stored;
     return this.#stored;
   }

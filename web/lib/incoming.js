@@ -21,7 +21,7 @@
 import { b64uDecode } from './b64.js';
 import { ProtocolError } from './errors.js';
 import { StoredCounter } from './flow.js';
-import { MAX_MANIFEST_FILES } from './limits.js';
+import { LANE_PROGRESS_STEP, MAX_MANIFEST_FILES, PROGRESS_STEP } from './limits.js';
 import { Checkpoints, claimsFor, keptBytes, partialName, startsFromAck } from './resume-store.js';
 import { openFolderSink } from './folder-sink.js';
 import { canKeepPartials, openPartialSink, openSink, removePartial } from './sink.js';
@@ -232,7 +232,7 @@ export class Receiver {
         if (checkpoint && kept) kept.record.set(index, f, checkpoint.offset, checkpoint.h);
         if (incoming.state !== 'active') return;
         incoming.add(len);
-        const progress = this.#stored.add(len);
+        const progress = this.#stored.add(len, this.#o.channel.peerFramed ? LANE_PROGRESS_STEP : PROGRESS_STEP);
         if (progress !== null) await this.#o.channel.send(encodeProgress(progress));
         if (!fileDone) return;
         const s = await sink;

@@ -57,3 +57,5 @@ export const TRANSFER_WINDOW = 16 * 1024 * 1024;
 
 /** A receiver acknowledges stored bytes at least this often (§11.4). */
 export const PROGRESS_STEP = 1024 * 1024;
+/** … and at least this often once the sender's records are frames (§11.4, §12). */
+export const LANE_PROGRESS_STEP = 256 * 1024;

@@ -13,6 +13,7 @@
 
 /** @import { AnswerBody, CandidateBody, OfferBody } from '../types/protocol.js' */
 
+import { declareLanes, LANES_TAKEN } from './lanes.js';
 import { HIGH_WATER, LOW_WATER, MAX_RECORD_BYTES } from './limits.js';
 
 /** How long a `disconnected` connection may stay so before it counts as failed. */
@@ -66,7 +67,7 @@ export class Peer extends EventTarget {
   /** Initiator only: creates and sends the offer. */
   async start() {
     await this.#pc.setLocalDescription(await this.#pc.createOffer());
-    this.#sendSignal({ kind: 'offer', sdp: withoutCandidates(this.#pc.localDescription?.sdp ?? '') });
+    this.#sendSignal({ kind: 'offer', sdp: declareLanes(withoutCandidates(this.#pc.localDescription?.sdp ?? ''), LANES_TAKEN) });
   }
 
   /**
@@ -78,7 +79,7 @@ export class Peer extends EventTarget {
       await this.#pc.setRemoteDescription({ type: 'offer', sdp: String(body.sdp) });
       await this.#flushCandidates();
       await this.#pc.setLocalDescription(await this.#pc.createAnswer());
-      this.#sendSignal({ kind: 'answer', sdp: withoutCandidates(this.#pc.localDescription?.sdp ?? '') });
+      this.#sendSignal({ kind: 'answer', sdp: declareLanes(withoutCandidates(this.#pc.localDescription?.sdp ?? ''), LANES_TAKEN) });
     } else if (body.kind === 'answer' && this.#initiator) {
       await this.#pc.setRemoteDescription({ type: 'answer', sdp: String(body.sdp) });
       await this.#flushCandidates();

@@ -170,8 +170,25 @@ export class RecordOpener {
    * @throws {ProtocolError} `record-rejected`
    */
   open(record) {
-    if (this.#broken) return Promise.reject(new ProtocolError('record-rejected', 'earlier record rejected'));
     const seq = this.#seq++;
+    return this.openAt(seq, record);
+  }
+
+  /** The sequence number the next `open` expects: where a peer that switched to frames (§12) goes on. */
+  get nextSeq() {
+    return this.#seq;
+  }
+
+  /**
+   * Opens `record` sealed at the explicit `seq` (a frame's, §12), without moving the implicit
+   * count; the caller (`Reorder`) makes sure each `seq` is opened once.
+   * @param {bigint} seq
+   * @param {Uint8Array} record
+   * @returns {Promise<{ inner: Uint8Array, final: boolean }>}
+   * @throws {ProtocolError} `record-rejected`
+   */
+  openAt(seq, record) {
+    if (this.#broken) return Promise.reject(new ProtocolError('record-rejected', 'earlier record rejected'));
     return openRecord(this.#key, seq, record).catch((/** @type {unknown} */ e) => {
       this.#broken = true;
       throw e;

@@ -4,18 +4,24 @@
  * records leave in sequence order; received records are opened strictly in arrival order.
  * Only `Connection` creates it, and only after the peer's confirm MAC verified.
  *
+ * Lanes (protocol §12, `lanes.js`): the browser takes the lanes a peer opens (it answers each
+ * `lane-offer` with a peer connection of its own, STUN only) and, from the record after the
+ * peer's first `lane-offer`, reads the peer's records as frames from every channel and puts
+ * them back in order. It opens no lanes itself.
+ *
  * Events: `message` (detail: {msg, final}), `error` (detail: {code}), `closed`.
  */
 
 /** @import { Session } from '../types/protocol.js' */
-/** @import { Peer } from './peer.js' */
 
 /** @typedef {{ local: string, remote: string, relayed: boolean }} Path */
 
 import { ProtocolError } from './errors.js';
+import { FRAME_HEADER, frameSeq, LANES_TAKEN, Reorder } from './lanes.js';
 import { RECORD_OVERHEAD } from './limits.js';
+import { Peer } from './peer.js';
 import { RecordOpener, RecordSealer } from './record.js';
-import { decodeInner } from './transfer.js';
+import { decodeInner, encodeInner } from './transfer.js';
 
 /**
  * When `watchPath` reads the path after the channel opened, in ms: a read before the transport
@@ -32,25 +38,39 @@ export class SecureChannel extends EventTarget {
   /** @type {Promise<void>} */
   #recvChain = Promise.resolve();
   #broken = false;
+  /** The peer's frames, once it sent a `lane-offer`. @type {Reorder<{ msg: any, final: boolean }> | null} */
+  #reorder = null;
+  /** The lanes the peer opened, by index. @type {Map<number, Peer>} */
+  #lanes = new Map();
+  /** STUN servers for the lanes. @type {RTCIceServer[]} */
+  #laneIce;
   /** The short verification code both screens show. */
   sas;
 
   /**
    * @param {Peer} peer an open peer connection
    * @param {Session} session the confirmed handshake's keys
+   * @param {{ iceServers?: RTCIceServer[] }} [opts] the session's ICE servers (lanes use the STUN ones)
    */
-  constructor(peer, session) {
+  constructor(peer, session, { iceServers = [] } = {}) {
     super();
     this.#peer = peer;
     this.#sealer = new RecordSealer(session.sendKey);
     this.#opener = new RecordOpener(session.recvKey);
     this.sas = session.sas;
-    peer.addEventListener('message', (ev) => {
-      const record = /** @type {CustomEvent<Uint8Array>} */ (ev).detail;
-      this.#recvChain = this.#recvChain.then(() => this.#receive(record));
-    });
-    peer.addEventListener('closed', () => this.dispatchEvent(new Event('closed')));
-    peer.addEventListener('failed', () => this.dispatchEvent(new Event('closed')));
+    this.#laneIce = stunOnly(iceServers);
+    peer.addEventListener('message', (ev) => this.#queue(/** @type {CustomEvent<Uint8Array>} */ (ev).detail));
+    const closed = () => {
+      this.#closeLanes();
+      this.dispatchEvent(new Event('closed'));
+    };
+    peer.addEventListener('closed', closed);
+    peer.addEventListener('failed', closed);
+  }
+
+  /** Whether the peer's records are frames (it opened lanes): `progress` then goes more often. */
+  get peerFramed() {
+    return this.#reorder !== null;
   }
 
   /** Largest inner message (type byte included) one record can carry. */
@@ -126,8 +146,9 @@ export class SecureChannel extends EventTarget {
     });
   }
 
-  /** Closes the peer connection. */
+  /** Closes the peer connection and the lanes. */
   close() {
+    this.#closeLanes();
     this.#peer.close();
   }
 
@@ -140,18 +161,113 @@ export class SecureChannel extends EventTarget {
     this.#broken = true;
     const code = e instanceof ProtocolError ? e.code : 'peer-misbehaved';
     this.dispatchEvent(new CustomEvent('error', { detail: { code } }));
+    this.#closeLanes();
     this.#peer.close();
+  }
+
+  /**
+   * Handles `record` (from the session's channel or a lane) after every earlier one.
+   * @param {Uint8Array} record
+   * @param {boolean} [lane] it came on a lane
+   */
+  #queue(record, lane = false) {
+    this.#recvChain = this.#recvChain.then(async () => {
+      if (this.#broken) return;
+      try {
+        if (this.#reorder) await this.#receiveFrame(this.#reorder, record);
+        else if (lane) throw new ProtocolError('peer-misbehaved', 'a frame before any lane-offer');
+        else await this.#receive(record);
+      } catch (e) {
+        this.fail(e);
+      }
+    });
   }
 
   /** @param {Uint8Array} record */
   async #receive(record) {
-    if (this.#broken) return;
-    try {
-      const { inner, final } = await this.#opener.open(record);
-      const msg = decodeInner(inner, final);
-      this.dispatchEvent(new CustomEvent('message', { detail: { msg, final } }));
-    } catch (e) {
-      this.fail(e);
+    const { inner, final } = await this.#opener.open(record);
+    const msg = decodeInner(inner, final);
+    // Every record after the peer's first lane-offer is a frame (§12).
+    if (msg.type === 'lane-offer') this.#reorder = new Reorder(this.#opener.nextSeq);
+    await this.#deliver(msg, final);
+  }
+
+  /**
+   * @param {Reorder<{ msg: any, final: boolean }>} reorder
+   * @param {Uint8Array} frame
+   */
+  async #receiveFrame(reorder, frame) {
+    const seq = frameSeq(frame);
+    if (seq === null) throw new ProtocolError('peer-misbehaved', `a frame of ${frame.length} bytes`);
+    // A copy of a frame delivered or held already (sent again on another channel): dropped.
+    if (!reorder.check(seq, frame.length)) return;
+    const { inner, final } = await this.#opener.openAt(seq, frame.subarray(FRAME_HEADER));
+    reorder.insert(seq, { msg: decodeInner(inner, final), final }, frame.length);
+    for (let next = reorder.pop(); next; next = reorder.pop()) await this.#deliver(next.msg, next.final);
+  }
+
+  /**
+   * Hands a message in order to the transfers, or handles a lane message here.
+   * @param {any} msg @param {boolean} final
+   */
+  async #deliver(msg, final) {
+    switch (msg.type) {
+      case 'lane-offer':
+        return this.#answerLane(msg.lane, msg.sdp);
+      case 'lane-candidate': {
+        const lane = msg.side === 'offer' ? this.#lanes.get(msg.lane) : undefined;
+        if (!lane) throw new ProtocolError('peer-misbehaved', `a candidate for lane ${msg.lane}, which does not exist`);
+        if (msg.candidate) await lane.handleSignal({ kind: 'candidate', candidate: msg.candidate });
+        return;
+      }
+      case 'lane-answer':
+        throw new ProtocolError('peer-misbehaved', 'a lane-answer: this side opened no lane');
+      default:
+        this.dispatchEvent(new CustomEvent('message', { detail: { msg, final } }));
     }
   }
+
+  /**
+   * Takes the lane the peer offers: a peer connection that answers `sdp`; its candidates and
+   * answer go back as records, its messages are frames.
+   * @param {number} index @param {string} sdp
+   */
+  async #answerLane(index, sdp) {
+    if (index > LANES_TAKEN || this.#lanes.has(index)) {
+      throw new ProtocolError('peer-misbehaved', `lane ${index} offered twice or beyond ${LANES_TAKEN}`);
+    }
+    /** @param {any} msg */
+    const tell = (msg) => {
+      this.send(encodeInner(msg)).catch((e) => this.fail(e));
+    };
+    const lane = new Peer({
+      initiator: false,
+      iceServers: this.#laneIce,
+      sendSignal: (body) => {
+        if (body.kind === 'answer') tell({ type: 'lane-answer', lane: index, sdp: body.sdp });
+        if (body.kind === 'candidate') tell({ type: 'lane-candidate', lane: index, side: 'answer', candidate: body.candidate });
+      },
+    });
+    this.#lanes.set(index, lane);
+    lane.addEventListener('message', (ev) => this.#queue(/** @type {CustomEvent<Uint8Array>} */ (ev).detail, true));
+    // A lane that fails loses the frames in flight on it: nothing after them can be delivered.
+    lane.addEventListener('failed', () => this.fail(new ProtocolError('peer-left', `lane ${index} failed`)));
+    await lane.handleSignal({ kind: 'offer', sdp });
+  }
+
+  #closeLanes() {
+    for (const lane of this.#lanes.values()) lane.close();
+    this.#lanes.clear();
+  }
+}
+
+/**
+ * The STUN URLs of `ice`, without credentials: a lane needs no relay allocation of its own.
+ * @param {RTCIceServer[]} ice
+ * @returns {RTCIceServer[]}
+ */
+function stunOnly(ice) {
+  return ice
+    .map((s) => ({ urls: [s.urls].flat().filter((u) => u.startsWith('stun:') || u.startsWith('stuns:')) }))
+    .filter((s) => s.urls.length > 0);
 }

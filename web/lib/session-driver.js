@@ -251,7 +251,7 @@ export class SessionDriver extends EventTarget {
     const session = this.#session;
     if (this.#ready || this.#failed || !session || !this.#peer?.isOpen || !this.#peerIdentity) return;
     this.#ready = true;
-    const channel = new SecureChannel(this.#peer, session);
+    const channel = new SecureChannel(this.#peer, session, { iceServers: this.#iceServers() });
     const detail = { channel, peerIdentity: this.#peerIdentity, pairingKey: session.pairingKey };
     this.dispatchEvent(new CustomEvent('ready', { detail }));
   }

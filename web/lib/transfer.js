@@ -13,6 +13,7 @@
 
 import { decodeDevicePayload, encodeDevicePayload } from './device.js';
 import { ProtocolError } from './errors.js';
+import { parseLaneCandidate, parseLaneSdp } from './lanes.js';
 import { MAX_RECORD_BYTES, MAX_TEXT_BYTES, RECORD_OVERHEAD } from './limits.js';
 import { manifestJson, parseManifestJson } from './manifest.js';
 import { isWellFormed } from './name.js';
@@ -30,6 +31,9 @@ export const MSG = Object.freeze({
   text: 0x08,
   resumeAck: 0x09,
   progress: 0x0a,
+  laneOffer: 0x0b,
+  laneAnswer: 0x0c,
+  laneCandidate: 0x0d,
 });
 
 const encoder = new TextEncoder();
@@ -210,6 +214,11 @@ export function encodeInner(msg) {
       return encodeCancel();
     case 'device':
       return withType(MSG.device, encodeDevicePayload(msg.name));
+    case 'lane-offer':
+    case 'lane-answer':
+      return withType(msg.type === 'lane-offer' ? MSG.laneOffer : MSG.laneAnswer, encoder.encode(JSON.stringify({ lane: msg.lane, sdp: msg.sdp })));
+    case 'lane-candidate':
+      return withType(MSG.laneCandidate, encoder.encode(JSON.stringify({ lane: msg.lane, side: msg.side, candidate: msg.candidate })));
     default:
       throw new TypeError('unknown inner message');
   }
@@ -263,6 +272,12 @@ export function decodeInner(inner, final = false) {
       return empty({ type: 'cancel' });
     case MSG.device:
       return { type: 'device', name: decodeDevicePayload(payload) };
+    case MSG.laneOffer:
+      return { type: 'lane-offer', ...parseLaneSdp(payload) };
+    case MSG.laneAnswer:
+      return { type: 'lane-answer', ...parseLaneSdp(payload) };
+    case MSG.laneCandidate:
+      return { type: 'lane-candidate', ...parseLaneCandidate(payload) };
     default:
       throw bad(`unknown message type ${type}`);
   }

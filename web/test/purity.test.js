@@ -9,7 +9,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { test } from 'node:test';
 
 const LIB = new URL('../lib/', import.meta.url);
-const PURE = ['b64', 'bytes', 'device', 'errors', 'handshake', 'flow', 'key-schedule', 'keys', 'limits', 'link', 'manifest', 'name', 'record', 'remembered', 'resume', 'strict-json', 'transfer', 'zip'].map((m) => `${m}.js`);
+const PURE = ['b64', 'bytes', 'device', 'errors', 'handshake', 'flow', 'key-schedule', 'keys', 'lanes', 'limits', 'link', 'manifest', 'name', 'record', 'remembered', 'resume', 'strict-json', 'transfer', 'zip'].map((m) => `${m}.js`);
 const FORBIDDEN = ['window', 'document', 'WebSocket', 'RTCPeerConnection', 'console'];
 
 /**

@@ -166,7 +166,9 @@ export type InnerMessage =
   | { type: 'chunk'; data: Uint8Array }
   | { type: 'received'; index: number }
   | { type: 'cancel' }
-  | { type: 'device'; name: string };
+  | { type: 'device'; name: string }
+  | { type: 'lane-offer' | 'lane-answer'; lane: number; sdp: string }
+  | { type: 'lane-candidate'; lane: number; side: 'offer' | 'answer'; candidate: RTCIceCandidateInit | null };
 
 /** What `ReceiveState.handleChunk` reports. */
 export interface ChunkResult {

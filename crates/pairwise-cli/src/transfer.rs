@@ -22,6 +22,7 @@ use crate::session::{Established, SessionError};
 
 mod channel;
 pub mod checkpoint;
+mod flight;
 mod interrupt;
 mod lanes;
 pub mod offer_ids;

@@ -16,7 +16,7 @@ use crate::limits::{MAX_RECORD_BYTES, TRANSFER_WINDOW};
 use crate::record::FRAME_HEADER;
 
 /// The most lanes a side may declare or open (`lane` indices are 1 to this).
-pub const MAX_LANES: u8 = 16;
+pub const MAX_LANES: u8 = 32;
 
 /// The session-level SDP attribute by which a side declares how many lanes it takes
 /// (`a=pairwise-lanes:N`).
@@ -191,12 +191,6 @@ pub enum ReorderError {
         /// Its length.
         len: usize,
     },
-    /// A sequence number delivered or held already: a replay (`record-rejected`).
-    #[error("frame {seq} arrived twice")]
-    Replayed {
-        /// The sequence number.
-        seq: u64,
-    },
     /// More than [`MAX_AHEAD`] past the next to deliver (`peer-misbehaved`).
     #[error("frame {seq} is too far ahead of {next}")]
     TooFarAhead {
@@ -214,7 +208,6 @@ impl ReorderError {
     /// The catalogue code.
     pub fn code(&self) -> ErrorCode {
         match self {
-            Self::Replayed { .. } => ErrorCode::RecordRejected,
             Self::Short { .. } | Self::TooFarAhead { .. } | Self::Overfull => {
                 ErrorCode::PeerMisbehaved
             }
@@ -223,8 +216,10 @@ impl ReorderError {
 }
 
 /// Puts a peer's frames back in sequence order. `T` is whatever the caller keeps per opened
-/// record (the CLI: the decrypted buffer). Each sequence number is taken once; the bytes held
-/// out of order are capped at [`REORDER_BYTES`].
+/// record (the CLI: the decrypted buffer). Each sequence number is taken once: a sender may
+/// send a frame held up on one channel again on another, byte for byte, and the copy that
+/// comes second is dropped unopened. The bytes held out of order are capped at
+/// [`REORDER_BYTES`].
 #[derive(Debug)]
 pub struct Reorder<T> {
     next: u64,
@@ -242,14 +237,16 @@ impl<T> Reorder<T> {
         }
     }
 
-    /// Whether a frame with this sequence number and length may be opened: checked before
-    /// decrypting, so a replay costs no work.
+    /// Whether a frame with this sequence number and length is to be opened (`true`) or is
+    /// a copy of one delivered or held already, to drop unopened (`false`). Checked before
+    /// decrypting, so a copy costs no work.
     ///
     /// # Errors
-    /// [`ReorderError`] for a replay, a frame too far ahead, or one that would overfill.
-    pub fn check(&self, seq: u64, len: usize) -> Result<(), ReorderError> {
+    /// [`ReorderError`] for a frame too far ahead, or one that would overfill.
+    #[must_use = "a copy (false) must be dropped, not opened"]
+    pub fn check(&self, seq: u64, len: usize) -> Result<bool, ReorderError> {
         if seq < self.next || self.held.contains_key(&seq) {
-            return Err(ReorderError::Replayed { seq });
+            return Ok(false);
         }
         if seq - self.next > MAX_AHEAD {
             return Err(ReorderError::TooFarAhead {
@@ -260,15 +257,18 @@ impl<T> Reorder<T> {
         if seq != self.next && self.bytes + len > REORDER_BYTES {
             return Err(ReorderError::Overfull);
         }
-        Ok(())
+        Ok(true)
     }
 
-    /// Takes the opened record `seq` (of `len` bytes on the wire).
+    /// Takes the opened record `seq` (of `len` bytes on the wire); a copy of one taken
+    /// already is dropped.
     ///
     /// # Errors
     /// As [`Self::check`].
     pub fn insert(&mut self, seq: u64, item: T, len: usize) -> Result<(), ReorderError> {
-        self.check(seq, len)?;
+        if !self.check(seq, len)? {
+            return Ok(());
+        }
         self.bytes += len;
         self.held.insert(seq, (item, len));
         Ok(())

@@ -65,3 +65,8 @@ pub const TRANSFER_WINDOW: u64 = 16 * 1024 * 1024;
 
 /// A receiver acknowledges stored bytes at least this often (§11.4).
 pub const PROGRESS_STEP: u64 = 1024 * 1024;
+
+/// A receiver whose peer sends over lanes reports stored bytes at least this often (§11.4,
+/// §12): often enough that a lost `progress` is repaired by SCTP's fast retransmission (three
+/// later packets) instead of a retransmission timeout that stops the sender's window.
+pub const LANE_PROGRESS_STEP: u64 = 256 * 1024;

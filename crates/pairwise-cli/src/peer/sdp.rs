@@ -69,7 +69,7 @@ mod tests {
         let marked = mark_cli(sdp);
         assert_eq!(
             marked,
-            "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=pairwise-cli\r\nt=0 0\r\na=pairwise-lanes:16\r\n"
+            "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=pairwise-cli\r\nt=0 0\r\na=pairwise-lanes:32\r\n"
         );
         assert_eq!(pairwise_proto::lanes::declared_lanes(&marked), LANES_TAKEN);
         assert!(is_cli(&marked));

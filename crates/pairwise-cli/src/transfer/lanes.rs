@@ -19,14 +19,10 @@ use pairwise_proto::transfer::Message;
 use tokio::sync::mpsc;
 
 use super::fail;
-use super::window::PathWindow;
+use super::flight::Flight;
 use crate::peer::{LANES_TAKEN, NativePeer, NativePeerOptions, PeerEvent, Role, mark_cli};
 use crate::session::SessionError;
 use crate::session::without_candidates;
-
-/// The window floor of each lane: several lanes share one path, so each starts small and
-/// grows with what it measures (`window.rs`).
-pub(super) const LANE_FLOOR: usize = 64 * 1024;
 
 /// The SCTP receive window of a lane this side answers: one of up to [`LANES_TAKEN`], so that
 /// all of them together stay within the CLI's memory budget; 1 MiB carries 50 MB/s per lane at
@@ -63,7 +59,8 @@ pub(super) struct LaneEvent {
 pub(super) struct OutLane {
     pub(super) index: u8,
     pub(super) peer: NativePeer,
-    pub(super) window: PathWindow,
+    /// Its unacknowledged frames (`flight.rs`).
+    pub(super) flight: Flight,
     pub(super) open: bool,
     answered: bool,
     offered: Instant,
@@ -80,7 +77,11 @@ pub(super) struct Lanes {
 }
 
 impl Lanes {
-    pub(super) fn new(config: LaneConfig) -> Self {
+    /// Lanes over `config`; only its STUN servers are kept: lanes are opened only on a direct
+    /// path, and a TURN allocation per lane would only load the relay (a lane that cannot
+    /// connect directly is simply not used).
+    pub(super) fn new(mut config: LaneConfig) -> Self {
+        config.ice = stun_only(&config.ice);
         let (tx, rx) = mpsc::channel(64);
         Self {
             config,
@@ -116,7 +117,7 @@ impl Lanes {
         self.out.push(OutLane {
             index,
             peer,
-            window: PathWindow::new(LANE_FLOOR),
+            flight: Flight::new(Instant::now()),
             open: false,
             answered: false,
             offered: Instant::now(),
@@ -270,6 +271,51 @@ impl Lanes {
     }
 }
 
+/// The STUN URLs of `ice`, without credentials.
+fn stun_only(ice: &[IceServer]) -> Vec<IceServer> {
+    ice.iter()
+        .map(|s| IceServer {
+            urls: s
+                .urls
+                .iter()
+                .filter(|u| u.starts_with("stun:") || u.starts_with("stuns:"))
+                .cloned()
+                .collect(),
+            username: None,
+            credential: None,
+        })
+        .filter(|s| !s.urls.is_empty())
+        .collect()
+}
+
 fn connect_err(e: anyhow::Error) -> SessionError {
     fail(ErrorCode::ConnectFailed, format!("lane: {e:#}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lanes_use_stun_only() {
+        let ice = vec![
+            IceServer {
+                urls: vec![
+                    "stun:198.51.100.1:3478".into(),
+                    "turn:198.51.100.1:3478".into(),
+                ],
+                username: Some("1:x".into()),
+                credential: Some("c".into()),
+            },
+            IceServer {
+                urls: vec!["turns:relay.example:443".into()],
+                username: Some("1:x".into()),
+                credential: Some("c".into()),
+            },
+        ];
+        let kept = stun_only(&ice);
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].urls, ["stun:198.51.100.1:3478"]);
+        assert_eq!(kept[0].username, None);
+    }
 }

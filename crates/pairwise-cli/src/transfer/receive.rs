@@ -118,6 +118,9 @@ impl Incoming<'_> {
                 report_text(progress, text);
                 continue;
             }
+            if wire.peer_framed() {
+                self.receiver.peer_uses_lanes();
+            }
             self.receiver
                 .handle_message(msg, is_final)
                 .map_err(|e| fail(e.code(), e))?;

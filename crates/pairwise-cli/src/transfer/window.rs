@@ -151,6 +151,12 @@ impl PathWindow {
         self
     }
 
+    /// Raises the floor (both of them) to `floor`: lanes that opened share the window.
+    pub(super) fn raise_floor(&mut self, floor: usize) {
+        self.floor = self.floor.max(floor.min(MAX_WINDOW));
+        self.short_floor = self.short_floor.max(self.floor);
+    }
+
     /// The floor now: [`Self::with_short_floor`]'s once the path measured short, the other
     /// one before (a first burst the size of the short floor would overflow a real link).
     fn floor_now(&self) -> usize {
@@ -313,7 +319,6 @@ impl PathWindow {
     }
 
     /// The lowest round trip seen lately, if any.
-    #[cfg(test)]
     pub(super) fn min_rtt(&self) -> Option<Duration> {
         self.min_rtt.get()
     }

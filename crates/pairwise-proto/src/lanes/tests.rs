@@ -17,17 +17,20 @@ fn delivers_in_sequence_order_whatever_the_arrival_order() {
 }
 
 #[test]
-fn a_sequence_number_is_taken_once() {
+fn a_sequence_number_is_taken_once_and_copies_are_dropped() {
     let mut r = Reorder::new(0);
-    r.insert(1, (), 1).unwrap();
-    assert_eq!(r.insert(1, (), 1), Err(ReorderError::Replayed { seq: 1 }));
-    r.insert(0, (), 1).unwrap();
-    r.pop();
-    assert_eq!(r.insert(0, (), 1), Err(ReorderError::Replayed { seq: 0 }));
+    r.insert(1, "first", 1).unwrap();
+    assert_eq!(r.check(1, 1), Ok(false), "held: a copy");
+    r.insert(1, "copy", 1).unwrap();
+    r.insert(0, "zero", 1).unwrap();
     assert_eq!(
-        ReorderError::Replayed { seq: 0 }.code(),
-        ErrorCode::RecordRejected
+        [r.pop(), r.pop(), r.pop()],
+        [Some("zero"), Some("first"), None]
     );
+    assert_eq!(r.check(0, 1), Ok(false), "delivered: a copy");
+    r.insert(0, "late copy", 1).unwrap();
+    assert_eq!(r.pop(), None);
+    assert_eq!(r.held_bytes(), 0);
 }
 
 #[test]
@@ -37,7 +40,7 @@ fn far_ahead_and_overfull_are_refused() {
         r.check(10 + MAX_AHEAD + 1, 1),
         Err(ReorderError::TooFarAhead { .. })
     ));
-    r.check(10 + MAX_AHEAD, 1).unwrap();
+    assert_eq!(r.check(10 + MAX_AHEAD, 1), Ok(true));
     r.insert(11, (), REORDER_BYTES).unwrap();
     assert_eq!(r.check(12, 1), Err(ReorderError::Overfull));
     // The next in order is always taken: it is delivered at once.

@@ -18,7 +18,7 @@
 use std::collections::VecDeque;
 
 use crate::handshake::PeerConfirmed;
-use crate::limits::PROGRESS_STEP;
+use crate::limits::{LANE_PROGRESS_STEP, PROGRESS_STEP};
 use crate::transfer::resume::{check_ack, check_claims};
 use crate::transfer::{Manifest, Message, ResumeClaim, ResumeStart, TransferError};
 
@@ -76,6 +76,9 @@ pub struct Receiver {
     /// Chunk bytes of the current transfer stored, and the value last reported.
     stored: u64,
     reported: u64,
+    /// How often a `progress` goes: [`PROGRESS_STEP`], or [`LANE_PROGRESS_STEP`] once the
+    /// peer's records are frames.
+    step: u64,
     /// This side cancelled: chunks (and a resume-ack) the sender sent before it saw the cancel
     /// are dropped, until the next manifest.
     draining: bool,
@@ -89,8 +92,14 @@ impl Receiver {
             events: VecDeque::new(),
             stored: 0,
             reported: 0,
+            step: PROGRESS_STEP,
             draining: false,
         }
+    }
+
+    /// The peer sends over lanes (§12): `progress` goes every [`LANE_PROGRESS_STEP`] bytes.
+    pub fn peer_uses_lanes(&mut self) {
+        self.step = LANE_PROGRESS_STEP;
     }
 
     /// Handles a message routed to the receiver, with the record's FINAL flag.
@@ -189,10 +198,11 @@ impl Receiver {
     }
 
     /// The caller stored `n` more bytes of the current transfer; returns the `progress` to
-    /// send once [`PROGRESS_STEP`] bytes were stored since the last one (§11.4).
+    /// send once [`PROGRESS_STEP`] (or [`LANE_PROGRESS_STEP`]) bytes were stored since the
+    /// last one (§11.4).
     pub fn stored(&mut self, n: usize) -> Option<Message> {
         self.stored = self.stored.saturating_add(n as u64);
-        (self.stored - self.reported >= PROGRESS_STEP).then(|| {
+        (self.stored - self.reported >= self.step).then(|| {
             self.reported = self.stored;
             Message::Progress(self.stored)
         })

@@ -250,8 +250,15 @@ export class SecureChannel extends EventTarget {
     });
     this.#lanes.set(index, lane);
     lane.addEventListener('message', (ev) => this.#queue(/** @type {CustomEvent<Uint8Array>} */ (ev).detail, true));
-    // A lane that fails loses the frames in flight on it: nothing after them can be delivered.
-    lane.addEventListener('failed', () => this.fail(new ProtocolError('peer-left', `lane ${index} failed`)));
+    // A lane that fails or closes is dropped: its opener sends what was in flight on it again on
+    // the other channels, and a peer that is gone is noticed on the session's channel.
+    const drop = () => {
+      if (this.#lanes.get(index) !== lane) return;
+      this.#lanes.delete(index);
+      lane.close();
+    };
+    lane.addEventListener('failed', drop);
+    lane.addEventListener('closed', drop);
     await lane.handleSignal({ kind: 'offer', sdp });
   }
 

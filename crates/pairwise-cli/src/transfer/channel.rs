@@ -179,9 +179,9 @@ impl Channel {
             _ => 0,
         }
         .min(peer_takes);
-        // Lanes carry small records (a frame has its sequence number in front).
+        // A frame has its sequence number in front of the record.
         let send_max = if want_lanes > 0 {
-            send_max.min(STRIPED_RECORD_BYTES).min(max - FRAME_HEADER)
+            send_max.min(max - FRAME_HEADER)
         } else {
             send_max
         };
@@ -202,6 +202,8 @@ impl Channel {
             window,
             lanes,
             want_lanes,
+            lanes_on_loss: want_lanes > 0 && lanes_wanted().is_none(),
+            lanes_due: false,
             framed: false,
             reorder: None,
             ready: VecDeque::new(),

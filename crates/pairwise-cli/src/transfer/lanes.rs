@@ -221,6 +221,25 @@ impl Lanes {
         }
     }
 
+    /// Drops lane `lane` (this side's if `ours`), closing it; returns the frames this side
+    /// sent on it that were not acknowledged, to go again elsewhere.
+    pub(super) fn drop_lane(&mut self, lane: u8, ours: bool) -> Vec<bytes::Bytes> {
+        let gone = if ours {
+            let at = self.out.iter().position(|l| l.index == lane);
+            at.map(|i| self.out.remove(i))
+                .map(|mut l| (l.flight.take_all(), l.peer))
+        } else {
+            self.inbound.remove(&lane).map(|p| (Vec::new(), p))
+        };
+        let Some((again, peer)) = gone else {
+            return Vec::new();
+        };
+        tokio::spawn(async move {
+            let _ = peer.close().await;
+        });
+        again
+    }
+
     /// Closes lanes this side offered that did not open in time.
     pub(super) fn expire(&mut self, now: Instant) {
         let (late, keep): (Vec<_>, Vec<_>) = self

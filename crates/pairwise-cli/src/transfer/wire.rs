@@ -23,7 +23,7 @@ use pairwise_proto::record::{
 use pairwise_proto::transfer::{Message, Route, msg_type};
 use tokio::sync::mpsc;
 
-use super::channel::DIRECT_FLOOR;
+use super::channel::{DIRECT_FLOOR, STRIPED_RECORD_BYTES};
 use super::fail;
 use super::flight::{Flight, stall_after};
 use super::lanes::{LaneEvent, Lanes};
@@ -44,8 +44,13 @@ pub(super) struct Wire {
     /// only.
     pub(super) window: Option<PathWindow>,
     pub(super) lanes: Lanes,
-    /// How many lanes this side opens when it sends a transfer (0: none).
+    /// How many lanes this side opens (0: none).
     pub(super) want_lanes: u8,
+    /// Whether the lanes wait for the first loss on the session's channel (the default; with
+    /// `PAIRWISE_LANES` they open when the first transfer starts).
+    pub(super) lanes_on_loss: bool,
+    /// A loss was seen: the lanes open before the next chunk.
+    pub(super) lanes_due: bool,
     /// Whether this side's records are frames (it sent a `lane-offer`).
     pub(super) framed: bool,
     /// The peer's frames, once it sent a `lane-offer`.
@@ -80,6 +85,11 @@ pub(super) const LANE_SHARE: usize = 16 * 1024;
 /// The shortest time without progress after which a busy channel counts as stuck (module
 /// doc of `flight.rs`; two round trips plus half this otherwise).
 const STUCK_MIN: Duration = Duration::from_millis(30);
+
+/// How long a busy channel may go without progress before it counts as stuck.
+fn stuck_after(min_rtt: Option<Duration>) -> Duration {
+    min_rtt.map_or(STUCK_MIN, |r| (r * 2 + STUCK_MIN / 2).max(STUCK_MIN))
+}
 
 /// How often a side waiting for messages looks for held-up frames to send again.
 const TEND_EVERY: Duration = Duration::from_millis(50);
@@ -128,10 +138,39 @@ impl Wire {
         self.send_record(record, paced).await
     }
 
+    /// Sends the next `len` bytes of `file` as one chunk record, or, while lanes carry the
+    /// chunks, as records of at most [`STRIPED_RECORD_BYTES`] (FINAL on the last if
+    /// `is_final`): a chunk is any run of the file's bytes (§6).
+    pub(super) async fn send_chunk(
+        &mut self,
+        file: &mut std::fs::File,
+        len: usize,
+        is_final: bool,
+    ) -> Result<(), ChunkError> {
+        if std::mem::take(&mut self.lanes_due) {
+            tracing::debug!("a loss on the session's channel: opening lanes");
+            self.open_lanes().await?;
+        }
+        let mut left = len;
+        loop {
+            let piece = if self.striping() {
+                left.min(STRIPED_RECORD_BYTES)
+            } else {
+                left
+            };
+            left -= piece;
+            self.send_chunk_record_of(file, piece, is_final && left == 0)
+                .await?;
+            if left == 0 {
+                return Ok(());
+            }
+        }
+    }
+
     /// Sends the next `len` bytes of `file` as one chunk record. The bytes are read straight
     /// into the record's buffer and sealed there: no copy between the page cache and the data
     /// channel. The read blocks; it is at most one record from a local file.
-    pub(super) async fn send_chunk(
+    async fn send_chunk_record_of(
         &mut self,
         file: &mut std::fs::File,
         len: usize,
@@ -177,10 +216,19 @@ impl Wire {
                 if let Some(w) = self.window.as_mut() {
                     w.on_send(record.len(), now);
                 }
+                self.flight.on_send_len(record.len(), now);
                 send_on(&self.peer, record).await?;
                 return Ok(0);
             }
             tokio::time::sleep(wait).await;
+            self.flight.on_outstanding(out, Instant::now());
+            // The first loss repair on the session's channel: the path calls for lanes.
+            let rtt = self.window.as_ref().and_then(PathWindow::min_rtt);
+            if self.lanes_on_loss && self.flight.stalled(Instant::now(), stuck_after(rtt)) {
+                // Opened before the next record is sealed: this one has its sequence number.
+                self.lanes_on_loss = false;
+                self.lanes_due = true;
+            }
             while let Some(e) = self.lanes.try_event() {
                 self.on_input(Input::Lane(Some(e))).await?;
             }
@@ -277,7 +325,7 @@ impl Wire {
     async fn poll_channels(&mut self, now: Instant) -> Result<Vec<Option<Out>>, SessionError> {
         let channels = 1 + self.lanes.out.len();
         let rtt = self.window.as_ref().and_then(PathWindow::min_rtt);
-        let stuck_after = rtt.map_or(STUCK_MIN, |r| (r * 2 + STUCK_MIN / 2).max(STUCK_MIN));
+        let stuck_after = stuck_after(rtt);
         let mut outs = Vec::with_capacity(channels);
         for i in 0..channels {
             let Some((peer, flight)) = self.channel(i) else {
@@ -319,10 +367,20 @@ impl Wire {
                     if let Some(o) = outs.get_mut(i).and_then(Option::as_mut) {
                         o.outstanding += frame.len();
                     }
+                    let lanes = self.lanes.out.len();
                     self.send_to(i, frame, true, now).await?;
+                    if self.lanes.out.len() != lanes {
+                        // A lane was dropped: `outs` no longer matches the channels.
+                        return Ok(Duration::from_millis(1));
+                    }
                 }
-                // Only one channel is open: the copy could only take the same way.
-                Err(_) if outs.iter().flatten().count() < 2 => {
+                // No other channel is open: the copy could only take the same way.
+                Err(_)
+                    if !outs
+                        .iter()
+                        .enumerate()
+                        .any(|(i, o)| o.is_some() && i != from) =>
+                {
                     self.resend.clear();
                 }
                 Err(wait) => return Ok(wait),
@@ -389,12 +447,30 @@ impl Wire {
             w.on_send(frame.len(), now);
         }
         let Some((peer, flight)) = self.channel(i) else {
-            return Err(fail(ErrorCode::PeerLeft, format!("channel {i} is gone")));
+            // A lane dropped since it was picked: the frame waits for another.
+            self.resend.push_back((usize::MAX, frame));
+            return Ok(());
         };
         flight.on_send(frame.clone(), resent, now);
-        peer.send(frame)
-            .await
-            .map_err(|e| fail(ErrorCode::PeerLeft, format!("{e:#}")))
+        let Err(e) = peer.send(frame).await else {
+            return Ok(());
+        };
+        // A lane that closed under us is dropped like one whose close was reported: its
+        // frames (this one included) go again on the others.
+        match i
+            .checked_sub(1)
+            .and_then(|l| self.lanes.out.get(l))
+            .map(|l| l.index)
+        {
+            Some(lane) => {
+                let again = self.lanes.drop_lane(lane, true);
+                tracing::debug!("lane {lane} gone: {} frames go again ({e:#})", again.len());
+                self.resend
+                    .extend(again.into_iter().map(|f| (usize::MAX, f)));
+                Ok(())
+            }
+            None => Err(fail(ErrorCode::PeerLeft, format!("{e:#}"))),
+        }
     }
 
     /// While lanes carry this side's frames and some are unacknowledged: sends again what is
@@ -411,8 +487,10 @@ impl Wire {
             if let Some(msg) = self.next_ready().await? {
                 return Ok(msg);
             }
-            let tending = self.striping()
-                && (!self.flight.is_empty() || self.lanes.out.iter().any(|l| !l.flight.is_empty()));
+            let tending = self.framed
+                && (!self.resend.is_empty()
+                    || !self.flight.is_empty()
+                    || self.lanes.out.iter().any(|l| !l.flight.is_empty()));
             let input = tokio::select! {
                 e = self.events.recv() => Input::Session(e),
                 e = self.lanes.next_event() => Input::Lane(e),
@@ -465,15 +543,19 @@ impl Wire {
                     self.lanes.opened(lane);
                     Ok(())
                 }
-                PeerEvent::Failed(why) => {
-                    Err(fail(ErrorCode::PeerLeft, format!("lane {lane}: {why}")))
+                // A lane that fails or closes is dropped; what this side sent on it and was not
+                // acknowledged goes again on the others (the peer closes its lanes at the end of
+                // the session, and may do so before our last acknowledgement came in). If the
+                // peer is gone, the session's channel says so.
+                PeerEvent::Failed(_) | PeerEvent::Closed => {
+                    let again = self.lanes.drop_lane(lane, ours);
+                    if !again.is_empty() {
+                        tracing::debug!("lane {lane} gone: {} frames go again", again.len());
+                    }
+                    self.resend
+                        .extend(again.into_iter().map(|f| (usize::MAX, f)));
+                    Ok(())
                 }
-                // A lane's records in flight would be lost with it: only the end of the
-                // session closes a lane this side sends on.
-                PeerEvent::Closed if ours => {
-                    Err(fail(ErrorCode::PeerLeft, format!("lane {lane} closed")))
-                }
-                PeerEvent::Closed => Ok(()),
             },
             Input::Lane(None) => Ok(()),
         }

@@ -163,6 +163,10 @@ fn fail(code: ErrorCode, detail: impl std::fmt::Display) -> SessionError {
     }
 }
 
+/// How long a side whose peer sent over lanes and left looks for that peer's `cancel` among the
+/// frames still arriving.
+const CANCEL_SETTLE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// `result`, or `cancelled` if it failed because the channel closed while the peer's `cancel`
 /// was still queued here (the peer cancels, then closes: a send on our side can fail first).
 async fn or_cancelled<T>(
@@ -172,12 +176,26 @@ async fn or_cancelled<T>(
 ) -> Result<T, TransferFailure> {
     match result {
         Err(TransferFailure::Session(e)) if e.code == ErrorCode::PeerLeft => {
-            while let Ok(Some((msg, _))) = wire.try_recv().await {
-                if msg == pairwise_proto::transfer::Message::Cancel {
-                    return Err(fail(ErrorCode::Cancelled, by).into());
+            // A peer sending over lanes: its cancel may wait in order behind frames still
+            // coming in on the lanes (they are flushed before they close).
+            let settle = if wire.peer_framed() {
+                CANCEL_SETTLE
+            } else {
+                std::time::Duration::ZERO
+            };
+            let deadline = tokio::time::Instant::now() + settle;
+            loop {
+                match wire.try_recv().await {
+                    Ok(Some((pairwise_proto::transfer::Message::Cancel, _))) => {
+                        return Err(fail(ErrorCode::Cancelled, by).into());
+                    }
+                    Ok(Some(_)) => {}
+                    _ if tokio::time::Instant::now() < deadline => {
+                        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    }
+                    _ => return Err(e.into()),
                 }
             }
-            Err(e.into())
         }
         other => other,
     }

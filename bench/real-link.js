@@ -76,7 +76,7 @@ const { carriedBy, connectedLine, launchPeersIn, receiveTimes, watchReceive } = 
  * @property {(f: () => Promise<number | null>) => void} probe how to read the bytes received so far
  */
 
-const ALL_CELLS = ['tcp', 'raw', 'cli-cli', 'cli-chromium', 'chromium-cli', 'chromium-chromium', 'chromium-firefox', 'firefox-chromium', 'cli-cli-relay'];
+const ALL_CELLS = ['tcp', 'raw', 'cli-cli', 'cli-chromium', 'cli-firefox', 'chromium-cli', 'chromium-chromium', 'chromium-firefox', 'firefox-chromium', 'cli-cli-relay'];
 const rows = process.argv.slice(2).length ? process.argv.slice(2) : ['d10r100', 'd30r100', 'd10l1r100'];
 const cells = process.env.CELLS ? process.env.CELLS.split(',').map((s) => s.trim()).filter(Boolean) : ALL_CELLS;
 for (const r of rows) if (!ROWS[r]) throw new Error(`unknown row ${r}; rows: ${Object.keys(ROWS).join(' ')}`);

@@ -202,8 +202,6 @@ impl Channel {
             window,
             lanes,
             want_lanes,
-            lanes_on_loss: want_lanes > 0 && lanes_wanted().is_none(),
-            lanes_due: false,
             framed: false,
             reorder: None,
             ready: VecDeque::new(),

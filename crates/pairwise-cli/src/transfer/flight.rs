@@ -62,16 +62,6 @@ impl Flight {
         self.frames.push_back((self.sent, frame, resent));
     }
 
-    /// `len` bytes were handed to the channel that will never be sent again (before lanes:
-    /// only the progress is watched, and no copy kept).
-    pub(super) fn on_send_len(&mut self, len: usize, now: Instant) {
-        self.on_send(Bytes::new(), true, now);
-        if let Some(last) = self.frames.back_mut() {
-            self.sent += len as u64;
-            last.0 = self.sent;
-        }
-    }
-
     /// SCTP reports `outstanding` bytes of this channel unacknowledged.
     pub(super) fn on_outstanding(&mut self, outstanding: usize, now: Instant) {
         let acked = self.sent.saturating_sub(outstanding as u64).max(self.acked);
@@ -106,14 +96,9 @@ impl Flight {
             .collect()
     }
 
-    /// Every frame not acknowledged (kept copies only), whether sent again already or not: the
-    /// channel is gone.
+    /// Every frame not acknowledged, whether sent again already or not: the channel is gone.
     pub(super) fn take_all(&mut self) -> Vec<Bytes> {
-        self.frames
-            .drain(..)
-            .map(|(_, frame, _)| frame)
-            .filter(|f| !f.is_empty())
-            .collect()
+        self.frames.drain(..).map(|(_, frame, _)| frame).collect()
     }
 
     /// Whether nothing is unacknowledged.

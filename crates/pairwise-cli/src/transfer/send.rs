@@ -58,9 +58,7 @@ pub async fn send_on(
     let mut interrupt = Interrupt::watch();
     let (mut sender, offer) = Sender::new(channel.proof, manifest, channel.max);
     let wire = &mut channel.wire;
-    if !wire.lanes_on_loss {
-        wire.open_lanes().await?;
-    }
+    wire.open_lanes().await?;
     for part in &offer {
         wire.send(part, false).await?;
     }

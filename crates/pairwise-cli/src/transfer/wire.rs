@@ -46,11 +46,6 @@ pub(super) struct Wire {
     pub(super) lanes: Lanes,
     /// How many lanes this side opens (0: none).
     pub(super) want_lanes: u8,
-    /// Whether the lanes wait for the first loss on the session's channel (the default; with
-    /// `PAIRWISE_LANES` they open when the first transfer starts).
-    pub(super) lanes_on_loss: bool,
-    /// A loss was seen: the lanes open before the next chunk.
-    pub(super) lanes_due: bool,
     /// Whether this side's records are frames (it sent a `lane-offer`).
     pub(super) framed: bool,
     /// The peer's frames, once it sent a `lane-offer`.
@@ -147,10 +142,6 @@ impl Wire {
         len: usize,
         is_final: bool,
     ) -> Result<(), ChunkError> {
-        if std::mem::take(&mut self.lanes_due) {
-            tracing::debug!("a loss on the session's channel: opening lanes");
-            self.open_lanes().await?;
-        }
         let mut left = len;
         loop {
             let piece = if self.striping() {
@@ -216,19 +207,10 @@ impl Wire {
                 if let Some(w) = self.window.as_mut() {
                     w.on_send(record.len(), now);
                 }
-                self.flight.on_send_len(record.len(), now);
                 send_on(&self.peer, record).await?;
                 return Ok(0);
             }
             tokio::time::sleep(wait).await;
-            self.flight.on_outstanding(out, Instant::now());
-            // The first loss repair on the session's channel: the path calls for lanes.
-            let rtt = self.window.as_ref().and_then(PathWindow::min_rtt);
-            if self.lanes_on_loss && self.flight.stalled(Instant::now(), stuck_after(rtt)) {
-                // Opened before the next record is sealed: this one has its sequence number.
-                self.lanes_on_loss = false;
-                self.lanes_due = true;
-            }
             while let Some(e) = self.lanes.try_event() {
                 self.on_input(Input::Lane(Some(e))).await?;
             }

@@ -5,8 +5,9 @@
  * the frames from all five channels back in order. On loopback lanes are not needed (the CLI
  * opens them by default only on paths of 4 ms or more), so the variable forces them; this checks
  * correctness, not speed (`bench/real-link.js`): every byte arrives (SHA-256 in the page), the
- * CLI's report shows chunks on at least three channels, and a cancel from the page still ends
- * the transfer on both sides.
+ * CLI's report shows chunks on at least three channels, and a cancel from either side still
+ * ends the transfer on both (Ctrl-C on the CLI: the page says cancelled, although its cancel may
+ * arrive behind frames still on the lanes when the session's channel closes).
  */
 
 import assert from 'node:assert/strict';
@@ -76,6 +77,26 @@ describe('the CLI sends to browsers over lanes', { timeout: 900_000 }, () => {
       await b.close();
     });
   }
+
+  it('Ctrl-C on the CLI sending over lanes: the page says cancelled, not that the device left', { timeout: 300_000 }, async () => {
+    const big = cleanup.track(makeFiles([{ name: 'lanes-sigint.bin', size: 512 * MiB }]), (f) => f.remove());
+    const browser = cleanup.track(await launchChromium(), (b) => b.close());
+    const run = cleanup.track(runCli(['send', '--json', '--server', server.origin, big.files[0].path]), (r) => r.kill());
+    const b = await browser.newPeer('B (chromium)', server.origin);
+    await b.goto(await jsonLink(run));
+    await waitPaired(b, [run]);
+    await acceptOffer(b, ['lanes-sigint.bin'], [run]);
+    const until = Date.now() + 120_000;
+    while (sentBytes(run) < 16 * MiB) {
+      assert.ok(Date.now() < until, `the CLI never sent 16 MiB.\n${run.diagnose()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    run.kill('SIGINT');
+    await waitTransfer(b, 'receive', 'cancelled', [run]);
+    const { code } = await run.exited;
+    assert.equal(code, 130, run.diagnose());
+    await b.close();
+  });
 
   it('a cancel from the page ends a transfer over lanes on both sides', { timeout: 300_000 }, async () => {
     const big = cleanup.track(makeFiles([{ name: 'lanes-cancel.bin', size: 512 * MiB }]), (f) => f.remove());

@@ -29,6 +29,9 @@ import { decodeInner, encodeInner } from './transfer.js';
  */
 const PATH_READS_MS = [0, 1000, 3000];
 
+/** How long a channel whose peer sent over lanes and closed still takes frames from the lanes. */
+const CLOSE_SETTLE_MS = 1000;
+
 export class SecureChannel extends EventTarget {
   #peer;
   #sealer;
@@ -60,9 +63,16 @@ export class SecureChannel extends EventTarget {
     this.sas = session.sas;
     this.#laneIce = stunOnly(iceServers);
     peer.addEventListener('message', (ev) => this.#queue(/** @type {CustomEvent<Uint8Array>} */ (ev).detail));
-    const closed = () => {
-      this.#closeLanes();
-      this.dispatchEvent(new Event('closed'));
+    /** @param {Event} ev */
+    const closed = (ev) => {
+      const end = () => {
+        this.#closeLanes();
+        this.dispatchEvent(new Event('closed'));
+      };
+      // A peer that sent over lanes and closed (after a `cancel`, say): the frames ahead of its
+      // last message may still be coming in on the lanes; give them a moment.
+      if (this.#reorder && ev.type === 'closed') setTimeout(() => this.#recvChain.then(end), CLOSE_SETTLE_MS);
+      else end();
     };
     peer.addEventListener('closed', closed);
     peer.addEventListener('failed', closed);

@@ -12,7 +12,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { acceptOffer, assertReceivedIntact, waitPaired, waitReceived, waitTransfer } from './harness/app.js';
+import { acceptOffer, assertReceivedIntact, waitPaired, waitReceived } from './harness/app.js';
 import { launchChromium, launchFirefox } from './harness/browsers.js';
 import { Cleanup } from './harness/cleanup.js';
 import { runCli } from './harness/cli.js';
@@ -36,6 +36,20 @@ describe('the CLI sends to browsers over lanes', { timeout: 900_000 }, () => {
   /** Bytes the CLI reported sent. @param {import('./harness/cli.js').CliRun} run */
   const sentBytes = (run) =>
     run.stdout().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).filter((e) => e.event === 'progress').reduce((n, e) => Math.max(n, e.bytes), 0);
+
+  /**
+   * Waits until the newest row of `direction` is in `state` (not `waitTransfer`, which takes
+   * `cancelled` for a failure).
+   * @param {import('./harness/peer.js').Peer} peer @param {'send' | 'receive'} direction @param {string} state
+   * @param {import('./harness/cli.js').CliRun[]} also
+   */
+  const waitRow = (peer, direction, state, also) =>
+    peer.waitUntil(
+      `newest ${direction} row data-state=${state}`,
+      ({ d, s }) => document.querySelector(`#transfers li.transfer[data-direction=${d}]`)?.getAttribute('data-state') === s,
+      { d: direction, s: state },
+      { timeout: 60_000, interval: 100, also },
+    );
 
   /** The link a `--json` run printed. @param {import('./harness/cli.js').CliRun} run */
   const jsonLink = async (run) => {
@@ -92,7 +106,7 @@ describe('the CLI sends to browsers over lanes', { timeout: 900_000 }, () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     run.kill('SIGINT');
-    await waitTransfer(b, 'receive', 'cancelled', [run]);
+    await waitRow(b, 'receive', 'cancelled', [run]);
     const { code } = await run.exited;
     assert.equal(code, 130, run.diagnose());
     await b.close();
@@ -113,7 +127,7 @@ describe('the CLI sends to browsers over lanes', { timeout: 900_000 }, () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     await b.click('#transfers li.transfer[data-direction=receive] button.cancel-button');
-    await waitTransfer(b, 'receive', 'cancelled', [run]);
+    await waitRow(b, 'receive', 'cancelled', [run]);
     const { code } = await run.exited;
     assert.equal(code, 3, `the CLI says cancelled.\n${run.diagnose()}`);
     assert.match(run.stdout(), /"code":"cancelled"/);

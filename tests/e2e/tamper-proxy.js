@@ -21,7 +21,10 @@ import WebSocket, { WebSocketServer } from 'ws';
 /**
  * @typedef {{ kind: 'hello-key', role: 'initiator' | 'responder', field: 'identity' | 'ephemeral' }
  *   | { kind: 'sdp-fingerprint', sdp: 'offer' | 'answer' }
+ *   | { kind: 'late-error', code: string }
  *   | { kind: 'none' }} Attack
+ * `late-error`: once a client relayed a candidate after its own `confirm` (the session is
+ * verified by then), the proxy answers it with a forged server `error` frame of `code`.
  */
 
 /** @returns {string} a fresh valid P-256 public key, 65-byte uncompressed, base64url without padding */
@@ -117,6 +120,8 @@ export async function startTamperProxy(upstream, attack) {
       sockets.add(server);
       /** @type {Array<[WebSocket.RawData, boolean]>} */
       const pending = [];
+      let confirmed = false;
+      let forged = false;
       const toServer = (/** @type {WebSocket.RawData} */ data, /** @type {boolean} */ isBinary) => {
         let out = data;
         if (!isBinary) {
@@ -129,6 +134,14 @@ export async function startTamperProxy(upstream, attack) {
               out = Buffer.from(JSON.stringify(frame));
             }
             frames.push(`c${n}->s ${frame.type}${frame.body?.kind ? `/${frame.body.kind}` : ''}${what ? ' (REWRITTEN)' : ''}`);
+            if (frame.type === 'relay' && frame.body?.kind === 'confirm') confirmed = true;
+            if (current.kind === 'late-error' && confirmed && !forged && frame.type === 'relay' && frame.body?.kind === 'candidate') {
+              forged = true;
+              const code = current.code;
+              setTimeout(() => client.readyState === WebSocket.OPEN && client.send(JSON.stringify({ type: 'error', code, message: 'forged' })), 0);
+              rewrites.push(`forged error ${code} to c${n} after its confirm`);
+              frames.push(`s->c${n} error ${code} (FORGED)`);
+            }
           } catch {
             frames.push(`c${n}->s (not JSON, ${text.length} chars)`);
           }

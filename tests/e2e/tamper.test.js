@@ -9,7 +9,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { chooseFiles, showPairingCode, waitError } from './harness/app.js';
+import { chooseFiles, sendAndVerify, showPairingCode, waitError, waitPaired } from './harness/app.js';
 import { launchChromium, launchAll } from './harness/browsers.js';
 import { Cleanup } from './harness/cleanup.js';
 import { makeFiles } from './harness/files.js';
@@ -80,4 +80,22 @@ describe('tampered signaling', { timeout: 600_000 }, () => {
       }
     });
   }
+
+  it('a forged server error after both confirms (no-peer, as for a late candidate) changes nothing: both stay paired and a file arrives', async () => {
+    const local = new Cleanup();
+    try {
+      const proxy = local.track(await startTamperProxy(server.origin, { kind: 'late-error', code: 'no-peer' }), (p) => p.stop());
+      const a = local.track(await browserA.newPeer('A', proxy.origin), (p) => p.close());
+      const b = local.track(await browserB.newPeer('B', proxy.origin), (p) => p.close());
+      await a.goto(`${proxy.origin}/`);
+      const link = await showPairingCode(a);
+      await b.goto(link);
+      await Promise.all([waitPaired(a, [b]), waitPaired(b, [a])]);
+      await sendAndVerify(a, b, files.files);
+      assert.ok(proxy.rewrites.some((r) => r.startsWith('forged error')), `the proxy forged an error: ${proxy.frames.join(', ')}`);
+      console.log(proxy.rewrites.join('; '));
+    } finally {
+      await local.run();
+    }
+  });
 });

@@ -55,7 +55,12 @@ export class Connection extends EventTarget {
       if (!this.#driver.confirmed) this.#fail('peer-left');
     });
     this.#signaling.addEventListener('relay', (ev) => this.#driver.handle(/** @type {CustomEvent} */ (ev).detail));
-    this.#signaling.addEventListener('server-error', (ev) => this.#fail(/** @type {CustomEvent} */ (ev).detail.code));
+    this.#signaling.addEventListener('server-error', (ev) => {
+      // Once the peer is verified, the server's word about relaying changes nothing either: a
+      // late candidate relayed after the peer left the room (it may leave as soon as its own
+      // channel is open) is answered `no-peer`, which ended sessions that were working.
+      if (!this.#driver.confirmed) this.#fail(/** @type {CustomEvent} */ (ev).detail.code);
+    });
     this.#signaling.addEventListener('closed', () => {
       if (!this.#driver.confirmed) this.#fail('signaling-lost');
     });

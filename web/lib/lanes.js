@@ -187,4 +187,9 @@ export class Reorder {
     this.#next += 1n;
     return got.item;
   }
+
+  /** The records held beyond a gap, in sequence order. @returns {T[]} */
+  held() {
+    return [...this.#held.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, h]) => h.item);
+  }
 }

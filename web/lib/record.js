@@ -104,7 +104,7 @@ export async function openRecord(key, seq, record) {
       bufferSource(record),
     );
   } catch {
-    throw new ProtocolError('record-rejected', 'authentication failed');
+    throw new ProtocolError('record-rejected', `record ${seq} of ${record.length} bytes failed authentication`);
   }
   const bytes = new Uint8Array(plain);
   const flags = bytes[0];

@@ -70,9 +70,21 @@ export class SecureChannel extends EventTarget {
         this.dispatchEvent(new Event('closed'));
       };
       // A peer that sent over lanes and closed (after a `cancel`, say): the frames ahead of its
-      // last message may still be coming in on the lanes; give them a moment.
-      if (this.#reorder && ev.type === 'closed') setTimeout(() => this.#recvChain.then(end), CLOSE_SETTLE_MS);
-      else end();
+      // last message may still be coming in on the lanes; give them a moment. Those that went
+      // on a lane the peer closed first never come: a `cancel` held beyond that gap still
+      // counts (§12).
+      if (this.#reorder && ev.type === 'closed') {
+        const settle = async () => {
+          await this.#recvChain;
+          if (!this.#heldCancel()) {
+            await new Promise((r) => setTimeout(r, CLOSE_SETTLE_MS));
+            await this.#recvChain;
+            this.#heldCancel();
+          }
+          end();
+        };
+        void settle();
+      } else end();
     };
     peer.addEventListener('closed', closed);
     peer.addEventListener('failed', closed);
@@ -170,6 +182,8 @@ export class SecureChannel extends EventTarget {
     if (this.#broken) return;
     this.#broken = true;
     const code = e instanceof ProtocolError ? e.code : 'peer-misbehaved';
+    // The detail (which check, which seq) is for whoever reads the console; the screen says `code`.
+    console.warn(`session failed: ${code}: ${e instanceof Error ? e.message : String(e)}`);
     this.dispatchEvent(new CustomEvent('error', { detail: { code } }));
     this.#closeLanes();
     this.#peer.close();
@@ -214,6 +228,19 @@ export class SecureChannel extends EventTarget {
     const { inner, final } = await this.#opener.openAt(seq, frame.subarray(FRAME_HEADER));
     reorder.insert(seq, { msg: decodeInner(inner, final), final }, frame.length);
     for (let next = reorder.pop(); next; next = reorder.pop()) await this.#deliver(next.msg, next.final);
+  }
+
+  /**
+   * Delivers the peer's `cancel` if one is held beyond a gap in its frames (the session's
+   * channel closed; the frames ahead of it went on a lane that closed with it).
+   * @returns {boolean} whether one was delivered
+   */
+  #heldCancel() {
+    if (this.#broken || !this.#reorder) return false;
+    const held = this.#reorder.held().find((h) => h.msg.type === 'cancel');
+    if (!held) return false;
+    this.dispatchEvent(new CustomEvent('message', { detail: held }));
+    return true;
   }
 
   /**

@@ -60,6 +60,15 @@ test('lanes.json: delivered in seq order whatever the arrival order; copies drop
   for (const c of v.copies) assert.deepEqual(await deliver(c.arrival.map(frameOf)), c.delivered.map(BigInt), c.why);
 });
 
+test('Reorder: what is held beyond a gap is listed in seq order', () => {
+  /** @type {Reorder<string>} */
+  const r = new Reorder(0n);
+  r.insert(9n, 'cancel', 1);
+  r.insert(3n, 'chunk', 1);
+  assert.equal(r.pop(), undefined, '0 has not arrived');
+  assert.deepEqual(r.held(), ['chunk', 'cancel']);
+});
+
 test('lanes.json: every rejected frame is refused with its code', async () => {
   for (const c of v.rejected) {
     const frames = [...c.before.map(frameOf), fromHex(c.frame)];

@@ -177,7 +177,8 @@ async fn or_cancelled<T>(
     match result {
         Err(TransferFailure::Session(e)) if e.code == ErrorCode::PeerLeft => {
             // A peer sending over lanes: its cancel may wait in order behind frames still
-            // coming in on the lanes (they are flushed before they close).
+            // coming in on the lanes (they are flushed before they close), or behind frames
+            // that went on a lane that closed first and never come (§12: it counts).
             let settle = if wire.peer_framed() {
                 CANCEL_SETTLE
             } else {
@@ -190,6 +191,9 @@ async fn or_cancelled<T>(
                         return Err(fail(ErrorCode::Cancelled, by).into());
                     }
                     Ok(Some(_)) => {}
+                    _ if wire.held_cancel() => {
+                        return Err(fail(ErrorCode::Cancelled, by).into());
+                    }
                     _ if tokio::time::Instant::now() < deadline => {
                         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
                     }

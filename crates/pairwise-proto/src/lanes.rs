@@ -282,6 +282,12 @@ impl<T> Reorder<T> {
         Some(item)
     }
 
+    /// The records held beyond a gap, in sequence order: where a receiver whose peer's
+    /// session channel closed looks for that peer's `cancel` (§12).
+    pub fn held(&self) -> impl Iterator<Item = &T> {
+        self.held.values().map(|(item, _)| item)
+    }
+
     /// The next sequence number to deliver.
     pub fn next(&self) -> u64 {
         self.next

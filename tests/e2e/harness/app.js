@@ -135,7 +135,8 @@ export async function acceptOffer(receiver, names, also = []) {
 }
 
 /**
- * Waits until a transfer row in `direction` reaches `state` (fails early on error/declined/cancelled).
+ * Waits until a transfer row in `direction` reaches `state` (fails early on error/declined/cancelled,
+ * other than `state`).
  * @param {Peer} peer
  * @param {'send' | 'receive'} direction
  * @param {string} state
@@ -150,9 +151,9 @@ export async function waitTransfer(peer, direction, state, also = []) {
       timeout: T.transfer,
       interval: 500,
       also,
-      probe: ({ d }) => {
+      probe: ({ d, s }) => {
         const bad = [...document.querySelectorAll(`#transfers li.transfer[data-direction=${d}]`)].find((li) =>
-          ['error', 'declined', 'cancelled'].includes(li.getAttribute('data-state') ?? ''),
+          ['error', 'declined', 'cancelled'].filter((x) => x !== s).includes(li.getAttribute('data-state') ?? ''),
         );
         const e = document.querySelector('#error');
         const err = e && e.getClientRects().length > 0 ? e.getAttribute('data-code') : null;

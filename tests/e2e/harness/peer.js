@@ -123,6 +123,10 @@ export class Peer {
         if (v) return v;
         if (failIf && probe) {
           const reason = failIf(await this.evaluate(probe, arg));
+          // The condition may have come true between the two checks (a row that reached the
+          // awaited state, which the probe also matches, made this flaky).
+          const late = reason ? await this.evaluate(fn, arg) : null;
+          if (late) return late;
           if (reason) throw await this.failure(`${this.name}: ${reason} while waiting for ${what}`, also);
         }
         lastErr = null;

@@ -230,6 +230,14 @@ impl Wire {
         self.reorder.is_some()
     }
 
+    /// Whether the peer's `cancel` is held beyond a gap in its frames: the frames ahead of it
+    /// went on a lane the peer closed as it left, and never come (§12).
+    pub(super) fn held_cancel(&self) -> bool {
+        self.reorder
+            .as_ref()
+            .is_some_and(|r| r.held().any(|(m, _)| matches!(m, Message::Cancel)))
+    }
+
     /// Whether this side sends frames over lanes.
     fn striping(&self) -> bool {
         self.framed && self.lanes.out.iter().any(|l| l.open)

@@ -17,6 +17,15 @@ fn delivers_in_sequence_order_whatever_the_arrival_order() {
 }
 
 #[test]
+fn what_is_held_beyond_a_gap_is_listed_in_order() {
+    let mut r = Reorder::new(0);
+    r.insert(9, "cancel", 1).unwrap();
+    r.insert(3, "chunk", 1).unwrap();
+    assert_eq!(r.pop(), None, "0 has not arrived");
+    assert_eq!(r.held().copied().collect::<Vec<_>>(), ["chunk", "cancel"]);
+}
+
+#[test]
 fn a_sequence_number_is_taken_once_and_copies_are_dropped() {
     let mut r = Reorder::new(0);
     r.insert(1, "first", 1).unwrap();

@@ -108,6 +108,16 @@ pub struct ServeArgs {
     /// Browsers allow the app's cryptography only on https:// or localhost.
     #[arg(long, conflicts_with_all = ["lan", "tls", "tls_cert"])]
     pub insecure_http: bool,
+    /// A name this server is reached by (e.g. pair.example.org behind a reverse proxy); repeat
+    /// for more. IP addresses, localhost and this machine's name are always answered; a request
+    /// to any other name is refused (421), so a hostile site cannot rebind its name to it.
+    #[arg(
+        long = "host",
+        value_name = "NAME",
+        env = "PAIRWISE_HOSTS",
+        value_delimiter = ','
+    )]
+    pub hosts: Vec<String>,
     /// Relay options: how devices behind NATs reach each other.
     #[command(flatten)]
     pub ice: IceArgs,

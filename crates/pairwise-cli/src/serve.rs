@@ -142,6 +142,7 @@ pub(crate) fn run(args: &ServeArgs, config: Option<&Path>) -> anyhow::Result<()>
         };
         let config = Config {
             ice: ice.config.clone(),
+            hosts: served_names(&args.hosts, lan::hostname().as_deref()),
             ..Config::default()
         };
         // Kept alive until the web server stops (the relay runs on its own tasks).
@@ -162,6 +163,20 @@ pub(crate) fn run(args: &ServeArgs, config: Option<&Path>) -> anyhow::Result<()>
             .await
             .context("the server stopped with an error")
     })
+}
+
+/// The names the server answers to besides addresses and localhost: those given with --host,
+/// and this machine's name (with `.local`, as mDNS serves it), which the generated
+/// certificate names too.
+fn served_names(given: &[String], hostname: Option<&str>) -> Vec<String> {
+    let mut names = given.to_vec();
+    if let Some(h) = hostname.filter(|h| !h.is_empty()) {
+        names.push(h.to_owned());
+        if !h.contains('.') {
+            names.push(format!("{h}.local"));
+        }
+    }
+    names
 }
 
 /// The one line that says a certificate was made, and why.

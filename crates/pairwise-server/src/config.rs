@@ -18,6 +18,9 @@ pub struct Config {
     /// The longest a frame may take to go out to a client; a client that stops reading is
     /// closed after it (and at once when the room finds its outbox full).
     pub send_timeout: Duration,
+    /// Host names the server answers to besides IP addresses and `localhost` (its public
+    /// name behind a proxy, the machine's own name): see [`crate::hosts`].
+    pub hosts: Vec<String>,
 }
 
 impl Default for Config {
@@ -27,6 +30,7 @@ impl Default for Config {
             ice: IceConfig::default(),
             join_deadline: Duration::from_secs(10),
             send_timeout: Duration::from_secs(10),
+            hosts: Vec::new(),
         }
     }
 }

@@ -15,8 +15,10 @@
 //! - `ws`: the WebSocket endpoint and the per-connection session actor.
 //! - [`rooms`]: in-memory rooms (the embedded default broker).
 //! - [`tls`]: the TLS listener behind [`run_tls`] (the certificate is the caller's).
+//! - [`hosts`]: the names the server answers to and the pages that may open its WebSocket.
 
 pub mod config;
+pub mod hosts;
 pub mod ice;
 pub mod relay;
 pub mod rooms;
@@ -45,6 +47,7 @@ pub struct AppState {
     connections: Arc<Semaphore>,
     next_id: Arc<AtomicU64>,
     limits: ws::session::Limits,
+    hosts: Arc<hosts::HostPolicy>,
 }
 
 impl AppState {
@@ -59,6 +62,16 @@ impl AppState {
                 join_deadline: config.join_deadline,
                 send_timeout: config.send_timeout,
             },
+            hosts: Arc::new(hosts::HostPolicy::new(&config.hosts, false)),
+        }
+    }
+
+    /// The same, for a server that terminates TLS itself: pages that open its WebSocket are
+    /// `https://`.
+    pub fn new_tls(config: &Config) -> Self {
+        Self {
+            hosts: Arc::new(hosts::HostPolicy::new(&config.hosts, true)),
+            ..Self::new(config)
         }
     }
 
@@ -103,7 +116,7 @@ pub async fn run_tls(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = app(AppState::new(&config));
+    let app = app(AppState::new_tls(&config));
     axum::serve(tls::TlsListener::new(listener, tls), app)
         .with_graceful_shutdown(shutdown)
         .await

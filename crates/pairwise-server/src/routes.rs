@@ -8,7 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
-use crate::{AppState, assets, ws};
+use crate::{AppState, assets, hosts, ws};
 
 /// Headers for every page: the app loads only its own scripts, manifest and service worker,
 /// and pages are never framed.
@@ -23,6 +23,10 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/ws", get(ws::upgrade))
         .route("/share", post(share_without_worker))
         .route("/{*path}", get(|Path(path): Path<String>| asset(path)))
+        .layer(axum::middleware::from_fn_with_state(
+            state.hosts.clone(),
+            hosts::check_host,
+        ))
         .with_state(state)
 }
 

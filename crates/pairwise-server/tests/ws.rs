@@ -310,3 +310,63 @@ async fn turn_credentials_come_only_with_joined_and_differ_per_connection() {
     // Relayed bodies and peer events carry no credentials either.
     assert_eq!(recv(&mut a).await.unwrap(), json!({"type": "peer-joined"}));
 }
+
+/// DNS rebinding (issue 13): a page on `http://evil.example:P` whose name now points here
+/// sends `Host: evil.example:P` and `Origin: http://evil.example:P`; an `https://` or
+/// extension origin naming this host is not this server's page either.
+#[tokio::test]
+async fn rebound_names_and_foreign_origins_are_refused() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let (addr, _) = server().await;
+    let port = addr.port();
+    let upgrade = |host: String, origin: String| {
+        let mut req = format!("ws://{addr}/ws").into_client_request().unwrap();
+        req.headers_mut().insert("host", host.parse().unwrap());
+        req.headers_mut().insert("origin", origin.parse().unwrap());
+        connect_async(req)
+    };
+    let evil = format!("evil.example:{port}");
+    assert!(
+        upgrade(evil.clone(), format!("http://{evil}"))
+            .await
+            .is_err()
+    );
+    for origin in [
+        format!("chrome-extension://{addr}"),
+        format!("ftp://{addr}"),
+        "null".to_owned(),
+    ] {
+        assert!(
+            upgrade(addr.to_string(), origin.clone()).await.is_err(),
+            "{origin}"
+        );
+    }
+    assert!(
+        upgrade(addr.to_string(), format!("http://{addr}"))
+            .await
+            .is_ok()
+    );
+    assert!(
+        upgrade(
+            format!("localhost:{port}"),
+            format!("http://localhost:{port}")
+        )
+        .await
+        .is_ok()
+    );
+
+    // The page itself is not served to a rebound name.
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    let page = |host: &str| format!("GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    tcp.write_all(page(&evil).as_bytes()).await.unwrap();
+    let mut head = vec![0; 12];
+    tcp.read_exact(&mut head).await.unwrap();
+    assert_eq!(&head, b"HTTP/1.1 421");
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    tcp.write_all(page(&addr.to_string()).as_bytes())
+        .await
+        .unwrap();
+    tcp.read_exact(&mut head).await.unwrap();
+    assert_eq!(&head, b"HTTP/1.1 200");
+}

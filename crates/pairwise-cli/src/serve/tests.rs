@@ -204,3 +204,31 @@ fn lan_announcement_says_when_nobody_else_can_reach_the_server() {
         "{text}"
     );
 }
+
+#[test]
+fn served_names_are_the_given_ones_and_this_machine() {
+    let cli = Cli::try_parse_from([
+        "pairwise",
+        "serve",
+        "--host",
+        "pair.example.org",
+        "--host",
+        "a.example,b.example",
+    ])
+    .unwrap();
+    let Command::Serve(args) = cli.command else {
+        panic!("not serve")
+    };
+    assert_eq!(
+        served_names(&args.hosts, Some("laptop")),
+        [
+            "pair.example.org",
+            "a.example",
+            "b.example",
+            "laptop",
+            "laptop.local"
+        ]
+    );
+    assert_eq!(served_names(&[], Some("box.lan")), ["box.lan"]);
+    assert!(served_names(&[], None).is_empty());
+}

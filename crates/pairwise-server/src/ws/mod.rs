@@ -4,11 +4,12 @@ pub(crate) mod session;
 
 use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use pairwise_proto::limits::MAX_SIGNAL_BYTES;
 
 use crate::AppState;
+use crate::hosts::{HostPolicy, request_host};
 
 /// Frames up to this size reach our parser, which answers `too-large` for anything over
 /// [`MAX_SIGNAL_BYTES`]; bigger ones are cut off by the WebSocket layer itself.
@@ -27,9 +28,10 @@ const WS_MAX_WRITE_BUFFER: usize = 8 * MAX_SIGNAL_BYTES;
 pub(crate) async fn upgrade(
     State(state): State<AppState>,
     headers: HeaderMap,
+    uri: Uri,
     ws: WebSocketUpgrade,
 ) -> Response {
-    if !same_origin(&headers) {
+    if !same_origin(&state.hosts, &headers, &uri) {
         return (StatusCode::FORBIDDEN, "cross-origin WebSocket refused").into_response();
     }
     let Ok(permit) = state.connections.clone().try_acquire_owned() else {
@@ -57,14 +59,14 @@ pub(crate) async fn upgrade(
 }
 
 /// Browsers always send `Origin` on WebSocket requests; a page from another site must not use
-/// our signaling with the user's network position. Non-browser clients send no `Origin`.
-fn same_origin(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+/// our signaling with the user's network position ([`HostPolicy::origin_allowed`]).
+/// Non-browser clients send no `Origin`.
+fn same_origin(policy: &HostPolicy, headers: &HeaderMap, uri: &Uri) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
         return true;
     };
-    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
+    let (Ok(origin), Some(host)) = (origin.to_str(), request_host(headers, uri)) else {
         return false;
     };
-    let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
-    origin_host.eq_ignore_ascii_case(host)
+    policy.origin_allowed(origin, host)
 }

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use pairwise_proto::ids::RoomId;
 use pairwise_proto::limits::MAX_ROOM_PEERS;
-use pairwise_proto::signal::ServerToClient;
+use pairwise_proto::signal::{ServerToClient, relay_frame};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -23,7 +23,7 @@ pub struct PeerHandle {
     /// The connection.
     pub id: ConnId,
     /// Its bounded outbox.
-    pub outbox: mpsc::Sender<ServerToClient>,
+    pub outbox: mpsc::Sender<Frame>,
     /// Cancelled when the connection must close (for example because it is too slow).
     pub cancel: CancellationToken,
 }
@@ -62,7 +62,7 @@ impl Rooms {
             return Err(JoinError::Full);
         }
         for other in peers.iter() {
-            deliver(other, ServerToClient::PeerJoined);
+            deliver(other, Frame::of(&ServerToClient::PeerJoined));
         }
         peers.push(peer);
         Ok(peers.len())
@@ -78,7 +78,7 @@ impl Rooms {
         peers.retain(|p| p.id != id);
         if peers.len() != before {
             for other in peers.iter() {
-                deliver(other, ServerToClient::PeerLeft);
+                deliver(other, Frame::of(&ServerToClient::PeerLeft));
             }
         }
         if peers.is_empty() {
@@ -87,7 +87,7 @@ impl Rooms {
     }
 
     /// Sends `msg` to every peer of `room` except `from`.
-    pub fn relay(&self, room: &RoomId, from: ConnId, msg: &ServerToClient) -> Delivery {
+    pub fn relay(&self, room: &RoomId, from: ConnId, msg: &Frame) -> Delivery {
         let rooms = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         let mut delivered = Delivery::NoPeer;
         for other in rooms
@@ -118,7 +118,31 @@ impl Rooms {
 
 /// Queues `msg` for `peer`, or closes `peer` if its outbox is full: a slow client is dropped,
 /// not buffered forever.
-fn deliver(peer: &PeerHandle, msg: ServerToClient) {
+/// A frame for a client, serialised once: what an outbox holds. A relayed body is the bytes
+/// the other peer sent ([`relay_frame`]), never rebuilt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame(Arc<str>);
+
+impl Frame {
+    /// The frame of a server message.
+    pub fn of(msg: &ServerToClient) -> Self {
+        // Serialising these plain types cannot fail; an empty frame would be refused by
+        // the client all the same.
+        Self(serde_json::to_string(msg).unwrap_or_default().into())
+    }
+
+    /// The `relay` frame for a body received as `body` (JSON text).
+    pub fn relay(body: &str) -> Self {
+        Self(relay_frame(body).into())
+    }
+
+    /// The frame's text.
+    pub fn text(&self) -> &str {
+        &self.0
+    }
+}
+
+fn deliver(peer: &PeerHandle, msg: Frame) {
     if peer.outbox.try_send(msg).is_err() {
         tracing::warn!(
             conn = peer.id.0,
@@ -132,7 +156,7 @@ fn deliver(peer: &PeerHandle, msg: ServerToClient) {
 mod tests {
     use super::*;
 
-    fn peer(id: u64) -> (PeerHandle, mpsc::Receiver<ServerToClient>) {
+    fn peer(id: u64) -> (PeerHandle, mpsc::Receiver<Frame>) {
         let (tx, rx) = mpsc::channel(2);
         (
             PeerHandle {
@@ -156,7 +180,10 @@ mod tests {
         let (c, _c_rx) = peer(3);
         assert_eq!(rooms.join(&room(), a), Ok(1));
         assert_eq!(rooms.join(&room(), b), Ok(2));
-        assert_eq!(a_rx.try_recv().unwrap(), ServerToClient::PeerJoined);
+        assert_eq!(
+            a_rx.try_recv().unwrap(),
+            Frame::of(&ServerToClient::PeerJoined)
+        );
         assert_eq!(rooms.join(&room(), c), Err(JoinError::Full));
     }
 
@@ -168,7 +195,10 @@ mod tests {
         rooms.join(&room(), a).unwrap();
         rooms.join(&room(), b).unwrap();
         rooms.leave(&room(), ConnId(1));
-        assert_eq!(b_rx.try_recv().unwrap(), ServerToClient::PeerLeft);
+        assert_eq!(
+            b_rx.try_recv().unwrap(),
+            Frame::of(&ServerToClient::PeerLeft)
+        );
         rooms.leave(&room(), ConnId(2));
         assert!(rooms.is_empty());
     }
@@ -181,9 +211,7 @@ mod tests {
         let b_cancel = b.cancel.clone();
         rooms.join(&room(), a).unwrap();
         rooms.join(&room(), b).unwrap();
-        let msg = ServerToClient::Relay {
-            body: serde_json::json!(1),
-        };
+        let msg = Frame::relay("1");
         for _ in 0..3 {
             assert_eq!(rooms.relay(&room(), ConnId(1), &msg), Delivery::Delivered);
         }

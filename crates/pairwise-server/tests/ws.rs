@@ -370,3 +370,31 @@ async fn rebound_names_and_foreign_origins_are_refused() {
     tcp.read_exact(&mut head).await.unwrap();
     assert_eq!(&head, b"HTTP/1.1 200");
 }
+
+/// Number inflation (issue 13): 64 KB of `1e15` was parsed into numbers and re-serialised as
+/// `1000000000000000.0`, 65 505 bytes in and 248 849 out, past the 64 KiB limit of §8. The
+/// body now reaches the peer byte for byte.
+#[tokio::test]
+async fn a_relay_body_reaches_the_peer_byte_for_byte() {
+    let (addr, _) = server().await;
+    let mut a = client(addr).await;
+    let mut b = client(addr).await;
+    join(&mut a).await;
+    join(&mut b).await;
+    assert_eq!(recv(&mut a).await.unwrap()["type"], "peer-joined");
+    let head = r#"{"type":"relay","body":["#;
+    let n = (MAX_SIGNAL_BYTES - head.len() - 2) / 5;
+    let body = format!("[{}1e15]", "1e15,".repeat(n - 1));
+    let frame = format!(r#"{{"type":"relay","body":{body}}}"#);
+    assert!(frame.len() <= MAX_SIGNAL_BYTES, "{}", frame.len());
+    a.send(Message::text(frame.clone())).await.unwrap();
+    let got = loop {
+        match tokio::time::timeout(Duration::from_secs(5), b.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) => break t.to_string(),
+            Ok(Some(Ok(_))) => {}
+            other => panic!("no relay: {other:?}"),
+        }
+    };
+    assert_eq!(got.len(), frame.len());
+    assert_eq!(got, frame);
+}

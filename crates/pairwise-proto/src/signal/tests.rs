@@ -152,3 +152,47 @@ fn clients_keep_only_usable_ice_servers_up_to_the_cap() {
     assert_eq!(kept.len(), MAX_ICE_SERVERS);
     assert_eq!(kept[0].urls, ["stun:h0"]);
 }
+
+#[test]
+fn the_server_reads_frames_as_strictly_and_keeps_relay_bodies_as_received() {
+    let room = r#"{"type":"join","room":"abcdefghijklmnopqrst-_"}"#;
+    assert_eq!(
+        ClientFrame::parse(room).unwrap(),
+        ClientFrame::Join {
+            room: RoomId::parse("abcdefghijklmnopqrst-_").unwrap()
+        }
+    );
+    // Numbers, spacing and escapes stay as they came: nothing is rebuilt.
+    let body = r#"{ "kind":"candidate", "n":[1e15,-0.0,1E400], "s":"\u00e9" }"#;
+    let text = format!(r#"{{"type":"relay","body":{body}}}"#);
+    assert_eq!(
+        ClientFrame::parse(&text).unwrap(),
+        ClientFrame::Relay { body }
+    );
+    assert_eq!(relay_frame(body), text);
+    for text in [
+        r#"{"type":"leave"}"#,
+        r#"{"type":"join","room":"abcdefghijklmnopqrst-_","extra":1}"#,
+        r#"{"type":"join","room":"abcdefghijklmnopqrst-_","body":1}"#,
+        r#"{"type":"join","room":"short"}"#,
+        r#"{"type":"join"}"#,
+        r#"{"type":"relay"}"#,
+        r#"{"type":"relay","body":1,"room":"abcdefghijklmnopqrst-_"}"#,
+        r#"{"type":"relay","body":1,"body":2}"#,
+        r#"{"type":"relay","body":[1,}"#,
+        r#"{"type":"relay","body":1} x"#,
+        r#"not json"#,
+        r#"[]"#,
+    ] {
+        let err = ClientFrame::parse(text).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::BadMessage, "{text}");
+    }
+    let big = format!(
+        r#"{{"type":"relay","body":"{}"}}"#,
+        "a".repeat(MAX_SIGNAL_BYTES)
+    );
+    assert_eq!(
+        ClientFrame::parse(&big).unwrap_err().code(),
+        ErrorCode::TooLarge
+    );
+}

@@ -1,7 +1,8 @@
 //! One signaling connection: a small actor that parses client frames, joins one room, relays
 //! bodies to the other peer and forwards what the room sends back.
 //!
-//! - in: text frames, each a [`ClientToServer`] (size-capped, strict);
+//! - in: text frames, each a [`ClientFrame`] (size-capped, strict; a relay body is kept as the
+//!   bytes received);
 //! - out: [`ServerToClient`] frames from its own replies and from the room, via a bounded outbox.
 //!
 //! A malformed or oversized frame gets an `error` reply and the connection closes; the room is
@@ -20,13 +21,13 @@ use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use pairwise_proto::error::ErrorCode;
 use pairwise_proto::ids::RoomId;
 use pairwise_proto::limits::PER_CLIENT_QUEUE_DEPTH;
-use pairwise_proto::signal::{ClientToServer, ServerToClient};
+use pairwise_proto::signal::{ClientFrame, ServerToClient};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::ice::IceConfig;
-use crate::rooms::{ConnId, Delivery, JoinError, PeerHandle, Rooms};
+use crate::rooms::{ConnId, Delivery, Frame, JoinError, PeerHandle, Rooms};
 
 /// The time limits of a session (from [`crate::Config`]).
 #[derive(Debug, Clone, Copy)]
@@ -91,7 +92,9 @@ pub(crate) async fn run<S, E>(
                         handle_text(text.as_str(), &rooms, &ice, &me, &mut room)
                     }
                     Some(Ok(Message::Binary(_))) => {
-                        let _ = me.outbox.try_send(ServerToClient::error(ErrorCode::BadMessage));
+                        let _ = me
+                            .outbox
+                            .try_send(Frame::of(&ServerToClient::error(ErrorCode::BadMessage)));
                         Next::policy("binary frame")
                     }
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => Next::Continue,
@@ -138,8 +141,8 @@ fn handle_text(
     me: &PeerHandle,
     room: &mut Option<RoomId>,
 ) -> Next {
-    let reply = |msg| me.outbox.try_send(msg).is_ok();
-    let msg = match ClientToServer::parse(text) {
+    let reply = |msg: ServerToClient| me.outbox.try_send(Frame::of(&msg)).is_ok();
+    let msg = match ClientFrame::parse(text) {
         Ok(msg) => msg,
         Err(e) => {
             tracing::debug!(error = %e, "refused frame");
@@ -152,7 +155,7 @@ fn handle_text(
         }
     };
     match msg {
-        ClientToServer::Join { room: wanted } => {
+        ClientFrame::Join { room: wanted } => {
             if room.is_some() {
                 reply(ServerToClient::error(ErrorCode::BadMessage));
                 return Next::policy("second join");
@@ -174,12 +177,12 @@ fn handle_text(
                 }
             }
         }
-        ClientToServer::Relay { body } => {
+        ClientFrame::Relay { body } => {
             let Some(joined) = room.as_ref() else {
                 reply(ServerToClient::error(ErrorCode::NotJoined));
                 return Next::Continue;
             };
-            if rooms.relay(joined, me.id, &ServerToClient::Relay { body }) == Delivery::NoPeer {
+            if rooms.relay(joined, me.id, &Frame::relay(body)) == Delivery::NoPeer {
                 reply(ServerToClient::error(ErrorCode::NoPeer));
             }
         }
@@ -192,16 +195,15 @@ fn handle_text(
 /// may be never).
 async fn send<S>(
     sink: &mut S,
-    msg: &ServerToClient,
+    msg: &Frame,
     limit: Duration,
     cancel: &CancellationToken,
 ) -> Result<(), ()>
 where
     S: Sink<Message> + Unpin,
 {
-    let text = serde_json::to_string(msg).map_err(|_| ())?;
     tokio::select! {
-        sent = tokio::time::timeout(limit, sink.send(Message::Text(text.into()))) => match sent {
+        sent = tokio::time::timeout(limit, sink.send(Message::Text(msg.text().into()))) => match sent {
             Ok(Ok(())) => Ok(()),
             Ok(Err(_)) | Err(_) => Err(()),
         },

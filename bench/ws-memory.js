@@ -24,7 +24,7 @@ const room = (i) => `room${String(i).padStart(18, '0')}`;
 for (const [k, bin] of bins.entries()) {
   const port = 18_080 + k;
   const config = mkdtempSync(join(tmpdir(), 'pw-wsmem-'));
-  const server = spawn(bin, ['serve', '--listen', `127.0.0.1:${port}`, '--insecure-http', '--config', config, '--no-relay'], { stdio: 'ignore' });
+  const server = spawn(bin, ['serve', '--listen', `127.0.0.1:${port}`, '--insecure-http', '--config', config, '--no-relay', '--max-per-ip', '0'], { stdio: 'ignore' });
   try {
     for (let i = 0; i < 100; i++) {
       if (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false)) break;

@@ -118,6 +118,16 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub hosts: Vec<String>,
+    /// Open connections one client address may hold (web app and signaling); more are closed
+    /// at once, so one address cannot take every slot. 0: no cap (e.g. behind a proxy, where
+    /// every client has the proxy's address).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 256,
+        env = "PAIRWISE_MAX_PER_IP"
+    )]
+    pub max_per_ip: usize,
     /// Relay options: how devices behind NATs reach each other.
     #[command(flatten)]
     pub ice: IceArgs,

@@ -143,6 +143,7 @@ pub(crate) fn run(args: &ServeArgs, config: Option<&Path>) -> anyhow::Result<()>
         let config = Config {
             ice: ice.config.clone(),
             hosts: served_names(&args.hosts, lan::hostname().as_deref()),
+            max_per_ip: args.max_per_ip,
             ..Config::default()
         };
         // Kept alive until the web server stops (the relay runs on its own tasks).

@@ -21,6 +21,12 @@ pub struct Config {
     /// Host names the server answers to besides IP addresses and `localhost` (its public
     /// name behind a proxy, the machine's own name): see [`crate::hosts`].
     pub hosts: Vec<String>,
+    /// Open connections (HTTP and WebSocket) from one client address; more are closed at
+    /// once. 0: no cap.
+    pub max_per_ip: usize,
+    /// How long a client has to send a whole request head (and a kept-alive connection to
+    /// start its next request); then the connection is closed.
+    pub header_read_timeout: Duration,
 }
 
 impl Default for Config {
@@ -31,6 +37,8 @@ impl Default for Config {
             join_deadline: Duration::from_secs(10),
             send_timeout: Duration::from_secs(10),
             hosts: Vec::new(),
+            max_per_ip: 256,
+            header_read_timeout: Duration::from_secs(10),
         }
     }
 }

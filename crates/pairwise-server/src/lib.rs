@@ -13,6 +13,7 @@
 //! - `routes`: HTTP routes (web app, health).
 //! - `assets`: the web client embedded at build time.
 //! - `ws`: the WebSocket endpoint and the per-connection session actor.
+//! - `conn`: serving connections: header-read timeout, per-address cap, drain on shutdown.
 //! - [`rooms`]: in-memory rooms (the embedded default broker).
 //! - [`tls`]: the TLS listener behind [`run_tls`] (the certificate is the caller's).
 //! - [`hosts`]: the names the server answers to and the pages that may open its WebSocket.
@@ -25,6 +26,7 @@ pub mod rooms;
 pub mod tls;
 
 mod assets;
+mod conn;
 mod routes;
 mod ws;
 
@@ -100,9 +102,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = app(AppState::new(&config));
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    conn::serve(listener, app, &config, shutdown).await
 }
 
 /// Serves [`app`] over HTTPS with `tls` (certificate chain and key) on `listener` until
@@ -117,7 +117,6 @@ pub async fn run_tls(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = app(AppState::new_tls(&config));
-    axum::serve(tls::TlsListener::new(listener, tls), app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let listener = tls::TlsListener::new(listener, tls);
+    conn::serve(listener, app, &config, shutdown).await
 }

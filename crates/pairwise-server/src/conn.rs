@@ -1,0 +1,154 @@
+//! Serving HTTP connections with bounds a hostile client cannot outlast (issue 13).
+//!
+//! `axum::serve` sets no header-read timeout: 1 100 half-sent requests from one address held
+//! every descriptor of a server with the usual soft limit of 1 024, and `/healthz` went
+//! unanswered for 95 s. Here each connection is served by hyper's HTTP/1.1 connection with:
+//! - a **header-read timeout** ([`crate::Config::header_read_timeout`]): a request whose head has not fully
+//!   arrived by then, or a kept-alive connection that sends no next request, is closed (hyper
+//!   starts the clock whenever it waits for a request head, from the first byte or none);
+//! - a **per-address cap** ([`crate::Config::max_per_ip`]) on open connections, WebSockets
+//!   included: one address cannot take the slots of everyone else; past it a new connection
+//!   from that address is closed at once.
+//!
+//! HTTP/2 is not offered (the TLS listener advertises only `http/1.1`): the app and the
+//! WebSocket need nothing more, and it keeps one set of timeouts to reason about.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::ConnectInfo;
+use axum::serve::Listener;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio_util::sync::CancellationToken;
+use tower::ServiceExt;
+
+/// How long open requests get to finish after shutdown begins.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Open connections per client address.
+#[derive(Debug, Default)]
+struct PerIp {
+    open: Mutex<HashMap<IpAddr, usize>>,
+}
+
+/// One counted connection; uncounted when dropped.
+struct Slot {
+    per_ip: Arc<PerIp>,
+    ip: IpAddr,
+}
+
+impl PerIp {
+    /// A slot for a connection from `ip`, or `None` if it already has `cap` (0: no cap).
+    fn take(self: &Arc<Self>, ip: IpAddr, cap: usize) -> Option<Slot> {
+        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        let n = open.entry(ip).or_default();
+        if cap != 0 && *n >= cap {
+            return None;
+        }
+        *n += 1;
+        Some(Slot {
+            per_ip: self.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut open = self
+            .per_ip
+            .open
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(n) = open.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.ip);
+            }
+        }
+    }
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves; then stops accepting, lets open
+/// requests finish (up to [`DRAIN_TIMEOUT`]) and returns.
+pub(crate) async fn serve<L>(
+    mut listener: L,
+    app: Router,
+    config: &crate::Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()>
+where
+    L: Listener<Addr = SocketAddr>,
+{
+    let (max_per_ip, header_read_timeout) = (config.max_per_ip, config.header_read_timeout);
+    let per_ip = Arc::new(PerIp::default());
+    let stop = CancellationToken::new();
+    let tasks = tokio_util::task::TaskTracker::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (io, peer) = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut shutdown => break,
+        };
+        let Some(slot) = per_ip.take(peer.ip(), max_per_ip) else {
+            tracing::debug!(ip = %peer.ip(), "refused: too many connections from this address");
+            continue;
+        };
+        let app = app.clone();
+        let stop = stop.clone();
+        tasks.spawn(async move {
+            let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+                req.extensions_mut().insert(ConnectInfo(peer));
+                app.clone().oneshot(req)
+            });
+            let conn = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_read_timeout)
+                .serve_connection(TokioIo::new(io), service)
+                .with_upgrades();
+            tokio::pin!(conn);
+            tokio::select! {
+                _ = &mut conn => {}
+                () = stop.cancelled() => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
+            drop(slot);
+        });
+    }
+    stop.cancel();
+    tasks.close();
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, tasks.wait()).await;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_address_gets_its_cap_and_its_slots_back() {
+        let per_ip = Arc::new(PerIp::default());
+        let a: IpAddr = "198.51.100.1".parse().unwrap();
+        let b: IpAddr = "198.51.100.2".parse().unwrap();
+        let first = per_ip.take(a, 2).unwrap();
+        let _second = per_ip.take(a, 2).unwrap();
+        assert!(per_ip.take(a, 2).is_none(), "a third from one address");
+        assert!(
+            per_ip.take(b, 2).is_some(),
+            "another address is not affected"
+        );
+        drop(first);
+        assert!(
+            per_ip.take(a, 2).is_some(),
+            "a closed connection frees its slot"
+        );
+        assert!((0..100).all(|_| per_ip.take(a, 0).map(std::mem::forget).is_some()));
+    }
+}

@@ -1,0 +1,131 @@
+//! Hostile clients against the real accept loop ([`pairwise_server::run`]) on 127.0.0.1
+//! (issue 13): half-sent requests and sockets that send nothing are closed after the
+//! header-read timeout, and one address cannot take every connection slot.
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers fail the test on any error"
+)]
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use pairwise_server::Config;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+
+async fn server(config: Config) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(pairwise_server::run(
+        listener,
+        config,
+        std::future::pending(),
+    ));
+    addr
+}
+
+/// A connection to `addr` from the loopback address `from` (any of 127/8 is this machine).
+async fn connect_from(from: &str, addr: SocketAddr) -> TcpStream {
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{from}:0").parse().unwrap()).unwrap();
+    socket.connect(addr).await.unwrap()
+}
+
+/// How long until the server closes `tcp` (reads EOF or a reset), at most `limit`.
+async fn closed_after(tcp: &mut TcpStream, limit: Duration) -> Option<Duration> {
+    let start = Instant::now();
+    let mut buf = [0; 1024];
+    loop {
+        match tokio::time::timeout(limit.saturating_sub(start.elapsed()), tcp.read(&mut buf)).await
+        {
+            Ok(Ok(0) | Err(_)) => return Some(start.elapsed()),
+            Ok(Ok(_)) => {}
+            Err(_) => return None,
+        }
+    }
+}
+
+async fn health(from: &str, addr: SocketAddr) -> String {
+    let mut tcp = connect_from(from, addr).await;
+    tcp.write_all(
+        format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut out = String::new();
+    tokio::time::timeout(Duration::from_secs(5), tcp.read_to_string(&mut out))
+        .await
+        .unwrap()
+        .unwrap();
+    out
+}
+
+#[tokio::test]
+async fn half_sent_requests_and_silent_sockets_are_closed_after_the_header_timeout() {
+    let addr = server(Config {
+        header_read_timeout: Duration::from_millis(500),
+        ..Config::default()
+    })
+    .await;
+    let mut half = connect_from("127.0.0.1", addr).await;
+    half.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        .await
+        .unwrap();
+    let mut silent = connect_from("127.0.0.1", addr).await;
+    let start = Instant::now();
+    for tcp in [&mut half, &mut silent] {
+        assert!(closed_after(tcp, Duration::from_secs(5)).await.is_some());
+        assert!(
+            start.elapsed() >= Duration::from_millis(400),
+            "closed too early"
+        );
+    }
+    // A kept-alive connection that sends no next request is closed the same way.
+    let mut kept = connect_from("127.0.0.1", addr).await;
+    kept.write_all(format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    assert!(
+        closed_after(&mut kept, Duration::from_secs(5))
+            .await
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn one_address_cannot_take_every_slot() {
+    let addr = server(Config {
+        max_per_ip: 8,
+        ..Config::default()
+    })
+    .await;
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        let mut tcp = connect_from("127.0.0.1", addr).await;
+        tcp.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
+        held.push(tcp);
+    }
+    let mut ninth = connect_from("127.0.0.1", addr).await;
+    assert!(
+        closed_after(&mut ninth, Duration::from_secs(2))
+            .await
+            .is_some(),
+        "the ninth connection from one address is closed at once"
+    );
+    assert!(
+        health("127.0.0.2", addr).await.contains("200 OK"),
+        "another address is served"
+    );
+    drop(held.pop());
+    // The freed slot is counted back once the server notices the close.
+    let mut again = None;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let reply = health("127.0.0.1", addr).await;
+        if reply.contains("200 OK") {
+            again = Some(reply);
+            break;
+        }
+    }
+    assert!(again.is_some(), "a closed connection gives its slot back");
+}

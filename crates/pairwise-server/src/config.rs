@@ -27,6 +27,10 @@ pub struct Config {
     /// How long a client has to send a whole request head (and a kept-alive connection to
     /// start its next request); then the connection is closed.
     pub header_read_timeout: Duration,
+    /// A joined or waiting WebSocket gets a ping this often …
+    pub ping_interval: Duration,
+    /// … and is closed when nothing (a pong or any frame) came from it for this long.
+    pub idle_timeout: Duration,
 }
 
 impl Default for Config {
@@ -39,6 +43,8 @@ impl Default for Config {
             hosts: Vec::new(),
             max_per_ip: 256,
             header_read_timeout: Duration::from_secs(10),
+            ping_interval: Duration::from_secs(20),
+            idle_timeout: Duration::from_secs(60),
         }
     }
 }

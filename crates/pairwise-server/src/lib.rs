@@ -63,6 +63,8 @@ impl AppState {
             limits: ws::session::Limits {
                 join_deadline: config.join_deadline,
                 send_timeout: config.send_timeout,
+                ping_interval: config.ping_interval,
+                idle_timeout: config.idle_timeout,
             },
             hosts: Arc::new(hosts::HostPolicy::new(&config.hosts, false)),
         }

@@ -11,6 +11,7 @@ use futures_util::{SinkExt, StreamExt};
 use pairwise_proto::limits::MAX_SIGNAL_BYTES;
 use pairwise_server::{AppState, Config, app};
 use serde_json::{Value, json};
+use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
@@ -397,4 +398,43 @@ async fn a_relay_body_reaches_the_peer_byte_for_byte() {
     };
     assert_eq!(got.len(), frame.len());
     assert_eq!(got, frame);
+}
+
+/// Idle sockets (issue 13): a client that answers the server's pings stays; one that holds its
+/// socket open and silent (no pong, no frame) is closed with a status code.
+#[tokio::test]
+async fn a_silent_socket_is_closed_and_one_that_answers_pings_stays() {
+    let (addr, _) = server_with(Config {
+        ping_interval: Duration::from_millis(100),
+        idle_timeout: Duration::from_millis(350),
+        ..Config::default()
+    })
+    .await;
+    let mut alive = client(addr).await;
+    let mut silent = client(addr).await;
+    join(&mut alive).await;
+    send(&mut silent, json!({"type": "join", "room": ROOM})).await;
+    // `alive` reads (tungstenite answers each ping as it reads) for well past the timeout.
+    let until = tokio::time::Instant::now() + Duration::from_millis(1200);
+    let mut pings = 0;
+    while let Ok(frame) = tokio::time::timeout_at(until, alive.next()).await {
+        match frame {
+            Some(Ok(Message::Ping(_))) => pings += 1,
+            Some(Ok(Message::Text(_))) => {}
+            other => panic!("the answering client lost its socket: {other:?}"),
+        }
+    }
+    assert!(pings >= 5, "{pings} pings");
+    // `silent` read nothing all along: the server closed it, with 1008 and a reason. Read as
+    // raw bytes: answering the pings now would meet a closed socket and hide the close frame.
+    let MaybeTlsStream::Plain(mut tcp) = silent.into_inner() else {
+        panic!("plain TCP expected")
+    };
+    let mut raw = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut raw)).await;
+    let close = [&[0x88, 2 + 18, 0x03, 0xf0][..], b"no answer to pings"].concat();
+    assert!(
+        raw.windows(close.len()).any(|w| w == close),
+        "no close frame 1008 in {raw:?}"
+    );
 }

@@ -10,7 +10,10 @@
 //! (RFC 6455 §7.4): 1008 for a client that broke the rules (a bad frame, no `join` within the
 //! deadline, a full room, too slow to read), 1009 for a frame over the limit. A client that
 //! stops reading is dropped: each frame has [`Limits::send_timeout`] to go out, and a room
-//! that finds the outbox full cancels the session even while it waits in a send. The session is
+//! that finds the outbox full cancels the session even while it waits in a send. A ping goes
+//! out every [`Limits::ping_interval`]; a client not heard from (a pong, which browsers and
+//! WebSocket libraries send by themselves, or any frame) for [`Limits::idle_timeout`] is closed:
+//! a socket held open and silent only holds a slot. The session is
 //! generic over the socket so tests can drive it with any `Stream + Sink` of messages.
 
 use std::sync::Arc;
@@ -36,6 +39,10 @@ pub(crate) struct Limits {
     pub(crate) join_deadline: Duration,
     /// A frame not out by then: closed.
     pub(crate) send_timeout: Duration,
+    /// A ping goes to the client this often.
+    pub(crate) ping_interval: Duration,
+    /// Nothing heard from the client (a pong or any frame) this long: closed.
+    pub(crate) idle_timeout: Duration,
 }
 
 /// What to do after handling one frame.
@@ -74,6 +81,10 @@ pub(crate) async fn run<S, E>(
         let mut room: Option<RoomId> = None;
         let join_deadline = tokio::time::sleep(limits.join_deadline);
         tokio::pin!(join_deadline);
+        let start = tokio::time::Instant::now();
+        let mut pings =
+            tokio::time::interval_at(start + limits.ping_interval, limits.ping_interval);
+        let mut heard = start;
         tracing::debug!("connected");
         loop {
             let next = tokio::select! {
@@ -87,8 +98,20 @@ pub(crate) async fn run<S, E>(
                         Err(()) => Next::policy("too slow to read"),
                     }
                 }
+                _ = pings.tick() => {
+                    if heard.elapsed() >= limits.idle_timeout {
+                        Next::policy("no answer to pings")
+                    } else {
+                        let ping = Message::Ping(axum::body::Bytes::new());
+                        match tokio::time::timeout(limits.send_timeout, sink.send(ping)).await {
+                            Ok(Ok(())) => Next::Continue,
+                            _ => Next::policy("too slow to read"),
+                        }
+                    }
+                }
                 frame = stream.next() => match frame {
                     Some(Ok(Message::Text(text))) => {
+                        heard = tokio::time::Instant::now();
                         handle_text(text.as_str(), &rooms, &ice, &me, &mut room)
                     }
                     Some(Ok(Message::Binary(_))) => {
@@ -97,7 +120,10 @@ pub(crate) async fn run<S, E>(
                             .try_send(Frame::of(&ServerToClient::error(ErrorCode::BadMessage)));
                         Next::policy("binary frame")
                     }
-                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => Next::Continue,
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {
+                        heard = tokio::time::Instant::now();
+                        Next::Continue
+                    }
                     Some(Ok(Message::Close(_)) | Err(_)) | None => break,
                 },
             };

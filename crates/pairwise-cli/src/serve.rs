@@ -137,9 +137,7 @@ pub(crate) fn run(args: &ServeArgs, config: Option<&Path>) -> anyhow::Result<()>
             eprintln!("{line}");
         }
         tracing::info!(%addr, scheme, "listening");
-        let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
-        };
+        let shutdown = stop_signal();
         let config = Config {
             ice: ice.config.clone(),
             hosts: served_names(&args.hosts, lan::hostname().as_deref()),
@@ -164,6 +162,23 @@ pub(crate) fn run(args: &ServeArgs, config: Option<&Path>) -> anyhow::Result<()>
             .await
             .context("the server stopped with an error")
     })
+}
+
+/// Ctrl-C, or SIGTERM (systemd, a container runtime): the server then drains (`/readyz` 503,
+/// WebSockets closed with 1001 so their clients reconnect elsewhere, requests finish).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// The names the server answers to besides addresses and localhost: those given with --host,

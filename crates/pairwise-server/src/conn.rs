@@ -19,13 +19,14 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::ConnectInfo;
 use axum::serve::Listener;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
+
+use crate::metrics::Rejection;
 
 /// How long open requests get to finish after shutdown begins.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -74,11 +75,11 @@ impl Drop for Slot {
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves; then stops accepting, lets open
-/// requests finish (up to [`DRAIN_TIMEOUT`]) and returns.
+/// Serves the app of `state` on `listener` until `shutdown` resolves; then stops accepting,
+/// tells the WebSockets to go (1001) and lets open requests finish (up to [`DRAIN_TIMEOUT`]).
 pub(crate) async fn serve<L>(
     mut listener: L,
-    app: Router,
+    state: crate::AppState,
     config: &crate::Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()>
@@ -86,6 +87,7 @@ where
     L: Listener<Addr = SocketAddr>,
 {
     let (max_per_ip, header_read_timeout) = (config.max_per_ip, config.header_read_timeout);
+    let app = crate::app(state.clone());
     let per_ip = Arc::new(PerIp::default());
     let stop = CancellationToken::new();
     let tasks = tokio_util::task::TaskTracker::new();
@@ -97,6 +99,7 @@ where
         };
         let Some(slot) = per_ip.take(peer.ip(), max_per_ip) else {
             tracing::debug!(ip = %peer.ip(), "refused: too many connections from this address");
+            state.metrics.reject(Rejection::PerIp);
             continue;
         };
         let app = app.clone();
@@ -122,9 +125,18 @@ where
             drop(slot);
         });
     }
+    tracing::info!("draining");
+    state.draining.cancel();
     stop.cancel();
     tasks.close();
-    let _ = tokio::time::timeout(DRAIN_TIMEOUT, tasks.wait()).await;
+    let drained = async {
+        tasks.wait().await;
+        // Upgraded WebSockets run on their own tasks: wait until their sessions closed.
+        while state.metrics.ws_open() > 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, drained).await;
     Ok(())
 }
 

@@ -101,13 +101,14 @@ pub(crate) fn request_host<'a>(headers: &'a HeaderMap, uri: &'a Uri) -> Option<&
 
 /// Middleware: `421` for a request to a name this server does not answer to.
 pub(crate) async fn check_host(
-    State(policy): State<std::sync::Arc<HostPolicy>>,
+    State(state): State<crate::AppState>,
     req: Request,
     next: Next,
 ) -> Response {
     if let Some(host) = request_host(req.headers(), req.uri())
-        && !policy.host_allowed(host)
+        && !state.hosts.host_allowed(host)
     {
+        state.metrics.reject(crate::metrics::Rejection::Host);
         tracing::debug!(host, "refused: unknown host");
         return (
             StatusCode::MISDIRECTED_REQUEST,

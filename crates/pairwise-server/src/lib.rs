@@ -10,7 +10,8 @@
 //! - [`config`]: limits an operator can set.
 //! - [`ice`]: STUN/TURN servers and the TURN credentials minted for each joined connection.
 //! - [`relay`]: the embedded STUN/TURN server (UDP) behind `pairwise serve`'s default.
-//! - `routes`: HTTP routes (web app, health).
+//! - `routes`: HTTP routes (web app, health, readiness, metrics).
+//! - [`metrics`]: the counters behind `/metrics`.
 //! - `assets`: the web client embedded at build time.
 //! - `ws`: the WebSocket endpoint and the per-connection session actor.
 //! - `conn`: serving connections: header-read timeout, per-address cap, drain on shutdown.
@@ -21,6 +22,7 @@
 pub mod config;
 pub mod hosts;
 pub mod ice;
+pub mod metrics;
 pub mod relay;
 pub mod rooms;
 pub mod tls;
@@ -50,6 +52,10 @@ pub struct AppState {
     next_id: Arc<AtomicU64>,
     limits: ws::session::Limits,
     hosts: Arc<hosts::HostPolicy>,
+    metrics: Arc<metrics::Metrics>,
+    /// Cancelled when the server starts to drain: `/readyz` says so and every WebSocket is
+    /// closed with 1001, so its client reconnects (to another node, behind a balancer).
+    draining: tokio_util::sync::CancellationToken,
 }
 
 impl AppState {
@@ -67,6 +73,8 @@ impl AppState {
                 idle_timeout: config.idle_timeout,
             },
             hosts: Arc::new(hosts::HostPolicy::new(&config.hosts, false)),
+            metrics: Arc::default(),
+            draining: tokio_util::sync::CancellationToken::new(),
         }
     }
 
@@ -84,6 +92,11 @@ impl AppState {
         &self.rooms
     }
 
+    /// The server's counters.
+    pub fn metrics(&self) -> &metrics::Metrics {
+        &self.metrics
+    }
+
     fn next_conn_id(&self) -> ConnId {
         ConnId(self.next_id.fetch_add(1, Ordering::Relaxed))
     }
@@ -94,7 +107,8 @@ pub fn app(state: AppState) -> Router {
     routes::router(state)
 }
 
-/// Serves [`app`] on `listener` until `shutdown` resolves, then finishes open requests.
+/// Serves [`app`] on `listener` until `shutdown` resolves, then drains: `/readyz` answers 503,
+/// every WebSocket is closed with 1001 and open requests finish (at most 10 s).
 ///
 /// # Errors
 /// IO errors from accepting connections.
@@ -103,8 +117,7 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = app(AppState::new(&config));
-    conn::serve(listener, app, &config, shutdown).await
+    conn::serve(listener, AppState::new(&config), &config, shutdown).await
 }
 
 /// Serves [`app`] over HTTPS with `tls` (certificate chain and key) on `listener` until
@@ -118,7 +131,6 @@ pub async fn run_tls(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = app(AppState::new_tls(&config));
     let listener = tls::TlsListener::new(listener, tls);
-    conn::serve(listener, app, &config, shutdown).await
+    conn::serve(listener, AppState::new_tls(&config), &config, shutdown).await
 }

@@ -1,9 +1,9 @@
-//! HTTP routes: the embedded web app, `/healthz`, `/ws`, and `POST /share` (the PWA share
-//! target's fallback when no service worker took the request).
+//! HTTP routes: the embedded web app, `/healthz`, `/readyz`, `/metrics`, `/ws`, and
+//! `POST /share` (the PWA share target's fallback when no service worker took the request).
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::Path;
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -20,14 +20,43 @@ pub(crate) fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(|| asset("index.html".to_owned())))
         .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(ready))
+        .route("/metrics", get(metrics))
         .route("/ws", get(ws::upgrade))
         .route("/share", post(share_without_worker))
         .route("/{*path}", get(|Path(path): Path<String>| asset(path)))
         .layer(axum::middleware::from_fn_with_state(
-            state.hosts.clone(),
+            state.clone(),
             hosts::check_host,
         ))
         .with_state(state)
+}
+
+/// `GET /readyz`: 200 while the server takes new clients, 503 once it drains (a balancer then
+/// sends new clients elsewhere). `/healthz` stays 200 while the process runs.
+async fn ready(State(state): State<AppState>) -> Response {
+    if state.draining.is_cancelled() {
+        (StatusCode::SERVICE_UNAVAILABLE, "draining\n").into_response()
+    } else {
+        "ready\n".into_response()
+    }
+}
+
+/// `GET /metrics`: the counters in Prometheus text format, to clients on this machine only
+/// (a scraper on the host, or through a proxy that limits who reaches it): counts of rooms and
+/// relayed bytes tell an outsider about traffic.
+async fn metrics(
+    State(state): State<AppState>,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+) -> Response {
+    if peer.is_some_and(|p| !p.0.0.ip().is_loopback()) {
+        return (StatusCode::NOT_FOUND, "not found\n").into_response();
+    }
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(state.rooms.len()),
+    )
+        .into_response()
 }
 
 /// `POST /share`: the share target (see `web/manifest.webmanifest`) is normally answered by the

@@ -32,9 +32,11 @@ pub(crate) async fn upgrade(
     ws: WebSocketUpgrade,
 ) -> Response {
     if !same_origin(&state.hosts, &headers, &uri) {
+        state.metrics.reject(crate::metrics::Rejection::Origin);
         return (StatusCode::FORBIDDEN, "cross-origin WebSocket refused").into_response();
     }
     let Ok(permit) = state.connections.clone().try_acquire_owned() else {
+        state.metrics.reject(crate::metrics::Rejection::ServerFull);
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             "server is at its connection limit",
@@ -45,6 +47,10 @@ pub(crate) async fn upgrade(
     let rooms = state.rooms.clone();
     let ice = state.ice.clone();
     let limits = state.limits;
+    let context = session::Context {
+        metrics: state.metrics.clone(),
+        draining: state.draining.clone(),
+    };
     ws.max_message_size(WS_READ_LIMIT)
         .max_frame_size(WS_READ_LIMIT)
         .read_buffer_size(WS_READ_BUFFER)
@@ -53,7 +59,7 @@ pub(crate) async fn upgrade(
         .write_buffer_size(0)
         .max_write_buffer_size(WS_MAX_WRITE_BUFFER)
         .on_upgrade(move |socket| async move {
-            session::run(socket, rooms, ice, id, limits).await;
+            session::run(socket, rooms, ice, id, limits, context).await;
             drop(permit);
         })
 }

@@ -30,6 +30,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::ice::IceConfig;
+use crate::metrics::{Metrics, Rejection};
 use crate::rooms::{ConnId, Delivery, Frame, JoinError, PeerHandle, Rooms};
 
 /// The time limits of a session (from [`crate::Config`]).
@@ -43,6 +44,13 @@ pub(crate) struct Limits {
     pub(crate) ping_interval: Duration,
     /// Nothing heard from the client (a pong or any frame) this long: closed.
     pub(crate) idle_timeout: Duration,
+}
+
+/// What a session shares with the server: its counters, and the signal to go when it drains.
+#[derive(Debug, Clone)]
+pub(crate) struct Context {
+    pub(crate) metrics: Arc<Metrics>,
+    pub(crate) draining: CancellationToken,
 }
 
 /// What to do after handling one frame.
@@ -65,6 +73,7 @@ pub(crate) async fn run<S, E>(
     ice: Arc<IceConfig>,
     id: ConnId,
     limits: Limits,
+    ctx: Context,
 ) where
     S: Stream<Item = Result<Message, E>> + Sink<Message> + Send,
 {
@@ -86,10 +95,12 @@ pub(crate) async fn run<S, E>(
             tokio::time::interval_at(start + limits.ping_interval, limits.ping_interval);
         let mut heard = start;
         tracing::debug!("connected");
+        ctx.metrics.ws_opened();
         loop {
             let next = tokio::select! {
                 // Closing wins over everything: the room decided we are too slow.
                 () = cancel.cancelled() => Next::policy("too slow to read"),
+                () = ctx.draining.cancelled() => Next::Close(close_code::AWAY, "server shutting down"),
                 () = &mut join_deadline, if room.is_none() => Next::policy("no join in time"),
                 // Then drain what the room has for us, so replies keep their order.
                 Some(msg) = inbox.recv() => {
@@ -112,7 +123,7 @@ pub(crate) async fn run<S, E>(
                 frame = stream.next() => match frame {
                     Some(Ok(Message::Text(text))) => {
                         heard = tokio::time::Instant::now();
-                        handle_text(text.as_str(), &rooms, &ice, &me, &mut room)
+                        handle_text(text.as_str(), &rooms, &ice, &me, &mut room, &ctx.metrics)
                     }
                     Some(Ok(Message::Binary(_))) => {
                         let _ = me
@@ -129,6 +140,9 @@ pub(crate) async fn run<S, E>(
             };
             if let Next::Close(code, reason) = next {
                 tracing::debug!(code, reason, "closing");
+                if code != close_code::AWAY {
+                    ctx.metrics.reject(Rejection::Closed(slug(reason)));
+                }
                 if !cancel.is_cancelled() {
                     // Flush queued replies (the error that explains the close) before closing;
                     // not to a client that stopped reading.
@@ -153,6 +167,7 @@ pub(crate) async fn run<S, E>(
         if let Some(room) = room {
             rooms.leave(&room, id);
         }
+        ctx.metrics.ws_closed();
         tracing::debug!("disconnected");
     }
     .instrument(span)
@@ -166,6 +181,7 @@ fn handle_text(
     ice: &IceConfig,
     me: &PeerHandle,
     room: &mut Option<RoomId>,
+    metrics: &Metrics,
 ) -> Next {
     let reply = |msg: ServerToClient| me.outbox.try_send(Frame::of(&msg)).is_ok();
     let msg = match ClientFrame::parse(text) {
@@ -208,12 +224,30 @@ fn handle_text(
                 reply(ServerToClient::error(ErrorCode::NotJoined));
                 return Next::Continue;
             };
-            if rooms.relay(joined, me.id, &Frame::relay(body)) == Delivery::NoPeer {
-                reply(ServerToClient::error(ErrorCode::NoPeer));
+            match rooms.relay(joined, me.id, &Frame::relay(body)) {
+                Delivery::Delivered => metrics.relayed(body.len()),
+                Delivery::NoPeer => {
+                    reply(ServerToClient::error(ErrorCode::NoPeer));
+                }
             }
         }
     }
     Next::Continue
+}
+
+/// The `reason` label of a close the server started.
+fn slug(reason: &str) -> &'static str {
+    match reason {
+        "too slow to read" => "slow-reader",
+        "no join in time" => "no-join",
+        "no answer to pings" => "idle",
+        "binary frame" => "binary-frame",
+        "frame too large" => "too-large",
+        "bad message" => "bad-message",
+        "second join" => "second-join",
+        "room full" => "room-full",
+        _ => "other",
+    }
 }
 
 /// Sends one frame: fails if it does not go out within `limit` or the session is cancelled

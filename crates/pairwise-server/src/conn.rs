@@ -7,8 +7,9 @@
 //!   arrived by then, or a kept-alive connection that sends no next request, is closed (hyper
 //!   starts the clock whenever it waits for a request head, from the first byte or none);
 //! - a **per-address cap** ([`crate::Config::max_per_ip`]) on open connections, WebSockets
-//!   included: one address cannot take the slots of everyone else; past it a new connection
-//!   from that address is closed at once.
+//!   included (a connection's slot lives in its IO, which hyper hands on to the WebSocket):
+//!   one address cannot take the slots of everyone else; past it a new connection from that
+//!   address is closed at once.
 //!
 //! HTTP/2 is not offered (the TLS listener advertises only `http/1.1`): the app and the
 //! WebSocket need nothing more, and it keeps one set of timeouts to reason about.
@@ -16,13 +17,16 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
 use axum::serve::Listener;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
@@ -75,6 +79,54 @@ impl Drop for Slot {
     }
 }
 
+/// A connection's IO with its slot: the slot goes when the IO does, which for a WebSocket is
+/// when the session ends (hyper hands this IO on to it at the upgrade), not when the HTTP
+/// exchange does.
+struct Counted<I> {
+    io: I,
+    _slot: Slot,
+}
+
+impl<I: AsyncRead + Unpin> AsyncRead for Counted<I> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_read(cx, buf)
+    }
+}
+
+impl<I: AsyncWrite + Unpin> AsyncWrite for Counted<I> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+}
+
 /// Serves the app of `state` on `listener` until `shutdown` resolves; then stops accepting,
 /// tells the WebSockets to go (1001) and lets open requests finish (up to [`DRAIN_TIMEOUT`]).
 pub(crate) async fn serve<L>(
@@ -112,7 +164,7 @@ where
             let conn = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(header_read_timeout)
-                .serve_connection(TokioIo::new(io), service)
+                .serve_connection(TokioIo::new(Counted { io, _slot: slot }), service)
                 .with_upgrades();
             tokio::pin!(conn);
             tokio::select! {
@@ -122,7 +174,6 @@ where
                     let _ = conn.await;
                 }
             }
-            drop(slot);
         });
     }
     tracing::info!("draining");

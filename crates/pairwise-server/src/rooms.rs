@@ -52,10 +52,19 @@ pub struct Rooms {
 
 impl Rooms {
     /// Adds `peer` to `room`, tells the others, and returns how many peers are now in it.
+    /// `joined(peers)` is the joiner's reply: it goes into the joiner's outbox under the room's
+    /// lock, so it is the first frame the joiner gets from the room. Queued after the lock, a
+    /// second peer joining at the same moment could put its `peer-joined` in front of it (the
+    /// CLI then read "no reply to join", once in a full run).
     ///
     /// # Errors
     /// [`JoinError::Full`] when the room already holds [`MAX_ROOM_PEERS`] peers.
-    pub fn join(&self, room: &RoomId, peer: PeerHandle) -> Result<usize, JoinError> {
+    pub fn join(
+        &self,
+        room: &RoomId,
+        peer: PeerHandle,
+        joined: impl FnOnce(usize) -> Frame,
+    ) -> Result<usize, JoinError> {
         let mut rooms = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         let peers = rooms.entry(room.clone()).or_default();
         if peers.len() >= MAX_ROOM_PEERS {
@@ -64,8 +73,10 @@ impl Rooms {
         for other in peers.iter() {
             deliver(other, Frame::of(&ServerToClient::PeerJoined));
         }
+        let n = peers.len() + 1;
+        deliver(&peer, joined(n));
         peers.push(peer);
-        Ok(peers.len())
+        Ok(n)
     }
 
     /// Removes `id` from `room` and tells the others; drops the room when it is empty.
@@ -168,6 +179,13 @@ mod tests {
         )
     }
 
+    fn joined(peers: usize) -> Frame {
+        Frame::of(&ServerToClient::Joined {
+            peers,
+            ice: Vec::new(),
+        })
+    }
+
     fn room() -> RoomId {
         RoomId::parse("abcdefghijklmnopqrstuv").unwrap()
     }
@@ -178,13 +196,18 @@ mod tests {
         let (a, mut a_rx) = peer(1);
         let (b, _b_rx) = peer(2);
         let (c, _c_rx) = peer(3);
-        assert_eq!(rooms.join(&room(), a), Ok(1));
-        assert_eq!(rooms.join(&room(), b), Ok(2));
+        assert_eq!(rooms.join(&room(), a, joined), Ok(1));
+        assert_eq!(rooms.join(&room(), b, joined), Ok(2));
+        assert_eq!(
+            a_rx.try_recv().unwrap(),
+            joined(1),
+            "a joiner's first frame is its joined"
+        );
         assert_eq!(
             a_rx.try_recv().unwrap(),
             Frame::of(&ServerToClient::PeerJoined)
         );
-        assert_eq!(rooms.join(&room(), c), Err(JoinError::Full));
+        assert_eq!(rooms.join(&room(), c, joined), Err(JoinError::Full));
     }
 
     #[test]
@@ -192,9 +215,10 @@ mod tests {
         let rooms = Rooms::default();
         let (a, _a_rx) = peer(1);
         let (b, mut b_rx) = peer(2);
-        rooms.join(&room(), a).unwrap();
-        rooms.join(&room(), b).unwrap();
+        rooms.join(&room(), a, joined).unwrap();
+        rooms.join(&room(), b, joined).unwrap();
         rooms.leave(&room(), ConnId(1));
+        assert_eq!(b_rx.try_recv().unwrap(), joined(2));
         assert_eq!(
             b_rx.try_recv().unwrap(),
             Frame::of(&ServerToClient::PeerLeft)
@@ -209,8 +233,8 @@ mod tests {
         let (a, _a_rx) = peer(1);
         let (b, _b_rx) = peer(2);
         let b_cancel = b.cancel.clone();
-        rooms.join(&room(), a).unwrap();
-        rooms.join(&room(), b).unwrap();
+        rooms.join(&room(), a, joined).unwrap();
+        rooms.join(&room(), b, joined).unwrap();
         let msg = Frame::relay("1");
         for _ in 0..3 {
             assert_eq!(rooms.relay(&room(), ConnId(1), &msg), Delivery::Delivered);

@@ -129,3 +129,36 @@ async fn one_address_cannot_take_every_slot() {
     }
     assert!(again.is_some(), "a closed connection gives its slot back");
 }
+
+#[tokio::test]
+async fn websockets_count_against_the_address_cap_until_they_close() {
+    use tokio_tungstenite::client_async;
+    let addr = server(Config {
+        max_per_ip: 3,
+        ..Config::default()
+    })
+    .await;
+    let ws = |from: &'static str| async move {
+        let tcp = connect_from(from, addr).await;
+        client_async(format!("ws://{addr}/ws"), tcp).await
+    };
+    let mut open = Vec::new();
+    for _ in 0..3 {
+        open.push(ws("127.0.0.1").await.unwrap().0);
+    }
+    assert!(
+        ws("127.0.0.1").await.is_err(),
+        "a fourth WebSocket from one address"
+    );
+    assert!(ws("127.0.0.2").await.is_ok(), "another address");
+    drop(open.pop());
+    let mut again = false;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        if ws("127.0.0.1").await.is_ok() {
+            again = true;
+            break;
+        }
+    }
+    assert!(again, "a closed WebSocket gives its slot back");
+}

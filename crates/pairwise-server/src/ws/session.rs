@@ -135,7 +135,13 @@ pub(crate) async fn run<S, E>(
                         heard = tokio::time::Instant::now();
                         Next::Continue
                     }
-                    Some(Ok(Message::Close(_)) | Err(_)) | None => break,
+                    // tungstenite queued the reply to the client's close: send it, so the
+                    // client sees its own code (1000) and not 1006.
+                    Some(Ok(Message::Close(_))) => {
+                        let _ = tokio::time::timeout(limits.send_timeout, sink.close()).await;
+                        break;
+                    }
+                    Some(Err(_)) | None => break,
                 },
             };
             if let Next::Close(code, reason) = next {
@@ -202,16 +208,18 @@ fn handle_text(
                 reply(ServerToClient::error(ErrorCode::BadMessage));
                 return Next::policy("second join");
             }
-            match rooms.join(&wanted, me.clone()) {
+            // TURN credentials are minted here and only here: for a connection that joins a
+            // room, once (a second join closes the connection above).
+            let joined = |peers| {
+                Frame::of(&ServerToClient::Joined {
+                    peers,
+                    ice: ice.mint(SystemTime::now()),
+                })
+            };
+            match rooms.join(&wanted, me.clone(), joined) {
                 Ok(peers) => {
                     tracing::debug!(room = wanted.fmt_short(), peers, "joined");
                     *room = Some(wanted);
-                    // TURN credentials are minted here and only here: for a connection that
-                    // joined a room, once (a second join closes the connection above).
-                    reply(ServerToClient::Joined {
-                        peers,
-                        ice: ice.mint(SystemTime::now()),
-                    });
                 }
                 Err(JoinError::Full) => {
                     reply(ServerToClient::error(ErrorCode::RoomFull));

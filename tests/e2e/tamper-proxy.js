@@ -22,9 +22,13 @@ import WebSocket, { WebSocketServer } from 'ws';
  * @typedef {{ kind: 'hello-key', role: 'initiator' | 'responder', field: 'identity' | 'ephemeral' }
  *   | { kind: 'sdp-fingerprint', sdp: 'offer' | 'answer' }
  *   | { kind: 'late-error', code: string }
+ *   | { kind: 'drop-confirm' } | { kind: 'dup-confirm' } | { kind: 'inject-after' }
  *   | { kind: 'none' }} Attack
  * `late-error`: once a client relayed a candidate after its own `confirm` (the session is
  * verified by then), the proxy answers it with a forged server `error` frame of `code`.
+ * `drop-confirm` / `dup-confirm`: the first `confirm` any client relays is dropped / sent twice.
+ * `inject-after`: like `late-error`, but the forged frames are a relayed `hello` (the other
+ * client's, replayed) and a `peer-joined`, as a server trying to restart a verified session.
  */
 
 /** @returns {string} a fresh valid P-256 public key, 65-byte uncompressed, base64url without padding */
@@ -93,6 +97,9 @@ export async function startTamperProxy(upstream, attack) {
   const frames = [];
   /** @type {Set<WebSocket>} */
   const sockets = new Set();
+  /** The last hello frame each client relayed, as text (what `inject-after` replays). @type {Map<number, string>} */
+  const hellos = new Map();
+  const firstConfirm = { done: false };
   let connections = 0;
 
   const server = createServer((req, res) => {
@@ -122,6 +129,12 @@ export async function startTamperProxy(upstream, attack) {
       const pending = [];
       let confirmed = false;
       let forged = false;
+      /** @param {string} text @param {string} what */
+      const forge = (text, what) => {
+        setTimeout(() => client.readyState === WebSocket.OPEN && client.send(text), 0);
+        rewrites.push(`${what} to c${n} after its confirm`);
+        frames.push(`s->c${n} ${what} (FORGED)`);
+      };
       const toServer = (/** @type {WebSocket.RawData} */ data, /** @type {boolean} */ isBinary) => {
         let out = data;
         if (!isBinary) {
@@ -134,13 +147,29 @@ export async function startTamperProxy(upstream, attack) {
               out = Buffer.from(JSON.stringify(frame));
             }
             frames.push(`c${n}->s ${frame.type}${frame.body?.kind ? `/${frame.body.kind}` : ''}${what ? ' (REWRITTEN)' : ''}`);
-            if (frame.type === 'relay' && frame.body?.kind === 'confirm') confirmed = true;
-            if (current.kind === 'late-error' && confirmed && !forged && frame.type === 'relay' && frame.body?.kind === 'candidate') {
-              forged = true;
-              const code = current.code;
-              setTimeout(() => client.readyState === WebSocket.OPEN && client.send(JSON.stringify({ type: 'error', code, message: 'forged' })), 0);
-              rewrites.push(`forged error ${code} to c${n} after its confirm`);
-              frames.push(`s->c${n} error ${code} (FORGED)`);
+            const kind = frame.type === 'relay' ? frame.body?.kind : undefined;
+            if (kind === 'hello') hellos.set(n, text);
+            if (kind === 'confirm' && !firstConfirm.done && (current.kind === 'drop-confirm' || current.kind === 'dup-confirm')) {
+              firstConfirm.done = true;
+              const dup = current.kind === 'dup-confirm';
+              rewrites.push(`${dup ? 'duplicated' : 'dropped'} the confirm of c${n}`);
+              frames.push(`c${n}->s confirm ${dup ? 'SENT TWICE' : 'DROPPED'}`);
+              if (!dup) return;
+              server.send(out, { binary: isBinary });
+            }
+            if (kind === 'confirm') confirmed = true;
+            if (confirmed && !forged && kind === 'candidate') {
+              if (current.kind === 'late-error') {
+                forged = true;
+                forge(JSON.stringify({ type: 'error', code: current.code, message: 'forged' }), `forged error ${current.code}`);
+              } else if (current.kind === 'inject-after') {
+                const other = [...hellos].find(([c]) => c !== n)?.[1];
+                if (other) {
+                  forged = true;
+                  forge(other, 'forged relay/hello');
+                  forge(JSON.stringify({ type: 'peer-joined' }), 'forged peer-joined');
+                }
+              }
             }
           } catch {
             frames.push(`c${n}->s (not JSON, ${text.length} chars)`);

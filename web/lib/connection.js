@@ -42,12 +42,16 @@ export class Connection extends EventTarget {
       this.dispatchEvent(new CustomEvent('paired', { detail: /** @type {CustomEvent} */ (ev).detail }));
     });
     this.#driver.addEventListener('ready', (ev) => {
+      // The channel is open: the server has nothing more to do for this session, and is
+      // given no more chances to say something about it.
+      this.#signaling.close();
       this.dispatchEvent(new CustomEvent('ready', { detail: /** @type {CustomEvent} */ (ev).detail }));
     });
     this.#driver.addEventListener('error', (ev) => this.#fail(/** @type {CustomEvent} */ (ev).detail.code));
     this.#signaling.addEventListener('joined', (ev) => this.#onJoined(/** @type {CustomEvent} */ (ev).detail.peers));
     this.#signaling.addEventListener('peer-joined', () => {
-      if (this.#initiator) this.#state('connecting');
+      // After the confirm it can only be the server's word (the peer is verified): no change.
+      if (this.#initiator && !this.#driver.confirmed) this.#state('connecting');
     });
     this.#signaling.addEventListener('peer-left', () => {
       // Once the peer is verified the channel is the judge: its own close or failure says when

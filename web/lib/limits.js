@@ -59,3 +59,6 @@ export const TRANSFER_WINDOW = 16 * 1024 * 1024;
 export const PROGRESS_STEP = 1024 * 1024;
 /** … and at least this often once the sender's records are frames (§11.4, §12). */
 export const LANE_PROGRESS_STEP = 256 * 1024;
+
+/** Milliseconds from the first `hello` to an open, confirmed channel (§5). */
+export const HANDSHAKE_TIMEOUT_MS = 30_000;

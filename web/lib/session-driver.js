@@ -8,6 +8,10 @@
  *
  * - Both modes: after the peer's `hello` this side sends its own (if not sent yet); the
  *   initiator then offers; each side sends `confirm` once both SDPs are set.
+ * - Unauthenticated input is a hint, never a verdict on a verified peer: once the peer's confirm
+ *   verified, only candidates are taken from the server (anything else is ignored, as the
+ *   peer never sends it); a body identical to one handled already (the server repeated it)
+ *   is ignored; the whole handshake has `HANDSHAKE_TIMEOUT_MS`.
  * - Reconnecting only: a stranger's `hello` is answered `not-paired` (`key-changed`); a
  *   `not-paired` body is `unknown-device` (final); a `forgotten` notice is checked against this
  *   side's hello (`forgotten`, final, or `verify-failed`). A `hello` with the right identity but
@@ -26,12 +30,14 @@ import { b64uDecode } from './b64.js';
 import { ProtocolError } from './errors.js';
 import { sdpFingerprint } from './key-schedule.js';
 import { iceTransportPolicy } from './ice.js';
+import { HANDSHAKE_TIMEOUT_MS } from './limits.js';
 import { Peer } from './peer.js';
 import { isNotPaired, notPairedBody, verifyForgotten } from './remembered.js';
 import { SecureChannel } from './secure-channel.js';
 
 /** How long a wrong-role `hello` waits for the `not-paired` that explains it. */
 const NOT_PAIRED_GRACE_MS = 3000;
+
 
 /**
  * What a reconnection session needs beyond the handshake: the pair's key, the remembered
@@ -74,6 +80,10 @@ export class SessionDriver extends EventTarget {
 
   /** @type {() => RTCIceServer[]} */
   #iceServers;
+  /** @type {ReturnType<typeof setTimeout> | null} */
+  #deadline = null;
+  /** The bodies handled before the confirm, as JSON text: a repeat is ignored. */
+  #handled = new Set();
 
   /**
    * @param {{ hs: Handshake, relay: (body: unknown) => void, reconnect?: ReconnectInfo, iceServers?: () => RTCIceServer[] }} opts
@@ -102,6 +112,7 @@ export class SessionDriver extends EventTarget {
   sendHello() {
     if (this.#helloSent || this.#failed) return;
     this.#helloSent = true;
+    this.#startDeadline();
     this.#relay(this.#hs.hello());
   }
 
@@ -117,6 +128,7 @@ export class SessionDriver extends EventTarget {
   close() {
     this.#failed = true;
     this.#clearSuspect();
+    this.#clearDeadline();
     this.#peer?.close();
   }
 
@@ -129,6 +141,7 @@ export class SessionDriver extends EventTarget {
     if (this.#failed) return;
     this.#failed = true;
     this.#clearSuspect();
+    this.#clearDeadline();
     const code = e instanceof ProtocolError ? e.code : 'peer-misbehaved';
     this.#peer?.close();
     this.dispatchEvent(new CustomEvent('error', { detail: { code, final } }));
@@ -144,6 +157,18 @@ export class SessionDriver extends EventTarget {
       return;
     }
     if (typeof body !== 'object' || body === null) throw new ProtocolError('peer-misbehaved');
+    if (this.#session && body.kind !== 'candidate') {
+      console.info(`ignored a relayed ${String(body.kind)} after the peer was verified`);
+      return;
+    }
+    if (body.kind !== 'candidate') {
+      const text = JSON.stringify(body);
+      if (this.#handled.has(text)) {
+        console.info(`ignored a repeated ${String(body.kind)}`);
+        return;
+      }
+      this.#handled.add(text);
+    }
     switch (body.kind) {
       case 'hello':
         return this.#onHello(body);
@@ -190,6 +215,7 @@ export class SessionDriver extends EventTarget {
       throw e;
     }
     this.#helloSeen = true;
+    this.#startDeadline();
     this.#peerIdentity = b64uDecode(body.identity);
     this.sendHello();
     if (this.#initiator) {
@@ -223,9 +249,12 @@ export class SessionDriver extends EventTarget {
       },
     });
     peer.addEventListener('open', () => this.#maybeReady());
-    // Without a relay, a failed connection means the two networks allow no direct path.
+    // Without a relay, a failed connection means the two networks allow no direct path; not
+    // before the confirm, though: the candidates were held back, so no path was tried.
     const relayed = this.#iceServers().some((s) => [s.urls].flat().some((u) => u.startsWith('turn')));
-    peer.addEventListener('failed', () => this.fail(new ProtocolError(relayed || this.#ready ? 'connect-failed' : 'no-route')));
+    peer.addEventListener('failed', () =>
+      this.fail(new ProtocolError(relayed || this.#ready || !this.#session ? 'connect-failed' : 'no-route')),
+    );
     peer.addEventListener('closed', () => {
       this.fail(new ProtocolError(this.#session ? 'peer-left' : 'connect-failed'));
     });
@@ -251,9 +280,27 @@ export class SessionDriver extends EventTarget {
     const session = this.#session;
     if (this.#ready || this.#failed || !session || !this.#peer?.isOpen || !this.#peerIdentity) return;
     this.#ready = true;
+    this.#clearDeadline();
     const channel = new SecureChannel(this.#peer, session, { iceServers: this.#iceServers() });
     const detail = { channel, peerIdentity: this.#peerIdentity, pairingKey: session.pairingKey };
     this.dispatchEvent(new CustomEvent('ready', { detail }));
+  }
+
+  /**
+   * A server that drops a `confirm` or a `hello` would otherwise leave one screen on
+   * "connecting" and the other on "paired" for ever: both fail with `connect-failed` instead.
+   */
+  #startDeadline() {
+    if (this.#deadline !== null || this.#failed || this.#ready) return;
+    this.#deadline = setTimeout(
+      () => this.fail(new ProtocolError('connect-failed', `the handshake did not finish in ${HANDSHAKE_TIMEOUT_MS / 1000} s`)),
+      HANDSHAKE_TIMEOUT_MS,
+    );
+  }
+
+  #clearDeadline() {
+    if (this.#deadline !== null) clearTimeout(this.#deadline);
+    this.#deadline = null;
   }
 
   #clearSuspect() {

@@ -3,11 +3,12 @@
  * `docs/protocol.md` §10.3, §10.5, §10.6): a stranger's hello is answered `not-paired`; a
  * `not-paired` body ends the session for good; a `forgotten` notice counts only if its MAC
  * verifies against this side's own hello; a wrong-role hello followed by `not-paired` reads as
- * `unknown-device`; in pairing mode the reconnection-only bodies are refused.
+ * `unknown-device`; in pairing mode the reconnection-only bodies are refused. What the server
+ * may do to any session (§5): repeat a body (ignored) or drop one (the handshake deadline).
  */
 
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 
 import { b64uEncode } from '../lib/b64.js';
 import { Handshake } from '../lib/handshake.js';
@@ -128,4 +129,58 @@ test('nothing is relayed or reported after close', async () => {
   const outcome = await Promise.race([s.error, new Promise((r) => setTimeout(() => r('none'), 50))]);
   assert.equal(outcome, 'none');
   assert.deepEqual(s.sent, []);
+});
+
+/**
+ * Advances the mocked clock by `ms` in steps, letting the driver's real asynchronous work
+ * (WebCrypto) run between them; the error if one came meanwhile, else 'none'.
+ * @param {Promise<unknown>} error
+ * @param {number} ms
+ */
+async function advance(error, ms) {
+  for (let t = 0; t < ms; t += 100) {
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    mock.timers.tick(100);
+  }
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+  return Promise.race([error, Promise.resolve('none')]);
+}
+
+/** A reconnecting driver whose side is the responder (it makes no peer connection on hello). */
+async function responderSetup() {
+  for (;;) {
+    const s = await setup();
+    if (s.role === 'responder') return s;
+  }
+}
+
+test('a body repeated by the server is ignored; a different second hello is refused', async () => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    const s = await responderSetup();
+    s.driver.sendHello();
+    const hello = await helloFrom(s.peer.publicRaw, 'initiator');
+    s.driver.handle(hello);
+    s.driver.handle(structuredClone(hello));
+    // Past the wrong-hello grace (3 s), short of the handshake deadline.
+    assert.equal(await advance(s.error, 5000), 'none', 'the repeat changed nothing');
+    s.driver.handle(await helloFrom(s.peer.publicRaw, 'initiator'));
+    assert.deepEqual(await advance(s.error, 5000), { code: 'peer-misbehaved', final: false });
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+test('a handshake that does not finish in HANDSHAKE_TIMEOUT_MS fails with connect-failed', async () => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    const s = await responderSetup();
+    s.driver.sendHello();
+    s.driver.handle(await helloFrom(s.peer.publicRaw, 'initiator'));
+    // The peer's offer and confirm never come (a server that drops them).
+    assert.equal(await advance(s.error, 29_000), 'none');
+    assert.deepEqual(await advance(s.error, 1_000), { code: 'connect-failed', final: false });
+  } finally {
+    mock.timers.reset();
+  }
 });

@@ -70,3 +70,7 @@ pub const PROGRESS_STEP: u64 = 1024 * 1024;
 /// §12): often enough that a lost `progress` is repaired by SCTP's fast retransmission (three
 /// later packets) instead of a retransmission timeout that stops the sender's window.
 pub const LANE_PROGRESS_STEP: u64 = 256 * 1024;
+
+/// Milliseconds from the first `hello` of a handshake (sent, or for a pairing initiator seen)
+/// to an open, confirmed channel; then both sides fail with `connect-failed` (§5).
+pub const HANDSHAKE_TIMEOUT_MS: u64 = 30_000;

@@ -10,6 +10,11 @@
 //!   verified against our own `hello`; a `hello` with the paired identity but the wrong role
 //!   waits briefly for the `not-paired` that usually follows it (a peer holding our record
 //!   with another key computes its role against a key that is not ours).
+//! - what the server says is a hint, never a verdict on a verified peer (as in the web app's
+//!   driver): once the peer's confirm verified only candidates are taken (anything else is
+//!   ignored: the peer never sends it), a body identical to one handled already is ignored
+//!   (the server repeated it), and the handshake has [`HANDSHAKE_TIMEOUT`] from the first
+//!   `hello` to an open channel, after which it fails with `connect-failed`.
 
 use std::net::SocketAddr;
 
@@ -18,6 +23,7 @@ use pairwise_proto::handshake::{
     AwaitConfirm, AwaitSdps, ConfirmedSession, HandshakeError, InitiatorAwaitHello, PeerSignal,
     ReconnectAwaitHello, RememberedPeer, ResponderAwaitHello, Role, sdp_fingerprint,
 };
+use pairwise_proto::limits::HANDSHAKE_TIMEOUT_MS;
 use pairwise_proto::signal::{IceServer, ServerToClient};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -30,6 +36,11 @@ use super::{Established, SessionError, connect_err, hs_err, misbehaved, relay};
 /// How long a wrong-role `hello` from the paired identity waits for the `not-paired` that
 /// explains it (the same grace as the web app's driver).
 const NOT_PAIRED_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// [`HANDSHAKE_TIMEOUT_MS`]: a server that drops a `confirm` would otherwise leave both sides
+/// waiting for ever.
+const HANDSHAKE_TIMEOUT: std::time::Duration =
+    std::time::Duration::from_millis(HANDSHAKE_TIMEOUT_MS);
 use crate::peer::{NativePeer, NativePeerOptions, PeerEvent, Role as PeerRole, mark_cli};
 use crate::signaling::Signaling;
 
@@ -88,6 +99,12 @@ pub(super) async fn drive(
     // The offer we created (initiator only): its fingerprint goes into the transcript.
     let mut own_offer: Option<String> = None;
     let reconnecting = matches!(stage, Stage::Reconnect(..));
+    // The responder and a remembered device sent their hello before this; a pairing initiator
+    // starts the clock when the peer's hello arrives.
+    let mut deadline =
+        (!matches!(stage, Stage::Initiator(_))).then(|| Instant::now() + HANDSHAKE_TIMEOUT);
+    // The bodies handled before the confirm, as JSON text: a repeat is ignored.
+    let mut handled = std::collections::HashSet::new();
     loop {
         if open && let Stage::Confirmed(_) = stage {
             break;
@@ -100,15 +117,30 @@ pub(super) async fn drive(
             Some((_, events)) if confirmed && !sig_open => tokio::select! {
                 ev = events.recv() => Input::Peer(ev),
                 () = sleep_until(due) => Input::Due,
+                () = sleep_until(deadline) => Input::Deadline,
             },
             Some((_, events)) => tokio::select! {
                 msg = sig.recv() => Input::Signal(msg),
                 ev = events.recv() => Input::Peer(ev),
                 () = sleep_until(due) => Input::Due,
+                () = sleep_until(deadline) => Input::Deadline,
             },
-            None => Input::Signal(sig.recv().await),
+            None => tokio::select! {
+                msg = sig.recv() => Input::Signal(msg),
+                () = sleep_until(deadline) => Input::Deadline,
+            },
         };
         match event {
+            Input::Deadline => {
+                return Err(SessionError::new(
+                    ErrorCode::ConnectFailed,
+                    format!(
+                        "the handshake did not finish in {} s",
+                        HANDSHAKE_TIMEOUT.as_secs()
+                    ),
+                )
+                .into());
+            }
             Input::Due => {
                 let now = Instant::now();
                 let (ready, wait): (Vec<_>, Vec<_>) =
@@ -127,8 +159,9 @@ pub(super) async fn drive(
             }
             Input::Peer(Some(PeerEvent::Failed(why))) => {
                 // Without a relay, a failed connection means the two networks allow no direct
-                // path: say so, rather than "check that both are online".
-                let code = if sig.ice_servers().iter().any(IceServer::is_turn) {
+                // path: say so, rather than "check that both are online". Only once confirmed:
+                // before, the candidates were held back and the path was never tried.
+                let code = if !confirmed || sig.ice_servers().iter().any(IceServer::is_turn) {
                     ErrorCode::ConnectFailed
                 } else {
                     ErrorCode::NoRoute
@@ -172,9 +205,22 @@ pub(super) async fn drive(
                 };
                 let signal =
                     PeerSignal::parse(&body).map_err(|e| SessionError::new(e.code(), e))?;
+                let candidate = matches!(signal, PeerSignal::Candidate { .. });
+                if confirmed && !candidate {
+                    tracing::info!(
+                        "ignored a relayed {} after the peer was verified",
+                        signal.kind()
+                    );
+                    continue;
+                }
+                if !candidate && !handled.insert(body.to_string()) {
+                    tracing::info!("ignored a repeated {}", signal.kind());
+                    continue;
+                }
                 stage = match (std::mem::replace(&mut stage, Stage::Gone), signal) {
                     (Stage::Initiator(s), PeerSignal::Hello(h)) => {
                         let (next, own) = s.handle_hello(h).map_err(hs_err)?;
+                        deadline = Some(Instant::now() + HANDSHAKE_TIMEOUT);
                         relay(sig, &PeerSignal::Hello(own)).await?;
                         let (p, events, offer) = make_offer(sig, bind).await?;
                         own_offer = Some(offer);
@@ -307,6 +353,8 @@ pub(super) enum Input {
     Peer(Option<PeerEvent>),
     /// A held-back relayed candidate of the peer is due.
     Due,
+    /// The handshake took longer than [`HANDSHAKE_TIMEOUT`].
+    Deadline,
 }
 
 /// Sends our confirm for the two SDPs (offer first) and moves to awaiting the peer's.

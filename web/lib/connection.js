@@ -4,6 +4,11 @@
  * only after the peer's confirm MAC verified. Nothing is sent on the data channel before that.
  * The identity is this device's long-term one (`store.js`), so the pairing can be remembered.
  *
+ * The device that shows the QR code keeps its link valid while it waits: if it loses the
+ * server before anyone opened the link (a restart, a node that went away), it connects again by
+ * itself and joins the same room (the room comes from the link's secret), for up to
+ * `REJOIN_FOR_MS`.
+ *
  * Events: `state` (detail: idle|waiting|connecting|paired), `paired` (detail: {sas}),
  * `ready` (detail: {channel, peerIdentity, pairingKey}), `error` (detail: {code}).
  */
@@ -17,6 +22,12 @@ import { encodeLink, parsePairFragment, roomId } from './link.js';
 import { SessionDriver } from './session-driver.js';
 import { Signaling } from './signaling.js';
 
+/** How long a waiting QR code keeps reconnecting to a server it lost. */
+const REJOIN_FOR_MS = 10 * 60_000;
+/** Delays between those attempts: doubling from the first, up to the last. */
+const REJOIN_FIRST_MS = 500;
+const REJOIN_MAX_MS = 8000;
+
 export class Connection extends EventTarget {
   /** @type {Signaling} */
   #signaling;
@@ -24,6 +35,14 @@ export class Connection extends EventTarget {
   #driver;
   #initiator;
   #failed = false;
+  #room;
+  #signalingUrl;
+  /** Someone opened the link (a peer joined or a body came): from then on a lost server ends it. */
+  #met = false;
+  /** When the server was lost while waiting, and the next delay. @type {{ since: number, delay: number } | null} */
+  #rejoin = null;
+  /** @type {ReturnType<typeof setTimeout> | null} */
+  #rejoinTimer = null;
 
   /**
    * @param {{ initiator: boolean, hs: Handshake, room: string, signalingUrl?: string }} opts
@@ -31,7 +50,8 @@ export class Connection extends EventTarget {
   constructor({ initiator, hs, room, signalingUrl }) {
     super();
     this.#initiator = initiator;
-    this.#signaling = new Signaling(signalingUrl);
+    this.#room = room;
+    this.#signalingUrl = signalingUrl;
     this.#driver = new SessionDriver({
       hs,
       relay: (b) => this.#signaling.relay(b),
@@ -48,27 +68,63 @@ export class Connection extends EventTarget {
       this.dispatchEvent(new CustomEvent('ready', { detail: /** @type {CustomEvent} */ (ev).detail }));
     });
     this.#driver.addEventListener('error', (ev) => this.#fail(/** @type {CustomEvent} */ (ev).detail.code));
-    this.#signaling.addEventListener('joined', (ev) => this.#onJoined(/** @type {CustomEvent} */ (ev).detail.peers));
-    this.#signaling.addEventListener('peer-joined', () => {
+    this.#signaling = this.#connect();
+  }
+
+  /** Opens a signaling connection, wires it to this session and joins the room. */
+  #connect() {
+    const sig = new Signaling(this.#signalingUrl);
+    const mine = () => this.#signaling === sig && !this.#failed;
+    sig.addEventListener('joined', (ev) => {
+      if (!mine()) return;
+      this.#rejoin = null;
+      this.#onJoined(/** @type {CustomEvent} */ (ev).detail.peers);
+    });
+    sig.addEventListener('peer-joined', () => {
+      if (!mine()) return;
+      this.#met = true;
       // After the confirm it can only be the server's word (the peer is verified): no change.
       if (this.#initiator && !this.#driver.confirmed) this.#state('connecting');
     });
-    this.#signaling.addEventListener('peer-left', () => {
+    sig.addEventListener('peer-left', () => {
       // Once the peer is verified the channel is the judge: its own close or failure says when
       // the peer is gone (the peer may leave the room as soon as its own channel is open).
-      if (!this.#driver.confirmed) this.#fail('peer-left');
+      if (mine() && !this.#driver.confirmed) this.#fail('peer-left');
     });
-    this.#signaling.addEventListener('relay', (ev) => this.#driver.handle(/** @type {CustomEvent} */ (ev).detail));
-    this.#signaling.addEventListener('server-error', (ev) => {
+    sig.addEventListener('relay', (ev) => {
+      if (!mine()) return;
+      this.#met = true;
+      this.#driver.handle(/** @type {CustomEvent} */ (ev).detail);
+    });
+    sig.addEventListener('server-error', (ev) => {
       // Once the peer is verified, the server's word about relaying changes nothing either: a
       // late candidate relayed after the peer left the room (it may leave as soon as its own
       // channel is open) is answered `no-peer`, which ended sessions that were working.
-      if (!this.#driver.confirmed) this.#fail(/** @type {CustomEvent} */ (ev).detail.code);
+      if (mine() && !this.#driver.confirmed) this.#fail(/** @type {CustomEvent} */ (ev).detail.code);
     });
-    this.#signaling.addEventListener('closed', () => {
-      if (!this.#driver.confirmed) this.#fail('signaling-lost');
+    sig.addEventListener('closed', () => {
+      if (!mine() || this.#driver.confirmed) return;
+      if (this.#initiator && !this.#met) this.#rejoinLater();
+      else this.#fail('signaling-lost');
     });
-    this.#signaling.join(room);
+    sig.join(this.#room);
+    return sig;
+  }
+
+  /** The QR code is still up and nobody opened it: connect again soon, with the same room. */
+  #rejoinLater() {
+    const now = Date.now();
+    const r = (this.#rejoin ??= { since: now, delay: REJOIN_FIRST_MS });
+    if (now - r.since > REJOIN_FOR_MS) {
+      this.#fail('signaling-lost');
+      return;
+    }
+    console.info(`lost the server while waiting; connecting again in ${r.delay} ms`);
+    this.#rejoinTimer = setTimeout(() => {
+      this.#rejoinTimer = null;
+      if (!this.#failed) this.#signaling = this.#connect();
+    }, r.delay);
+    r.delay = Math.min(r.delay * 2, REJOIN_MAX_MS);
   }
 
   /**
@@ -114,6 +170,7 @@ export class Connection extends EventTarget {
   /** Ends the session: signaling and the peer connection. */
   close() {
     this.#failed = true;
+    if (this.#rejoinTimer !== null) clearTimeout(this.#rejoinTimer);
     this.#driver.close();
     this.#signaling.close();
   }
@@ -139,6 +196,7 @@ export class Connection extends EventTarget {
   #fail(code) {
     if (this.#failed) return;
     this.#failed = true;
+    if (this.#rejoinTimer !== null) clearTimeout(this.#rejoinTimer);
     this.#driver.fail(new ProtocolError(code));
     this.#driver.close();
     this.#signaling.close();

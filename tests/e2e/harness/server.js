@@ -41,13 +41,14 @@ export function ensureBuilt() {
 /**
  * Starts `pairwise serve --listen 127.0.0.1:0` (with `--tls` and a temporary `--config` when
  * `tls`) and waits for its "serving on" line.
- * @param {{ timeoutMs?: number, tls?: boolean }} [opts]
+ * @param {{ timeoutMs?: number, tls?: boolean, port?: number }} [opts] `port`: a given one
+ *   (a server started again where the last one was), else a free one
  * @returns {Promise<Server>}
  */
-export async function startServer({ timeoutMs = 30_000, tls = false } = {}) {
+export async function startServer({ timeoutMs = 30_000, tls = false, port = 0 } = {}) {
   ensureBuilt();
   const config = tls ? mkdtempSync(join(tmpdir(), 'pairwise-e2e-config-')) : null;
-  const args = ['serve', '--listen', '127.0.0.1:0', ...(config ? ['--tls', '--config', config] : [])];
+  const args = ['serve', '--listen', `127.0.0.1:${port}`, ...(config ? ['--tls', '--config', config] : [])];
   const child = spawn(BIN, args, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],

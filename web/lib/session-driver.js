@@ -13,7 +13,8 @@
  *   peer never sends it); a body identical to one handled already (the server repeated it)
  *   is ignored; the whole handshake has `HANDSHAKE_TIMEOUT_MS`.
  * - Reconnecting only: a stranger's `hello` is answered `not-paired` (`key-changed`); a
- *   `not-paired` body is `unknown-device` (final); a `forgotten` notice is checked against this
+ *   `not-paired` body is `unknown-device` (not final: it is unauthenticated, so the device is
+ *   tried again later and stays remembered and verified); a `forgotten` notice is checked against this
  *   side's hello (`forgotten`, final, or `verify-failed`). A `hello` with the right identity but
  *   the wrong role most likely means the peer does not know this device's identity, so its
  *   `peer-misbehaved` waits briefly for the `not-paired` that then follows.
@@ -152,7 +153,7 @@ export class SessionDriver extends EventTarget {
     if (this.#failed) return;
     if (this.#suspect) {
       const { error } = this.#suspect;
-      if (isNotPaired(body)) this.fail(new ProtocolError('unknown-device'), true);
+      if (isNotPaired(body)) this.fail(new ProtocolError('unknown-device'));
       else this.fail(error);
       return;
     }
@@ -189,7 +190,8 @@ export class SessionDriver extends EventTarget {
         return this.#onConfirm(body);
       case 'not-paired':
         if (!this.#reconnect || this.#session || !isNotPaired(body)) throw new ProtocolError('peer-misbehaved');
-        return this.fail(new ProtocolError('unknown-device', 'the other device answered not-paired'), true);
+        // Not final: the server could have sent it (§10.6); the device is tried again later.
+        return this.fail(new ProtocolError('unknown-device', 'the other device answered not-paired'));
       case 'forgotten': {
         const r = this.#reconnect;
         if (!r || this.#session) throw new ProtocolError('peer-misbehaved');

@@ -1,7 +1,7 @@
 /**
  * @file The session driver's reconnection paths that need no WebRTC (`web/lib/session-driver.js`,
  * `docs/protocol.md` §10.3, §10.5, §10.6): a stranger's hello is answered `not-paired`; a
- * `not-paired` body ends the session for good; a `forgotten` notice counts only if its MAC
+ * `not-paired` body ends the session (the device is tried again: the body is unauthenticated); a `forgotten` notice counts only if its MAC
  * verifies against this side's own hello; a wrong-role hello followed by `not-paired` reads as
  * `unknown-device`; in pairing mode the reconnection-only bodies are refused. What the server
  * may do to any session (§5): repeat a body (ignored) or drop one (the handshake deadline).
@@ -75,11 +75,11 @@ test("a stranger's hello is answered not-paired and fails with key-changed (not 
   assert.deepEqual(s.sent[1], notPairedBody());
 });
 
-test('a not-paired answer is unknown-device, final: the device is not tried again', async () => {
+test('a not-paired answer is unknown-device, not final: the server could forge it, so the device is tried again', async () => {
   const s = await setup();
   s.driver.sendHello();
   s.driver.handle(notPairedBody());
-  assert.deepEqual(await s.error, { code: 'unknown-device', final: true });
+  assert.deepEqual(await s.error, { code: 'unknown-device', final: false });
 });
 
 test('a wrong-role hello from the paired identity, then not-paired, reads as unknown-device', async () => {
@@ -87,7 +87,7 @@ test('a wrong-role hello from the paired identity, then not-paired, reads as unk
   s.driver.sendHello();
   s.driver.handle(await helloFrom(s.peer.publicRaw, s.role));
   s.driver.handle(notPairedBody());
-  assert.deepEqual(await s.error, { code: 'unknown-device', final: true });
+  assert.deepEqual(await s.error, { code: 'unknown-device', final: false });
 });
 
 test('a wrong-role hello followed by anything else is peer-misbehaved', async () => {

@@ -62,9 +62,8 @@ export class Connection extends EventTarget {
       this.dispatchEvent(new CustomEvent('paired', { detail: /** @type {CustomEvent} */ (ev).detail }));
     });
     this.#driver.addEventListener('ready', (ev) => {
-      // The channel is open: the server has nothing more to do for this session, and is
-      // given no more chances to say something about it.
-      this.#signaling.close();
+      // The page stays in the room (a third device opening the used link is told room-full,
+      // "link already used"); what the server says from now on changes nothing (see above).
       this.dispatchEvent(new CustomEvent('ready', { detail: /** @type {CustomEvent} */ (ev).detail }));
     });
     this.#driver.addEventListener('error', (ev) => this.#fail(/** @type {CustomEvent} */ (ev).detail.code));

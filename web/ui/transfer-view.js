@@ -15,6 +15,13 @@ import { bytes, rate, timeLeft } from './format.js';
 const REDRAW_MS = 200;
 
 /**
+ * Files an offer lists by name; the rest are counted in one line. A folder of 2 000 files
+ * listed in full pushed the Accept button 2 000 lines down the page (and, while the page
+ * settled, a click meant for it landed on the transfer row's Cancel in a full test run).
+ */
+const OFFER_LINES = 8;
+
+/**
  * What an interrupted transfer's row says.
  * @param {Incoming | Outgoing} t
  * @param {string} device
@@ -88,7 +95,14 @@ export function showTransfer(t, direction, device = () => 'the other device', pa
 export function askToAccept(incoming) {
   const box = byId('incoming');
   const list = byId('incoming-files');
-  list.replaceChildren(...incoming.files.map((f) => el('li', '', `${f.name} — ${bytes(f.size)}`)));
+  const files = incoming.files;
+  const shown = files.length > OFFER_LINES ? files.slice(0, OFFER_LINES - 1) : files;
+  const rest = files.slice(shown.length);
+  const restBytes = rest.reduce((n, f) => n + f.size, 0);
+  list.replaceChildren(
+    ...shown.map((f) => el('li', '', `${f.name} — ${bytes(f.size)}`)),
+    ...(rest.length ? [el('li', 'more', `… and ${rest.length} more files — ${bytes(restBytes)}`)] : []),
+  );
   box.hidden = false;
   const accept = byId('accept-button', HTMLButtonElement);
   const intoFolder = byId('accept-folder-button', HTMLButtonElement);

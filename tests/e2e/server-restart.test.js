@@ -38,6 +38,15 @@ describe('the server restarts while a QR code waits', { timeout: 300_000 }, () =
       await new Promise((r) => setTimeout(r, 1500));
       second = await startServer({ port });
       assert.equal(second.origin, first.origin);
+      // A is back in its room once the new server counts one (A retries 0.5-8 s apart; a
+      // device that opens the link before that is told link-expired).
+      const until = Date.now() + 30_000;
+      for (;;) {
+        const metrics = await fetch(`${second.origin}/metrics`).then((r) => r.text());
+        if (/^pairwise_rooms 1$/m.test(metrics)) break;
+        assert.ok(Date.now() < until, `A did not rejoin within 30 s:\n${await a.diagnose()}\n${metrics}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
       assert.equal(await a.isVisible('#error'), false, `A shows no error while it waits:\n${await a.diagnose()}`);
       await b.goto(link);
       await Promise.all([waitPaired(a, [b]), waitPaired(b, [a])]);

@@ -46,16 +46,26 @@ describe('tampered signaling', { timeout: 600_000 }, () => {
 
   after(() => cleanup.run());
 
+  /**
+   * A pairs with B through a tamper proxy running `attack`: A shows its code, B opens the link.
+   * Everything is cleaned up with `local`.
+   * @param {Cleanup} local
+   * @param {import('./tamper-proxy.js').Attack} attack
+   */
+  async function pairThrough(local, attack) {
+    const proxy = local.track(await startTamperProxy(server.origin, attack), (p) => p.stop());
+    const a = local.track(await browserA.newPeer('A', proxy.origin), (p) => p.close());
+    const b = local.track(await browserB.newPeer('B', proxy.origin), (p) => p.close());
+    await a.goto(`${proxy.origin}/`);
+    await b.goto(await showPairingCode(a));
+    return { proxy, a, b };
+  }
+
   for (const { name, attack } of ATTACKS) {
     it(`${name}: both sides show verify-failed and no file gets through`, async () => {
       const local = new Cleanup();
       try {
-        const proxy = local.track(await startTamperProxy(server.origin, attack), (p) => p.stop());
-        const a = local.track(await browserA.newPeer('A', proxy.origin), (p) => p.close());
-        const b = local.track(await browserB.newPeer('B', proxy.origin), (p) => p.close());
-        await a.goto(`${proxy.origin}/`);
-        const link = await showPairingCode(a);
-        await b.goto(link);
+        const { proxy, a, b } = await pairThrough(local, attack);
         try {
           await Promise.all([waitError(a, 'verify-failed', { also: [b] }), waitError(b, 'verify-failed', { also: [a] })]);
         } catch (e) {
@@ -92,12 +102,7 @@ describe('tampered signaling', { timeout: 600_000 }, () => {
     it(`${name} changes nothing: both stay paired and a file arrives`, async () => {
       const local = new Cleanup();
       try {
-        const proxy = local.track(await startTamperProxy(server.origin, attack), (p) => p.stop());
-        const a = local.track(await browserA.newPeer('A', proxy.origin), (p) => p.close());
-        const b = local.track(await browserB.newPeer('B', proxy.origin), (p) => p.close());
-        await a.goto(`${proxy.origin}/`);
-        const link = await showPairingCode(a);
-        await b.goto(link);
+        const { proxy, a, b } = await pairThrough(local, attack);
         await Promise.all([waitPaired(a, [b]), waitPaired(b, [a])]);
         await sendAndVerify(a, b, files.files);
         assert.ok(proxy.rewrites.length > 0, `the proxy attacked: ${proxy.frames.join(', ')}`);
@@ -129,12 +134,7 @@ describe('tampered signaling', { timeout: 600_000 }, () => {
   it('a dropped confirm: both sides give up with a sentence, neither stays paired or connecting', async () => {
     const local = new Cleanup();
     try {
-      const proxy = local.track(await startTamperProxy(server.origin, { kind: 'drop-confirm' }), (p) => p.stop());
-      const a = local.track(await browserA.newPeer('A', proxy.origin), (p) => p.close());
-      const b = local.track(await browserB.newPeer('B', proxy.origin), (p) => p.close());
-      await a.goto(`${proxy.origin}/`);
-      const link = await showPairingCode(a);
-      await b.goto(link);
+      const { proxy, a, b } = await pairThrough(local, { kind: 'drop-confirm' });
       // The handshake deadline is 30 s (HANDSHAKE_TIMEOUT_MS), from the first hello: B, which
       // sent the first hello, gives up first (connect-failed); A then sees it leave the room
       // before the handshake finished (peer-left) or reaches its own deadline.
@@ -173,12 +173,7 @@ describe('tampered signaling', { timeout: 600_000 }, () => {
   it('a forged server error after both confirms (no-peer, as for a late candidate) changes nothing: both stay paired and a file arrives', async () => {
     const local = new Cleanup();
     try {
-      const proxy = local.track(await startTamperProxy(server.origin, { kind: 'late-error', code: 'no-peer' }), (p) => p.stop());
-      const a = local.track(await browserA.newPeer('A', proxy.origin), (p) => p.close());
-      const b = local.track(await browserB.newPeer('B', proxy.origin), (p) => p.close());
-      await a.goto(`${proxy.origin}/`);
-      const link = await showPairingCode(a);
-      await b.goto(link);
+      const { proxy, a, b } = await pairThrough(local, { kind: 'late-error', code: 'no-peer' });
       await Promise.all([waitPaired(a, [b]), waitPaired(b, [a])]);
       await sendAndVerify(a, b, files.files);
       assert.ok(proxy.rewrites.some((r) => r.startsWith('forged error')), `the proxy forged an error: ${proxy.frames.join(', ')}`);

@@ -195,10 +195,8 @@ export class Connection extends EventTarget {
   #fail(code) {
     if (this.#failed) return;
     this.#failed = true;
-    if (this.#rejoinTimer !== null) clearTimeout(this.#rejoinTimer);
     this.#driver.fail(new ProtocolError(code));
-    this.#driver.close();
-    this.#signaling.close();
+    this.close();
     this.dispatchEvent(new CustomEvent('error', { detail: { code } }));
   }
 }

@@ -208,12 +208,7 @@ impl<'a> ClientFrame<'a> {
     /// # Errors
     /// As [`ClientToServer::parse`].
     pub fn parse(text: &'a str) -> Result<Self, SignalError> {
-        if text.len() > MAX_SIGNAL_BYTES {
-            return Err(SignalError::TooLarge {
-                len: text.len(),
-                max: MAX_SIGNAL_BYTES,
-            });
-        }
+        check_len(text)?;
         let malformed = |reason: &str| SignalError::Malformed {
             reason: reason.to_owned(),
         };
@@ -230,6 +225,17 @@ impl<'a> ClientFrame<'a> {
     }
 }
 
+/// [`SignalError::TooLarge`] for a frame past [`MAX_SIGNAL_BYTES`].
+fn check_len(text: &str) -> Result<(), SignalError> {
+    if text.len() > MAX_SIGNAL_BYTES {
+        return Err(SignalError::TooLarge {
+            len: text.len(),
+            max: MAX_SIGNAL_BYTES,
+        });
+    }
+    Ok(())
+}
+
 /// The server's `relay` frame for a body received as `body` (JSON text), byte for byte.
 pub fn relay_frame(body: &str) -> String {
     format!(r#"{{"type":"relay","body":{body}}}"#)
@@ -242,12 +248,7 @@ impl ClientToServer {
     /// [`SignalError::TooLarge`] past [`MAX_SIGNAL_BYTES`], [`SignalError::Malformed`] for
     /// anything that is not exactly one known message.
     pub fn parse(text: &str) -> Result<Self, SignalError> {
-        if text.len() > MAX_SIGNAL_BYTES {
-            return Err(SignalError::TooLarge {
-                len: text.len(),
-                max: MAX_SIGNAL_BYTES,
-            });
-        }
+        check_len(text)?;
         serde_json::from_str(text).map_err(|e| SignalError::Malformed {
             reason: e.to_string(),
         })

@@ -3,9 +3,10 @@
 //! `axum::serve` sets no header-read timeout: 1 100 half-sent requests from one address held
 //! every descriptor of a server with the usual soft limit of 1 024, and `/healthz` went
 //! unanswered for 95 s. Here each connection is served by hyper's HTTP/1.1 connection with:
-//! - a **header-read timeout** ([`crate::Config::header_read_timeout`]): a request whose head has not fully
-//!   arrived by then, or a kept-alive connection that sends no next request, is closed (hyper
-//!   starts the clock whenever it waits for a request head, from the first byte or none);
+//! - a **header-read timeout** ([`crate::Config::header_read_timeout`]): a request whose head
+//!   has not fully arrived by then, or a kept-alive connection that sends no next request, is
+//!   closed (hyper starts the clock whenever it waits for a request head, from the first byte
+//!   or none);
 //! - a **per-address cap** ([`crate::Config::max_per_ip`]) on open connections, WebSockets
 //!   included (a connection's slot lives in its IO, which hyper hands on to the WebSocket):
 //!   one address cannot take the slots of everyone else; past it a new connection from that

@@ -127,8 +127,6 @@ impl Rooms {
     }
 }
 
-/// Queues `msg` for `peer`, or closes `peer` if its outbox is full: a slow client is dropped,
-/// not buffered forever.
 /// A frame for a client, serialised once: what an outbox holds. A relayed body is the bytes
 /// the other peer sent ([`relay_frame`]), never rebuilt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,6 +151,8 @@ impl Frame {
     }
 }
 
+/// Queues `msg` for `peer`, or closes `peer` if its outbox is full: a slow client is dropped,
+/// not buffered forever.
 fn deliver(peer: &PeerHandle, msg: Frame) {
     if peer.outbox.try_send(msg).is_err() {
         tracing::warn!(

@@ -6,12 +6,15 @@
     reason = "test helpers fail the test on any error"
 )]
 
+mod common;
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use common::{connect_from, get_from};
 use pairwise_server::Config;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::net::{TcpListener, TcpStream};
 
 async fn server(config: Config) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -22,13 +25,6 @@ async fn server(config: Config) -> SocketAddr {
         std::future::pending(),
     ));
     addr
-}
-
-/// A connection to `addr` from the loopback address `from` (any of 127/8 is this machine).
-async fn connect_from(from: &str, addr: SocketAddr) -> TcpStream {
-    let socket = TcpSocket::new_v4().unwrap();
-    socket.bind(format!("{from}:0").parse().unwrap()).unwrap();
-    socket.connect(addr).await.unwrap()
 }
 
 /// How long until the server closes `tcp` (reads EOF or a reset), at most `limit`.
@@ -43,21 +39,6 @@ async fn closed_after(tcp: &mut TcpStream, limit: Duration) -> Option<Duration> 
             Err(_) => return None,
         }
     }
-}
-
-async fn health(from: &str, addr: SocketAddr) -> String {
-    let mut tcp = connect_from(from, addr).await;
-    tcp.write_all(
-        format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
-    )
-    .await
-    .unwrap();
-    let mut out = String::new();
-    tokio::time::timeout(Duration::from_secs(5), tcp.read_to_string(&mut out))
-        .await
-        .unwrap()
-        .unwrap();
-    out
 }
 
 #[tokio::test]
@@ -113,7 +94,9 @@ async fn one_address_cannot_take_every_slot() {
         "the ninth connection from one address is closed at once"
     );
     assert!(
-        health("127.0.0.2", addr).await.contains("200 OK"),
+        get_from("127.0.0.2", addr, "/healthz")
+            .await
+            .contains("200 OK"),
         "another address is served"
     );
     drop(held.pop());
@@ -121,7 +104,7 @@ async fn one_address_cannot_take_every_slot() {
     let mut again = None;
     for _ in 0..50 {
         tokio::time::sleep(Duration::from_millis(20)).await;
-        let reply = health("127.0.0.1", addr).await;
+        let reply = get_from("127.0.0.1", addr, "/healthz").await;
         if reply.contains("200 OK") {
             again = Some(reply);
             break;

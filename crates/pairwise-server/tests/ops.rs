@@ -5,9 +5,12 @@
     reason = "test helpers fail the test on any error"
 )]
 
+mod common;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use common::get_from;
 use futures_util::{SinkExt, StreamExt};
 use pairwise_server::Config;
 use serde_json::json;
@@ -35,18 +38,7 @@ async fn server() -> (
 }
 
 async fn get(addr: SocketAddr, path: &str) -> String {
-    let mut tcp = TcpStream::connect(addr).await.unwrap();
-    tcp.write_all(
-        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
-    )
-    .await
-    .unwrap();
-    let mut out = String::new();
-    tokio::time::timeout(Duration::from_secs(5), tcp.read_to_string(&mut out))
-        .await
-        .unwrap()
-        .unwrap();
-    out
+    get_from("127.0.0.1", addr, path).await
 }
 
 #[tokio::test]

@@ -56,13 +56,61 @@ pub(crate) struct Context {
 /// What to do after handling one frame.
 enum Next {
     Continue,
-    /// Close with this status code and reason, after the queued replies.
-    Close(u16, &'static str),
+    /// Close for this reason, after the queued replies.
+    Close(Why),
 }
 
-impl Next {
-    fn policy(reason: &'static str) -> Self {
-        Self::Close(close_code::POLICY, reason)
+/// Why the server closes a WebSocket: its status code, the reason it sends, and the
+/// `reason` label it is counted under in `/metrics`.
+#[derive(Debug, Clone, Copy)]
+enum Why {
+    SlowReader,
+    NoJoin,
+    Idle,
+    BinaryFrame,
+    TooLarge,
+    BadMessage,
+    SecondJoin,
+    RoomFull,
+    Draining,
+}
+
+impl Why {
+    fn code(self) -> u16 {
+        match self {
+            Self::TooLarge => close_code::SIZE,
+            Self::Draining => close_code::AWAY,
+            _ => close_code::POLICY,
+        }
+    }
+
+    fn reason(self) -> &'static str {
+        match self {
+            Self::SlowReader => "too slow to read",
+            Self::NoJoin => "no join in time",
+            Self::Idle => "no answer to pings",
+            Self::BinaryFrame => "binary frame",
+            Self::TooLarge => "frame too large",
+            Self::BadMessage => "bad message",
+            Self::SecondJoin => "second join",
+            Self::RoomFull => "room full",
+            Self::Draining => "server shutting down",
+        }
+    }
+
+    /// The `/metrics` label; `None` for a close that refuses nothing (the server drains).
+    fn label(self) -> Option<&'static str> {
+        Some(match self {
+            Self::SlowReader => "slow-reader",
+            Self::NoJoin => "no-join",
+            Self::Idle => "idle",
+            Self::BinaryFrame => "binary-frame",
+            Self::TooLarge => "too-large",
+            Self::BadMessage => "bad-message",
+            Self::SecondJoin => "second-join",
+            Self::RoomFull => "room-full",
+            Self::Draining => return None,
+        })
     }
 }
 
@@ -99,24 +147,24 @@ pub(crate) async fn run<S, E>(
         loop {
             let next = tokio::select! {
                 // Closing wins over everything: the room decided we are too slow.
-                () = cancel.cancelled() => Next::policy("too slow to read"),
-                () = ctx.draining.cancelled() => Next::Close(close_code::AWAY, "server shutting down"),
-                () = &mut join_deadline, if room.is_none() => Next::policy("no join in time"),
+                () = cancel.cancelled() => Next::Close(Why::SlowReader),
+                () = ctx.draining.cancelled() => Next::Close(Why::Draining),
+                () = &mut join_deadline, if room.is_none() => Next::Close(Why::NoJoin),
                 // Then drain what the room has for us, so replies keep their order.
                 Some(msg) = inbox.recv() => {
                     match send(&mut sink, &msg, limits.send_timeout, &cancel).await {
                         Ok(()) => Next::Continue,
-                        Err(()) => Next::policy("too slow to read"),
+                        Err(()) => Next::Close(Why::SlowReader),
                     }
                 }
                 _ = pings.tick() => {
                     if heard.elapsed() >= limits.idle_timeout {
-                        Next::policy("no answer to pings")
+                        Next::Close(Why::Idle)
                     } else {
                         let ping = Message::Ping(axum::body::Bytes::new());
                         match tokio::time::timeout(limits.send_timeout, sink.send(ping)).await {
                             Ok(Ok(())) => Next::Continue,
-                            _ => Next::policy("too slow to read"),
+                            _ => Next::Close(Why::SlowReader),
                         }
                     }
                 }
@@ -129,7 +177,7 @@ pub(crate) async fn run<S, E>(
                         let _ = me
                             .outbox
                             .try_send(Frame::of(&ServerToClient::error(ErrorCode::BadMessage)));
-                        Next::policy("binary frame")
+                        Next::Close(Why::BinaryFrame)
                     }
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => {
                         heard = tokio::time::Instant::now();
@@ -144,10 +192,11 @@ pub(crate) async fn run<S, E>(
                     Some(Err(_)) | None => break,
                 },
             };
-            if let Next::Close(code, reason) = next {
+            if let Next::Close(why) = next {
+                let (code, reason) = (why.code(), why.reason());
                 tracing::debug!(code, reason, "closing");
-                if code != close_code::AWAY {
-                    ctx.metrics.reject(Rejection::Closed(slug(reason)));
+                if let Some(label) = why.label() {
+                    ctx.metrics.reject(Rejection::Closed(label));
                 }
                 if !cancel.is_cancelled() {
                     // Flush queued replies (the error that explains the close) before closing;
@@ -196,9 +245,9 @@ fn handle_text(
             tracing::debug!(error = %e, "refused frame");
             reply(ServerToClient::error(e.code()));
             return if e.code() == ErrorCode::TooLarge {
-                Next::Close(close_code::SIZE, "frame too large")
+                Next::Close(Why::TooLarge)
             } else {
-                Next::policy("bad message")
+                Next::Close(Why::BadMessage)
             };
         }
     };
@@ -206,7 +255,7 @@ fn handle_text(
         ClientFrame::Join { room: wanted } => {
             if room.is_some() {
                 reply(ServerToClient::error(ErrorCode::BadMessage));
-                return Next::policy("second join");
+                return Next::Close(Why::SecondJoin);
             }
             // TURN credentials are minted here and only here: for a connection that joins a
             // room, once (a second join closes the connection above).
@@ -223,7 +272,7 @@ fn handle_text(
                 }
                 Err(JoinError::Full) => {
                     reply(ServerToClient::error(ErrorCode::RoomFull));
-                    return Next::policy("room full");
+                    return Next::Close(Why::RoomFull);
                 }
             }
         }
@@ -241,21 +290,6 @@ fn handle_text(
         }
     }
     Next::Continue
-}
-
-/// The `reason` label of a close the server started.
-fn slug(reason: &str) -> &'static str {
-    match reason {
-        "too slow to read" => "slow-reader",
-        "no join in time" => "no-join",
-        "no answer to pings" => "idle",
-        "binary frame" => "binary-frame",
-        "frame too large" => "too-large",
-        "bad message" => "bad-message",
-        "second join" => "second-join",
-        "room full" => "room-full",
-        _ => "other",
-    }
 }
 
 /// Sends one frame: fails if it does not go out within `limit` or the session is cancelled

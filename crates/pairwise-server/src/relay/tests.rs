@@ -187,10 +187,26 @@ fn only_public_unicast_destinations_are_permitted() {
     let _ = Ipv6Addr::LOCALHOST;
 }
 
+/// Two neighbouring UDP ports free on 127.0.0.1, below the kernel's ephemeral range
+/// (32768-60999 by default): a fixed pair inside it was once taken by another test's
+/// ephemeral socket in CI (Allocate answered 508).
+fn free_pair() -> (u16, u16) {
+    (20_000..32_000u16)
+        .step_by(2)
+        .find(|&p| {
+            let a = std::net::UdpSocket::bind(("127.0.0.1", p));
+            let b = std::net::UdpSocket::bind(("127.0.0.1", p + 1));
+            a.is_ok() && b.is_ok()
+        })
+        .map(|p| (p, p + 1))
+        .expect("two free ports below 32000")
+}
+
 #[tokio::test]
 async fn relayed_ports_come_from_the_configured_range() {
+    let (low, high) = free_pair();
     let limits = RelayLimits {
-        ports: (50_100, 50_101),
+        ports: (low, high),
         ..RelayLimits::default()
     };
     let (relay, secret) = relay(limits).await;
@@ -204,7 +220,7 @@ async fn relayed_ports_come_from_the_configured_range() {
         clients.push(c);
     }
     ports.sort_unstable();
-    assert_eq!(ports, [50_100, 50_101]);
+    assert_eq!(ports, [low, high]);
     let (user, pass) = minted(&secret, Duration::from_secs(60));
     let c = client(relay.local_addr(), &user, &pass).await;
     assert!(c.allocate().await.is_err(), "the range is used up");

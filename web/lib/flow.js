@@ -19,6 +19,18 @@ export class SendWindow {
   /** @type {(() => void) | null} */
   #wake = null;
   #closed = false;
+  /** (chunk bytes sent through a record, its seq), oldest first, until acknowledged. @type {[number, bigint][]} */
+  #marks = [];
+  #onAcked;
+
+  /**
+   * @param {{ onAcked?: (seq: bigint) => void }} [opts] told the last record (by `mark`) that
+   *   the receiver's acknowledgements cover, each time they move on (lanes keep what they sent
+   *   until then, §12)
+   */
+  constructor({ onAcked } = {}) {
+    this.#onAcked = onAcked;
+  }
 
   /**
    * Waits until `len` more bytes fit in the window, then counts them as sent.
@@ -32,6 +44,14 @@ export class SendWindow {
     }
     if (this.#closed) throw new Error('transfer ended');
     this.#sent += len;
+  }
+
+  /**
+   * The chunk counted last went as record `seq`.
+   * @param {bigint} seq
+   */
+  mark(seq) {
+    this.#marks.push([this.#sent, seq]);
   }
 
   /** The current file's FINAL chunk was counted. */
@@ -72,6 +92,10 @@ export class SendWindow {
       this.#stored = n;
       this.#wakeUp();
     }
+    /** @type {bigint | null} */
+    let last = null;
+    while (this.#marks.length > 0 && this.#marks[0][0] <= n) last = /** @type {[number, bigint]} */ (this.#marks.shift())[1];
+    if (last !== null) this.#onAcked?.(last);
   }
 
   #wakeUp() {

@@ -3,7 +3,9 @@
  * holds what the browser needs to take lanes a peer opens, without any I/O: the lane messages'
  * payloads, the SDP line that declares lanes, and `Reorder`, which puts the peer's frames
  * (`u64be(seq) || record`, on the session's channel and every lane once the peer sent its first
- * `lane-offer`) back in sequence order. The browser takes lanes; it does not open any yet.
+ * `lane-offer`) back in sequence order. For the side that opens lanes: how many to open
+ * (`lanesToOpen`), the frame layout (`toFrame`) and `LaneFlight`, the frames that went on lanes
+ * and are not acknowledged yet (so that a lane that fails or is held up costs no byte).
  */
 
 import { ProtocolError } from './errors.js';
@@ -25,6 +27,145 @@ export const MAX_AHEAD = 65536n;
 export const MAX_LANE_SDP_BYTES = 16384;
 /** Bytes in front of a record in a frame. */
 export const FRAME_HEADER = 8;
+/** How many lanes the browser opens by itself on a path that calls for them (see `lanesToOpen`). */
+export const LANES_OPENED = 16;
+/** The shortest round trip, in ms, on which the browser opens lanes by itself. */
+export const LANE_MIN_RTT_MS = 4;
+/**
+ * Chunk records while lanes are in use are at most this many bytes: about one lossy lane's
+ * congestion window (20 ms, 1 % loss), so that a record does not sit in one lane's queue while
+ * the others idle (the CLI's `STRIPED_RECORD_BYTES`, measured there).
+ */
+export const STRIPED_RECORD_BYTES = 16 * 1024;
+/** A lane with frames out and no acknowledgement for this long at least is held up, in ms ... */
+export const STALL_MIN_MS = 400;
+/** ... or for this many round trips, if longer. */
+const STALL_RTTS = 6;
+
+/**
+ * The lanes a page asks for in its address (`?lanes=N`; tests and benchmarks force them with
+ * it, as the CLI's `PAIRWISE_LANES`), or null if it does not say.
+ * @param {string} search `location.search`
+ * @returns {number | null}
+ */
+export function lanesWanted(search) {
+  const v = new URLSearchParams(search).get('lanes');
+  return v !== null && /^\d{1,2}$/.test(v) ? Math.min(Number(v), MAX_LANES) : null;
+}
+
+/**
+ * How many lanes to open for a transfer: none toward a peer that declared none; `forced` if the
+ * page asks; else LANES_OPENED on a direct path whose round trip is LANE_MIN_RTT_MS or more (a
+ * LAN or loopback does not need them, and each lane costs the page a peer connection).
+ * @param {{ forced: number | null, declared: number, relayed: boolean, rttMs: number | null }} path
+ */
+export function lanesToOpen({ forced, declared, relayed, rttMs }) {
+  if (declared <= 0) return 0;
+  if (forced !== null) return Math.min(forced, declared);
+  if (relayed || rttMs === null || rttMs < LANE_MIN_RTT_MS) return 0;
+  return Math.min(LANES_OPENED, declared);
+}
+
+/**
+ * How long lanes may go without an acknowledgement before the held-up one's frames go again.
+ * @param {number | null} rttMs
+ */
+export function stallAfterMs(rttMs) {
+  return Math.max(STALL_MIN_MS, (rttMs ?? 0) * STALL_RTTS);
+}
+
+/**
+ * `u64be(seq) || record` (§12).
+ * @param {bigint} seq @param {Uint8Array} record
+ */
+export function toFrame(seq, record) {
+  const frame = new Uint8Array(FRAME_HEADER + record.length);
+  new DataView(frame.buffer).setBigUint64(0, seq, false);
+  frame.set(record, FRAME_HEADER);
+  return frame;
+}
+
+/**
+ * The frames this side sent on its lanes that the peer has not acknowledged yet. The receiver
+ * delivers frames in sequence order and acknowledges stored bytes with `progress`, so a
+ * `progress` acknowledges every frame up to the chunk it covers (`ack`). A lane that fails
+ * gives its frames back to go on another channel (`takeLane`); when nothing was acknowledged
+ * for a while (`stalled`), the lane holding the oldest frame is held up (in a retransmission
+ * timeout, which holds up every frame after it) and its frames go once more on the others
+ * (`takeStalled`); the receiver keeps the first copy of each. Frames on the session's channel
+ * are not kept: if it fails, the session is over anyway.
+ */
+export class LaneFlight {
+  /** @type {{ seq: bigint, frame: Uint8Array, lane: number, resent: boolean }[]} */
+  #frames = [];
+  #progressAt;
+
+  /** @param {number} now ms */
+  constructor(now) {
+    this.#progressAt = now;
+  }
+
+  /**
+   * `frame` (sequence number `seq`) went on lane `lane`.
+   * @param {bigint} seq @param {Uint8Array} frame @param {number} lane @param {number} now
+   * @param {boolean} [resent] it is a copy of one held up elsewhere (it never goes a third time)
+   */
+  onSend(seq, frame, lane, now, resent = false) {
+    // Nothing was out until now: the wait for an acknowledgement starts here.
+    if (this.#frames.length === 0) this.#progressAt = now;
+    this.#frames.push({ seq, frame, lane, resent });
+  }
+
+  /**
+   * The peer stored everything through the frame `seq`.
+   * @param {bigint} seq @param {number} now
+   */
+  ack(seq, now) {
+    const before = this.#frames.length;
+    this.#frames = this.#frames.filter((f) => f.seq > seq);
+    if (this.#frames.length < before) this.#progressAt = now;
+  }
+
+  /**
+   * Whether frames are out and none was acknowledged for `afterMs`.
+   * @param {number} now @param {number} afterMs
+   */
+  stalled(now, afterMs) {
+    return this.#frames.length > 0 && now - this.#progressAt > afterMs;
+  }
+
+  /**
+   * The frames of the lane that holds the oldest one, not sent again yet, in sequence order;
+   * they count as sent again from now on (and the wait starts again).
+   * @param {number} now
+   * @returns {{ seq: bigint, frame: Uint8Array, lane: number }[]}
+   */
+  takeStalled(now) {
+    this.#progressAt = now;
+    let oldest = this.#frames[0];
+    for (const f of this.#frames) if (f.seq < oldest.seq) oldest = f;
+    if (!oldest) return [];
+    const out = this.#frames.filter((f) => f.lane === oldest.lane && !f.resent).sort((a, b) => (a.seq < b.seq ? -1 : 1));
+    for (const f of out) f.resent = true;
+    return out.map(({ seq, frame, lane }) => ({ seq, frame, lane }));
+  }
+
+  /**
+   * Every frame of lane `lane`, which is gone, in sequence order; no longer kept here.
+   * @param {number} lane
+   * @returns {{ seq: bigint, frame: Uint8Array }[]}
+   */
+  takeLane(lane) {
+    const gone = this.#frames.filter((f) => f.lane === lane);
+    this.#frames = this.#frames.filter((f) => f.lane !== lane);
+    return gone.sort((a, b) => (a.seq < b.seq ? -1 : 1)).map(({ seq, frame }) => ({ seq, frame }));
+  }
+
+  /** Bytes of frames kept. */
+  get bytes() {
+    return this.#frames.reduce((n, f) => n + f.frame.length, 0);
+  }
+}
 
 /**
  * The lanes an SDP's sender takes (its `a=pairwise-lanes:N`, capped at MAX_LANES); 0 if none.

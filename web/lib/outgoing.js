@@ -137,8 +137,10 @@ export class Sender {
       if (out.state !== 'offered') return out;
       out.bytes = starts.reduce((a, b) => a + b, 0);
       out.setState('active');
-      const payload = channel.maxInner - 1;
-      const window = new SendWindow();
+      // Lanes open now if the path calls for them (§12); chunks are then smaller.
+      await channel.openLanes();
+      const payload = channel.chunkPayload;
+      const window = new SendWindow({ onAcked: (seq) => channel.ackThrough(seq) });
       this.#window = window;
       out.addEventListener('state', () => out.state !== 'active' && window.close());
       for (let i = 0; i < files.length; i++) {
@@ -205,7 +207,7 @@ export class Sender {
         const len = Math.min(payload, block.length - at);
         const last = end === file.size && at + len === block.length;
         await window.reserve(len);
-        await channel.sendFramed(frameChunk(block, at, len, last));
+        window.mark(await channel.sendFramed(frameChunk(block, at, len, last)));
         out.add(len);
       }
     }

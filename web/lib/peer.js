@@ -37,9 +37,10 @@ export class Peer extends EventTarget {
   #silent;
 
   /**
-   * @param {{ initiator: boolean, sendSignal: (body: OfferBody | AnswerBody | CandidateBody) => void, iceServers?: RTCIceServer[], iceTransportPolicy?: RTCIceTransportPolicy }} opts
+   * @param {{ initiator: boolean, sendSignal: (body: OfferBody | AnswerBody | CandidateBody) => void, iceServers?: RTCIceServer[], iceTransportPolicy?: RTCIceTransportPolicy, label?: string }} opts
+   *   `label`: the initiator's data channel (`pairwise`; a lane's is `pairwise-lane`, §12)
    */
-  constructor({ initiator, sendSignal, iceServers = [], iceTransportPolicy = 'all' }) {
+  constructor({ initiator, sendSignal, iceServers = [], iceTransportPolicy = 'all', label = 'pairwise' }) {
     super();
     this.#initiator = initiator;
     this.#sendSignal = sendSignal;
@@ -58,7 +59,7 @@ export class Peer extends EventTarget {
       if (s === 'disconnected') this.#silent = setTimeout(() => this.#emitOnce('failed'), DISCONNECTED_GIVE_UP_MS);
     });
     if (initiator) {
-      this.#adopt(this.#pc.createDataChannel('pairwise', { ordered: true }));
+      this.#adopt(this.#pc.createDataChannel(label, { ordered: true }));
     } else {
       this.#pc.addEventListener('datachannel', (ev) => this.#adopt(ev.channel));
     }
@@ -122,6 +123,32 @@ export class Peer extends EventTarget {
     const remote = stats.get(pair.remoteCandidateId)?.candidateType;
     if (!local || !remote) return null;
     return { local, remote, relayed: local === 'relay' || remote === 'relay' };
+  }
+
+  /**
+   * The selected candidate pair's latest round trip in ms, from `getStats()`; null where the
+   * browser does not tell (or before a pair is chosen).
+   * @returns {Promise<number | null>}
+   */
+  async rttMs() {
+    /** @type {any[]} */
+    const all = [];
+    (await this.#pc.getStats()).forEach((s) => all.push(s));
+    const transport = all.find((s) => s.type === 'transport' && s.selectedCandidatePairId);
+    const pair = transport
+      ? all.find((s) => s.id === transport.selectedCandidatePairId)
+      : all.find((s) => s.type === 'candidate-pair' && (s.selected || (s.nominated && s.state === 'succeeded')));
+    if (!pair) return null;
+    if (typeof pair.currentRoundTripTime === 'number') return pair.currentRoundTripTime * 1000;
+    if (pair.responsesReceived > 0 && typeof pair.totalRoundTripTime === 'number') {
+      return (pair.totalRoundTripTime / pair.responsesReceived) * 1000;
+    }
+    return null;
+  }
+
+  /** Bytes handed to the data channel and not sent yet (0 when there is none). */
+  get bufferedAmount() {
+    return this.#dc?.bufferedAmount ?? 0;
   }
 
   /** Whether the data channel is open. */

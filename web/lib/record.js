@@ -122,6 +122,11 @@ export class RecordSealer {
     this.#key = key;
   }
 
+  /** The sequence number the next `seal` or `sealFramed` takes (a frame names it, §12). */
+  get nextSeq() {
+    return this.#seq;
+  }
+
   /**
    * Seals `inner` as the next record. The sequence number is taken when `seal` is called, so
    * records must be sent in call order; concurrent calls keep that order.

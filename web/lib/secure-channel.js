@@ -7,7 +7,8 @@
  * Lanes (protocol §12, `lanes.js`): the browser takes the lanes a peer opens (it answers each
  * `lane-offer` with a peer connection of its own, STUN only) and, from the record after the
  * peer's first `lane-offer`, reads the peer's records as frames from every channel and puts
- * them back in order. It opens no lanes itself.
+ * them back in order. It opens lanes of its own for a transfer where the path calls for them
+ * (`openLanes`); its records are then frames, and `LaneSender` says which channel each takes.
  *
  * Events: `message` (detail: {msg, final}), `error` (detail: {code}), `closed`.
  */
@@ -17,7 +18,8 @@
 /** @typedef {{ local: string, remote: string, relayed: boolean }} Path */
 
 import { ProtocolError } from './errors.js';
-import { FRAME_HEADER, frameSeq, LANES_TAKEN, Reorder } from './lanes.js';
+import { LaneSender } from './lane-sender.js';
+import { FRAME_HEADER, frameSeq, LANES_TAKEN, lanesToOpen, Reorder, STRIPED_RECORD_BYTES } from './lanes.js';
 import { RECORD_OVERHEAD } from './limits.js';
 import { Peer } from './peer.js';
 import { RecordOpener, RecordSealer } from './record.js';
@@ -47,21 +49,30 @@ export class SecureChannel extends EventTarget {
   #lanes = new Map();
   /** STUN servers for the lanes. @type {RTCIceServer[]} */
   #laneIce;
+  /** How many lanes the peer takes (its `a=pairwise-lanes`), and how many the page asks for. */
+  #lanePlan;
+  /** The lanes this side opened, once it decided to. @type {LaneSender | null} */
+  #out = null;
+  /** This side's records after this seq are frames (it is its first `lane-offer`'s). @type {bigint | null} */
+  #framedAfter = null;
   /** The short verification code both screens show. */
   sas;
 
   /**
    * @param {Peer} peer an open peer connection
    * @param {Session} session the confirmed handshake's keys
-   * @param {{ iceServers?: RTCIceServer[] }} [opts] the session's ICE servers (lanes use the STUN ones)
+   * @param {{ iceServers?: RTCIceServer[], peerLanes?: number, forcedLanes?: number | null }} [opts]
+   *   the session's ICE servers (lanes use the STUN ones); the lanes the peer declared in the
+   *   SDP it sent; the lanes the page's address asks for (`lanesWanted`)
    */
-  constructor(peer, session, { iceServers = [] } = {}) {
+  constructor(peer, session, { iceServers = [], peerLanes = 0, forcedLanes = null } = {}) {
     super();
     this.#peer = peer;
     this.#sealer = new RecordSealer(session.sendKey);
     this.#opener = new RecordOpener(session.recvKey);
     this.sas = session.sas;
     this.#laneIce = stunOnly(iceServers);
+    this.#lanePlan = { declared: peerLanes, forced: forcedLanes };
     peer.addEventListener('message', (ev) => this.#queue(/** @type {CustomEvent<Uint8Array>} */ (ev).detail));
     /** @param {Event} ev */
     const closed = (ev) => {
@@ -95,9 +106,15 @@ export class SecureChannel extends EventTarget {
     return this.#reorder !== null;
   }
 
-  /** Largest inner message (type byte included) one record can carry. */
+  /** Largest inner message (type byte included) one record can carry (a frame's header included). */
   get maxInner() {
-    return this.#peer.maxMessageSize - RECORD_OVERHEAD;
+    return this.#peer.maxMessageSize - RECORD_OVERHEAD - (this.#framedAfter === null ? 0 : FRAME_HEADER);
+  }
+
+  /** Chunk bytes per record: smaller while this side sends over lanes (`STRIPED_RECORD_BYTES`). */
+  get chunkPayload() {
+    const most = this.maxInner - 1;
+    return this.#out ? Math.min(most, STRIPED_RECORD_BYTES - RECORD_OVERHEAD - 1) : most;
   }
 
   /**
@@ -107,24 +124,77 @@ export class SecureChannel extends EventTarget {
    * @returns {Promise<void>}
    */
   send(inner, final = false) {
-    return this.#enqueue(this.#sealer.seal(inner, final));
+    const seq = this.#sealer.nextSeq;
+    return this.#enqueue(seq, this.#sealer.seal(inner, final), false);
   }
 
   /**
-   * Like `send`, for a plaintext already laid out as `flags || inner` (see `frameChunk`); the
+   * Like `send`, for a chunk already laid out as `flags || inner` (see `frameChunk`); the
    * caller may reuse its buffer once this returns.
    * @param {Uint8Array} plaintext
-   * @returns {Promise<void>}
+   * @returns {Promise<bigint>} the record's sequence number (for `ackThrough`)
    */
-  sendFramed(plaintext) {
-    return this.#enqueue(this.#sealer.sealFramed(plaintext));
+  async sendFramed(plaintext) {
+    const seq = this.#sealer.nextSeq;
+    await this.#enqueue(seq, this.#sealer.sealFramed(plaintext), true);
+    return seq;
   }
 
-  /** @param {Promise<Uint8Array>} record */
-  #enqueue(record) {
-    const sent = this.#sendChain.then(async () => this.#peer.send(await record));
+  /**
+   * @param {bigint} seq @param {Promise<Uint8Array>} record @param {boolean} chunk
+   * @returns {Promise<void>}
+   */
+  #enqueue(seq, record, chunk) {
+    const sent = this.#sendChain.then(async () => {
+      const r = await record;
+      const out = this.#out;
+      if (out && this.#framedAfter !== null && seq > this.#framedAfter) return out.send(seq, r, chunk);
+      return this.#peer.send(r);
+    });
     this.#sendChain = sent.catch(() => {});
     return sent;
+  }
+
+  /**
+   * Opens this side's lanes before a transfer, if the path calls for them (`lanesToOpen`) and
+   * none are open yet; they stay for the session. Returns once every `lane-offer` is queued;
+   * chunks go on each lane as it opens.
+   */
+  async openLanes() {
+    if (this.#out || this.#broken) return;
+    const [path, rttMs] = await Promise.all([this.path(), this.#peer.rttMs().catch(() => null)]);
+    const n = lanesToOpen({ ...this.#lanePlan, relayed: path?.relayed ?? true, rttMs });
+    if (n === 0 || this.#out || this.#broken) return;
+    const out = new LaneSender({
+      session: this.#peer,
+      ice: this.#laneIce,
+      rttMs,
+      tell: (msg) => {
+        // Every record after the first lane-offer is a frame (§12).
+        if (msg.type === 'lane-offer' && this.#framedAfter === null) this.#framedAfter = this.#sealer.nextSeq;
+        this.send(encodeInner(msg)).catch((e) => this.fail(e));
+      },
+      fail: (e) => this.fail(e),
+    });
+    this.#out = out;
+    for (let i = 1; i <= n; i++) {
+      try {
+        await out.offer(i);
+      } catch (e) {
+        // A lane that cannot even be built here is not worth failing the transfer for.
+        console.warn(`sending over ${i - 1} lanes: ${e instanceof Error ? e.message : String(e)}`);
+        break;
+      }
+    }
+  }
+
+  /**
+   * The peer stored every record through `seq` (a `progress` or `received` covers it): what went
+   * on lanes up to there is not kept any more.
+   * @param {bigint} seq
+   */
+  ackThrough(seq) {
+    this.#out?.ack(seq);
   }
 
   /**
@@ -252,13 +322,19 @@ export class SecureChannel extends EventTarget {
       case 'lane-offer':
         return this.#answerLane(msg.lane, msg.sdp);
       case 'lane-candidate': {
-        const lane = msg.side === 'offer' ? this.#lanes.get(msg.lane) : undefined;
+        // `side`: whose end of the lane the candidate is; `answer`: of a lane this side opened.
+        if (msg.side === 'answer') {
+          if (!this.#out) throw new ProtocolError('peer-misbehaved', 'a lane candidate: this side opened no lane');
+          return this.#out.onCandidate(msg.lane, msg.candidate);
+        }
+        const lane = this.#lanes.get(msg.lane);
         if (!lane) throw new ProtocolError('peer-misbehaved', `a candidate for lane ${msg.lane}, which does not exist`);
         if (msg.candidate) await lane.handleSignal({ kind: 'candidate', candidate: msg.candidate });
         return;
       }
       case 'lane-answer':
-        throw new ProtocolError('peer-misbehaved', 'a lane-answer: this side opened no lane');
+        if (!this.#out) throw new ProtocolError('peer-misbehaved', 'a lane-answer: this side opened no lane');
+        return this.#out.onAnswer(msg.lane, msg.sdp);
       default:
         this.dispatchEvent(new CustomEvent('message', { detail: { msg, final } }));
     }
@@ -302,6 +378,9 @@ export class SecureChannel extends EventTarget {
   #closeLanes() {
     for (const lane of this.#lanes.values()) lane.close();
     this.#lanes.clear();
+    if (this.#out?.close()) {
+      console.info(`chunks per channel (session, lanes): ${JSON.stringify(this.#out.chunks)}`);
+    }
   }
 }
 

@@ -31,6 +31,7 @@ import { b64uDecode } from './b64.js';
 import { ProtocolError } from './errors.js';
 import { sdpFingerprint } from './key-schedule.js';
 import { iceTransportPolicy } from './ice.js';
+import { declaredLanes, lanesWanted } from './lanes.js';
 import { HANDSHAKE_TIMEOUT_MS } from './limits.js';
 import { Peer } from './peer.js';
 import { isNotPaired, notPairedBody, verifyForgotten } from './remembered.js';
@@ -85,6 +86,8 @@ export class SessionDriver extends EventTarget {
   #deadline = null;
   /** The bodies handled before the confirm, as JSON text: a repeat is ignored. */
   #handled = new Set();
+  /** The lanes the peer takes, from its `a=pairwise-lanes` (§12). */
+  #peerLanes = 0;
 
   /**
    * @param {{ hs: Handshake, relay: (body: unknown) => void, reconnect?: ReconnectInfo, iceServers?: () => RTCIceServer[] }} opts
@@ -176,10 +179,13 @@ export class SessionDriver extends EventTarget {
       case 'offer':
         if (this.#initiator || !this.#helloSeen || this.#peer) throw new ProtocolError('peer-misbehaved');
         this.#peer = this.#newPeer();
+        // From the SDP text received, not the browser's copy of it (which need not keep the line).
+        this.#peerLanes = declaredLanes(String(body.sdp));
         await this.#peer.handleSignal(body);
         return this.#sendConfirm(this.#peer);
       case 'answer':
         if (!this.#initiator || !this.#peer) throw new ProtocolError('peer-misbehaved');
+        this.#peerLanes = declaredLanes(String(body.sdp));
         await this.#peer.handleSignal(body);
         return this.#sendConfirm(this.#peer);
       case 'candidate':
@@ -283,7 +289,11 @@ export class SessionDriver extends EventTarget {
     if (this.#ready || this.#failed || !session || !this.#peer?.isOpen || !this.#peerIdentity) return;
     this.#ready = true;
     this.#clearDeadline();
-    const channel = new SecureChannel(this.#peer, session, { iceServers: this.#iceServers() });
+    const channel = new SecureChannel(this.#peer, session, {
+      iceServers: this.#iceServers(),
+      peerLanes: this.#peerLanes,
+      forcedLanes: lanesWanted(globalThis.location?.search ?? ''),
+    });
     const detail = { channel, peerIdentity: this.#peerIdentity, pairingKey: session.pairingKey };
     this.dispatchEvent(new CustomEvent('ready', { detail }));
   }

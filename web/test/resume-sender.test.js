@@ -22,6 +22,10 @@ const MiB = RESUME_BLOCK;
 /** A channel that records what is sent and lets the test play the other device. */
 class FakeChannel extends EventTarget {
   maxInner = 64 * 1024;
+  chunkPayload = 64 * 1024 - 1;
+  seq = 0n;
+  /** @type {bigint[]} */
+  acked = [];
   /** @type {{ msg: any, final: boolean }[]} */
   sent = [];
   /** @type {unknown} */
@@ -33,6 +37,12 @@ class FakeChannel extends EventTarget {
   /** @param {Uint8Array} framed flags || type || data */
   async sendFramed(framed) {
     this.sent.push({ msg: decodeInner(framed.slice(1), framed[0] === 1), final: framed[0] === 1 });
+    return this.seq++;
+  }
+  async openLanes() {}
+  /** @param {bigint} seq */
+  ackThrough(seq) {
+    this.acked.push(seq);
   }
   /** @param {unknown} e */
   fail(e) {

@@ -1,0 +1,201 @@
+/**
+ * @file The lanes this side opens (docs/protocol.md §12) and where its frames go. Once the
+ * `SecureChannel` sent its first `lane-offer`, each record it sends comes here as a frame: a
+ * message goes on the session's channel; a chunk on the open channel (the session's or a lane)
+ * with the fewest bytes waiting in its send buffer, so a lane whose association is held up by a
+ * loss gets nothing more until it moves again. What went on a lane is kept until the peer's
+ * `progress` acknowledges it (`LaneFlight`): a lane that fails gives its frames to the others,
+ * and when nothing was acknowledged for a while the held-up lane's frames go once more
+ * elsewhere (the receiver keeps the first copy of each `seq`).
+ *
+ * There is no window here: the transfer window (§11.4, 16 MiB) bounds what is out, and each
+ * lane's own SCTP paces what it sends.
+ */
+
+import { ProtocolError } from './errors.js';
+import { LANE_LABEL, LaneFlight, stallAfterMs, toFrame } from './lanes.js';
+import { Peer } from './peer.js';
+
+/** How often the lanes are looked at for one held up, in ms. */
+const TEND_MS = 100;
+
+/** @import { InnerMessage } from '../types/protocol.js' */
+/** @typedef {Extract<InnerMessage, { lane: number }>} LaneMessage */
+
+export class LaneSender {
+  #session;
+  /** Open or opening lanes by index. @type {Map<number, Peer>} */
+  #lanes = new Map();
+  /** Every index offered, also those dropped since (their late candidates are ignored). */
+  #offered = new Set();
+  #answered = new Set();
+  #flight = new LaneFlight(performance.now());
+  #stallMs;
+  #ice;
+  #tell;
+  #fail;
+  #timer;
+  #closed = false;
+  /** Where the search for the emptiest channel starts, so that equals take turns. */
+  #turn = 0;
+  /** Chunk frames sent on each channel (0: the session's, then lanes 1…), for the console. */
+  chunks = [0];
+
+  /**
+   * @param {{ session: Peer, ice: RTCIceServer[], rttMs: number | null,
+   *   tell: (msg: LaneMessage) => void, fail: (e: unknown) => void }} opts
+   *   `tell` sends a lane message on the session (as a record); `fail` ends the session.
+   */
+  constructor({ session, ice, rttMs, tell, fail }) {
+    this.#session = session;
+    this.#ice = ice;
+    this.#stallMs = stallAfterMs(rttMs);
+    this.#tell = tell;
+    this.#fail = fail;
+    this.#timer = setInterval(() => this.#tend(), TEND_MS);
+  }
+
+  /**
+   * Opens lane `index`: its offer, then its candidates, go to the peer through `tell`.
+   * @param {number} index
+   */
+  async offer(index) {
+    /** @type {LaneMessage[] | null} candidates found before the offer went */
+    let held = [];
+    const lane = new Peer({
+      initiator: true,
+      label: LANE_LABEL,
+      iceServers: this.#ice,
+      sendSignal: (body) => {
+        if (body.kind === 'offer') {
+          this.#tell({ type: 'lane-offer', lane: index, sdp: body.sdp });
+          for (const c of held ?? []) this.#tell(c);
+          held = null;
+        } else if (body.kind === 'candidate') {
+          /** @type {LaneMessage} */
+          const msg = { type: 'lane-candidate', lane: index, side: 'offer', candidate: body.candidate };
+          if (held) held.push(msg);
+          else this.#tell(msg);
+        }
+      },
+    });
+    this.#lanes.set(index, lane);
+    this.#offered.add(index);
+    this.chunks[index] = 0;
+    lane.addEventListener('message', () => this.#fail(new ProtocolError('peer-misbehaved', `a record on lane ${index}, which this side opened`)));
+    lane.addEventListener('failed', () => this.#drop(index));
+    lane.addEventListener('closed', () => this.#drop(index));
+    await lane.start();
+  }
+
+  /**
+   * The peer's `lane-answer`.
+   * @param {number} index @param {string} sdp
+   */
+  async onAnswer(index, sdp) {
+    if (!this.#offered.has(index) || this.#answered.has(index)) {
+      throw new ProtocolError('peer-misbehaved', `a lane-answer for lane ${index}, not offered or answered already`);
+    }
+    this.#answered.add(index);
+    await this.#lanes.get(index)?.handleSignal({ kind: 'answer', sdp });
+  }
+
+  /**
+   * The peer's `lane-candidate` for its end of lane `index`.
+   * @param {number} index @param {RTCIceCandidateInit | null} candidate
+   */
+  async onCandidate(index, candidate) {
+    if (!this.#offered.has(index)) throw new ProtocolError('peer-misbehaved', `a candidate for lane ${index}, which does not exist`);
+    if (candidate) await this.#lanes.get(index)?.handleSignal({ kind: 'candidate', candidate });
+  }
+
+  /**
+   * Sends the record `seq` as a frame: a chunk on the emptiest open channel, anything else on
+   * the session's.
+   * @param {bigint} seq @param {Uint8Array} record @param {boolean} chunk
+   */
+  async send(seq, record, chunk) {
+    const frame = toFrame(seq, record);
+    if (!chunk) return this.#session.send(frame);
+    const [index, peer] = this.#pick(-1);
+    this.chunks[index]++;
+    if (index > 0) this.#flight.onSend(seq, frame, index, performance.now());
+    try {
+      await peer.send(frame);
+    } catch (e) {
+      if (index === 0) throw e;
+      this.#drop(index); // its frames, this one included, go on the others
+    }
+  }
+
+  /**
+   * The peer stored everything through frame `seq` (a `progress` or `received`).
+   * @param {bigint} seq
+   */
+  ack(seq) {
+    this.#flight.ack(seq, performance.now());
+  }
+
+  /**
+   * Closes the lanes (nothing goes again after this).
+   * @returns {boolean} whether it was open until now
+   */
+  close() {
+    if (this.#closed) return false;
+    this.#closed = true;
+    clearInterval(this.#timer);
+    const lanes = [...this.#lanes.values()];
+    this.#lanes.clear();
+    for (const lane of lanes) lane.close();
+    return true;
+  }
+
+  /**
+   * The open channel with the fewest bytes waiting, other than lane `not`.
+   * @param {number} not
+   * @returns {[number, Peer]}
+   */
+  #pick(not) {
+    /** @type {[number, Peer][]} */
+    const open = [[0, this.#session]];
+    for (const [i, lane] of this.#lanes) if (i !== not && lane.isOpen) open.push([i, lane]);
+    this.#turn = (this.#turn + 1) % open.length;
+    let best = open[this.#turn];
+    for (let k = 1; k < open.length; k++) {
+      const c = open[(this.#turn + k) % open.length];
+      if (c[1].bufferedAmount < best[1].bufferedAmount) best = c;
+    }
+    return best;
+  }
+
+  /**
+   * Lane `index` failed or closed: dropped, its unacknowledged frames go on the others.
+   * @param {number} index
+   */
+  #drop(index) {
+    const lane = this.#lanes.get(index);
+    if (!lane || this.#closed) return;
+    this.#lanes.delete(index);
+    lane.close();
+    this.#resend(this.#flight.takeLane(index), index);
+  }
+
+  /**
+   * @param {{ seq: bigint, frame: Uint8Array }[]} frames
+   * @param {number} from the lane they went on
+   */
+  #resend(frames, from) {
+    for (const { seq, frame } of frames) {
+      const [index, peer] = this.#pick(from);
+      if (index > 0) this.#flight.onSend(seq, frame, index, performance.now(), true);
+      peer.send(frame).catch((e) => (index === 0 ? this.#fail(e) : this.#drop(index)));
+    }
+  }
+
+  #tend() {
+    const now = performance.now();
+    if (!this.#flight.stalled(now, this.#stallMs)) return;
+    const frames = this.#flight.takeStalled(now);
+    if (frames.length > 0) this.#resend(frames, frames[0].lane);
+  }
+}

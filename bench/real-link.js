@@ -19,7 +19,8 @@
  *   sudo node bench/real-link.js [ROW...]   rows: off d10r100 d30r100 d10l01r100 d10l1r100 d10r1000
  *                                           (default d10r100 d30r100 d10l1r100)
  *   env: CELLS=tcp,raw,cli-cli,...  (default: all)   MIB_BROWSER=64 (raw and cells with a browser)
- *        (also cli-cli-lN, cli-chromium-lN, cli-firefox-lN: with N lanes, PAIRWISE_LANES=N, protocol §12)
+ *        (also FROM-TO-lN, e.g. cli-cli-l8, chromium-cli-l16, chromium-firefox-l0: the sender opens N
+ *        lanes, protocol §12: PAIRWISE_LANES=N for a CLI, the page's `?lanes=N` for a browser)
  *        MIB_CLI=128 (cli-cli, cli-cli-relay, cli-cli-lN, tcp)   CELL_TIMEOUT=240 (s)   OUT=/tmp/real-link.jsonl
  *        RAW_PACE=10 (MB/s: the raw cell's sender paces its messages; an experiment)
  *        SEED=1 (the emulator's loss pattern)   SERVE_ARGS='--relay-rate 0' (extra `serve` flags)
@@ -80,8 +81,8 @@ const ALL_CELLS = ['tcp', 'raw', 'cli-cli', 'cli-chromium', 'cli-firefox', 'chro
 const rows = process.argv.slice(2).length ? process.argv.slice(2) : ['d10r100', 'd30r100', 'd10l1r100'];
 const cells = process.env.CELLS ? process.env.CELLS.split(',').map((s) => s.trim()).filter(Boolean) : ALL_CELLS;
 for (const r of rows) if (!ROWS[r]) throw new Error(`unknown row ${r}; rows: ${Object.keys(ROWS).join(' ')}`);
-/** `cli-cli-l4`, `cli-chromium-l4`: with 4 lanes (PAIRWISE_LANES, docs/protocol.md §12); `-l0`: none. */
-const LANES_CELL = /^cli-(cli|chromium|firefox)-l(\d+)$/;
+/** `cli-cli-l4`, `chromium-cli-l4`: the sender opens 4 lanes (docs/protocol.md §12); `-l0`: none. */
+const LANES_CELL = /^(cli|chromium|firefox)-(cli|chromium|firefox)-l(\d+)$/;
 for (const c of cells) if (!ALL_CELLS.includes(c) && !LANES_CELL.test(c)) throw new Error(`unknown cell ${c}; cells: ${ALL_CELLS.join(' ')}`);
 const MIB_BROWSER = Number(process.env.MIB_BROWSER || 64);
 const MIB_CLI = Number(process.env.MIB_CLI || 128);
@@ -193,9 +194,10 @@ function cliStallMs(r) {
  * @param {Kind} from
  * @param {Kind} to
  * @param {string[]} policy extra CLI flags (`--ice-policy relay`)
- * @param {Record<string, string>} [env] extra environment of both CLIs (PAIRWISE_LANES)
+ * @param {string | null} [lanes] how many lanes the sender opens (null: as it decides)
  */
-async function transfer(ctx, from, to, policy, env = {}) {
+async function transfer(ctx, from, to, policy, lanes = null) {
+  const env = lanes === null ? {} : { PAIRWISE_LANES: lanes };
   const { file } = ctx;
   const [browserA, browserB] = await launch(ctx, [from, to]);
   /** @param {Proc} p */
@@ -207,7 +209,7 @@ async function transfer(ctx, from, to, policy, env = {}) {
   /** @type {string} */ let link;
   if (browserA) {
     a = await newPeer(ctx, browserA, 'A');
-    await a.goto(`${SERVER_URL}/`);
+    await a.goto(`${SERVER_URL}/${lanes === null ? '' : `?lanes=${lanes}`}`);
     link = await app.showPairingCode(a);
   } else {
     sender = track(spawnIn('a1', BIN, ['send', file.path, '--json', '--server', SERVER_URL, '--config', dir(ctx, 'pwlk-cfg-'), ...policy], { label: 'send (a1)', env }));
@@ -312,7 +314,7 @@ async function body(cell, ctx) {
   ctx.cleanup.track(await startServer(SERVE_ARGS), (s) => s.stop());
   if (cell === 'raw') return raw(ctx);
   const lanes = LANES_CELL.exec(cell);
-  if (lanes) return transfer(ctx, 'cli', /** @type {Kind} */ (lanes[1]), [], { PAIRWISE_LANES: lanes[2] });
+  if (lanes) return transfer(ctx, /** @type {Kind} */ (lanes[1]), /** @type {Kind} */ (lanes[2]), [], lanes[3]);
   const [from, to] = /** @type {Kind[]} */ (cell.replace(/-relay$/, '').split('-'));
   return transfer(ctx, from, to, cell.endsWith('-relay') ? ['--ice-policy', 'relay'] : []);
 }

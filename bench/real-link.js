@@ -258,7 +258,8 @@ async function transfer(ctx, from, to, policy, lanes = null) {
   } else {
     const r = /** @type {Proc} */ (receiver);
     const { code } = await r.exited;
-    if (code !== 0) throw new Error(`${r.label} exited ${code}\n${r.diagnose(2000)}\n${sender?.diagnose(1000) ?? ''}`);
+    if (code !== 0 && process.env.KEEP_LOGS) writeFileSync(join(process.env.KEEP_LOGS, `${ctx.name}-receive-failed.log`), `${r.stdout()}\n--- stderr ---\n${r.stderr()}`);
+    if (code !== 0) throw new Error(`${r.label} exited ${code}\n${r.diagnose(2000)}\n${sender?.diagnose(1000) ?? ''}${a ? await a.diagnose() : ''}`);
     const got = await sha256File(join(out, file.name));
     if (got.sha256 !== file.sha256 || got.size !== file.size) throw new Error(`received ${got.size} B, SHA-256 ${got.sha256}: not the file sent`);
     [first, last] = [r.eventTime('progress'), r.eventTime('saved')];

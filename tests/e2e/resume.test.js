@@ -182,7 +182,8 @@ describe('resume: Chromium to Chromium, 256 MiB, interrupted at half', { timeout
     assert.ok(resent < SIZE / 10, `sent again ${resent} bytes, 10 % is ${SIZE / 10}`);
   });
 
-  it("B's tab reloads at half: A offers the file again by itself, B continues; bytes equal, < 10 % sent again", async () => {
+  /** B's tab reloads at half while A sends; A offers again by itself and B continues. @param {string} what */
+  const reloadAtHalf = async (what) => {
     const sentBefore = (await rows(a, 'send')).length;
     await a.setInputFiles(`${entry(ids.a)} input.device-files`, [file.path]);
     await a.waitUntil('a new send row', (n) => document.querySelectorAll('#transfers li.transfer[data-direction=send]').length > n, sentBefore, { timeout: T.ui });
@@ -199,10 +200,12 @@ describe('resume: Chromium to Chromium, 256 MiB, interrupted at half', { timeout
     assert.equal(got.sha256, file.sha256, 'the resumed file is the sent file');
     const [second] = await rows(a, 'send');
     const resent = first.chunkBytes + second.chunkBytes - SIZE;
-    console.log(`# B reloaded: session 1 ${mb(first.chunkBytes)}, session 2 ${mb(second.chunkBytes)}, sent again ${mb(resent)}`);
+    console.log(`# ${what}: session 1 ${mb(first.chunkBytes)}, session 2 ${mb(second.chunkBytes)}, sent again ${mb(resent)}`);
     assert.ok(first.chunkBytes >= SIZE / 2, `session 1 sent ${first.chunkBytes}`);
     assert.ok(resent < SIZE / 10, `sent again ${resent} bytes, 10 % is ${SIZE / 10}`);
-  });
+  };
+
+  it("B's tab reloads at half: A offers the file again by itself, B continues; bytes equal, < 10 % sent again", () => reloadAtHalf('B reloaded'));
 
   it('a file changed in its first half is sent from 0 (the proof fails); B gets the new bytes', async () => {
     // A second file, offered, interrupted at half; then its first MiB changes (same size and
@@ -257,5 +260,16 @@ describe('resume: Chromium to Chromium, 256 MiB, interrupted at half', { timeout
     assert.notEqual(row.resumed, 'true', 'nothing was claimed');
     assert.equal(row.chunkBytes, 64 * MiB, 'sent from 0');
     assert.equal((await downloadAndHash(b, third.name)).sha256, third.sha256);
+  });
+
+  it('the same over four lanes (protocol §12): A, at ?lanes=4, sends over lanes in both sessions; bytes equal, < 10 % sent again', async () => {
+    await a.goto(`${server.origin}/?lanes=4`);
+    await waitOneOnline(a, [b]);
+    await reloadAtHalf('B reloaded, A over lanes');
+    // The sessions did use lanes: A logs what each channel carried when a session's lanes close.
+    const lines = a.logs.filter((l) => l.includes('chunks per channel'));
+    assert.ok(lines.length >= 1, `A logged no lanes.\n${await a.diagnose()}`);
+    const chunks = /** @type {number[]} */ (JSON.parse(lines[0].slice(lines[0].indexOf(': [') + 2)));
+    assert.ok(chunks.length === 5 && chunks.filter((n) => n > 0).length >= 3, `chunks per channel of the first session: ${JSON.stringify(chunks)}`);
   });
 });

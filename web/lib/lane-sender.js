@@ -1,9 +1,12 @@
 /**
  * @file The lanes this side opens (docs/protocol.md §12) and where its frames go. Once the
  * `SecureChannel` sent its first `lane-offer`, each record it sends comes here as a frame: a
- * message goes on the session's channel; a chunk on the open channel (the session's or a lane)
- * with the fewest bytes waiting in its send buffer, so a lane whose association is held up by a
- * loss gets nothing more until it moves again. What went on a lane is kept until the peer's
+ * message goes on the session's channel; a chunk on the open lane with the fewest bytes waiting
+ * in its send buffer, so a lane whose association is held up by a loss gets nothing more until it
+ * moves again. Each channel's send buffer is capped (`LANE_BUFFER`, `SESSION_BUFFER`): the lane
+ * messages and `cancel` go on the session's channel behind whatever waits there, and with 4 MiB
+ * of chunks in front of them at 1 % loss the lanes' candidates came 7 s late and no lane opened.
+ * Until a lane opens, chunks go on the session's channel. What went on a lane is kept until the peer's
  * `progress` acknowledges it (`LaneFlight`): a lane that fails gives its frames to the others,
  * and when nothing was acknowledged for a while the held-up lane's frames go once more
  * elsewhere (the receiver keeps the first copy of each `seq`).
@@ -18,6 +21,10 @@ import { Peer } from './peer.js';
 
 /** How often the lanes are looked at for one held up, in ms. */
 const TEND_MS = 100;
+/** Bytes of chunks a lane's send buffer holds at most (more wait until one has room). */
+export const LANE_BUFFER = 1024 * 1024;
+/** The same for the session's channel, which carries chunks only until a lane opens. */
+export const SESSION_BUFFER = 256 * 1024;
 
 /** @import { InnerMessage } from '../types/protocol.js' */
 /** @typedef {Extract<InnerMessage, { lane: number }>} LaneMessage */
@@ -38,6 +45,13 @@ export class LaneSender {
   #closed = false;
   /** Where the search for the emptiest channel starts, so that equals take turns. */
   #turn = 0;
+  /** Sends waiting for room in some channel's buffer. @type {(() => void)[]} */
+  #waiting = [];
+  #wake = () => {
+    const w = this.#waiting;
+    this.#waiting = [];
+    for (const resolve of w) resolve();
+  };
   /** Chunk frames sent on each channel (0: the session's, then lanes 1…), for the console. */
   chunks = [0];
 
@@ -53,6 +67,8 @@ export class LaneSender {
     this.#tell = tell;
     this.#fail = fail;
     this.#timer = setInterval(() => this.#tend(), TEND_MS);
+    session.lowWater = SESSION_BUFFER / 2;
+    session.addEventListener('low', this.#wake);
   }
 
   /**
@@ -82,6 +98,9 @@ export class LaneSender {
     this.#lanes.set(index, lane);
     this.#offered.add(index);
     this.chunks[index] = 0;
+    lane.lowWater = LANE_BUFFER / 2;
+    lane.addEventListener('low', this.#wake);
+    lane.addEventListener('open', this.#wake);
     lane.addEventListener('message', () => this.#fail(new ProtocolError('peer-misbehaved', `a record on lane ${index}, which this side opened`)));
     lane.addEventListener('failed', () => this.#drop(index));
     lane.addEventListener('closed', () => this.#drop(index));
@@ -117,14 +136,32 @@ export class LaneSender {
   async send(seq, record, chunk) {
     const frame = toFrame(seq, record);
     if (!chunk) return this.#session.send(frame);
-    const [index, peer] = this.#pick(-1);
-    this.chunks[index]++;
-    if (index > 0) this.#flight.onSend(seq, frame, index, performance.now());
-    try {
-      await peer.send(frame);
-    } catch (e) {
-      if (index === 0) throw e;
-      this.#drop(index); // its frames, this one included, go on the others
+    await this.#place(seq, frame, -1, false);
+  }
+
+  /**
+   * Sends a chunk frame on the emptiest open lane other than `not` (the session's channel while
+   * none is open), once one has room.
+   * @param {bigint} seq @param {Uint8Array} frame @param {number} not @param {boolean} resent
+   */
+  async #place(seq, frame, not, resent) {
+    for (;;) {
+      if (this.#closed) throw new Error('the lanes are closed');
+      const picked = this.#pick(not);
+      if (!picked) {
+        await new Promise((resolve) => this.#waiting.push(() => resolve(undefined)));
+        continue;
+      }
+      const [index, peer] = picked;
+      if (!resent) this.chunks[index]++;
+      if (index > 0) this.#flight.onSend(seq, frame, index, performance.now(), resent);
+      try {
+        await peer.send(frame);
+      } catch (e) {
+        if (index === 0) throw e;
+        this.#drop(index); // its frames, this one included, go on the others
+      }
+      return;
     }
   }
 
@@ -144,6 +181,7 @@ export class LaneSender {
     if (this.#closed) return false;
     this.#closed = true;
     clearInterval(this.#timer);
+    this.#wake();
     const lanes = [...this.#lanes.values()];
     this.#lanes.clear();
     for (const lane of lanes) lane.close();
@@ -151,21 +189,23 @@ export class LaneSender {
   }
 
   /**
-   * The open channel with the fewest bytes waiting, other than lane `not`.
+   * The open lane other than `not` with the fewest bytes waiting, if it has room (the session's
+   * channel if no other lane is open); null: wait.
    * @param {number} not
-   * @returns {[number, Peer]}
+   * @returns {[number, Peer] | null}
    */
   #pick(not) {
     /** @type {[number, Peer][]} */
-    const open = [[0, this.#session]];
+    const open = [];
     for (const [i, lane] of this.#lanes) if (i !== not && lane.isOpen) open.push([i, lane]);
+    if (open.length === 0) return this.#session.bufferedAmount < SESSION_BUFFER ? [0, this.#session] : null;
     this.#turn = (this.#turn + 1) % open.length;
     let best = open[this.#turn];
     for (let k = 1; k < open.length; k++) {
       const c = open[(this.#turn + k) % open.length];
       if (c[1].bufferedAmount < best[1].bufferedAmount) best = c;
     }
-    return best;
+    return best[1].bufferedAmount < LANE_BUFFER ? best : null;
   }
 
   /**
@@ -185,11 +225,14 @@ export class LaneSender {
    * @param {number} from the lane they went on
    */
   #resend(frames, from) {
-    for (const { seq, frame } of frames) {
-      const [index, peer] = this.#pick(from);
-      if (index > 0) this.#flight.onSend(seq, frame, index, performance.now(), true);
-      peer.send(frame).catch((e) => (index === 0 ? this.#fail(e) : this.#drop(index)));
-    }
+    // One after the other, each waiting for room like any chunk (all at once could overfill a
+    // browser's send queue, which fails the channel).
+    const again = async () => {
+      for (const { seq, frame } of frames) await this.#place(seq, frame, from, true);
+    };
+    again().catch((e) => {
+      if (!this.#closed) this.#fail(e);
+    });
   }
 
   #tend() {

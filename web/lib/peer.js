@@ -6,9 +6,9 @@
  * The initiator is the offerer and creates the channel. Signaling bodies (`offer`, `answer`,
  * `candidate`) go out through the `sendSignal` callback and come in through `handleSignal`.
  *
- * Events: `open`, `message` (detail: Uint8Array), `closed`, `failed`, and `path`: the ICE
- * transport selected another candidate pair (where the browser tells, e.g. Chromium; read the new
- * one with `path()`).
+ * Events: `open`, `message` (detail: Uint8Array), `closed`, `failed`, `low` (the send buffer
+ * went down to `lowWater`), and `path`: the ICE transport selected another candidate pair (where
+ * the browser tells, e.g. Chromium; read the new one with `path()`).
  */
 
 /** @import { AnswerBody, CandidateBody, OfferBody } from '../types/protocol.js' */
@@ -151,6 +151,11 @@ export class Peer extends EventTarget {
     return this.#dc?.bufferedAmount ?? 0;
   }
 
+  /** Where the send buffer, going down, fires `low` (and wakes a waiting `send`). @param {number} bytes */
+  set lowWater(bytes) {
+    if (this.#dc) this.#dc.bufferedAmountLowThreshold = bytes;
+  }
+
   /** Whether the data channel is open. */
   get isOpen() {
     return this.#dc?.readyState === 'open';
@@ -205,6 +210,7 @@ export class Peer extends EventTarget {
       this.dispatchEvent(new Event('open'));
     });
     dc.addEventListener('close', () => this.#emitOnce('closed'));
+    dc.addEventListener('bufferedamountlow', () => this.dispatchEvent(new Event('low')));
     dc.addEventListener('message', (ev) => {
       if (ev.data instanceof ArrayBuffer) {
         this.dispatchEvent(new CustomEvent('message', { detail: new Uint8Array(ev.data) }));

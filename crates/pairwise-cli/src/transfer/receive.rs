@@ -288,6 +288,10 @@ impl Incoming<'_> {
     /// After the transfer: removes the kept data, unless the connection ended early (then it
     /// stays for resume, and the person is told).
     fn end(&mut self, result: &Result<(), TransferFailure>, progress: &mut Progress) {
+        // The screen shows the sentence of the code; what exactly happened is for the log.
+        if let Err(TransferFailure::Session(e)) = result {
+            tracing::debug!(code = ?e.code, "the transfer failed: {}", e.detail);
+        }
         let dropped = result.as_ref().is_err_and(TransferFailure::is_drop);
         let open = self.open.take().map(|(_, s)| s);
         let (Some(dir), Some(m)) = (&self.resume, &self.manifest) else {

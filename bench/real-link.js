@@ -273,6 +273,7 @@ async function transfer(ctx, from, to, policy, lanes = null) {
     if (code !== 0) res.warning = `${s.label} exit ${code}`;
   }
   if (process.env.KEEP_LOGS) {
+    for (const p of [a, b]) if (p) writeFileSync(join(process.env.KEEP_LOGS, `${ctx.name}-${p === a ? 'send' : 'receive'}-page.log`), p.logs.join('\n'));
     for (const p of [sender, receiver]) {
       if (p) writeFileSync(join(process.env.KEEP_LOGS, `${ctx.name}-${p.label.split(' ')[0]}.log`), `${p.stdout()}\n--- stderr ---\n${p.stderr()}`);
     }

@@ -164,6 +164,7 @@ export class SecureChannel extends EventTarget {
     if (this.#out || this.#broken) return;
     const [path, rttMs] = await Promise.all([this.path(), this.#peer.rttMs().catch(() => null)]);
     const n = lanesToOpen({ ...this.#lanePlan, relayed: path?.relayed ?? true, rttMs });
+    console.info(`lanes: ${n} (the peer takes ${this.#lanePlan.declared}, round trip ${rttMs === null ? 'unknown' : `${rttMs.toFixed(1)} ms`}, ${path?.relayed === false ? 'direct' : 'relayed or unknown'})`);
     if (n === 0 || this.#out || this.#broken) return;
     const out = new LaneSender({
       session: this.#peer,

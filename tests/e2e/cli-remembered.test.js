@@ -19,7 +19,7 @@ import { hashFile, makeFiles, MiB } from './harness/files.js';
 import { startServer } from './harness/server.js';
 
 const FORGOTTEN = 'The other device has forgotten this one. Pair again with a QR code to send files.';
-const UNKNOWN_DEVICE = "The other device does not recognise this device's key";
+const UNKNOWN_DEVICE = "The other device says it does not recognise this device's key";
 
 describe('remembered devices between two CLIs', { timeout: 600_000 }, () => {
   const cleanup = new Cleanup();

@@ -34,7 +34,7 @@ export const ERRORS = Object.freeze({
   'no-route':
     'Could not connect the two devices: their networks allow no direct connection, and this server offers no relay to pass the files through. Put both on the same network, or ask whoever runs the server to enable its relay.',
   'unknown-device':
-    "The other device does not recognise this device's key (was the key file replaced or restored from another device?). Pair again with a QR code.",
+    "The other device says it does not recognise this device's key (was it reset, or its key file replaced?). The server could have sent that answer, so the device stays paired here; if the other device was reset, pair again with a QR code.",
   'key-changed':
     'The paired device came back with a different key (was it reset, or restored on another device?), so it was not let in. If it is yours, forget it here and pair again with a QR code.',
   forgotten: 'The other device has forgotten this one. Pair again with a QR code to send files.',

@@ -131,8 +131,10 @@ impl ErrorCode {
                  both on the same network, or ask whoever runs the server to enable its relay."
             }
             Self::UnknownDevice => {
-                "The other device does not recognise this device's key (was the key file \
-                 replaced or restored from another device?). Pair again with a QR code."
+                "The other device says it does not recognise this device's key (was it \
+                 reset, or its key file replaced?). The server could have sent that answer, \
+                 so the device stays paired here; if the other device was reset, pair again \
+                 with a QR code."
             }
             Self::KeyChanged => {
                 "The paired device came back with a different key (was it reset, or restored \

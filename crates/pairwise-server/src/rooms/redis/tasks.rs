@@ -62,7 +62,7 @@ pub(super) async fn listen(client: redis::Client, shared: Arc<Shared>, first: Pu
         wait = (wait * 2).min(RESUBSCRIBE_LAST);
         match subscribe(&client, shared.local.node()).await {
             Ok(messages) => {
-                tracing::info!("subscribed to redis again");
+                tracing::debug!("subscribed to redis again");
                 stream = Some(messages);
             }
             Err(e) => tracing::debug!(error = %e, "could not subscribe to redis"),
@@ -70,9 +70,12 @@ pub(super) async fn listen(client: redis::Client, shared: Arc<Shared>, first: Pu
     }
 }
 
+/// The shortest renewal period, whatever the lease (a zero period would spin).
+const RENEW_AT_MOST_EVERY: Duration = Duration::from_millis(10);
+
 /// Renews this node's leases every third of the lease, forever.
 pub(super) async fn renew(shared: Arc<Shared>) {
-    let mut every = tokio::time::interval(shared.lease / 3);
+    let mut every = tokio::time::interval((shared.lease / 3).max(RENEW_AT_MOST_EVERY));
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     every.tick().await;
     loop {

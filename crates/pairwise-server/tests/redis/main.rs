@@ -269,6 +269,70 @@ async fn the_peer_of_a_node_that_dies_is_told_peer_left_and_its_pages_rejoin_els
 }
 
 #[tokio::test]
+async fn a_peer_whose_node_listens_but_stopped_renewing_is_gone_when_its_lease_ends() {
+    let redis = RedisServer::start();
+    let node = Node::start(&redis).await;
+    // A node of our own making: it listens on its channel (so it is not dead) but never
+    // renews, as a node cut off from Redis's commands would.
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut listener = client.get_async_pubsub().await.unwrap();
+    listener
+        .subscribe("pw:node:0123456789abcdef")
+        .await
+        .unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let (secs, micros): (u64, u64) = redis::cmd("TIME").query_async(&mut conn).await.unwrap();
+    let ends = secs * 1000 + micros / 1000 + 1000;
+    let room = format!("pw:room:{ROOM}");
+    let ghost = "0123456789abcdef:7";
+    let _: () = redis::cmd("HSET")
+        .arg(&room)
+        .arg(ghost)
+        .arg(ends)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+
+    let t0 = Instant::now();
+    let mut a = node.client().await;
+    assert_eq!(
+        join(&mut a, ROOM).await,
+        joined(2),
+        "the other member counts"
+    );
+    // It can reach `a` in the nodes' own words, which the node checks against `a`'s peer.
+    let members: Vec<String> = redis::cmd("HKEYS")
+        .arg(&room)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let me = members.iter().find(|m| *m != ghost).unwrap();
+    let (node_id, conn_id) = me.split_once(':').unwrap();
+    for (from, body) in [("0123456789abcdef:8", "1"), (ghost, "2")] {
+        let _: u64 = redis::cmd("PUBLISH")
+            .arg(format!("pw:node:{node_id}"))
+            .arg(format!(
+                "R {conn_id} {from}\n{{\"type\":\"relay\",\"body\":{body}}}"
+            ))
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        recv(&mut a).await.unwrap(),
+        json!({"type": "relay", "body": 2}),
+        "only the peer's frame"
+    );
+    assert_eq!(recv(&mut a).await.unwrap(), json!({"type": "peer-left"}));
+    let took = t0.elapsed();
+    assert!(
+        took >= Duration::from_millis(900),
+        "not before its lease ended: {took:?}"
+    );
+    assert!(took < Duration::from_millis(1000) + LEASE, "{took:?}");
+}
+
+#[tokio::test]
 async fn without_redis_a_node_is_not_ready_refuses_joins_and_recovers() {
     let redis = RedisServer::start();
     let port = redis.port();

@@ -163,15 +163,18 @@ impl Local {
             .len()
     }
 
-    /// Applies a renewal of `room` that started at `started`: `others` are the live members
-    /// of other nodes, `lost` this node's members that were no longer in the room. A
-    /// connection whose remote peer is not among `others` is told `peer-left` (that peer's
-    /// node stopped renewing: it died or lost Redis); a lost connection is evicted.
-    /// Connections that learned of their peer after the renewal started are left alone: the
-    /// script may have run before that peer joined.
+    /// Applies a renewal of `room` that started at `started`: `mine` are this node's members
+    /// it renewed (from [`Local::joined_rooms`]), `others` the live members of other nodes,
+    /// `lost` this node's members that were no longer in the room. A connection whose remote
+    /// peer is not among `others` is told `peer-left` (that peer's node stopped renewing: it
+    /// died or lost Redis); a lost connection is evicted. Connections that learned of their
+    /// peer after the renewal started are left alone: the script may have run before that
+    /// peer joined. Only `mine` are looked at: a renewal covers thousands of rooms, each under
+    /// the lock that every delivery takes.
     pub(crate) fn renewed(
         &self,
         room: &RoomId,
+        mine: &[Member],
         others: &[Member],
         lost: &[Member],
         started: Instant,
@@ -185,7 +188,10 @@ impl Local {
                 entry.handle.evict.cancel();
             }
         }
-        for entry in conns.values_mut().filter(|e| &e.room == room) {
+        for member in mine {
+            let Some(entry) = conns.get_mut(&member.conn).filter(|e| &e.room == room) else {
+                continue;
+            };
             let State::Joined { peer, since } = &mut entry.state else {
                 continue;
             };

@@ -94,15 +94,15 @@ fn a_renewal_says_peer_left_for_a_remote_peer_that_stopped_renewing() {
     local.begin_join(&room(), h);
     local.finish_join(ConnId(1), Some(member('b', 9)), Frame::from_node(JOINED));
     let before = Instant::now();
-    local.renewed(&room(), &[member('b', 9)], &[], later());
+    local.renewed(&room(), &[member('a', 1)], &[member('b', 9)], &[], later());
     assert_eq!(frames(&mut rx), [JOINED], "still there");
-    local.renewed(&room(), &[], &[], later());
+    local.renewed(&room(), &[member('a', 1)], &[], &[], later());
     assert_eq!(frames(&mut rx), [PEER_LEFT]);
-    local.renewed(&room(), &[], &[], later());
+    local.renewed(&room(), &[member('a', 1)], &[], &[], later());
     assert!(frames(&mut rx).is_empty(), "only once");
     // A peer learned of after the renewal started may have joined after its script ran.
     local.handle(ConnId(1), member('c', 3), Event::PeerJoined);
-    local.renewed(&room(), &[], &[], before);
+    local.renewed(&room(), &[member('a', 1)], &[], &[], before);
     assert_eq!(frames(&mut rx), [PEER_JOINED]);
 }
 
@@ -120,7 +120,13 @@ fn a_connection_that_lost_its_lease_is_evicted_and_joining_ones_are_not_renewed(
         [(room(), vec![member('a', 1)])]
     );
     assert_eq!(local.rooms(), 1);
-    local.renewed(&room(), &[], &[member('a', 1), member('a', 2)], later());
+    local.renewed(
+        &room(),
+        &[member('a', 1)],
+        &[],
+        &[member('a', 1), member('a', 2)],
+        later(),
+    );
     assert!(evict1.is_cancelled());
     assert!(!evict2.is_cancelled(), "its script has not answered yet");
     assert_eq!(local.remove(ConnId(1)), Some((room(), None)));

@@ -109,13 +109,13 @@ async fn renew_once(shared: &Shared) {
         let Some(reply) = reply else {
             return;
         };
-        for ((room, _), (others, lost)) in batch.iter().zip(reply) {
+        for ((room, mine), (others, lost)) in batch.iter().zip(reply) {
             let parse = |v: Vec<String>| -> Vec<Member> {
                 v.iter().filter_map(|m| Member::parse(m)).collect()
             };
             shared
                 .local
-                .renewed(room, &parse(others), &parse(lost), started);
+                .renewed(room, mine, &parse(others), &parse(lost), started);
         }
     }
 }

@@ -128,6 +128,22 @@ pub struct ServeArgs {
         env = "PAIRWISE_MAX_PER_IP"
     )]
     pub max_per_ip: usize,
+    /// Share rooms with other `pairwise serve` nodes through Redis (redis://HOST:PORT), so
+    /// any number of nodes can stand behind one address: two devices on different nodes still
+    /// meet. Without it rooms live in this process. An unreachable Redis at start is an error;
+    /// later, /readyz answers 503 until it is back.
+    #[arg(long, value_name = "URL", env = "PAIRWISE_REDIS")]
+    pub redis: Option<String>,
+    /// With --redis: seconds after which a node that stopped renewing its rooms counts as
+    /// gone (its devices' peers are told they left). Renewed every third of it.
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 30,
+        requires = "redis",
+        value_parser = clap::value_parser!(u64).range(3..=3600)
+    )]
+    pub redis_lease: u64,
     /// Relay options: how devices behind NATs reach each other.
     #[command(flatten)]
     pub ice: IceArgs,

@@ -11,7 +11,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
-use pairwise_server::Config;
+use pairwise_server::rooms::{Broker, RedisOptions, RedisRooms};
+use pairwise_server::{AppState, Config};
 use tokio::net::TcpListener;
 
 use crate::cli::ServeArgs;
@@ -116,6 +117,18 @@ pub(crate) fn run(args: &ServeArgs, config: Option<&Path>) -> anyhow::Result<()>
         let addr = listener
             .local_addr()
             .context("could not read the bound address")?;
+        // Before the address is printed: a node that cannot reach its rooms must not look
+        // like it serves.
+        let broker = match &args.redis {
+            Some(url) => {
+                let options = RedisOptions {
+                    lease: std::time::Duration::from_secs(args.redis_lease),
+                    ..RedisOptions::new(url.clone())
+                };
+                Broker::Redis(RedisRooms::connect(&options).await?)
+            }
+            None => Broker::default(),
+        };
         let others: Vec<IpAddr> = served
             .iter()
             .copied()
@@ -147,10 +160,12 @@ pub(crate) fn run(args: &ServeArgs, config: Option<&Path>) -> anyhow::Result<()>
         // Kept alive until the web server stops (the relay runs on its own tasks).
         let _relay = ice.relay;
         let Some(identity) = identity else {
-            return pairwise_server::run(listener, config, shutdown)
+            let state = AppState::new(&config).with_broker(broker);
+            return pairwise_server::serve(listener, state, &config, shutdown)
                 .await
                 .context("the server stopped with an error");
         };
+        let state = AppState::new_tls(&config).with_broker(broker);
         if plan.lan || !addr.ip().is_loopback() {
             let urls = lan::urls("https", &others, addr.port());
             let note = addr.ip().is_loopback().then_some(addr);
@@ -158,7 +173,7 @@ pub(crate) fn run(args: &ServeArgs, config: Option<&Path>) -> anyhow::Result<()>
         } else {
             eprintln!("{}", certificate_note(&identity));
         }
-        pairwise_server::run_tls(listener, identity.config, config, shutdown)
+        pairwise_server::serve_tls(listener, identity.config, state, &config, shutdown)
             .await
             .context("the server stopped with an error")
     })

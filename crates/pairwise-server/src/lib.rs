@@ -15,7 +15,8 @@
 //! - `assets`: the web client embedded at build time.
 //! - `ws`: the WebSocket endpoint and the per-connection session actor.
 //! - `conn`: serving connections: header-read timeout, per-address cap, drain on shutdown.
-//! - [`rooms`]: in-memory rooms (the embedded default broker).
+//! - [`rooms`]: the [`Broker`] sessions join rooms through: in memory (the
+//!   default) or on Redis, shared by several nodes.
 //! - [`tls`]: the TLS listener behind [`run_tls`] (the certificate is the caller's).
 //! - [`hosts`]: the names the server answers to and the pages that may open its WebSocket.
 
@@ -41,12 +42,12 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 pub use config::Config;
-use rooms::{ConnId, Rooms};
+use rooms::{Broker, ConnId};
 
 /// Shared state of one server.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    rooms: Rooms,
+    rooms: Broker,
     ice: Arc<ice::IceConfig>,
     connections: Arc<Semaphore>,
     next_id: Arc<AtomicU64>,
@@ -62,7 +63,7 @@ impl AppState {
     /// Fresh state for `config`.
     pub fn new(config: &Config) -> Self {
         Self {
-            rooms: Rooms::default(),
+            rooms: Broker::default(),
             ice: Arc::new(config.ice.clone()),
             connections: Arc::new(Semaphore::new(config.max_connections)),
             next_id: Arc::new(AtomicU64::new(1)),
@@ -87,8 +88,17 @@ impl AppState {
         }
     }
 
+    /// The same, with rooms in `broker` (e.g. [`rooms::RedisRooms`]) instead of in memory.
+    #[must_use]
+    pub fn with_broker(self, broker: Broker) -> Self {
+        Self {
+            rooms: broker,
+            ..self
+        }
+    }
+
     /// The rooms of this server (for tests and metrics).
-    pub fn rooms(&self) -> &Rooms {
+    pub fn rooms(&self) -> &Broker {
         &self.rooms
     }
 
@@ -117,7 +127,20 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    conn::serve(listener, AppState::new(&config), &config, shutdown).await
+    serve(listener, AppState::new(&config), &config, shutdown).await
+}
+
+/// [`run`] with a state made by the caller (rooms on Redis: [`AppState::with_broker`]).
+///
+/// # Errors
+/// IO errors from accepting connections.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    config: &Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    conn::serve(listener, state, config, shutdown).await
 }
 
 /// Serves [`app`] over HTTPS with `tls` (certificate chain and key) on `listener` until
@@ -131,6 +154,20 @@ pub async fn run_tls(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_tls(listener, tls, AppState::new_tls(&config), &config, shutdown).await
+}
+
+/// [`run_tls`] with a state made by the caller, which must come from [`AppState::new_tls`].
+///
+/// # Errors
+/// IO errors from accepting connections.
+pub async fn serve_tls(
+    listener: TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    state: AppState,
+    config: &Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let listener = tls::TlsListener::new(listener, tls);
-    conn::serve(listener, AppState::new_tls(&config), &config, shutdown).await
+    conn::serve(listener, state, config, shutdown).await
 }

@@ -1,5 +1,6 @@
 //! Counters for `/metrics` (Prometheus text format 0.0.4): open and total WebSocket
-//! connections, rooms, relayed messages and bytes, and rejections by reason. Plain atomics and
+//! connections, rooms, relayed messages and bytes, rejections by reason, and with rooms on
+//! Redis whether it is reachable and how many messages went through it. Plain atomics and
 //! one small map: the server counts a handful of events per signaling message, and a metrics
 //! crate would add a registry for six numbers.
 
@@ -7,6 +8,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::rooms::RedisStats;
 
 /// Why the server refused or closed something, as a `reason` label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -78,8 +81,9 @@ impl Metrics {
         *map.entry(why.label()).or_default() += 1;
     }
 
-    /// The counters in Prometheus text format, with `rooms` open now.
-    pub fn render(&self, rooms: usize) -> String {
+    /// The counters in Prometheus text format, with `rooms` open now (that have a peer on
+    /// this server) and, with rooms on Redis, its counters.
+    pub fn render(&self, rooms: usize, redis: Option<RedisStats>) -> String {
         let mut out = String::new();
         let mut metric = |name: &str, kind: &str, help: &str, value: u64| {
             let _ = writeln!(
@@ -102,9 +106,29 @@ impl Metrics {
         metric(
             "pairwise_rooms",
             "gauge",
-            "Rooms with at least one peer.",
+            "Rooms with at least one peer on this server.",
             rooms as u64,
         );
+        if let Some(redis) = redis {
+            metric(
+                "pairwise_redis_up",
+                "gauge",
+                "1 while this node has a working Redis connection and subscription.",
+                u64::from(redis.up),
+            );
+            metric(
+                "pairwise_redis_published_total",
+                "counter",
+                "Messages published to other nodes through Redis.",
+                redis.published,
+            );
+            metric(
+                "pairwise_redis_received_total",
+                "counter",
+                "Messages received from other nodes through Redis.",
+                redis.received,
+            );
+        }
         metric(
             "pairwise_relayed_messages_total",
             "counter",
@@ -148,7 +172,14 @@ mod tests {
         m.reject(Rejection::Host);
         m.reject(Rejection::Closed("idle"));
         m.reject(Rejection::Closed("idle"));
-        let text = m.render(3);
+        let text = m.render(
+            3,
+            Some(RedisStats {
+                up: true,
+                published: 7,
+                received: 9,
+            }),
+        );
         for line in [
             "pairwise_ws_connections 1",
             "pairwise_ws_connections_total 2",
@@ -158,8 +189,15 @@ mod tests {
             "pairwise_rejections_total{reason=\"host\"} 1",
             "pairwise_rejections_total{reason=\"idle\"} 2",
             "# TYPE pairwise_rejections_total counter",
+            "pairwise_redis_up 1",
+            "pairwise_redis_published_total 7",
+            "pairwise_redis_received_total 9",
         ] {
             assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
         }
+        assert!(
+            !m.render(3, None).contains("redis"),
+            "no Redis lines without Redis"
+        );
     }
 }

@@ -32,11 +32,14 @@ pub(crate) fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// `GET /readyz`: 200 while the server takes new clients, 503 once it drains (a balancer then
-/// sends new clients elsewhere). `/healthz` stays 200 while the process runs.
+/// `GET /readyz`: 200 while the server takes new clients, 503 once it drains or while its
+/// rooms are out of reach (Redis down): a balancer then sends new clients elsewhere.
+/// `/healthz` stays 200 while the process runs.
 async fn ready(State(state): State<AppState>) -> Response {
     if state.draining.is_cancelled() {
         (StatusCode::SERVICE_UNAVAILABLE, "draining\n").into_response()
+    } else if !state.rooms.ready() {
+        (StatusCode::SERVICE_UNAVAILABLE, "redis unavailable\n").into_response()
     } else {
         "ready\n".into_response()
     }
@@ -54,7 +57,9 @@ async fn metrics(
     }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(state.rooms.len()),
+        state
+            .metrics
+            .render(state.rooms.len(), state.rooms.redis_stats()),
     )
         .into_response()
 }

@@ -12,13 +12,15 @@ import { spawn, spawnSync } from 'node:child_process';
 import { X509Certificate, createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Repository root. */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-/** The server binary under test (override with PAIRWISE_BIN). */
-export const BIN = process.env.PAIRWISE_BIN ?? join(ROOT, 'target', 'debug', 'pairwise');
+/** The server binary under test: PAIRWISE_BIN, else the debug build in CARGO_TARGET_DIR (as
+ * `cargo build` puts it there), else in `target/`. */
+export const BIN =
+  process.env.PAIRWISE_BIN ?? join(resolve(ROOT, process.env.CARGO_TARGET_DIR ?? 'target'), 'debug', 'pairwise');
 
 /** Builds the binary if it does not exist yet. */
 export function ensureBuilt() {
@@ -41,14 +43,15 @@ export function ensureBuilt() {
 /**
  * Starts `pairwise serve --listen 127.0.0.1:0` (with `--tls` and a temporary `--config` when
  * `tls`) and waits for its "serving on" line.
- * @param {{ timeoutMs?: number, tls?: boolean, port?: number }} [opts] `port`: a given one
- *   (a server started again where the last one was), else a free one
+ * @param {{ timeoutMs?: number, tls?: boolean, port?: number, args?: string[] }} [opts] `port`: a
+ *   given one (a server started again where the last one was), else a free one; `args`: more
+ *   `serve` options (e.g. `--redis URL`)
  * @returns {Promise<Server>}
  */
-export async function startServer({ timeoutMs = 30_000, tls = false, port = 0 } = {}) {
+export async function startServer({ timeoutMs = 30_000, tls = false, port = 0, args: more = [] } = {}) {
   ensureBuilt();
   const config = tls ? mkdtempSync(join(tmpdir(), 'pairwise-e2e-config-')) : null;
-  const args = ['serve', '--listen', `127.0.0.1:${port}`, ...(config ? ['--tls', '--config', config] : [])];
+  const args = ['serve', '--listen', `127.0.0.1:${port}`, ...(config ? ['--tls', '--config', config] : []), ...more];
   const child = spawn(BIN, args, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],

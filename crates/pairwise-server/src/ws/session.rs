@@ -8,7 +8,8 @@
 //! A malformed or oversized frame gets an `error` reply and the connection closes; the room is
 //! always left on exit. Every close the server starts carries a status code and a reason
 //! (RFC 6455 §7.4): 1008 for a client that broke the rules (a bad frame, no `join` within the
-//! deadline, a full room, too slow to read), 1009 for a frame over the limit. A client that
+//! deadline, a full room, too slow to read), 1009 for a frame over the limit, 1013 when the
+//! rooms cannot be reached (Redis is down) and the client should try again. A client that
 //! stops reading is dropped: each frame has [`Limits::send_timeout`] to go out, and a room
 //! that finds the outbox full cancels the session even while it waits in a send. A ping goes
 //! out every [`Limits::ping_interval`]; a client not heard from (a pong, which browsers and
@@ -31,7 +32,7 @@ use tracing::Instrument;
 
 use crate::ice::IceConfig;
 use crate::metrics::{Metrics, Rejection};
-use crate::rooms::{ConnId, Delivery, Frame, JoinError, PeerHandle, Rooms};
+use crate::rooms::{Broker, ConnId, Delivery, Frame, JoinError, PeerHandle};
 
 /// The time limits of a session (from [`crate::Config`]).
 #[derive(Debug, Clone, Copy)]
@@ -73,6 +74,7 @@ enum Why {
     SecondJoin,
     RoomFull,
     Draining,
+    Unavailable,
 }
 
 impl Why {
@@ -80,6 +82,7 @@ impl Why {
         match self {
             Self::TooLarge => close_code::SIZE,
             Self::Draining => close_code::AWAY,
+            Self::Unavailable => close_code::AGAIN,
             _ => close_code::POLICY,
         }
     }
@@ -95,6 +98,7 @@ impl Why {
             Self::SecondJoin => "second join",
             Self::RoomFull => "room full",
             Self::Draining => "server shutting down",
+            Self::Unavailable => "rooms unavailable, try again",
         }
     }
 
@@ -109,6 +113,7 @@ impl Why {
             Self::BadMessage => "bad-message",
             Self::SecondJoin => "second-join",
             Self::RoomFull => "room-full",
+            Self::Unavailable => "unavailable",
             Self::Draining => return None,
         })
     }
@@ -117,7 +122,7 @@ impl Why {
 /// Runs the session until the client leaves, misbehaves or is too slow.
 pub(crate) async fn run<S, E>(
     socket: S,
-    rooms: Rooms,
+    rooms: Broker,
     ice: Arc<IceConfig>,
     id: ConnId,
     limits: Limits,
@@ -134,6 +139,7 @@ pub(crate) async fn run<S, E>(
             id,
             outbox,
             cancel: cancel.clone(),
+            evict: CancellationToken::new(),
         };
         let mut room: Option<RoomId> = None;
         let join_deadline = tokio::time::sleep(limits.join_deadline);
@@ -149,6 +155,8 @@ pub(crate) async fn run<S, E>(
                 // Closing wins over everything: the room decided we are too slow.
                 () = cancel.cancelled() => Next::Close(Why::SlowReader),
                 () = ctx.draining.cancelled() => Next::Close(Why::Draining),
+                // The room lost this connection (its lease lapsed while Redis was away).
+                () = me.evict.cancelled() => Next::Close(Why::Unavailable),
                 () = &mut join_deadline, if room.is_none() => Next::Close(Why::NoJoin),
                 // Then drain what the room has for us, so replies keep their order.
                 Some(msg) = inbox.recv() => {
@@ -172,6 +180,7 @@ pub(crate) async fn run<S, E>(
                     Some(Ok(Message::Text(text))) => {
                         heard = tokio::time::Instant::now();
                         handle_text(text.as_str(), &rooms, &ice, &me, &mut room, &ctx.metrics)
+                            .await
                     }
                     Some(Ok(Message::Binary(_))) => {
                         let _ = me
@@ -220,7 +229,7 @@ pub(crate) async fn run<S, E>(
             }
         }
         if let Some(room) = room {
-            rooms.leave(&room, id);
+            rooms.leave(&room, id).await;
         }
         ctx.metrics.ws_closed();
         tracing::debug!("disconnected");
@@ -230,9 +239,9 @@ pub(crate) async fn run<S, E>(
 }
 
 /// Handles one text frame from the client; replies go through the connection's own outbox.
-fn handle_text(
+async fn handle_text(
     text: &str,
-    rooms: &Rooms,
+    rooms: &Broker,
     ice: &IceConfig,
     me: &PeerHandle,
     room: &mut Option<RoomId>,
@@ -265,7 +274,7 @@ fn handle_text(
                     ice: ice.mint(SystemTime::now()),
                 })
             };
-            match rooms.join(&wanted, me.clone(), joined) {
+            match rooms.join(&wanted, me.clone(), joined).await {
                 Ok(peers) => {
                     tracing::debug!(room = wanted.fmt_short(), peers, "joined");
                     *room = Some(wanted);
@@ -274,6 +283,9 @@ fn handle_text(
                     reply(ServerToClient::error(ErrorCode::RoomFull));
                     return Next::Close(Why::RoomFull);
                 }
+                // No error frame: the catalogue (protocol §9) has none for a server-side
+                // outage; the close code (1013, try again later) says it.
+                Err(JoinError::Unavailable) => return Next::Close(Why::Unavailable),
             }
         }
         ClientFrame::Relay { body } => {
@@ -281,7 +293,7 @@ fn handle_text(
                 reply(ServerToClient::error(ErrorCode::NotJoined));
                 return Next::Continue;
             };
-            match rooms.relay(joined, me.id, &Frame::relay(body)) {
+            match rooms.relay(joined, me.id, &Frame::relay(body)).await {
                 Delivery::Delivered => metrics.relayed(body.len()),
                 Delivery::NoPeer => {
                     reply(ServerToClient::error(ErrorCode::NoPeer));

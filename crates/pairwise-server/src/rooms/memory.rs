@@ -1,4 +1,5 @@
-//! In-memory rooms: which connections share a room, and delivery of messages between them.
+//! In-memory rooms (the default broker): which connections of this process share a room, and
+//! delivery of messages between them.
 //!
 //! A room holds at most [`MAX_ROOM_PEERS`] connections. Delivery never blocks: each connection
 //! has a bounded outbox, and a peer whose outbox is full is told to close (it is too slow), so
@@ -9,40 +10,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use pairwise_proto::ids::RoomId;
 use pairwise_proto::limits::MAX_ROOM_PEERS;
-use pairwise_proto::signal::{ServerToClient, relay_frame};
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
+use pairwise_proto::signal::ServerToClient;
 
-/// Identifies one WebSocket connection within this server process.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ConnId(pub u64);
-
-/// How to reach one connected peer.
-#[derive(Debug, Clone)]
-pub struct PeerHandle {
-    /// The connection.
-    pub id: ConnId,
-    /// Its bounded outbox.
-    pub outbox: mpsc::Sender<Frame>,
-    /// Cancelled when the connection must close (for example because it is too slow).
-    pub cancel: CancellationToken,
-}
-
-/// Why a join was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JoinError {
-    /// The room already has [`MAX_ROOM_PEERS`] peers.
-    Full,
-}
-
-/// What a relay achieved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Delivery {
-    /// Handed to the other peer's outbox.
-    Delivered,
-    /// Nobody else is in the room.
-    NoPeer,
-}
+use super::{ConnId, Delivery, Frame, JoinError, PeerHandle, deliver};
 
 /// All rooms of this server.
 #[derive(Debug, Clone, Default)]
@@ -127,44 +97,11 @@ impl Rooms {
     }
 }
 
-/// A frame for a client, serialised once: what an outbox holds. A relayed body is the bytes
-/// the other peer sent ([`relay_frame`]), never rebuilt.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Frame(Arc<str>);
-
-impl Frame {
-    /// The frame of a server message.
-    pub fn of(msg: &ServerToClient) -> Self {
-        // Serialising these plain types cannot fail; an empty frame would be refused by
-        // the client all the same.
-        Self(serde_json::to_string(msg).unwrap_or_default().into())
-    }
-
-    /// The `relay` frame for a body received as `body` (JSON text).
-    pub fn relay(body: &str) -> Self {
-        Self(relay_frame(body).into())
-    }
-
-    /// The frame's text.
-    pub fn text(&self) -> &str {
-        &self.0
-    }
-}
-
-/// Queues `msg` for `peer`, or closes `peer` if its outbox is full: a slow client is dropped,
-/// not buffered forever.
-fn deliver(peer: &PeerHandle, msg: Frame) {
-    if peer.outbox.try_send(msg).is_err() {
-        tracing::warn!(
-            conn = peer.id.0,
-            "peer outbox full or closed; dropping the connection"
-        );
-        peer.cancel.cancel();
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use tokio::sync::mpsc;
+    use tokio_util::sync::CancellationToken;
+
     use super::*;
 
     fn peer(id: u64) -> (PeerHandle, mpsc::Receiver<Frame>) {
@@ -174,6 +111,7 @@ mod tests {
                 id: ConnId(id),
                 outbox: tx,
                 cancel: CancellationToken::new(),
+                evict: CancellationToken::new(),
             },
             rx,
         )

@@ -128,6 +128,15 @@ pub struct ServeArgs {
         env = "PAIRWISE_MAX_PER_IP"
     )]
     pub max_per_ip: usize,
+    /// Signaling sessions one client address may start per minute (all at once at most);
+    /// more are refused with 429 until its rate allows. 0: no cap (e.g. behind a proxy).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 120,
+        env = "PAIRWISE_JOINS_PER_IP_MINUTE"
+    )]
+    pub joins_per_ip_minute: u32,
     /// Share rooms with other `pairwise serve` nodes through Redis (redis://HOST:PORT), so
     /// any number of nodes can stand behind one address: two devices on different nodes still
     /// meet. Without it rooms live in this process. An unreachable Redis at start is an error;

@@ -155,6 +155,7 @@ pub(crate) fn run(args: &ServeArgs, config: Option<&Path>) -> anyhow::Result<()>
             ice: ice.config.clone(),
             hosts: served_names(&args.hosts, lan::hostname().as_deref()),
             max_per_ip: args.max_per_ip,
+            joins_per_ip_minute: args.joins_per_ip_minute,
             ..Config::default()
         };
         // Kept alive until the web server stops (the relay runs on its own tasks).

@@ -24,6 +24,10 @@ pub struct Config {
     /// Open connections (HTTP and WebSocket) from one client address; more are closed at
     /// once. 0: no cap.
     pub max_per_ip: usize,
+    /// Signaling sessions (WebSockets, each joining one room) one client address may start per
+    /// minute, all of them at once at most; more are answered 429 (`crate::join_rate`). 0: no
+    /// cap (behind a proxy, where every client has the proxy's address).
+    pub joins_per_ip_minute: u32,
     /// How long a client has to send a whole request head (and a kept-alive connection to
     /// start its next request); then the connection is closed.
     pub header_read_timeout: Duration,
@@ -42,6 +46,7 @@ impl Default for Config {
             send_timeout: Duration::from_secs(10),
             hosts: Vec::new(),
             max_per_ip: 256,
+            joins_per_ip_minute: 120,
             header_read_timeout: Duration::from_secs(10),
             ping_interval: Duration::from_secs(20),
             idle_timeout: Duration::from_secs(60),

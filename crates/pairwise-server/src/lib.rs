@@ -30,6 +30,7 @@ pub mod tls;
 
 mod assets;
 mod conn;
+mod join_rate;
 mod routes;
 mod ws;
 
@@ -54,6 +55,7 @@ pub struct AppState {
     limits: ws::session::Limits,
     hosts: Arc<hosts::HostPolicy>,
     metrics: Arc<metrics::Metrics>,
+    join_rate: Arc<join_rate::JoinRate>,
     /// Cancelled when the server starts to drain: `/readyz` says so and every WebSocket is
     /// closed with 1001, so its client reconnects (to another node, behind a balancer).
     draining: tokio_util::sync::CancellationToken,
@@ -75,6 +77,7 @@ impl AppState {
             },
             hosts: Arc::new(hosts::HostPolicy::new(&config.hosts, false)),
             metrics: Arc::default(),
+            join_rate: Arc::new(join_rate::JoinRate::new(config.joins_per_ip_minute)),
             draining: tokio_util::sync::CancellationToken::new(),
         }
     }

@@ -22,6 +22,8 @@ pub enum Rejection {
     ServerFull,
     /// The per-address connection cap.
     PerIp,
+    /// The per-address rate of new signaling sessions (429).
+    JoinRate,
     /// A WebSocket closed by the server: the close reason's slug.
     Closed(&'static str),
 }
@@ -33,6 +35,7 @@ impl Rejection {
             Self::Origin => "origin",
             Self::ServerFull => "server-full",
             Self::PerIp => "per-ip",
+            Self::JoinRate => "join-rate",
             Self::Closed(slug) => slug,
         }
     }

@@ -145,3 +145,35 @@ async fn websockets_count_against_the_address_cap_until_they_close() {
     }
     assert!(again, "a closed WebSocket gives its slot back");
 }
+
+#[tokio::test]
+async fn one_address_cannot_churn_through_sessions() {
+    use tokio_tungstenite::client_async;
+    let addr = server(Config {
+        joins_per_ip_minute: 3,
+        ..Config::default()
+    })
+    .await;
+    let ws = |from: &'static str| async move {
+        let tcp = connect_from(from, addr).await;
+        client_async(format!("ws://{addr}/ws"), tcp).await
+    };
+    // Each session closed right away: the cap is on starting them, not on holding them.
+    for _ in 0..3 {
+        let (mut socket, _) = ws("127.0.0.1").await.unwrap();
+        socket.close(None).await.unwrap();
+    }
+    match ws("127.0.0.1").await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 429, "the fourth session in a minute");
+            assert_eq!(response.headers()["retry-after"], "60");
+        }
+        other => panic!("the fourth session in a minute was not refused: {other:?}"),
+    }
+    assert!(ws("127.0.0.2").await.is_ok(), "another address");
+    let metrics = get_from("127.0.0.1", addr, "/metrics").await;
+    assert!(
+        metrics.contains(r#"pairwise_rejections_total{reason="join-rate"} 1"#),
+        "{metrics}"
+    );
+}

@@ -2,8 +2,12 @@
 
 pub(crate) mod session;
 
-use axum::extract::State;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::Extension;
 use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use pairwise_proto::limits::MAX_SIGNAL_BYTES;
@@ -24,9 +28,11 @@ const WS_READ_BUFFER: usize = 4 * 1024;
 /// largest frames; past it a send fails and the connection closes.
 const WS_MAX_WRITE_BUFFER: usize = 8 * MAX_SIGNAL_BYTES;
 
-/// `GET /ws`: checks the origin and the connection cap, then runs a session.
+/// `GET /ws`: checks the origin, the address's rate of sessions and the connection cap, then
+/// runs a session.
 pub(crate) async fn upgrade(
     State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     uri: Uri,
     ws: WebSocketUpgrade,
@@ -34,6 +40,17 @@ pub(crate) async fn upgrade(
     if !same_origin(&state.hosts, &headers, &uri) {
         state.metrics.reject(crate::metrics::Rejection::Origin);
         return (StatusCode::FORBIDDEN, "cross-origin WebSocket refused").into_response();
+    }
+    if let Some(Extension(ConnectInfo(peer))) = peer
+        && !state.join_rate.take(peer.ip(), Instant::now())
+    {
+        state.metrics.reject(crate::metrics::Rejection::JoinRate);
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, "60")],
+            "too many signaling sessions from this address; try again in a minute",
+        )
+            .into_response();
     }
     let Ok(permit) = state.connections.clone().try_acquire_owned() else {
         state.metrics.reject(crate::metrics::Rejection::ServerFull);

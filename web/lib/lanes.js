@@ -56,14 +56,18 @@ export function lanesWanted(search) {
 /**
  * How many lanes to open for a transfer: none toward a peer that declared none; `forced` if the
  * page asks; else LANES_OPENED on a direct path whose round trip is LANE_MIN_RTT_MS or more (a
- * LAN or loopback does not need them, and each lane costs the page a peer connection).
- * @param {{ forced: number | null, declared: number, relayed: boolean, rttMs: number | null }} path
+ * LAN or loopback does not need them, and each lane costs the page a peer connection). Where the
+ * browser does not tell the round trip (Firefox gives 0 on a 20 ms path), a path through a NAT
+ * (a server-reflexive candidate on either end) stands for a long one, and anything else for a
+ * LAN.
+ * @param {{ forced: number | null, declared: number, relayed: boolean, rttMs: number | null, natted?: boolean }} path
  */
-export function lanesToOpen({ forced, declared, relayed, rttMs }) {
+export function lanesToOpen({ forced, declared, relayed, rttMs, natted = false }) {
   if (declared <= 0) return 0;
   if (forced !== null) return Math.min(forced, declared);
-  if (relayed || rttMs === null || rttMs < LANE_MIN_RTT_MS) return 0;
-  return Math.min(LANES_OPENED, declared);
+  if (relayed) return 0;
+  const long = rttMs === null ? natted : rttMs >= LANE_MIN_RTT_MS;
+  return long ? Math.min(LANES_OPENED, declared) : 0;
 }
 
 /**

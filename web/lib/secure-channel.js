@@ -162,9 +162,14 @@ export class SecureChannel extends EventTarget {
    */
   async openLanes() {
     if (this.#out || this.#broken) return;
-    const [path, rttMs] = await Promise.all([this.path(), this.#peer.rttMs().catch(() => null)]);
-    const n = lanesToOpen({ ...this.#lanePlan, relayed: path?.relayed ?? true, rttMs });
-    console.info(`lanes: ${n} (the peer takes ${this.#lanePlan.declared}, round trip ${rttMs === null ? 'unknown' : `${rttMs.toFixed(1)} ms`}, ${path?.relayed === false ? 'direct' : 'relayed or unknown'})`);
+    const [path, rtt] = await Promise.all([this.path(), this.#peer.rttMs().catch(() => null)]);
+    // A round trip of exactly 0 is one the browser did not measure (Firefox).
+    const rttMs = rtt === null || rtt <= 0 ? null : rtt;
+    // Not `prflx`: a LAN shows it too when a check comes in before the candidate it is from.
+    const natted = !!path && (path.local === 'srflx' || path.remote === 'srflx');
+    const n = lanesToOpen({ ...this.#lanePlan, relayed: path?.relayed ?? true, rttMs, natted });
+    const how = path ? `${path.relayed ? 'relayed' : 'direct'} ${path.local}/${path.remote}` : 'path unknown';
+    console.info(`lanes: ${n} (the peer takes ${this.#lanePlan.declared}, round trip ${rttMs === null ? 'unknown' : `${rttMs.toFixed(1)} ms`}, ${how})`);
     if (n === 0 || this.#out || this.#broken) return;
     const out = new LaneSender({
       session: this.#peer,

@@ -17,7 +17,10 @@ test('lanes open by themselves only on a direct path of 4 ms or more, toward a p
   assert.equal(lanesToOpen({ ...path, declared: 5 }), 5, 'no more than the peer takes');
   assert.equal(lanesToOpen({ ...path, declared: 0 }), 0, 'a peer that declared none gets none');
   assert.equal(lanesToOpen({ ...path, rttMs: 1 }), 0, 'a LAN does not need them');
-  assert.equal(lanesToOpen({ ...path, rttMs: null }), 0, 'unknown round trip: none');
+  assert.equal(lanesToOpen({ ...path, rttMs: null }), 0, 'unknown round trip, host to host: a LAN, none');
+  assert.equal(lanesToOpen({ ...path, rttMs: null, natted: true }), LANES_OPENED, 'unknown round trip through a NAT: lanes');
+  assert.equal(lanesToOpen({ ...path, rttMs: 1, natted: true }), 0, 'a measured round trip wins');
+  assert.equal(lanesToOpen({ ...path, rttMs: null, natted: true, relayed: true }), 0, 'never over a relay');
   assert.equal(lanesToOpen({ ...path, relayed: true }), 0, 'a relay pays for each');
   assert.equal(lanesToOpen({ ...path, rttMs: 0.1, forced: 4 }), 4, '?lanes=4 forces them');
   assert.equal(lanesToOpen({ ...path, forced: 0 }), 0, '?lanes=0 forbids them');

@@ -233,13 +233,13 @@ export class Receiver {
         if (incoming.state !== 'active') return;
         incoming.add(len);
         const progress = this.#stored.add(len, this.#o.channel.peerFramed ? LANE_PROGRESS_STEP : PROGRESS_STEP);
-        if (progress !== null) await this.#o.channel.send(encodeProgress(progress));
+        if (progress !== null && !(await this.#sent(encodeProgress(progress)))) return;
         if (!fileDone) return;
         const s = await sink;
         const blob = await s.close();
         if (kept && s.whole) kept.record.set(index, f, s.whole.offset, s.whole.h);
         incoming.dispatchEvent(new CustomEvent('file', { detail: { ...f, blob, storage: s.kind } }));
-        await this.#o.channel.send(encodeReceived(index));
+        if (!(await this.#sent(encodeReceived(index)))) return;
         if (!allDone) return;
         incoming.setState('done');
         await kept?.record.remove();
@@ -251,6 +251,22 @@ export class Receiver {
         kept?.record.remove();
         this.#o.channel.fail(e instanceof ProtocolError ? e : new ProtocolError('incomplete', `could not store the file: ${e}`));
       });
+  }
+
+  /**
+   * Sends an acknowledgement; false when the session's channel is gone. That is the peer
+   * leaving, not a storage failure: the session's close ends the transfer, and a resumable one
+   * keeps what was stored (failing here as `incomplete` removed it: the full run saw a sender's
+   * browser close while the receiver sent its `progress`).
+   * @param {Uint8Array} inner
+   */
+  async #sent(inner) {
+    try {
+      await this.#o.channel.send(inner);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /**

@@ -51,7 +51,8 @@ export class SendWindow {
    * @param {bigint} seq
    */
   mark(seq) {
-    this.#marks.push([this.#sent, seq]);
+    // Only someone listening needs them (a window without `onAcked` keeps none).
+    if (this.#onAcked) this.#marks.push([this.#sent, seq]);
   }
 
   /** The current file's FINAL chunk was counted. */

@@ -140,7 +140,8 @@ export class Sender {
       // Lanes open now if the path calls for them (§12); chunks are then smaller.
       await channel.openLanes();
       const payload = channel.chunkPayload;
-      const window = new SendWindow({ onAcked: (seq) => channel.ackThrough(seq) });
+      // What went on lanes is kept until acknowledged; without lanes nothing needs the marks.
+      const window = new SendWindow(channel.sendsOverLanes ? { onAcked: (seq) => channel.ackThrough(seq) } : {});
       this.#window = window;
       out.addEventListener('state', () => out.state !== 'active' && window.close());
       for (let i = 0; i < files.length; i++) {

@@ -109,15 +109,7 @@ export class Peer extends EventTarget {
    * @returns {Promise<{ local: string, remote: string, relayed: boolean } | null>}
    */
   async path() {
-    /** @type {Map<string, any>} */
-    const stats = new Map();
-    (await this.#pc.getStats()).forEach((s) => stats.set(s.id, s));
-    const all = [...stats.values()];
-    // Chromium names the pair in the transport; Firefox marks it `selected`.
-    const transport = all.find((s) => s.type === 'transport' && s.selectedCandidatePairId);
-    const pair = transport
-      ? stats.get(transport.selectedCandidatePairId)
-      : all.find((s) => s.type === 'candidate-pair' && (s.selected || (s.nominated && s.state === 'succeeded')));
+    const { pair, stats } = await this.#selectedPair();
     if (!pair) return null;
     const local = stats.get(pair.localCandidateId)?.candidateType;
     const remote = stats.get(pair.remoteCandidateId)?.candidateType;
@@ -131,19 +123,30 @@ export class Peer extends EventTarget {
    * @returns {Promise<number | null>}
    */
   async rttMs() {
-    /** @type {any[]} */
-    const all = [];
-    (await this.#pc.getStats()).forEach((s) => all.push(s));
-    const transport = all.find((s) => s.type === 'transport' && s.selectedCandidatePairId);
-    const pair = transport
-      ? all.find((s) => s.id === transport.selectedCandidatePairId)
-      : all.find((s) => s.type === 'candidate-pair' && (s.selected || (s.nominated && s.state === 'succeeded')));
+    const { pair } = await this.#selectedPair();
     if (!pair) return null;
     if (typeof pair.currentRoundTripTime === 'number') return pair.currentRoundTripTime * 1000;
     if (pair.responsesReceived > 0 && typeof pair.totalRoundTripTime === 'number') {
       return (pair.totalRoundTripTime / pair.responsesReceived) * 1000;
     }
     return null;
+  }
+
+  /**
+   * The selected candidate pair's stats, if a pair is chosen, and every stat by id.
+   * @returns {Promise<{ pair: any, stats: Map<string, any> }>}
+   */
+  async #selectedPair() {
+    /** @type {Map<string, any>} */
+    const stats = new Map();
+    (await this.#pc.getStats()).forEach((s) => stats.set(s.id, s));
+    const all = [...stats.values()];
+    // Chromium names the pair in the transport; Firefox marks it `selected`.
+    const transport = all.find((s) => s.type === 'transport' && s.selectedCandidatePairId);
+    const pair = transport
+      ? stats.get(transport.selectedCandidatePairId)
+      : all.find((s) => s.type === 'candidate-pair' && (s.selected || (s.nominated && s.state === 'succeeded')));
+    return { pair, stats };
   }
 
   /** Bytes handed to the data channel and not sent yet (0 when there is none). */

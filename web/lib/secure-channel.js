@@ -111,6 +111,11 @@ export class SecureChannel extends EventTarget {
     return this.#peer.maxMessageSize - RECORD_OVERHEAD - (this.#framedAfter === null ? 0 : FRAME_HEADER);
   }
 
+  /** Whether this side opened lanes (its chunks go over them). */
+  get sendsOverLanes() {
+    return this.#out !== null;
+  }
+
   /** Chunk bytes per record: smaller while this side sends over lanes (`STRIPED_RECORD_BYTES`). */
   get chunkPayload() {
     const most = this.maxInner - 1;

@@ -40,6 +40,7 @@ class FakeChannel extends EventTarget {
     return this.seq++;
   }
   async openLanes() {}
+  sendsOverLanes = false;
   /** @param {bigint} seq */
   ackThrough(seq) {
     this.acked.push(seq);

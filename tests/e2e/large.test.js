@@ -66,7 +66,7 @@ describe('a 2 GiB transfer, Chromium to Chromium', { timeout: 900_000 }, () => {
       const peak = sampler.stop();
       const secs = (Date.now() - t0) / 1000;
       console.log(
-        `2 GiB in ${secs.toFixed(1)} s (${(SIZE / secs / 1e6).toFixed(1)} MB/s); receiver peak RSS: page renderer ${(peak.renderer / 1e6).toFixed(0)} MB, all renderers ${(peak.renderers / 1e6).toFixed(0)} MB, whole browser ${(peak.total / 1e6).toFixed(0)} MB (${peak.samples} samples)`,
+        `2 GiB in ${secs.toFixed(1)} s (${(SIZE / secs / 1e6).toFixed(1)} MB/s); receiver peak RSS: page renderer ${(peak.renderer / 1e6).toFixed(0)} MB, all renderers ${(peak.renderers / 1e6).toFixed(0)} MB, whole browser ${(peak.total / 1e6).toFixed(0)} MB (${peak.samples} samples); page renderer median ${(peak.renderer50 / 1e6).toFixed(0)} MB, 90th percentile ${(peak.renderer90 / 1e6).toFixed(0)} MB, peak at ${peak.peakAt.toFixed(0)} s`,
       );
       assert.ok(peak.samples > 10, 'memory was sampled during the transfer');
       assert.ok(peak.renderer > 0, 'the receiving renderer was found');

@@ -110,17 +110,24 @@ export function chromiumMemory(browserPid) {
 }
 
 /**
- * Samples `chromiumMemory(browserPid)` every `ms` until stopped; keeps the peaks.
+ * Samples `chromiumMemory(browserPid)` every `ms` until stopped; keeps the peaks and the page
+ * renderer's samples, so that a failed run can tell a steady level from a short spike
+ * (`renderer50`, `renderer90`: its median and 90th percentile; `peakAt`: seconds from the start
+ * to the renderer's peak).
  * @param {number} browserPid
  * @param {number} [ms]
- * @returns {{ stop: () => { renderer: number, renderers: number, total: number, samples: number } }}
+ * @returns {{ stop: () => { renderer: number, renderers: number, total: number, samples: number, renderer50: number, renderer90: number, peakAt: number } }}
  */
 export function samplePeak(browserPid, ms = 250) {
   let peak = { renderer: 0, renderers: 0, total: 0 };
-  let samples = 0;
+  /** @type {number[]} */
+  const series = [];
+  let peakAt = 0;
+  const t0 = Date.now();
   const timer = setInterval(() => {
     const m = chromiumMemory(browserPid);
-    samples++;
+    series.push(m.renderer);
+    if (m.renderer > peak.renderer) peakAt = (Date.now() - t0) / 1000;
     peak = {
       renderer: Math.max(peak.renderer, m.renderer),
       renderers: Math.max(peak.renderers, m.renderers),
@@ -130,7 +137,9 @@ export function samplePeak(browserPid, ms = 250) {
   return {
     stop: () => {
       clearInterval(timer);
-      return { ...peak, samples };
+      const sorted = [...series].sort((x, y) => x - y);
+      const at = (/** @type {number} */ q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+      return { ...peak, samples: series.length, renderer50: at(0.5), renderer90: at(0.9), peakAt };
     },
   };
 }

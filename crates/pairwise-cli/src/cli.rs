@@ -118,9 +118,9 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub hosts: Vec<String>,
-    /// Open connections one client address may hold (web app and signaling); more are closed
-    /// at once, so one address cannot take every slot. 0: no cap (e.g. behind a proxy, where
-    /// every client has the proxy's address).
+    /// Open connections one client address (IPv6: one /64) may hold (web app and signaling);
+    /// more are closed at once, so one address cannot take every slot. 0: no cap (e.g. behind
+    /// a proxy, where every client has the proxy's address).
     #[arg(
         long,
         value_name = "N",

@@ -129,7 +129,8 @@ pub struct ServeArgs {
     )]
     pub max_per_ip: usize,
     /// Signaling sessions one client address may start per minute (all at once at most);
-    /// more are refused with 429 until its rate allows. 0: no cap (e.g. behind a proxy).
+    /// more are refused (error `rate-limited`) until its rate allows. 0: no cap (e.g. behind
+    /// a proxy).
     #[arg(
         long,
         value_name = "N",

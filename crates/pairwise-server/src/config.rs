@@ -25,8 +25,9 @@ pub struct Config {
     /// are closed at once. 0: no cap.
     pub max_per_ip: usize,
     /// Signaling sessions (WebSockets, each joining one room) one client address may start per
-    /// minute, all of them at once at most; more are answered 429 (`crate::join_rate`). 0: no
-    /// cap (behind a proxy, where every client has the proxy's address).
+    /// minute, all of them at once at most; more are refused with `rate-limited`
+    /// (`crate::join_rate`). 0: no cap (behind a proxy, where every client has the proxy's
+    /// address).
     pub joins_per_ip_minute: u32,
     /// How long a client has to send a whole request head (and a kept-alive connection to
     /// start its next request); then the connection is closed.

@@ -1,6 +1,7 @@
 //! `pairwise serve` as operators and users meet it, as the real binaries on 127.0.0.1: a CLI
 //! refused by the server's per-address session rate says so in a sentence of its own (not "lost
-//! the connection") and exits with an error.
+//! the connection") and exits with an error; `--log-format json` writes a JSON object per log
+//! line.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -108,4 +109,37 @@ fn a_cli_over_the_session_rate_is_told_so_and_fails() {
         !stderr.contains(ErrorCode::SignalingLost.sentence()),
         "not a lost connection: {stderr}"
     );
+}
+
+#[test]
+fn serve_with_log_format_json_writes_a_json_object_per_line() {
+    let config = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--no-relay"])
+        .args(["--log-format", "json", "--config"])
+        .arg(config.path())
+        .env_remove("PAIRWISE_LISTEN")
+        .env_remove("PAIRWISE_CONFIG")
+        .env_remove("PAIRWISE_LOG_FORMAT")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn pairwise serve");
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stderr).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx.recv_timeout(Duration::from_secs(30));
+    let _ = child.kill();
+    let _ = child.wait();
+    let line = line.expect("serve logs as it starts");
+    let event: serde_json::Value = serde_json::from_str(line.trim())
+        .unwrap_or_else(|e| panic!("not one JSON object: {line:?}: {e}"));
+    for field in ["timestamp", "level", "target", "message"] {
+        assert!(event[field].is_string(), "{field} in {line}");
+    }
 }

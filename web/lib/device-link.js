@@ -11,9 +11,13 @@
  *   `peer-left` drops an unconfirmed session.
  * - A tombstone link (§10.4, §10.5) sends no `hello`: it answers the forgotten device's `hello`
  *   with the `forgotten` notice, then reports `told` and leaves.
+ * - A server that refuses this network's sessions for a while (`rate-limited`, §4) is reported
+ *   as an `error` and asked again only after `RATE_LIMITED_WAIT_MS`; the next join reports
+ *   `recovered`.
  *
- * Events: `online` (detail: {channel}), `offline`, `error` (detail: {code}), `forgotten` (the
- * peer forgot this device: its record must go), `told` (a tombstone did its job).
+ * Events: `online` (detail: {channel}), `offline`, `error` (detail: {code}), `recovered` (the
+ * server lets this device in again), `forgotten` (the peer forgot this device: its record must
+ * go), `told` (a tombstone did its job).
  */
 
 /** @import { KeyPair } from '../types/protocol.js' */
@@ -30,6 +34,8 @@ import { Signaling } from './signaling.js';
 /** First retry delay after a failure, doubled each time up to `MAX_BACKOFF_MS`. */
 const MIN_BACKOFF_MS = 1000;
 const MAX_BACKOFF_MS = 60_000;
+/** The minute a server that answered `rate-limited` asks for (§4). */
+const RATE_LIMITED_WAIT_MS = 60_000;
 /** Rooms change at 00:00 UTC; join the new one a little after. */
 const DAY_MS = 86_400_000;
 const DAY_CHANGE_SLACK_MS = 2000;
@@ -58,6 +64,8 @@ export class DeviceLink extends EventTarget {
   #live = null;
   #stopped = true;
   #failures = 0;
+  /** The server refused the last connection for its rate: the next join clears that. */
+  #rateLimited = false;
   /** @type {ReturnType<typeof setTimeout> | null} */
   #timer = null;
 
@@ -125,7 +133,12 @@ export class DeviceLink extends EventTarget {
     this.#signaling = sig;
     const mine = () => this.#signaling === sig && !this.#stopped;
     sig.addEventListener('joined', (ev) => {
-      if (mine() && /** @type {CustomEvent} */ (ev).detail.peers >= 2) this.#meetSafely();
+      if (!mine()) return;
+      if (this.#rateLimited) {
+        this.#rateLimited = false;
+        this.dispatchEvent(new Event('recovered'));
+      }
+      if (/** @type {CustomEvent} */ (ev).detail.peers >= 2) this.#meetSafely();
     });
     sig.addEventListener('peer-joined', () => mine() && this.#meetSafely());
     sig.addEventListener('peer-left', () => {
@@ -147,8 +160,19 @@ export class DeviceLink extends EventTarget {
         this.#driver?.handle(body);
       }
     });
-    // `room-full` and the like: try again later with a fresh connection.
-    sig.addEventListener('server-error', () => mine() && this.#retry());
+    // `room-full` and the like: try again later with a fresh connection. Too many sessions
+    // from this network: the person is told (the device list shows it) and the server gets
+    // its minute.
+    sig.addEventListener('server-error', (ev) => {
+      if (!mine()) return;
+      if (/** @type {CustomEvent} */ (ev).detail.code !== 'rate-limited') {
+        this.#retry();
+        return;
+      }
+      this.#rateLimited = true;
+      this.#error('rate-limited');
+      this.#retry(RATE_LIMITED_WAIT_MS);
+    });
     sig.addEventListener('closed', () => {
       if (mine() && !this.#driver?.confirmed) this.#retry();
     });
@@ -274,13 +298,15 @@ export class DeviceLink extends EventTarget {
     setTimeout(() => sig.close(), TOLD_LINGER_MS);
   }
 
-  #retry() {
+  /** @param {number} [atLeastMs] the earliest the next attempt may come */
+  #retry(atLeastMs = 0) {
     this.#leave();
     if (this.#stopped || this.#live) return;
     this.#clearTimer();
     const base = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** this.#failures);
     this.#failures += 1;
-    this.#timer = setTimeout(() => this.#join(), base / 2 + Math.random() * (base / 2));
+    const delay = Math.max(atLeastMs, base / 2 + Math.random() * (base / 2));
+    this.#timer = setTimeout(() => this.#join(), delay);
   }
 
   #leave() {

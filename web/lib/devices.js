@@ -215,6 +215,11 @@ export class Devices extends EventTarget {
       this.#errors.set(id, /** @type {CustomEvent} */ (ev).detail.code);
       this.#changed();
     });
+    link.addEventListener('recovered', () => {
+      if (this.#errors.get(id) !== 'rate-limited') return;
+      this.#errors.delete(id);
+      this.#changed();
+    });
     link.addEventListener('forgotten', async () => {
       const name = this.#records.get(id)?.name ?? '';
       this.#links.delete(id);

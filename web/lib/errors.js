@@ -42,6 +42,8 @@ export const ERRORS = Object.freeze({
   'too-large': 'The message is too large.',
   'not-joined': 'Join a room first.',
   'no-peer': 'Nobody else is in the room yet.',
+  'rate-limited':
+    'The server is refusing new sessions from this network for a minute (too many in a short time). Try again in a minute.',
 });
 
 /** Shown for a code that is not in the catalogue (e.g. a newer server's). */

@@ -3,7 +3,7 @@
  * connection: it joins the pair's room of the UTC day and the next day's at 00:00 UTC, says
  * `hello` with its fixed role on seeing the peer, tries again later after `not-paired` (unauthenticated), reports a
  * verified `forgotten` notice, reconnects after a lost connection, steps back from another tab of
- * itself; a tombstone link says nothing first and answers the forgotten device's hello with a
+ * itself, reports a server's `rate-limited` and gives it its minute; a tombstone link says nothing first and answers the forgotten device's hello with a
  * notice that device can verify, and a stranger's with `not-paired`.
  */
 
@@ -73,7 +73,7 @@ async function setup({ tombstone = false, now = Date.now } = {}) {
   });
   /** @type {string[]} */
   const events = [];
-  for (const t of ['online', 'offline', 'forgotten', 'told']) link.addEventListener(t, () => events.push(t));
+  for (const t of ['online', 'offline', 'forgotten', 'told', 'recovered']) link.addEventListener(t, () => events.push(t));
   link.addEventListener('error', (ev) => events.push(`error:${/** @type {CustomEvent} */ (ev).detail.code}`));
   return { own, peer, pairingKey, link, conns, events };
 }
@@ -174,6 +174,26 @@ test('a lost signaling connection is retried with a new one', async (t) => {
   s.conns[0].emit('closed');
   await until(() => s.conns[1]?.joined.length === 1, 'a second join', 3000);
   assert.equal(s.conns[1].joined[0], s.conns[0].joined[0]);
+});
+
+test("a server's rate-limited is reported and not asked again at once; the next join clears it", async (t) => {
+  const s = await setup();
+  t.after(() => s.link.stop());
+  s.link.start();
+  await until(() => s.conns[0]?.joined.length === 1, 'a join');
+  s.conns[0].emit('server-error', { code: 'rate-limited', message: '' });
+  s.conns[0].emit('closed');
+  assert.deepEqual(s.events, ['error:rate-limited']);
+  assert.ok(s.conns[0].closed);
+  // Any other refusal is retried within a second (see above); this one waits the minute.
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(s.conns.length, 1, 'no new connection within the minute');
+  // The person restarts it (e.g. reopens the page): the server lets it in again.
+  s.link.stop();
+  s.link.start();
+  await until(() => s.conns[1]?.joined.length === 1, 'a join after the restart');
+  s.conns[1].emit('joined', { peers: 1 });
+  assert.deepEqual(s.events, ['error:rate-limited', 'recovered']);
 });
 
 test('a hello with its own identity (another tab) makes it step back and try again', async (t) => {

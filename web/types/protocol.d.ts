@@ -26,7 +26,8 @@ export type ErrorCode =
   | 'bad-message'
   | 'too-large'
   | 'not-joined'
-  | 'no-peer';
+  | 'no-peer'
+  | 'rate-limited';
 
 /** Which end of the pairing: the initiator shows the QR code and makes the WebRTC offer. */
 export type Role = 'initiator' | 'responder';

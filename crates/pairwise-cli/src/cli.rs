@@ -72,6 +72,14 @@ pub enum Command {
 }
 
 impl Command {
+    /// How this command's log lines look (only `serve` offers JSON).
+    pub fn log_format(&self) -> LogFormat {
+        match self {
+            Self::Serve(a) => a.log_format,
+            _ => LogFormat::Text,
+        }
+    }
+
     /// The connection options of a command that connects to another device.
     pub fn peer_args(&self) -> Option<&PeerArgs> {
         match self {
@@ -86,6 +94,16 @@ impl Command {
 /// Arguments of `pairwise serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
+    /// How log lines on stderr look: text, or json (one JSON object per line, for a log
+    /// collector). Which events are logged is set by -v and RUST_LOG.
+    #[arg(
+        long,
+        value_enum,
+        env = "PAIRWISE_LOG_FORMAT",
+        default_value = "text",
+        value_name = "FORMAT"
+    )]
+    pub log_format: LogFormat,
     /// Address to listen on. Port 0 picks a free port (the chosen address is printed).
     /// Default: 127.0.0.1:8080, or 0.0.0.0:8443 with --lan.
     #[arg(long, env = "PAIRWISE_LISTEN")]
@@ -118,9 +136,9 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub hosts: Vec<String>,
-    /// Open connections one client address may hold (web app and signaling); more are closed
-    /// at once, so one address cannot take every slot. 0: no cap (e.g. behind a proxy, where
-    /// every client has the proxy's address).
+    /// Open connections one client address (IPv6: one /64) may hold (web app and signaling);
+    /// more are closed at once, so one address cannot take every slot. 0: no cap (e.g. behind
+    /// a proxy, where every client has the proxy's address).
     #[arg(
         long,
         value_name = "N",
@@ -129,7 +147,8 @@ pub struct ServeArgs {
     )]
     pub max_per_ip: usize,
     /// Signaling sessions one client address may start per minute (all at once at most);
-    /// more are refused with 429 until its rate allows. 0: no cap (e.g. behind a proxy).
+    /// more are refused (error `rate-limited`) until its rate allows. 0: no cap (e.g. behind
+    /// a proxy).
     #[arg(
         long,
         value_name = "N",
@@ -366,6 +385,17 @@ pub enum IcePolicy {
     All,
     /// Relayed candidates only.
     Relay,
+}
+
+/// `serve --log-format`: how the log lines on stderr look.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// A line of text per event, for people.
+    #[default]
+    Text,
+    /// A JSON object per event and line (time, level, target, message and fields), for log
+    /// collectors.
+    Json,
 }
 
 /// A switch.

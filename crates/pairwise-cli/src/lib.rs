@@ -24,13 +24,13 @@ mod serve;
 
 use std::process::ExitCode;
 
-use cli::IcePolicy;
 pub use cli::{Cli, Command};
+use cli::{IcePolicy, LogFormat};
 use tracing_subscriber::EnvFilter;
 
 /// Runs the parsed command line and returns the process exit code.
 pub fn main(cli: Cli) -> ExitCode {
-    init_tracing(cli.verbose);
+    init_tracing(cli.verbose, cli.command.log_format());
     if let Some(peer) = cli.command.peer_args() {
         peer::settings::set_relay_only(peer.ice_policy == IcePolicy::Relay);
     }
@@ -52,15 +52,19 @@ pub fn main(cli: Cli) -> ExitCode {
     }
 }
 
-fn init_tracing(verbose: u8) {
+fn init_tracing(verbose: u8, format: LogFormat) {
     let default = match verbose {
         0 => "pairwise=info,pairwise_server=info,pairwise_cli=info",
         1 => "pairwise=debug,pairwise_server=debug,pairwise_cli=debug",
         _ => "trace",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => logs.init(),
+        // The span's fields (e.g. a connection's id) go into the line with the event's own.
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
 }

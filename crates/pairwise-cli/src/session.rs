@@ -26,7 +26,7 @@ use tokio::sync::mpsc;
 
 use self::drive::{Stage, drive};
 use crate::peer::{NativePeer, PeerEvent};
-use crate::signaling::{Server, Signaling};
+use crate::signaling::{Server, Signaling, SignalingError};
 
 mod candidates;
 mod drive;
@@ -183,9 +183,13 @@ pub async fn respond_as(
 }
 
 async fn connect(server: &Server) -> Result<Signaling, SessionError> {
-    Signaling::connect(server)
-        .await
-        .map_err(|e| SessionError::new(ErrorCode::SignalingLost, e))
+    Signaling::connect(server).await.map_err(|e| {
+        let code = match e {
+            SignalingError::RateLimited { .. } => ErrorCode::RateLimited,
+            _ => ErrorCode::SignalingLost,
+        };
+        SessionError::new(code, e)
+    })
 }
 
 /// Joins `room` and returns how many peers are in it.

@@ -39,6 +39,13 @@ pub enum SignalingError {
         /// What went wrong.
         source: Box<tokio_tungstenite::tungstenite::Error>,
     },
+    /// The server (or a proxy in front of it) answered the upgrade with HTTP 429: too many
+    /// sessions from this network (`docs/protocol.md` §4).
+    #[error("the signaling server at {url} refuses new sessions from this network for now")]
+    RateLimited {
+        /// The WebSocket URL.
+        url: String,
+    },
     /// The connection broke after it was open.
     #[error("lost the connection to the signaling server: {0}")]
     Lost(Box<tokio_tungstenite::tungstenite::Error>),
@@ -88,7 +95,7 @@ impl Signaling {
     ///
     /// # Errors
     /// [`SignalingError::BadUrl`], [`SignalingError::Tls`] (with what to do about the
-    /// certificate) or [`SignalingError::Connect`].
+    /// certificate), [`SignalingError::RateLimited`] or [`SignalingError::Connect`].
     pub async fn connect(server: &Server) -> Result<Self, SignalingError> {
         let url = ws_url(&server.url)?;
         let mut config = WebSocketConfig::default();
@@ -199,8 +206,8 @@ pub fn ws_url(server: &str) -> Result<String, SignalingError> {
     Ok(format!("{scheme}://{host}/ws"))
 }
 
-/// A certificate problem becomes [`SignalingError::Tls`] with a sentence; anything else stays a
-/// connection error.
+/// A certificate problem becomes [`SignalingError::Tls`] with a sentence, an HTTP 429 answer
+/// [`SignalingError::RateLimited`]; anything else stays a connection error.
 fn connect_error(
     url: &str,
     trust: &Trust,
@@ -214,6 +221,11 @@ fn connect_error(
         .next()
         .unwrap_or_default();
     let reason = match &e {
+        WsError::Http(response) if response.status().as_u16() == 429 => {
+            return SignalingError::RateLimited {
+                url: url.to_owned(),
+            };
+        }
         WsError::Io(io) => explain(io, host, trust),
         WsError::Tls(tls) => Some(format!("the secure connection to {host} failed: {tls}")),
         _ => None,
@@ -249,6 +261,25 @@ mod tests {
         assert_eq!(ws_url("wss://[::1]:8443").unwrap(), "wss://[::1]:8443/ws");
         assert!(ws_url("ftp://h").is_err());
         assert!(ws_url("http://").is_err());
+    }
+
+    #[tokio::test]
+    async fn an_http_429_answer_is_a_rate_limit() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        // A proxy's own rate limit (e.g. nginx `limit_req` with `limit_req_status 429`).
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut tcp, _) = listener.accept().await.unwrap();
+            let mut buf = [0; 4096];
+            let _ = tcp.read(&mut buf).await;
+            let _ = tcp
+                .write_all(b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 60\r\nContent-Length: 0\r\n\r\n")
+                .await;
+        });
+        let server = Server::new(format!("http://{addr}/"), Trust::System);
+        let err = Signaling::connect(&server).await.unwrap_err();
+        assert!(matches!(err, SignalingError::RateLimited { .. }), "{err:?}");
     }
 
     #[tokio::test]

@@ -53,11 +53,14 @@ pub enum ErrorCode {
     NotJoined,
     /// (server) A relay with nobody to receive it.
     NoPeer,
+    /// (server) The client's address started too many sessions in a short time; the server
+    /// refuses new ones until its rate allows.
+    RateLimited,
 }
 
 impl ErrorCode {
     /// Every code, in catalogue order.
-    pub const ALL: [Self; 21] = [
+    pub const ALL: [Self; 22] = [
         Self::BadLink,
         Self::RoomFull,
         Self::LinkExpired,
@@ -79,6 +82,7 @@ impl ErrorCode {
         Self::TooLarge,
         Self::NotJoined,
         Self::NoPeer,
+        Self::RateLimited,
     ];
 
     /// The sentence shown to people: what happened and what to do next.
@@ -149,11 +153,18 @@ impl ErrorCode {
             Self::TooLarge => "The message is too large.",
             Self::NotJoined => "Join a room first.",
             Self::NoPeer => "Nobody else is in the room yet.",
+            Self::RateLimited => {
+                "The server is refusing new sessions from this network for a minute (too many \
+                 in a short time). Try again in a minute."
+            }
         }
     }
 
     /// Whether the server closes the connection after sending this error.
     pub fn closes_connection(self) -> bool {
-        matches!(self, Self::BadMessage | Self::TooLarge | Self::RoomFull)
+        matches!(
+            self,
+            Self::BadMessage | Self::TooLarge | Self::RoomFull | Self::RateLimited
+        )
     }
 }

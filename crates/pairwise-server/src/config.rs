@@ -21,12 +21,13 @@ pub struct Config {
     /// Host names the server answers to besides IP addresses and `localhost` (its public
     /// name behind a proxy, the machine's own name): see [`crate::hosts`].
     pub hosts: Vec<String>,
-    /// Open connections (HTTP and WebSocket) from one client address; more are closed at
-    /// once. 0: no cap.
+    /// Open connections (HTTP and WebSocket) from one client address (IPv6: one /64); more
+    /// are closed at once. 0: no cap.
     pub max_per_ip: usize,
     /// Signaling sessions (WebSockets, each joining one room) one client address may start per
-    /// minute, all of them at once at most; more are answered 429 (`crate::join_rate`). 0: no
-    /// cap (behind a proxy, where every client has the proxy's address).
+    /// minute, all of them at once at most; more are refused with `rate-limited`
+    /// (`crate::join_rate`). 0: no cap (behind a proxy, where every client has the proxy's
+    /// address).
     pub joins_per_ip_minute: u32,
     /// How long a client has to send a whole request head (and a kept-alive connection to
     /// start its next request); then the connection is closed.

@@ -10,7 +10,8 @@
 //! - a **per-address cap** ([`crate::Config::max_per_ip`]) on open connections, WebSockets
 //!   included (a connection's slot lives in its IO, which hyper hands on to the WebSocket):
 //!   one address cannot take the slots of everyone else; past it a new connection from that
-//!   address is closed at once.
+//!   address is closed at once. Addresses count as `crate::addr_group::group` says: an IPv6
+//!   /64 is one address, as for the session rate.
 //!
 //! HTTP/2 is not offered (the TLS listener advertises only `http/1.1`): the app and the
 //! WebSocket need nothing more, and it keeps one set of timeouts to reason about.
@@ -31,12 +32,13 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
+use crate::addr_group::group;
 use crate::metrics::Rejection;
 
 /// How long open requests get to finish after shutdown begins.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Open connections per client address.
+/// Open connections per client address ([`group`]).
 #[derive(Debug, Default)]
 struct PerIp {
     open: Mutex<HashMap<IpAddr, usize>>,
@@ -45,21 +47,24 @@ struct PerIp {
 /// One counted connection; uncounted when dropped.
 struct Slot {
     per_ip: Arc<PerIp>,
-    ip: IpAddr,
+    /// The grouped address this slot counts for.
+    key: IpAddr,
 }
 
 impl PerIp {
-    /// A slot for a connection from `ip`, or `None` if it already has `cap` (0: no cap).
+    /// A slot for a connection from `ip`, or `None` if its address group already has `cap`
+    /// (0: no cap).
     fn take(self: &Arc<Self>, ip: IpAddr, cap: usize) -> Option<Slot> {
+        let key = group(ip);
         let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
-        let n = open.entry(ip).or_default();
+        let n = open.entry(key).or_default();
         if cap != 0 && *n >= cap {
             return None;
         }
         *n += 1;
         Some(Slot {
             per_ip: self.clone(),
-            ip,
+            key,
         })
     }
 }
@@ -71,10 +76,10 @@ impl Drop for Slot {
             .open
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if let Some(n) = open.get_mut(&self.ip) {
+        if let Some(n) = open.get_mut(&self.key) {
             *n -= 1;
             if *n == 0 {
-                open.remove(&self.ip);
+                open.remove(&self.key);
             }
         }
     }
@@ -214,5 +219,31 @@ mod tests {
             "a closed connection frees its slot"
         );
         assert!((0..100).all(|_| per_ip.take(a, 0).map(std::mem::forget).is_some()));
+    }
+
+    #[test]
+    fn the_addresses_of_one_ipv6_64_share_one_cap() {
+        let per_ip = Arc::new(PerIp::default());
+        let ip = |s: &str| -> IpAddr { s.parse().unwrap() };
+        let first = per_ip.take(ip("2001:db8::1"), 2).unwrap();
+        let _second = per_ip.take(ip("2001:db8::2"), 2).unwrap();
+        assert!(
+            per_ip.take(ip("2001:db8::ffff:3"), 2).is_none(),
+            "a third address of the same /64"
+        );
+        assert!(
+            per_ip.take(ip("2001:db8:0:1::1"), 2).is_some(),
+            "another /64 is not affected"
+        );
+        drop(first);
+        assert!(
+            per_ip.take(ip("2001:db8::4"), 2).is_some(),
+            "a closed connection frees its /64's slot"
+        );
+        let _v4 = per_ip.take(ip("203.0.113.9"), 1).unwrap();
+        assert!(
+            per_ip.take(ip("::ffff:203.0.113.9"), 1).is_none(),
+            "an IPv4-mapped address counts as the IPv4 one"
+        );
     }
 }

@@ -5,13 +5,14 @@
 //! Redis, or to probe room ids. An honest page opens one session per paired device and per
 //! pairing, and retries with a backoff.
 //!
-//! IPv6 addresses count per /64: one subscriber usually holds a whole /64, so counting single
-//! addresses would cap nothing.
+//! Addresses count per [`group`]: an IPv6 /64 as one.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
+
+use crate::addr_group::group;
 
 /// Addresses tracked at most: past it, addresses whose bucket has filled up again are
 /// forgotten, and if that frees nothing a new address is let through untracked (memory stays
@@ -85,22 +86,6 @@ impl JoinRate {
             at: now,
         };
         tokens >= 1.0
-    }
-}
-
-/// The address an address counts as: itself for IPv4, its /64 for IPv6 (an IPv4-mapped IPv6
-/// address as the IPv4 one).
-fn group(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => ip,
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let mut o = v6.octets();
-                o[8..].fill(0);
-                IpAddr::V6(o.into())
-            }
-        },
     }
 }
 

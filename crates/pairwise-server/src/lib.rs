@@ -15,6 +15,7 @@
 //! - `assets`: the web client embedded at build time.
 //! - `ws`: the WebSocket endpoint and the per-connection session actor.
 //! - `conn`: serving connections: header-read timeout, per-address cap, drain on shutdown.
+//! - `addr_group`: which client addresses the per-address limits count as one (IPv6 per /64).
 //! - [`rooms`]: the [`Broker`] sessions join rooms through: in memory (the
 //!   default) or on Redis, shared by several nodes.
 //! - [`tls`]: the TLS listener behind [`run_tls`] (the certificate is the caller's).
@@ -28,6 +29,7 @@ pub mod relay;
 pub mod rooms;
 pub mod tls;
 
+mod addr_group;
 mod assets;
 mod conn;
 mod join_rate;

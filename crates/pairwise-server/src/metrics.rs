@@ -22,7 +22,7 @@ pub enum Rejection {
     ServerFull,
     /// The per-address connection cap.
     PerIp,
-    /// The per-address rate of new signaling sessions (429).
+    /// The per-address rate of new signaling sessions (`rate-limited`).
     JoinRate,
     /// A WebSocket closed by the server: the close reason's slug.
     Closed(&'static str),

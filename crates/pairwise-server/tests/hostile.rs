@@ -148,7 +148,9 @@ async fn websockets_count_against_the_address_cap_until_they_close() {
 
 #[tokio::test]
 async fn one_address_cannot_churn_through_sessions() {
+    use futures_util::StreamExt;
     use tokio_tungstenite::client_async;
+    use tokio_tungstenite::tungstenite::Message;
     let addr = server(Config {
         joins_per_ip_minute: 3,
         ..Config::default()
@@ -163,10 +165,22 @@ async fn one_address_cannot_churn_through_sessions() {
         let (mut socket, _) = ws("127.0.0.1").await.unwrap();
         socket.close(None).await.unwrap();
     }
-    match ws("127.0.0.1").await {
-        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
-            assert_eq!(response.status(), 429, "the fourth session in a minute");
-            assert_eq!(response.headers()["retry-after"], "60");
+    // The fourth is upgraded (a browser can read nothing of a refused handshake), then told
+    // why and closed with 1013, try again later.
+    let (mut fourth, _) = ws("127.0.0.1").await.unwrap();
+    let mut got = Vec::new();
+    while let Some(Ok(msg)) = fourth.next().await {
+        got.push(msg);
+    }
+    match got.as_slice() {
+        [Message::Text(text), Message::Close(Some(close))] => {
+            let error: serde_json::Value = serde_json::from_str(text.as_str()).unwrap();
+            assert_eq!(error["type"], "error");
+            assert_eq!(
+                error["code"], "rate-limited",
+                "the fourth session in a minute"
+            );
+            assert_eq!(u16::from(close.code), 1013);
         }
         other => panic!("the fourth session in a minute was not refused: {other:?}"),
     }

@@ -20,7 +20,8 @@
  *                                           (default d10r100 d30r100 d10l1r100)
  *   env: CELLS=tcp,raw,cli-cli,...  (default: all)   MIB_BROWSER=64 (raw and cells with a browser)
  *        (also FROM-TO-lN, e.g. cli-cli-l8, chromium-cli-l16, chromium-firefox-l0: the sender opens N
- *        lanes, protocol §12: PAIRWISE_LANES=N for a CLI, the page's `?lanes=N` for a browser)
+ *        lanes, protocol §12: PAIRWISE_LANES=N for a CLI, the page's `?lanes=N` for a browser; and
+ *        FROM-TO[-lN]-unpaced: a sending page does not pace its lanes, `?pace=0`)
  *        MIB_CLI=128 (cli-cli, cli-cli-relay, cli-cli-lN, tcp)   CELL_TIMEOUT=240 (s)   OUT=/tmp/real-link.jsonl
  *        RAW_PACE=10 (MB/s: the raw cell's sender paces its messages; an experiment)
  *        SEED=1 (the emulator's loss pattern)   SERVE_ARGS='--relay-rate 0' (extra `serve` flags)
@@ -81,8 +82,12 @@ const ALL_CELLS = ['tcp', 'raw', 'cli-cli', 'cli-chromium', 'cli-firefox', 'chro
 const rows = process.argv.slice(2).length ? process.argv.slice(2) : ['d10r100', 'd30r100', 'd10l1r100'];
 const cells = process.env.CELLS ? process.env.CELLS.split(',').map((s) => s.trim()).filter(Boolean) : ALL_CELLS;
 for (const r of rows) if (!ROWS[r]) throw new Error(`unknown row ${r}; rows: ${Object.keys(ROWS).join(' ')}`);
-/** `cli-cli-l4`, `chromium-cli-l4`: the sender opens 4 lanes (docs/protocol.md §12); `-l0`: none. */
-const LANES_CELL = /^(cli|chromium|firefox)-(cli|chromium|firefox)-l(\d+)$/;
+/**
+ * `cli-cli-l4`, `chromium-cli-l4`: the sender opens 4 lanes (docs/protocol.md §12); `-l0`: none.
+ * `-unpaced` (`chromium-cli-unpaced`, `chromium-cli-l16-unpaced`): a sending page does not pace
+ * its lanes (`?pace=0`, the reference for `web/lib/lane-pace.js`).
+ */
+const LANES_CELL = /^(cli|chromium|firefox)-(cli|chromium|firefox)(?:-l(\d+))?(-unpaced)?$/;
 for (const c of cells) if (!ALL_CELLS.includes(c) && !LANES_CELL.test(c)) throw new Error(`unknown cell ${c}; cells: ${ALL_CELLS.join(' ')}`);
 const MIB_BROWSER = Number(process.env.MIB_BROWSER || 64);
 const MIB_CLI = Number(process.env.MIB_CLI || 128);
@@ -195,8 +200,9 @@ function cliStallMs(r) {
  * @param {Kind} to
  * @param {string[]} policy extra CLI flags (`--ice-policy relay`)
  * @param {string | null} [lanes] how many lanes the sender opens (null: as it decides)
+ * @param {boolean} [unpaced] a sending page does not pace its lanes (`?pace=0`)
  */
-async function transfer(ctx, from, to, policy, lanes = null) {
+async function transfer(ctx, from, to, policy, lanes = null, unpaced = false) {
   const env = lanes === null ? {} : { PAIRWISE_LANES: lanes };
   const { file } = ctx;
   const [browserA, browserB] = await launch(ctx, [from, to]);
@@ -209,7 +215,10 @@ async function transfer(ctx, from, to, policy, lanes = null) {
   /** @type {string} */ let link;
   if (browserA) {
     a = await newPeer(ctx, browserA, 'A');
-    await a.goto(`${SERVER_URL}/${lanes === null ? '' : `?lanes=${lanes}`}`);
+    const query = new URLSearchParams();
+    if (lanes !== null) query.set('lanes', lanes);
+    if (unpaced) query.set('pace', '0');
+    await a.goto(`${SERVER_URL}/${query.size > 0 ? `?${query}` : ''}`);
     link = await app.showPairingCode(a);
   } else {
     sender = track(spawnIn('a1', BIN, ['send', file.path, '--json', '--server', SERVER_URL, '--config', dir(ctx, 'pwlk-cfg-'), ...policy], { label: 'send (a1)', env }));
@@ -316,7 +325,9 @@ async function body(cell, ctx) {
   ctx.cleanup.track(await startServer(SERVE_ARGS), (s) => s.stop());
   if (cell === 'raw') return raw(ctx);
   const lanes = LANES_CELL.exec(cell);
-  if (lanes) return transfer(ctx, /** @type {Kind} */ (lanes[1]), /** @type {Kind} */ (lanes[2]), [], lanes[3]);
+  if (lanes && (lanes[3] !== undefined || lanes[4])) {
+    return transfer(ctx, /** @type {Kind} */ (lanes[1]), /** @type {Kind} */ (lanes[2]), [], lanes[3] ?? null, !!lanes[4]);
+  }
   const [from, to] = /** @type {Kind[]} */ (cell.replace(/-relay$/, '').split('-'));
   return transfer(ctx, from, to, cell.endsWith('-relay') ? ['--ice-policy', 'relay'] : []);
 }

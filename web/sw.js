@@ -44,6 +44,7 @@ const SHELL = [
   '/lib/incoming.js',
   '/lib/key-schedule.js',
   '/lib/keys.js',
+  '/lib/lane-pace.js',
   '/lib/lane-sender.js',
   '/lib/lanes.js',
   '/lib/limits.js',

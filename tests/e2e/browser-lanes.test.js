@@ -33,7 +33,7 @@ describe('a browser sends over lanes', { timeout: 900_000 }, () => {
     const until = Date.now() + 20_000;
     for (;;) {
       const line = page.logs.find((l) => l.includes('chunks per channel'));
-      if (line) return /** @type {number[]} */ (JSON.parse(line.slice(line.indexOf(': [') + 2)));
+      if (line) return /** @type {number[]} */ (JSON.parse(/** @type {RegExpExecArray} */ (/: (\[[\d,]*\])/.exec(line))[1]));
       assert.ok(Date.now() < until, `the page never logged its chunks per channel.\n${await page.diagnose()}`);
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -269,7 +269,7 @@ describe('resume: Chromium to Chromium, 256 MiB, interrupted at half', { timeout
     // The sessions did use lanes: A logs what each channel carried when a session's lanes close.
     const lines = a.logs.filter((l) => l.includes('chunks per channel'));
     assert.ok(lines.length >= 1, `A logged no lanes.\n${await a.diagnose()}`);
-    const chunks = /** @type {number[]} */ (JSON.parse(lines[0].slice(lines[0].indexOf(': [') + 2)));
+    const chunks = /** @type {number[]} */ (JSON.parse(/** @type {RegExpExecArray} */ (/: (\[[\d,]*\])/.exec(lines[0]))[1]));
     assert.ok(chunks.length === 5 && chunks.filter((n) => n > 0).length >= 3, `chunks per channel of the first session: ${JSON.stringify(chunks)}`);
   });
 });

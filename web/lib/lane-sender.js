@@ -1,9 +1,9 @@
 /**
  * @file The lanes this side opens (docs/protocol.md §12) and where its frames go. Once the
  * `SecureChannel` sent its first `lane-offer`, each record it sends comes here as a frame: a
- * message goes on the session's channel; a chunk on the open lane with the fewest bytes waiting
- * in its send buffer, so a lane whose association is held up by a loss gets nothing more until it
- * moves again. Each channel's send buffer is capped (`LANE_BUFFER`, `SESSION_BUFFER`): the lane
+ * message goes on the session's channel; a chunk on the first open lane with little waiting in
+ * its send buffer (`#pick`; unpaced: the one with the fewest bytes waiting), so a lane whose
+ * association is held up by a loss gets nothing more until it moves again. Each channel's send buffer is capped (`LANE_BUFFER`, `SESSION_BUFFER`): the lane
  * messages and `cancel` go on the session's channel behind whatever waits there, and with 4 MiB
  * of chunks in front of them at 1 % loss the lanes' candidates came 7 s late and no lane opened.
  * Until a lane opens, chunks go on the session's channel. What went on a lane is kept until the peer's
@@ -11,18 +11,24 @@
  * and when nothing was acknowledged for a while the held-up lane's frames go once more
  * elsewhere (the receiver keeps the first copy of each `seq`).
  *
- * There is no window here: the transfer window (§11.4, 16 MiB) bounds what is out, and each
- * lane's own SCTP paces what it sends.
+ * One window and one pace hold for all channels (`LanePace`): sixteen SCTP associations that
+ * each grow until a loss would together overfill a router's queue. The transfer window (§11.4,
+ * 16 MiB) still bounds what is out in all.
  */
 
 import { ProtocolError } from './errors.js';
+import { LanePace } from './lane-pace.js';
 import { LANE_LABEL, LaneFlight, stallAfterMs, toFrame } from './lanes.js';
 import { Peer } from './peer.js';
 
 /** How often the lanes are looked at for one held up, in ms. */
 const TEND_MS = 100;
+/** How often a chunk waiting for the window looks again (a repair lets it go), in ms. */
+const WINDOW_POLL_MS = 10;
 /** Bytes of chunks a lane's send buffer holds at most (more wait until one has room). */
 export const LANE_BUFFER = 1024 * 1024;
+/** Paced, a lane takes chunks while less than this waits in its send buffer (`#pick`). */
+const LANE_FILL = 64 * 1024;
 /** The same for the session's channel, which carries chunks only until a lane opens. */
 export const SESSION_BUFFER = 256 * 1024;
 
@@ -52,16 +58,24 @@ export class LaneSender {
     this.#waiting = [];
     for (const resolve of w) resolve();
   };
+  /** @type {LanePace | null} null: not paced (`?pace=0`) */
+  #pace;
+  /** (seq, chunk bytes sent through it) of each chunk sent once, until acknowledged. @type {[bigint, number][]} */
+  #sentThrough = [];
+  #sentBytes = 0;
   /** Chunk frames sent on each channel (0: the session's, then lanes 1…), for the console. */
   chunks = [0];
+  /** Chunks that waited for the window (an acknowledgement), for the console. */
+  windowWaits = 0;
 
   /**
-   * @param {{ session: Peer, ice: RTCIceServer[], rttMs: number | null,
+   * @param {{ session: Peer, ice: RTCIceServer[], rttMs: number | null, paced?: boolean,
    *   tell: (msg: LaneMessage) => void, fail: (e: unknown) => void }} opts
    *   `tell` sends a lane message on the session (as a record); `fail` ends the session.
    */
-  constructor({ session, ice, rttMs, tell, fail }) {
+  constructor({ session, ice, rttMs, paced = true, tell, fail }) {
     this.#session = session;
+    this.#pace = paced ? new LanePace(rttMs) : null;
     this.#ice = ice;
     this.#stallMs = stallAfterMs(rttMs);
     this.#tell = tell;
@@ -136,7 +150,35 @@ export class LaneSender {
   async send(seq, record, chunk) {
     const frame = toFrame(seq, record);
     if (!chunk) return this.#session.send(frame);
+    await this.#paced(frame.length);
+    this.#sentBytes += frame.length;
+    this.#sentThrough.push([seq, this.#sentBytes]);
+    this.#pace?.onSend(frame.length, performance.now());
     await this.#place(seq, frame, -1, false);
+  }
+
+  /**
+   * Waits until the window and the pace let `len` more bytes go.
+   * @param {number} len
+   */
+  async #paced(len) {
+    const pace = this.#pace;
+    if (!pace) return;
+    for (;;) {
+      if (this.#closed) throw new Error('the lanes are closed');
+      const wait = pace.delay(len, performance.now());
+      if (wait === 0) return;
+      // A wait for the window ends with an acknowledgement, or when the acknowledgements are
+      // late enough to be a repair (polled); a wait for the pace is a timer.
+      if (wait === Infinity) {
+        this.windowWaits++;
+        await new Promise((resolve) => {
+          const done = () => resolve(undefined);
+          this.#waiting.push(done);
+          setTimeout(done, WINDOW_POLL_MS);
+        });
+      } else await new Promise((resolve) => setTimeout(resolve, wait));
+    }
   }
 
   /**
@@ -170,7 +212,24 @@ export class LaneSender {
    * @param {bigint} seq
    */
   ack(seq) {
-    this.#flight.ack(seq, performance.now());
+    const now = performance.now();
+    this.#flight.ack(seq, now);
+    /** @type {number | null} */
+    let through = null;
+    while (this.#sentThrough.length > 0 && this.#sentThrough[0][0] <= seq) through = /** @type {[bigint, number]} */ (this.#sentThrough.shift())[1];
+    const pace = this.#pace;
+    if (through !== null && pace) {
+      const startup = pace.startup;
+      pace.onAck(through, now);
+      if (startup && !pace.startup) console.info(`lanes: the path's rate found: ${pace.describe()}`);
+      this.#wake();
+    }
+  }
+
+  /** What the lanes did, for the console when they close. */
+  describe() {
+    const pace = this.#pace ? `${this.#pace.describe()}, ${this.windowWaits} waits for the window` : 'not paced';
+    return `chunks per channel (session, lanes): ${JSON.stringify(this.chunks)}; ${pace}`;
   }
 
   /**
@@ -199,6 +258,14 @@ export class LaneSender {
     const open = [];
     for (const [i, lane] of this.#lanes) if (i !== not && lane.isOpen) open.push([i, lane]);
     if (open.length === 0) return this.#session.bufferedAmount < SESSION_BUFFER ? [0, this.#session] : null;
+    if (this.#pace) {
+      // Paced, the first lane (by index) with little waiting: an association whose congestion
+      // window is kept full grows it, so the lanes in use are few and fast while nothing is
+      // lost; one held up by a repair fills its buffer and the next lane takes over. Spread
+      // evenly, sixteen lanes each carried too little to grow their windows, and a 16 KiB
+      // frame took three round trips on each (4 MB/s at 60 ms).
+      for (const c of open) if (c[1].bufferedAmount < LANE_FILL) return c;
+    }
     this.#turn = (this.#turn + 1) % open.length;
     let best = open[this.#turn];
     for (let k = 1; k < open.length; k++) {

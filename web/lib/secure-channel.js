@@ -61,18 +61,19 @@ export class SecureChannel extends EventTarget {
   /**
    * @param {Peer} peer an open peer connection
    * @param {Session} session the confirmed handshake's keys
-   * @param {{ iceServers?: RTCIceServer[], peerLanes?: number, forcedLanes?: number | null }} [opts]
+   * @param {{ iceServers?: RTCIceServer[], peerLanes?: number, forcedLanes?: number | null, pacedLanes?: boolean }} [opts]
    *   the session's ICE servers (lanes use the STUN ones); the lanes the peer declared in the
-   *   SDP it sent; the lanes the page's address asks for (`lanesWanted`)
+   *   SDP it sent; the lanes the page's address asks for (`lanesWanted`); whether chunks over
+   *   lanes are paced (`?pace=0` in the page's address: not, the benchmark's reference)
    */
-  constructor(peer, session, { iceServers = [], peerLanes = 0, forcedLanes = null } = {}) {
+  constructor(peer, session, { iceServers = [], peerLanes = 0, forcedLanes = null, pacedLanes = true } = {}) {
     super();
     this.#peer = peer;
     this.#sealer = new RecordSealer(session.sendKey);
     this.#opener = new RecordOpener(session.recvKey);
     this.sas = session.sas;
     this.#laneIce = stunOnly(iceServers);
-    this.#lanePlan = { declared: peerLanes, forced: forcedLanes };
+    this.#lanePlan = { declared: peerLanes, forced: forcedLanes, paced: pacedLanes };
     peer.addEventListener('message', (ev) => this.#queue(/** @type {CustomEvent<Uint8Array>} */ (ev).detail));
     /** @param {Event} ev */
     const closed = (ev) => {
@@ -180,6 +181,7 @@ export class SecureChannel extends EventTarget {
       session: this.#peer,
       ice: this.#laneIce,
       rttMs,
+      paced: this.#lanePlan.paced,
       tell: (msg) => {
         // Every record after the first lane-offer is a frame (§12).
         if (msg.type === 'lane-offer' && this.#framedAfter === null) this.#framedAfter = this.#sealer.nextSeq;
@@ -389,9 +391,7 @@ export class SecureChannel extends EventTarget {
   #closeLanes() {
     for (const lane of this.#lanes.values()) lane.close();
     this.#lanes.clear();
-    if (this.#out?.close()) {
-      console.info(`chunks per channel (session, lanes): ${JSON.stringify(this.#out.chunks)}`);
-    }
+    if (this.#out?.close()) console.info(this.#out.describe());
   }
 }
 

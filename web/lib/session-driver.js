@@ -293,6 +293,7 @@ export class SessionDriver extends EventTarget {
       iceServers: this.#iceServers(),
       peerLanes: this.#peerLanes,
       forcedLanes: lanesWanted(globalThis.location?.search ?? ''),
+      pacedLanes: new URLSearchParams(globalThis.location?.search ?? '').get('pace') !== '0',
     });
     const detail = { channel, peerIdentity: this.#peerIdentity, pairingKey: session.pairingKey };
     this.dispatchEvent(new CustomEvent('ready', { detail }));

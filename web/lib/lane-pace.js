@@ -167,8 +167,11 @@ export class LanePace {
    */
   delay(len, now) {
     const out = this.inFlight;
-    const rtt = this.#windowRtt();
-    const repairing = out > 0 && rtt !== null && now - this.#lastProgress > late(rtt);
+    // Late by the path's round trip, not the acknowledgements': with a receiver that takes
+    // 70 ms to store, 4 of those held chunks back for 400 ms at every loss (10-20 % slower at
+    // 1 % loss than with no pace at all).
+    const rtt = this.#minRtt;
+    const repairing = out > 0 && rtt !== null && now - this.#lastProgress > late(rtt) + ACK_STEP / Math.max(this.#maxRate() ?? Infinity, 1);
     if (out > 0 && out + len > this.window && !repairing) return Infinity;
     return Math.max(0, this.#nextSend - SLACK_MS - now);
   }

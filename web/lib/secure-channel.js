@@ -51,6 +51,8 @@ export class SecureChannel extends EventTarget {
   #laneIce;
   /** How many lanes the peer takes (its `a=pairwise-lanes`), and how many the page asks for. */
   #lanePlan;
+  /** A sealed record could not be sent (logged once). */
+  #unsent = false;
   /** The lanes this side opened, once it decided to. @type {LaneSender | null} */
   #out = null;
   /** This side's records after this seq are frames (it is its first `lane-offer`'s). @type {bigint | null} */
@@ -157,7 +159,13 @@ export class SecureChannel extends EventTarget {
       if (out && this.#framedAfter !== null && seq > this.#framedAfter) return out.send(seq, r, chunk);
       return this.#peer.send(r);
     });
-    this.#sendChain = sent.catch(() => {});
+    this.#sendChain = sent.catch((e) => {
+      // Once a sealed record is lost, the peer can open no later one (each record's nonce is its
+      // seq): say so once, for whoever reads the failure that follows on the other side.
+      if (this.#unsent) return;
+      this.#unsent = true;
+      console.warn(`record ${seq} was sealed but not sent (${e instanceof Error ? e.message : String(e)}); the peer cannot open any later record`);
+    });
     return sent;
   }
 

@@ -28,8 +28,10 @@
  * that rate).
  */
 
-/** Bytes the receiver stores between two acknowledgements at most (LANE_PROGRESS_STEP). */
-const ACK_STEP = 256 * 1024;
+import { LANE_PROGRESS_STEP } from './limits.js';
+
+/** Bytes the receiver stores between two acknowledgements at most. */
+const ACK_STEP = LANE_PROGRESS_STEP;
 /**
  * The window's least size: three acknowledgement steps (two would leave the sender waiting for
  * each one). More would be more than a 100 Mbit/s path holds at 20 ms (a 250 KB product and a
@@ -78,7 +80,7 @@ const late = (rtt) => rtt * 4 + 10;
 export class LanePace {
   #sent = 0;
   #acked = 0;
-  /** (bytes sent through a chunk, when), oldest first, until acknowledged. @type {[number, number][]} */
+  /** (a chunk's record seq, bytes sent through it, when), oldest first, until acknowledged. @type {[bigint, number, number][]} */
   #marks = [];
   /** The lowest round trip: the browser's, or measured from acknowledgements. @type {number | null} */
   #minRtt;
@@ -177,45 +179,44 @@ export class LanePace {
   }
 
   /**
-   * A chunk of `len` bytes went.
-   * @param {number} len @param {number} now
+   * The chunk of record `seq`, `len` bytes, went.
+   * @param {bigint} seq @param {number} len @param {number} now
    */
-  onSend(len, now) {
+  onSend(seq, len, now) {
     if (this.inFlight === 0) this.#lastProgress = now;
     this.#sent += len;
-    this.#marks.push([this.#sent, now]);
+    this.#marks.push([seq, this.#sent, now]);
     if (this.#interval === null || this.inFlight === len) this.#interval = this.#start(now);
     const rate = this.rate;
     if (rate !== null) this.#nextSend = Math.max(this.#nextSend, now - SLACK_MS) + len / rate;
   }
 
   /**
-   * The receiver acknowledged the first `acked` bytes sent.
-   * @param {number} acked @param {number} now
+   * The receiver acknowledged every record through `seq` (a `progress` or `received`).
+   * @param {bigint} seq @param {number} now
    */
-  onAck(acked, now) {
-    if (acked <= this.#acked) return;
-    this.#acked = Math.min(acked, this.#sent);
-    this.#lastProgress = now;
-    /** @type {number | null} */
+  onAck(seq, now) {
+    /** @type {[bigint, number, number] | null} */
     let newest = null;
-    while (this.#marks.length > 0 && this.#marks[0][0] <= this.#acked) newest = /** @type {[number, number]} */ (this.#marks.shift())[1];
+    while (this.#marks.length > 0 && this.#marks[0][0] <= seq) newest = /** @type {[bigint, number, number]} */ (this.#marks.shift());
+    if (newest === null) return;
+    const [, acked, sentAt] = newest;
+    this.#acked = acked;
+    this.#lastProgress = now;
+    this.#lastAckedSent = sentAt;
     // The round trip is the newest chunk's: the older ones an acknowledgement covers waited for
     // the receiver to store a whole step, not for the path.
-    if (newest !== null) {
-      this.#lastAckedSent = newest;
-      const rtt = now - newest;
-      if (this.#minRtt === null || rtt < this.#minRtt) this.#minRtt = Math.max(rtt, 1);
-      this.#ackRtts.push([rtt, now]);
-      while (this.#ackRtts.length > 1 && now - this.#ackRtts[0][1] > ACK_RTT_SPAN_MS) this.#ackRtts.shift();
-      if (this.#interval) this.#interval.slowest = Math.max(this.#interval.slowest, rtt);
-    }
+    const rtt = now - sentAt;
+    if (this.#minRtt === null || rtt < this.#minRtt) this.#minRtt = Math.max(rtt, 1);
+    this.#ackRtts.push([rtt, now]);
+    while (this.#ackRtts.length > 1 && now - this.#ackRtts[0][1] > ACK_RTT_SPAN_MS) this.#ackRtts.shift();
     const i = this.#interval;
     if (!i) return;
-    const rtt = this.#minRtt ?? 0;
+    i.slowest = Math.max(i.slowest, rtt);
+    const path = this.#minRtt ?? 0;
     const span = now - i.at;
-    if (span < Math.max(rtt, MIN_RATE_MS) || this.#acked - i.acked < 2 * ACK_STEP) return;
-    if (i.slowest <= late(this.#windowRtt() ?? rtt)) {
+    if (span < Math.max(path, MIN_RATE_MS) || this.#acked - i.acked < 2 * ACK_STEP) return;
+    if (i.slowest <= late(this.#windowRtt() ?? path)) {
       const sentSpan = i.firstSent !== null && this.#lastAckedSent !== null ? this.#lastAckedSent - i.firstSent : 0;
       this.#rates.push([(this.#acked - i.acked) / Math.max(span, sentSpan), now]);
       this.#nextRound(now);
@@ -225,7 +226,7 @@ export class LanePace {
 
   /** @param {number} now */
   #start(now) {
-    return { acked: this.#acked, at: now, firstSent: this.#marks[0]?.[1] ?? null, slowest: 0 };
+    return { acked: this.#acked, at: now, firstSent: this.#marks[0]?.[2] ?? null, slowest: 0 };
   }
 
   /** @returns {number | null} the highest delivery rate of the last RATE_SPAN_MS, bytes/ms */

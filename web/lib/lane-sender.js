@@ -60,9 +60,6 @@ export class LaneSender {
   };
   /** @type {LanePace | null} null: not paced (`?pace=0`) */
   #pace;
-  /** (seq, chunk bytes sent through it) of each chunk sent once, until acknowledged. @type {[bigint, number][]} */
-  #sentThrough = [];
-  #sentBytes = 0;
   /** Chunk frames sent on each channel (0: the session's, then lanes 1…), for the console. */
   chunks = [0];
   /** Chunks that waited for the window (an acknowledgement), for the console. */
@@ -151,9 +148,7 @@ export class LaneSender {
     const frame = toFrame(seq, record);
     if (!chunk) return this.#session.send(frame);
     await this.#paced(frame.length);
-    this.#sentBytes += frame.length;
-    this.#sentThrough.push([seq, this.#sentBytes]);
-    this.#pace?.onSend(frame.length, performance.now());
+    this.#pace?.onSend(seq, frame.length, performance.now());
     await this.#place(seq, frame, -1, false);
   }
 
@@ -214,13 +209,10 @@ export class LaneSender {
   ack(seq) {
     const now = performance.now();
     this.#flight.ack(seq, now);
-    /** @type {number | null} */
-    let through = null;
-    while (this.#sentThrough.length > 0 && this.#sentThrough[0][0] <= seq) through = /** @type {[bigint, number]} */ (this.#sentThrough.shift())[1];
     const pace = this.#pace;
-    if (through !== null && pace) {
+    if (pace) {
       const startup = pace.startup;
-      pace.onAck(through, now);
+      pace.onAck(seq, now);
       if (startup && !pace.startup) console.info(`lanes: the path's rate found: ${pace.describe()}`);
       this.#wake();
     }

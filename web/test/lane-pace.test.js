@@ -13,6 +13,8 @@ import { FLOOR, LanePace } from '../lib/lane-pace.js';
 
 const CHUNK = 16 * 1024;
 const ACK_STEP = 256 * 1024;
+/** The seq of the chunk that brings the bytes sent to `bytes` (chunks are seq 1, 2, …). @param {number} bytes */
+const seqOf = (bytes) => BigInt(bytes / CHUNK);
 
 /**
  * Runs `ms` milliseconds of a sender with `pace` (null: chunks go whenever 16 MiB allow, the
@@ -44,14 +46,14 @@ function simulate({ pace, rate, rtt, queueMs, ms, holdAcksAt = Infinity, holdMs 
   for (let t = 0; t < ms; t += step) {
     while (toSender.length > 0 && toSender[0][0] <= t) {
       acked = /** @type {[number, number]} */ (toSender.shift())[1];
-      pace?.onAck(acked, t);
+      pace?.onAck(seqOf(acked), t);
     }
     for (;;) {
       if (pace) {
         if (pace.delay(CHUNK, t) !== 0) break;
       } else if (sent - acked + CHUNK > 16 * 1024 * 1024) break;
       sent += CHUNK;
-      pace?.onSend(CHUNK, t);
+      pace?.onSend(seqOf(sent), CHUNK, t);
       if (queued + CHUNK > queueCap) {
         drops++;
         if (t > 1000) lateDrops++;
@@ -111,8 +113,8 @@ function fillWindow(pace, from) {
     const wait = pace.delay(CHUNK, t);
     if (wait === Infinity) break;
     if (wait === 0) {
-      pace.onSend(CHUNK, t);
       sent += CHUNK;
+      pace.onSend(seqOf(sent), CHUNK, t);
     }
   }
   return { sent, at: t };
@@ -124,7 +126,7 @@ test('before any rate is known, FLOOR bytes go, spread over a round trip, then n
   assert.equal(sent, FLOOR);
   assert.ok(at > 15 && at < 25, `the first window took about one round trip (${at.toFixed(1)} ms)`);
   assert.equal(pace.delay(CHUNK, at + 1), Infinity, 'the window is full');
-  pace.onAck(ACK_STEP, at + 2);
+  pace.onAck(seqOf(ACK_STEP), at + 2);
   assert.ok(pace.delay(CHUNK, at + 2) < Infinity, 'an acknowledgement makes room');
 });
 

@@ -32,6 +32,19 @@ impl Drop for Serving {
     }
 }
 
+/// The first line `out` gives within 30 s, read on a thread of its own (a pipe has no timeout).
+fn first_line(
+    out: impl std::io::Read + Send + 'static,
+) -> Result<String, std::sync::mpsc::RecvTimeoutError> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(out).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    rx.recv_timeout(Duration::from_secs(30))
+}
+
 /// `pairwise serve` on a free loopback port with `args`, once it printed its address.
 fn serve(args: &[&str]) -> Serving {
     let config = tempfile::tempdir().unwrap();
@@ -46,16 +59,7 @@ fn serve(args: &[&str]) -> Serving {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn pairwise serve");
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        let _ = tx.send(line);
-    });
-    let line = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("serve prints its address");
+    let line = first_line(child.stdout.take().unwrap()).expect("serve prints its address");
     let url = line
         .trim()
         .strip_prefix("Pairwise is serving on ")
@@ -126,14 +130,7 @@ fn serve_with_log_format_json_writes_a_json_object_per_line() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn pairwise serve");
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(stderr).read_line(&mut line);
-        let _ = tx.send(line);
-    });
-    let line = rx.recv_timeout(Duration::from_secs(30));
+    let line = first_line(child.stderr.take().unwrap());
     let _ = child.kill();
     let _ = child.wait();
     let line = line.expect("serve logs as it starts");

@@ -1,6 +1,7 @@
 /**
  * @file The real `pairwise` binary against real browsers and itself, through the real server:
- * CLI to Chromium (the browser opens the link the terminal QR code encodes), Chromium to CLI
+ * CLI to Chromium (the browser opens the link the terminal QR code encodes; two files of one name
+ * are both kept), Chromium to CLI
  * and Firefox to CLI (the CLI opens the browser's link, or shows its own QR code), CLI to CLI,
  * folders of 2000 files in nested folders each way (and a folder dropped on the page), and a
  * sender killed mid-file (the receiver fails clearly and leaves no complete-looking file).
@@ -67,6 +68,22 @@ describe('the pairwise CLI with browsers and itself', { timeout: 900_000 }, () =
     await assertReceivedIntact(b, files.files);
     await exitOk(run);
     assert.match(run.stderr(), /Done: 3 file\(s\) sent/);
+    await b.close();
+  });
+
+  it('CLI sends two files of one name to Chromium: both are kept and listed, the second as NAME (1).ext', { timeout: 240_000 }, async () => {
+    const one = cleanup.track(makeFiles([{ name: 'dup.txt', size: 1000 }]), (f) => f.remove()).files[0];
+    const two = cleanup.track(makeFiles([{ name: 'dup.txt', size: 2000 }]), (f) => f.remove()).files[0];
+    const run = cleanup.track(runCli(['send', '--server', server.origin, one.path, two.path]), (r) => r.kill());
+    const b = await chromium.newPeer('B (chromium)', server.origin);
+    await b.goto(await run.link());
+    await waitPaired(b, [run]);
+    await acceptOffer(b, ['dup.txt', 'dup (1).txt'], [run]);
+    await waitReceived(b, ['dup.txt', 'dup (1).txt'], [run]);
+    await assertReceivedIntact(b, [one, { ...two, name: 'dup (1).txt' }]);
+    const shown = await b.evaluate(() => [...document.querySelectorAll('#received a.download')].map((a) => a.textContent));
+    assert.deepEqual(shown, ['dup.txt', 'dup (1).txt'], 'the Received list names each file once');
+    await exitOk(run);
     await b.close();
   });
 

@@ -47,6 +47,9 @@ const TOLD_LINGER_MS = 5000;
  * @typedef {EventTarget & { join(room: string): void, relay(body: unknown): void, close(): void, iceServers?: RTCIceServer[] }} SignalingLike
  */
 
+/** How a live session ends without anything having failed: the peer left or the path was lost. */
+const SESSION_ENDED = new Set(['peer-left', 'connect-failed']);
+
 export class DeviceLink extends EventTarget {
   #own;
   #peerIdentity;
@@ -253,7 +256,12 @@ export class DeviceLink extends EventTarget {
       this.dispatchEvent(new Event('offline'));
       if (!this.#stopped) this.#join();
     };
-    source.addEventListener('error', ended);
+    source.addEventListener('error', (ev) => {
+      const { code } = /** @type {CustomEvent} */ (ev).detail;
+      // A session that failed (not one that merely ended) says why on the device's row.
+      if (this.#live === channel && !SESSION_ENDED.has(code)) this.#error(code);
+      ended();
+    });
     channel.addEventListener('closed', ended);
     this.dispatchEvent(new CustomEvent('online', { detail: { channel } }));
   }

@@ -7,14 +7,17 @@
 
 import { ProtocolError } from './errors.js';
 import { MAX_DEVICE_NAME_CHARS } from './limits.js';
-import { isWellFormed } from './name.js';
+import { HIDES_OR_REORDERS, isWellFormed } from './name.js';
 
-/** Cc controls and the bidirectional formatting characters that reorder the text around them. */
-const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+/** Cc controls. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** @param {string} s */
+const hasForbidden = (s) => CONTROL.test(s) || HIDES_OR_REORDERS.test(s);
 
 /**
- * Whether `name` is a valid device name: 1 to 64 characters (code points), no control or bidi
- * formatting characters, no white space at either end.
+ * Whether `name` is a valid device name: 1 to 64 characters (code points), no control character
+ * and none that hides or reorders text (`HIDES_OR_REORDERS`), no white space at either end.
  * @param {string} name
  * @returns {boolean}
  */
@@ -22,7 +25,7 @@ export function isDeviceName(name) {
   if (typeof name !== 'string' || name.length === 0) return false;
   if (!isWellFormed(name)) return false;
   if ([...name].length > MAX_DEVICE_NAME_CHARS) return false;
-  if (FORBIDDEN.test(name)) return false;
+  if (hasForbidden(name)) return false;
   return name.trim() === name;
 }
 
@@ -35,7 +38,7 @@ export function isDeviceName(name) {
  */
 export function sanitizeDeviceName(text, fallback) {
   const kept = [...text]
-    .filter((c) => !FORBIDDEN.test(c) && isWellFormed(c))
+    .filter((c) => !hasForbidden(c) && isWellFormed(c))
     .slice(0, MAX_DEVICE_NAME_CHARS)
     .join('')
     .trim();

@@ -22,7 +22,7 @@ export const ERRORS = Object.freeze({
   'peer-misbehaved':
     'The other device sent something invalid, so the connection was closed. Pair again.',
   'record-rejected':
-    'A piece of data failed its integrity check, so the transfer was stopped and nothing was saved. Try sending again.',
+    'A piece of data failed its integrity check, so the connection was closed; the file being received then was not saved (files completed before it are kept). Try sending again.',
   'bad-name': 'The other device offered a file with an unsafe name, so it was refused.',
   incomplete:
     'The connection ended before the transfer finished; incomplete files were not saved. Try sending again.',

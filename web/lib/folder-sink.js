@@ -17,6 +17,8 @@
 
 /** @typedef {import('./sink.js').Sink} Sink */
 
+import { alternativeName } from './name.js';
+
 const PART = '.pairwise-part';
 
 /**
@@ -63,10 +65,8 @@ export async function openFolderSink(root, dir, name) {
  * @param {string} name
  */
 export async function freeName(folder, name) {
-  const dot = name.lastIndexOf('.');
-  const [stem, ext] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ''];
   for (let n = 0; ; n++) {
-    const candidate = n === 0 ? name : `${stem} (${n})${ext}`;
+    const candidate = n === 0 ? name : alternativeName(name, n);
     if (!(await exists(folder, candidate))) return candidate;
   }
 }

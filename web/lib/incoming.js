@@ -24,6 +24,7 @@ import { StoredCounter } from './flow.js';
 import { LANE_PROGRESS_STEP, MAX_MANIFEST_FILES, PROGRESS_STEP } from './limits.js';
 import { Checkpoints, claimsFor, keptBytes, partialName, startsFromAck } from './resume-store.js';
 import { openFolderSink } from './folder-sink.js';
+import { distinctPaths } from './manifest.js';
 import { canKeepPartials, openPartialSink, openSink, removePartial } from './sink.js';
 import { ReceiveState, encodeAccept, encodeAcceptResume, encodeDecline, encodeProgress, encodeReceived } from './transfer.js';
 import { Incoming } from './transfer-progress.js';
@@ -101,7 +102,8 @@ export class Receiver {
       return;
     }
     this.#offering = null;
-    const incoming = new Incoming(files);
+    // Names shown, saved and zipped are distinct: a repeated path becomes `NAME (1).ext`.
+    const incoming = new Incoming(distinctPaths(files));
     this.in = incoming;
     this.#recv = null;
     this.#kept = null;

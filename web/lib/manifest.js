@@ -12,7 +12,7 @@
 import { b64uDecode } from './b64.js';
 import { ProtocolError } from './errors.js';
 import { MAX_DIR_DEPTH, MAX_FILE_SIZE, MAX_MANIFEST_FILES, MAX_PATH_BYTES, MAX_TYPE_BYTES, TRANSFER_ID_BYTES } from './limits.js';
-import { isWellFormed, parseSafeName } from './name.js';
+import { alternativeName, isWellFormed, parseSafeName } from './name.js';
 import { strictJson } from './strict-json.js';
 
 const encoder = new TextEncoder();
@@ -99,6 +99,29 @@ export function manifestParts(files, id, maxJson) {
 }
 
 /**
+ * The offer's files, each one whose relative path an earlier file of the offer took renamed to
+ * the first free `NAME (1).ext`, `NAME (2).ext`, …: two files of one path are kept and shown side
+ * by side (§11.1), never as two entries of one name. The same names the CLI gives them in an
+ * empty folder, where each file takes the first name still free when it is saved.
+ * @template {ManifestFile} F
+ * @param {F[]} files
+ * @returns {F[]}
+ */
+export function distinctPaths(files) {
+  const used = new Set();
+  return files.map((f) => {
+    for (let n = 0; ; n++) {
+      const renamed = n === 0 ? f : { ...f, name: alternativeName(f.name, n) };
+      const path = relativePath(renamed);
+      if (!used.has(path)) {
+        used.add(path);
+        return renamed;
+      }
+    }
+  });
+}
+
+/**
  * Parses one manifest part from the peer.
  * @param {Uint8Array} json
  * @returns {ManifestPart}
@@ -142,9 +165,10 @@ export function parseManifestJson(json) {
     if (f.dir !== undefined) {
       if (f.dir.length === 0) throw r.bad('empty dir list');
       for (const segment of f.dir) parseSafeName(segment);
-      if (f.dir.length > MAX_DIR_DEPTH) throw r.bad(`more than ${MAX_DIR_DEPTH} folder levels`);
+      // A path the receiver could not create is a bad name, as in the Rust twin (§11.1).
+      if (f.dir.length > MAX_DIR_DEPTH) throw new ProtocolError('bad-name', `more than ${MAX_DIR_DEPTH} folder levels`);
       entry.dir = f.dir;
-      if (encoder.encode(relativePath(entry)).length > MAX_PATH_BYTES) throw r.bad('path too long');
+      if (encoder.encode(relativePath(entry)).length > MAX_PATH_BYTES) throw new ProtocolError('bad-name', `path longer than ${MAX_PATH_BYTES} bytes`);
     }
     files.push(entry);
   }

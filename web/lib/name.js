@@ -16,6 +16,14 @@ const RESERVED = new Set([
 /** Unicode category Cc: U+0000–U+001F and U+007F–U+009F. */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
+/**
+ * Characters that change how the text around them reads without being seen (§7): bidirectional
+ * formatting (U+061C, U+200E–U+200F, U+202A–U+202E, U+2066–U+2069) and invisible ones (U+00AD,
+ * U+115F, U+1160, U+180E, U+200B, U+2060–U+2064, U+3164, U+FEFF, U+FFA0). The joiners U+200C and
+ * U+200D stay allowed: emoji and several scripts need them. Mirrors `name::hides_or_reorders`.
+ */
+export const HIDES_OR_REORDERS = /[\u00ad\u061c\u115f\u1160\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\u3164\ufeff\uffa0]/;
+
 /** Lone surrogates cannot be UTF-8, so such a string is no file name. */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
@@ -58,6 +66,7 @@ export function parseSafeName(s) {
   if (utf8Length(s) > MAX_NAME_BYTES) throw bad(`longer than ${MAX_NAME_BYTES} bytes`);
   if (s.includes('/') || s.includes('\\')) throw bad('path separator');
   if (CONTROL.test(s)) throw bad('control character');
+  if (HIDES_OR_REORDERS.test(s)) throw bad('bidirectional formatting or invisible character');
   if (s === '.' || s === '..') throw bad('dot name');
   if (s.endsWith('.') || s.endsWith(' ')) throw bad("ends with '.' or a space");
   if (s.includes(':')) throw bad("contains ':'");
@@ -66,4 +75,17 @@ export function parseSafeName(s) {
   const upper = stem.replace(/[a-z]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 32));
   if (RESERVED.has(upper)) throw bad('reserved device name');
   return s;
+}
+
+/**
+ * The `n`th alternative to a taken name: ` (n)` before the extension (`a.txt` → `a (1).txt`,
+ * `.profile` → `.profile (1)`), as the CLI names a file it keeps beside another.
+ * @param {string} name
+ * @param {number} n
+ * @returns {string}
+ */
+export function alternativeName(name, n) {
+  const dot = name.lastIndexOf('.');
+  const [stem, ext] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ''];
+  return `${stem} (${n})${ext}`;
 }

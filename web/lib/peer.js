@@ -35,6 +35,11 @@ export class Peer extends EventTarget {
   #closed = false;
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   #silent;
+  // The SDP texts as sent and as received: the transcript's fingerprints come from these
+  // (§5.1), never from the browser's descriptions, which it re-serialises (Chromium keeps one of
+  // several `a=fingerprint:` lines, so the first line it shows need not be the peer's first).
+  #sentSdp = '';
+  #receivedSdp = '';
 
   /**
    * @param {{ initiator: boolean, sendSignal: (body: OfferBody | AnswerBody | CandidateBody) => void, iceServers?: RTCIceServer[], iceTransportPolicy?: RTCIceTransportPolicy, label?: string }} opts
@@ -68,7 +73,8 @@ export class Peer extends EventTarget {
   /** Initiator only: creates and sends the offer. */
   async start() {
     await this.#pc.setLocalDescription(await this.#pc.createOffer());
-    this.#sendSignal({ kind: 'offer', sdp: declareLanes(withoutCandidates(this.#pc.localDescription?.sdp ?? ''), LANES_TAKEN) });
+    this.#sentSdp = declareLanes(withoutCandidates(this.#pc.localDescription?.sdp ?? ''), LANES_TAKEN);
+    this.#sendSignal({ kind: 'offer', sdp: this.#sentSdp });
   }
 
   /**
@@ -77,12 +83,15 @@ export class Peer extends EventTarget {
    */
   async handleSignal(body) {
     if (body.kind === 'offer' && !this.#initiator) {
-      await this.#pc.setRemoteDescription({ type: 'offer', sdp: String(body.sdp) });
+      this.#receivedSdp = String(body.sdp);
+      await this.#pc.setRemoteDescription({ type: 'offer', sdp: this.#receivedSdp });
       await this.#flushCandidates();
       await this.#pc.setLocalDescription(await this.#pc.createAnswer());
-      this.#sendSignal({ kind: 'answer', sdp: declareLanes(withoutCandidates(this.#pc.localDescription?.sdp ?? ''), LANES_TAKEN) });
+      this.#sentSdp = declareLanes(withoutCandidates(this.#pc.localDescription?.sdp ?? ''), LANES_TAKEN);
+      this.#sendSignal({ kind: 'answer', sdp: this.#sentSdp });
     } else if (body.kind === 'answer' && this.#initiator) {
-      await this.#pc.setRemoteDescription({ type: 'answer', sdp: String(body.sdp) });
+      this.#receivedSdp = String(body.sdp);
+      await this.#pc.setRemoteDescription({ type: 'answer', sdp: this.#receivedSdp });
       await this.#flushCandidates();
     } else if (body.kind === 'candidate') {
       if (!body.candidate) return;
@@ -93,14 +102,14 @@ export class Peer extends EventTarget {
     }
   }
 
-  /** The local SDP (once the offer or answer was handled). */
+  /** The SDP text this side sent (once its offer or answer went out). */
   get localSdp() {
-    return this.#pc.localDescription?.sdp ?? '';
+    return this.#sentSdp;
   }
 
-  /** The remote SDP (once the offer or answer was handled). */
+  /** The SDP text the peer sent, exactly as received (once its offer or answer was handled). */
   get remoteSdp() {
-    return this.#pc.remoteDescription?.sdp ?? '';
+    return this.#receivedSdp;
   }
 
   /**

@@ -295,6 +295,10 @@ export class SessionDriver extends EventTarget {
       forcedLanes: lanesWanted(globalThis.location?.search ?? ''),
       pacedLanes: new URLSearchParams(globalThis.location?.search ?? '').get('pace') !== '0',
     });
+    // A failed channel (a bad name, a record that fails authentication, a misbehaving peer) ends
+    // the session with its code, so the screen says why (§9); otherwise only the close that
+    // follows would be seen, as `peer-left`.
+    channel.addEventListener('error', (ev) => this.fail(new ProtocolError(/** @type {CustomEvent} */ (ev).detail.code)));
     const detail = { channel, peerIdentity: this.#peerIdentity, pairingKey: session.pairingKey };
     this.dispatchEvent(new CustomEvent('ready', { detail }));
   }

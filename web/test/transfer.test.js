@@ -10,7 +10,7 @@ import { test } from 'node:test';
 
 import { ProtocolError } from '../lib/errors.js';
 import { MAX_MANIFEST_FILES, MAX_RECORD_BYTES } from '../lib/limits.js';
-import { manifestParts } from '../lib/manifest.js';
+import { distinctPaths, manifestParts } from '../lib/manifest.js';
 import {
   ReceiveState,
   chunkPayloadSize,
@@ -149,6 +149,35 @@ test('encodeManifest refuses what the peer would refuse', () => {
   assert.throws(() => encodeManifest([{ name: 'a', size: 1, type: '\ud800' }]), RangeError);
   const big = Array.from({ length: 1000 }, (_, i) => ({ name: `${i}`.padEnd(255, 'x'), size: 1, type: '' }));
   assert.throws(() => encodeManifest(big), RangeError);
+});
+
+test('distinctPaths: a repeated path is kept beside the first as NAME (1).ext, as the CLI saves it', () => {
+  /** @param {string} name @param {string[]} [dir] */
+  const f = (name, dir) => ({ name, size: 1, type: '', ...(dir ? { dir } : {}) });
+  const names = distinctPaths([
+    f('dup.txt'),
+    f('dup.txt'),
+    f('dup (1).txt'),
+    f('dup.txt', ['d']),
+    f('dup.txt', ['d']),
+    f('.profile'),
+    f('.profile'),
+    f('README'),
+    f('README'),
+  ]).map((x) => [...(x.dir ?? []), x.name].join('/'));
+  assert.deepEqual(names, [
+    'dup.txt',
+    'dup (1).txt',
+    'dup (1) (1).txt',
+    'd/dup.txt',
+    'd/dup (1).txt',
+    '.profile',
+    '.profile (1)',
+    'README',
+    'README (1)',
+  ]);
+  const once = [f('a'), f('b')];
+  assert.deepEqual(distinctPaths(once), once, 'distinct names stay as they are');
 });
 
 test('received carries a u32; other payload lengths are refused', () => {

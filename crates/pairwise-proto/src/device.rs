@@ -3,7 +3,7 @@
 //!
 //! A device name is display text only: it is never used as a path, a room or a key. The rules
 //! keep it short and printable and stop it from spoofing the text around it (no control or
-//! bidirectional-override characters).
+//! bidirectional-override or invisible characters, `name::hides_or_reorders`).
 
 use std::fmt;
 
@@ -11,9 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ErrorCode;
 use crate::limits::MAX_DEVICE_NAME_CHARS;
+use crate::name::hides_or_reorders;
 
 /// A device name that passed §10.7: 1 to [`MAX_DEVICE_NAME_CHARS`] characters, no control or
-/// bidi-control characters, no leading or trailing white space.
+/// characters that hide or reorder text, no leading or trailing white space.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct DeviceName(String);
@@ -31,8 +32,8 @@ pub enum BadDeviceName {
         /// Characters in the name.
         chars: usize,
     },
-    /// A control (Cc) or bidirectional formatting character.
-    #[error("device name contains a control or bidi formatting character")]
+    /// A control (Cc) character or one that hides or reorders text.
+    #[error("device name contains a control, bidi formatting or invisible character")]
     Control,
     /// White space at either end.
     #[error("device name starts or ends with white space")]
@@ -44,12 +45,6 @@ impl BadDeviceName {
     pub fn code(&self) -> ErrorCode {
         ErrorCode::PeerMisbehaved
     }
-}
-
-/// U+061C, U+200E–U+200F, U+202A–U+202E, U+2066–U+2069: characters that reorder the text
-/// around them.
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{061C}' | '\u{200E}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 impl DeviceName {
@@ -65,7 +60,7 @@ impl DeviceName {
         if chars > MAX_DEVICE_NAME_CHARS {
             return Err(BadDeviceName::TooLong { chars });
         }
-        if name.chars().any(|c| c.is_control() || is_bidi_control(c)) {
+        if name.chars().any(|c| c.is_control() || hides_or_reorders(c)) {
             return Err(BadDeviceName::Control);
         }
         if name.trim() != name {
@@ -79,7 +74,7 @@ impl DeviceName {
     pub fn sanitize(text: &str, fallback: &str) -> Self {
         let kept: String = text
             .chars()
-            .filter(|c| !c.is_control() && !is_bidi_control(*c))
+            .filter(|c| !c.is_control() && !hides_or_reorders(*c))
             .take(MAX_DEVICE_NAME_CHARS)
             .collect();
         Self::parse(kept.trim()).unwrap_or_else(|_| Self(fallback.to_owned()))

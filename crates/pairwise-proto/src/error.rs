@@ -110,8 +110,9 @@ impl ErrorCode {
                  Pair again."
             }
             Self::RecordRejected => {
-                "A piece of data failed its integrity check, so the transfer was stopped and \
-                 nothing was saved. Try sending again."
+                "A piece of data failed its integrity check, so the connection was closed; the \
+                 file being received then was not saved (files completed before it are kept). \
+                 Try sending again."
             }
             Self::BadName => {
                 "The other device offered a file with an unsafe name, so it was refused."

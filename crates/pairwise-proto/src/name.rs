@@ -17,7 +17,8 @@ use crate::limits::MAX_NAME_BYTES;
 #[serde(into = "String")]
 pub struct SafeName(String);
 
-/// Why a file name is refused; every variant maps to [`ErrorCode::BadName`].
+/// Why a file name or the folder path above it is refused; every variant maps to
+/// [`ErrorCode::BadName`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum BadName {
@@ -27,6 +28,10 @@ pub enum BadName {
     /// A control character (U+0000–U+001F, U+007F–U+009F).
     #[error("file name contains a control character")]
     Control,
+    /// A character that reorders or hides text ([`hides_or_reorders`]): shown, the name would
+    /// read as another (`invoice\u{202E}txt.exe` reads `invoiceexe.txt`).
+    #[error("file name contains a bidirectional formatting or invisible character")]
+    Format,
     /// `.` or `..`.
     #[error("file name is '.' or '..'")]
     DotName,
@@ -47,6 +52,22 @@ pub enum BadName {
         /// The limit.
         max: usize,
     },
+    /// A file inside more than `MAX_DIR_DEPTH` folders (§11.1).
+    #[error("file is {depth} folders deep, more than {max}")]
+    TooDeep {
+        /// Folders above the file.
+        depth: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A relative path `dir/…/name` longer than `MAX_PATH_BYTES` (§11.1).
+    #[error("path of {len} bytes exceeds {max}")]
+    PathTooLong {
+        /// Bytes in the joined path.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
     /// Ends with `.` or a space.
     #[error("file name ends with '.' or a space")]
     TrailingDotOrSpace,
@@ -57,6 +78,30 @@ impl BadName {
     pub fn code(&self) -> ErrorCode {
         ErrorCode::BadName
     }
+}
+
+/// Whether `c` changes how the text around it reads without being seen itself (§7): a
+/// bidirectional formatting character (U+061C, U+200E–U+200F, U+202A–U+202E, U+2066–U+2069) or
+/// an invisible one (U+00AD, U+115F, U+1160, U+180E, U+200B, U+2060–U+2064, U+3164, U+FEFF,
+/// U+FFA0). The zero-width joiners U+200C and U+200D are allowed: emoji and several scripts
+/// need them. Applies to file names, folder names and device names alike.
+pub fn hides_or_reorders(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{180E}'
+            | '\u{200B}'
+            | '\u{200E}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{3164}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+    )
 }
 
 const RESERVED: [&str; 22] = [
@@ -85,6 +130,9 @@ impl SafeName {
         // `char::is_control` is exactly Unicode category Cc: U+0000–U+001F and U+007F–U+009F.
         if name.chars().any(char::is_control) {
             return Err(BadName::Control);
+        }
+        if name.chars().any(hides_or_reorders) {
+            return Err(BadName::Format);
         }
         if name == "." || name == ".." {
             return Err(BadName::DotName);
@@ -141,6 +189,8 @@ mod tests {
             "a..b",
             "console.log",
             "COM10",
+            "👨\u{200D}👩\u{200D}👧.jpg",
+            "می\u{200C}خواهم.txt",
         ] {
             assert_eq!(SafeName::parse(name).unwrap().as_str(), name);
         }
@@ -175,6 +225,9 @@ mod tests {
             ("con", BadName::Reserved),
             ("CON.txt", BadName::Reserved),
             ("lpt9.tar.gz", BadName::Reserved),
+            ("invoice\u{202E}txt.exe", BadName::Format),
+            ("a\u{200B}b", BadName::Format),
+            ("\u{FEFF}a", BadName::Format),
         ];
         for (name, want) in cases {
             assert_eq!(SafeName::parse(name), Err(want), "{name:?}");

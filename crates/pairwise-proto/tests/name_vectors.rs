@@ -31,6 +31,8 @@ fn name_vectors() {
         "CONSOLE",
         "x.CON",
         "con_backup",
+        "family \u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}.jpg",
+        "\u{645}\u{6CC}\u{200C}\u{62E}\u{648}\u{627}\u{647}\u{645}.txt",
     ];
     let long = "a".repeat(255);
     let multibyte_ok = "é".repeat(127) + "a";
@@ -69,6 +71,19 @@ fn name_vectors() {
         ("COM9.log".to_owned(), "reserved COM9"),
         ("lpt1".to_owned(), "reserved lpt1"),
         ("LPT9".to_owned(), "reserved LPT9"),
+        (
+            "invoice\u{202E}txt.exe".to_owned(),
+            "U+202E right-to-left override",
+        ),
+        ("a\u{2066}b\u{2069}".to_owned(), "U+2066 isolate"),
+        ("a\u{200E}b".to_owned(), "U+200E left-to-right mark"),
+        ("a\u{61C}b".to_owned(), "U+061C Arabic letter mark"),
+        ("a\u{200B}b".to_owned(), "U+200B zero width space"),
+        ("\u{FEFF}a".to_owned(), "U+FEFF zero width no-break space"),
+        ("a\u{2060}b".to_owned(), "U+2060 word joiner"),
+        ("a\u{AD}b".to_owned(), "U+00AD soft hyphen"),
+        ("\u{3164}".to_owned(), "U+3164 Hangul filler"),
+        ("a\u{180E}b".to_owned(), "U+180E Mongolian vowel separator"),
         ("a".repeat(256), "256 bytes"),
         ("é".repeat(128), "256 bytes in 128 characters"),
     ];

@@ -14,7 +14,7 @@ mod common;
 
 use pairwise_proto::b64;
 use pairwise_proto::device::{DeviceInfo, DeviceName};
-use pairwise_proto::limits::{MAX_FILE_SIZE, MAX_MANIFEST_FILES};
+use pairwise_proto::limits::{MAX_DIR_DEPTH, MAX_FILE_SIZE, MAX_MANIFEST_FILES, MAX_PATH_BYTES};
 use pairwise_proto::name::SafeName;
 use pairwise_proto::transfer::{
     FileEntry, Manifest, Message, ResumeClaim, ResumeStart, TransferId,
@@ -226,6 +226,33 @@ fn transfer_vectors() {
             manifest(r#"{"files":[{"name":"a","size":1,"type":"","dir":["a/b"]}]}"#),
             "bad-name",
             "manifest dir segment with a slash",
+        ),
+        (
+            manifest(r#"{"files":[{"name":"invoice\u202etxt.exe","size":1,"type":""}]}"#),
+            "bad-name",
+            "name with a right-to-left override",
+        ),
+        (
+            manifest(r#"{"files":[{"name":"a","size":1,"type":"","dir":["x\u200by"]}]}"#),
+            "bad-name",
+            "manifest dir segment with a zero width space",
+        ),
+        (
+            manifest(&format!(
+                r#"{{"files":[{{"name":"a","size":1,"type":"","dir":[{}]}}]}}"#,
+                vec![r#""d""#; MAX_DIR_DEPTH + 1].join(",")
+            )),
+            "bad-name",
+            "manifest dir one level deeper than MAX_DIR_DEPTH",
+        ),
+        (
+            manifest(&format!(
+                r#"{{"files":[{{"name":"{}","size":1,"type":"","dir":[{}]}}]}}"#,
+                "n".repeat(MAX_PATH_BYTES + 1 - 17 * 240),
+                vec![format!(r#""{}""#, "d".repeat(239)); 17].join(",")
+            )),
+            "bad-name",
+            "manifest path one byte over MAX_PATH_BYTES",
         ),
         (
             manifest(r#"{"files":[{"name":"a","size":1,"type":""}],"more":1}"#),

@@ -12,8 +12,8 @@ use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, watch};
 use webrtc::data_channel::{DataChannel, DataChannelEvent};
 use webrtc::peer_connection::{
-    PeerConnectionEventHandler, RTCIceCandidateInit, RTCPeerConnectionIceEvent,
-    RTCPeerConnectionState,
+    PeerConnectionEventHandler, RTCIceCandidateInit, RTCIceGatheringState,
+    RTCPeerConnectionIceEvent, RTCPeerConnectionState,
 };
 
 use super::PeerEvent;
@@ -64,6 +64,14 @@ impl PeerConnectionEventHandler for Handler {
                 }
             }
             Err(e) => tracing::debug!("local candidate not serializable: {e}"),
+        }
+    }
+
+    // §5 step 7: the end of candidates goes out as a `null` candidate, as browsers send it, so
+    // a peer that waits for it (a third-party implementation may) is not left waiting.
+    async fn on_ice_gathering_state_change(&self, state: RTCIceGatheringState) {
+        if state == RTCIceGatheringState::Complete {
+            self.emit_later(PeerEvent::LocalCandidate("null".to_owned()));
         }
     }
 

@@ -201,7 +201,8 @@ impl Lanes {
     /// The `lane-candidate` for one of this side's local candidates (`json` as the peer
     /// reported it), or `None` if it does not parse (webrtc-rs wrote it: never).
     pub(super) fn candidate(lane: u8, ours: bool, json: &str) -> Option<Message> {
-        let init: CandidateInit = serde_json::from_str(json).ok()?;
+        // `null` is the end of candidates, which a lane-candidate carries as `candidate: null`.
+        let init: Option<CandidateInit> = serde_json::from_str(json).ok()?;
         Some(Message::LaneCandidate(LaneCandidate {
             lane,
             side: if ours {
@@ -209,7 +210,7 @@ impl Lanes {
             } else {
                 LaneSide::Answer
             },
-            candidate: Some(init),
+            candidate: init,
         }))
     }
 

@@ -6,7 +6,8 @@
 //! receiver joins them ([`Manifest::join`]). Unknown fields, an empty part, more than
 //! [`MAX_MANIFEST_FILES`] files in an offer, sizes past [`MAX_FILE_SIZE`], types past
 //! [`MAX_TYPE_BYTES`], unsafe names or directory segments, and folders deeper than
-//! [`MAX_DIR_DEPTH`] or longer than [`MAX_PATH_BYTES`] are refused.
+//! [`MAX_DIR_DEPTH`] or longer than [`MAX_PATH_BYTES`] are refused (those two, like a bad name,
+//! with `bad-name`: the receiver cannot create such a file).
 
 use serde::{Deserialize, Serialize};
 
@@ -15,7 +16,7 @@ use crate::limits::{
     MAX_DIR_DEPTH, MAX_FILE_SIZE, MAX_MANIFEST_FILES, MAX_PATH_BYTES, MAX_TYPE_BYTES,
     TRANSFER_ID_BYTES,
 };
-use crate::name::SafeName;
+use crate::name::{BadName, SafeName};
 use crate::transfer::TransferError;
 
 /// A transfer id: 16 random bytes a sender picks for an offer it can resume (§11.3).
@@ -103,19 +104,24 @@ impl FileEntry {
     /// The same file inside folder `dir` (outermost first; each segment a [`SafeName`]).
     ///
     /// # Errors
-    /// [`TransferError::BadManifest`] for more than [`MAX_DIR_DEPTH`] segments or a relative
-    /// path longer than [`MAX_PATH_BYTES`].
+    /// [`TransferError::BadName`] for more than [`MAX_DIR_DEPTH`] segments or a relative path
+    /// longer than [`MAX_PATH_BYTES`].
     pub fn in_dir(mut self, dir: Vec<SafeName>) -> Result<Self, TransferError> {
         if dir.len() > MAX_DIR_DEPTH {
-            return Err(bad(format!(
-                "{} folder levels exceed {MAX_DIR_DEPTH}",
-                dir.len()
-            )));
+            return Err(BadName::TooDeep {
+                depth: dir.len(),
+                max: MAX_DIR_DEPTH,
+            }
+            .into());
         }
         self.dir = dir;
         let len = self.relative_path().len();
         if len > MAX_PATH_BYTES {
-            return Err(bad(format!("path of {len} bytes exceeds {MAX_PATH_BYTES}")));
+            return Err(BadName::PathTooLong {
+                len,
+                max: MAX_PATH_BYTES,
+            }
+            .into());
         }
         Ok(self)
     }

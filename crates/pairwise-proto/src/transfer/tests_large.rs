@@ -1,8 +1,9 @@
 //! Tests of §11: manifest parts, folders, text, and resuming with claims and a `resume-ack`.
 
 use super::*;
+use crate::error::ErrorCode;
 use crate::handshake::PeerConfirmed;
-use crate::limits::{MAX_DIR_DEPTH, RESUME_BLOCK};
+use crate::limits::{MAX_DIR_DEPTH, MAX_PATH_BYTES, RESUME_BLOCK};
 use crate::name::SafeName;
 
 fn file(name: &str, size: u64) -> FileEntry {
@@ -79,8 +80,26 @@ fn folders_round_trip_and_unsafe_segments_are_refused() {
     ] {
         assert!(Manifest::parse(bad.as_bytes()).is_err(), "{bad}");
     }
-    let deep: Vec<SafeName> = (0..=MAX_DIR_DEPTH).map(|_| seg("d")).collect();
-    assert!(file("x", 1).in_dir(deep).is_err());
+    let deep: Vec<SafeName> = (0..MAX_DIR_DEPTH).map(|_| seg("d")).collect();
+    assert!(file("x", 1).in_dir(deep.clone()).is_ok());
+    let deeper = [deep, vec![seg("d")]].concat();
+    let err = file("x", 1).in_dir(deeper).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::BadName, "{err}");
+}
+
+#[test]
+fn a_path_at_max_path_bytes_is_accepted_and_one_byte_more_is_a_bad_name() {
+    let seg = |s: &str| SafeName::parse(s).unwrap();
+    // 16 folders of 240 bytes, each with its slash: 3 856 bytes; the name takes the rest.
+    let dir: Vec<SafeName> = (0..16).map(|_| seg(&"d".repeat(240))).collect();
+    let at_cap = file(&"n".repeat(MAX_PATH_BYTES - 16 * 241), 1)
+        .in_dir(dir.clone())
+        .unwrap();
+    assert_eq!(at_cap.relative_path().len(), MAX_PATH_BYTES);
+    let err = file(&"n".repeat(MAX_PATH_BYTES - 16 * 241 + 1), 1)
+        .in_dir(dir)
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::BadName, "{err}");
 }
 
 #[test]

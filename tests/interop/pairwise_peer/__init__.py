@@ -1,0 +1,1 @@
+"""An independent Pairwise protocol v1 peer on aiortc, written from docs/protocol.md."""

@@ -16,7 +16,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { acceptOffer, assertReceivedIntact, chooseFiles, showPairingCode, waitPaired, waitReceived, waitTransfer } from './harness/app.js';
+import { acceptOffer, assertReceivedIntact, chooseFiles, showPairingCode, waitError, waitPaired, waitReceived, waitTransfer } from './harness/app.js';
 import { launchChromium } from './harness/browsers.js';
 import { Cleanup } from './harness/cleanup.js';
 import { runCli } from './harness/cli.js';
@@ -236,4 +236,44 @@ describe('an independent aiortc peer with the CLI and Chromium', { timeout: 900_
     assertPeerAccount(sender);
     await b.close();
   });
+
+  // Offers no honest sender makes (protocol §7, §11.1): each must be refused with `bad-name`,
+  // said on the receiving screen or terminal, with nothing shown as offered and nothing saved.
+  const hostileOffers = [
+    ['a name with a right-to-left override (shown as invoiceexe.txt)', { files: [{ name: 'invoice\u202etxt.exe', size: 1, type: '' }] }],
+    ['a folder named ..', { files: [{ name: 'a.txt', size: 1, type: '', dir: ['ok', '..'] }] }],
+    ['a file 33 folders deep', { files: [{ name: 'a.txt', size: 1, type: '', dir: Array(33).fill('d') }] }],
+  ];
+
+  for (const [what, manifest] of hostileOffers) {
+    it(`Chromium refuses ${what}: it says bad-name and lists nothing`, { timeout: 240_000 }, async () => {
+      requirePeer();
+      const sender = peer(['send', '--server', server.origin, '--offer-json', JSON.stringify(manifest)]);
+      const b = await chromium.newPeer('B', server.origin);
+      await b.goto(await sender.link());
+      // The offer follows the pairing at once: the page may show the error before `paired`.
+      await waitError(b, 'bad-name', { also: [sender] });
+      assert.match(sender.stdout(), /^SAS \d{3} \d{3}$/m, 'the two paired before the offer');
+      const seen = await b.evaluate(() => ({
+        offered: !(/** @type {HTMLElement} */ (document.querySelector('#incoming')).hidden),
+        received: document.querySelectorAll('#received a').length,
+      }));
+      assert.deepEqual(seen, { offered: false, received: 0 }, 'no offer shown, nothing received');
+      const { code } = await sender.exited;
+      assert.notEqual(code, 0, `the hostile sender's run should end with the session.\n${sender.diagnose()}`);
+      await b.close();
+    });
+
+    it(`the CLI refuses ${what}: it exits with the bad-name sentence and saves nothing`, { timeout: 240_000 }, async () => {
+      requirePeer();
+      const sender = peer(['send', '--server', server.origin, '--offer-json', JSON.stringify(manifest)]);
+      const dir = tempDir('interop-hostile-');
+      const receiver = cleanup.track(runCli(['receive', await sender.link(), '--dir', dir]), (r) => r.kill());
+      const { code } = await receiver.exited;
+      assert.notEqual(code, 0, `pairwise receive accepted a hostile offer.\n${receiver.diagnose()}`);
+      assert.match(receiver.stderr(), /offered a file with an unsafe name/, `the CLI should say why.\n${receiver.diagnose()}`);
+      assert.deepEqual(readdirSync(dir), [], 'nothing saved');
+      await sender.exited;
+    });
+  }
 });

@@ -3,6 +3,7 @@
 
     peer.py send --server URL [--fingerprints N] FILE...   # pairing initiator: prints LINK, sends
     peer.py receive --out DIR [--fingerprints N] LINK      # pairing responder: receives into DIR
+    peer.py send --server URL --offer-json JSON            # a hostile offer: this manifest, as is
 
 stdout carries only machine-readable lines: `LINK <url>` (send), `SAS 123 456` once the peer's
 confirm verified, `ERROR <code> <detail>` on failure (exit 1). Progress goes to stderr.
@@ -24,6 +25,7 @@ from pairwise_peer.codec import new_link, parse_link  # noqa: E402
 from pairwise_peer.errors import PeerError  # noqa: E402
 from pairwise_peer.handshake import Handshake  # noqa: E402
 from pairwise_peer.keys import KeyPair  # noqa: E402
+from pairwise_peer.messages import MANIFEST  # noqa: E402
 from pairwise_peer.signaling import Signaling  # noqa: E402
 from pairwise_peer.transfer import Session  # noqa: E402
 
@@ -39,7 +41,8 @@ def announce_sas(sas: str) -> None:
     say(f"SAS {sas}")
 
 
-async def run_session(hs: Handshake, sig: Signaling, out_dir: Path | None, paths: list[Path]) -> None:
+async def run_session(hs: Handshake, sig: Signaling, out_dir: Path | None, paths: list[Path],
+                      offer_json: str | None = None) -> None:
     try:
         confirmed = await hs.run()
     except PeerError:
@@ -50,7 +53,13 @@ async def run_session(hs: Handshake, sig: Signaling, out_dir: Path | None, paths
     reader = asyncio.create_task(session.read_loop())
     try:
         session.send_device()
-        if paths:
+        if offer_json is not None:
+            # A test's hostile offer, sent as written; the other side must refuse it and say so
+            # on its own screen. Whatever it answers ends this run (its close: peer-left).
+            session.send(bytes([MANIFEST]) + offer_json.encode())
+            log.info("sent the offer %s; waiting for the peer's answer", offer_json[:200])
+            await session.wait_for(lambda: False, "the peer's answer")
+        elif paths:
             await session.send_files(paths)
             log.info("done: %d file(s) sent, every one received", len(paths))
         else:
@@ -69,6 +78,8 @@ async def run_session(hs: Handshake, sig: Signaling, out_dir: Path | None, paths
 
 async def send(args: argparse.Namespace) -> None:
     paths = [Path(p) for p in args.files]
+    if bool(paths) == (args.offer_json is not None):
+        raise PeerError("usage", "send takes FILEs or --offer-json, one of the two")
     for p in paths:
         if not p.is_file():
             raise PeerError("usage", f"{p} is not a file")
@@ -79,7 +90,7 @@ async def send(args: argparse.Namespace) -> None:
     # `peers: 1` and report the link expired (§4).
     hs = Handshake("initiator", link.secret, None, identity, sig, args.fingerprints, announce_sas,
                    on_joined=lambda: say(f"LINK {link.url()}"))
-    await run_session(hs, sig, None, paths)
+    await run_session(hs, sig, None, paths, args.offer_json)
 
 
 async def receive(args: argparse.Namespace) -> None:
@@ -101,7 +112,8 @@ def main() -> int:
     sub = ap.add_subparsers(dest="command", required=True)
     s = sub.add_parser("send", parents=[common], help="show a pairing link, then send FILEs")
     s.add_argument("--server", required=True, help="e.g. http://127.0.0.1:8080")
-    s.add_argument("files", nargs="+")
+    s.add_argument("--offer-json", help="send this manifest JSON (inner type 0x01) instead of files, as is")
+    s.add_argument("files", nargs="*")
     r = sub.add_parser("receive", parents=[common], help="open a pairing link, then receive into --out")
     r.add_argument("--out", required=True)
     r.add_argument("link")

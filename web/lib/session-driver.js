@@ -28,6 +28,7 @@
 /** @import { Handshake } from './handshake.js' */
 
 import { b64uDecode } from './b64.js';
+import { hasExactKeys } from './bytes.js';
 import { ProtocolError } from './errors.js';
 import { sdpFingerprint } from './key-schedule.js';
 import { iceTransportPolicy } from './ice.js';
@@ -161,6 +162,14 @@ export class SessionDriver extends EventTarget {
       return;
     }
     if (typeof body !== 'object' || body === null) throw new ProtocolError('peer-misbehaved');
+    const misshapen = bodyShapeError(body);
+    if (misshapen && this.#session) {
+      // Only the server can have sent it (the verified peer sends well-formed candidates); what
+      // it relays now must not end a working session (§5).
+      console.info(`ignored a relayed ${String(body.kind)} after the peer was verified: ${misshapen}`);
+      return;
+    }
+    if (misshapen) throw new ProtocolError('peer-misbehaved', misshapen);
     if (this.#session && body.kind !== 'candidate') {
       console.info(`ignored a relayed ${String(body.kind)} after the peer was verified`);
       return;
@@ -324,4 +333,32 @@ export class SessionDriver extends EventTarget {
     if (this.#suspect) clearTimeout(this.#suspect.timer);
     this.#suspect = null;
   }
+}
+
+/** The fields of the bodies this module reads itself (§4.2); hellos, confirms and the
+ * remembered-device bodies are checked as strictly where they are parsed. */
+const BODY_FIELDS = /** @type {Record<string, string[]>} */ ({
+  offer: ['kind', 'sdp'],
+  answer: ['kind', 'sdp'],
+  candidate: ['kind', 'candidate'],
+});
+
+/**
+ * Why a relayed `offer`, `answer` or `candidate` body is not as §4.2 has it (a field missing or
+ * not in the table, an SDP that is no string, a candidate that is neither `null` nor an object
+ * with a `candidate` string), or null.
+ * @param {Record<string, unknown>} body
+ * @returns {string | null}
+ */
+export function bodyShapeError(body) {
+  const fields = BODY_FIELDS[String(body.kind)];
+  if (!fields) return null;
+  if (!hasExactKeys(body, fields)) return `${body.kind} fields are not exactly ${fields.join(', ')}`;
+  if (body.kind !== 'candidate') return typeof body.sdp === 'string' ? null : `${body.kind} sdp is not a string`;
+  const c = body.candidate;
+  if (c === null) return null;
+  if (typeof c !== 'object' || Array.isArray(c) || typeof (/** @type {any} */ (c).candidate) !== 'string') {
+    return 'candidate is neither null nor an object with a candidate string';
+  }
+  return null;
 }

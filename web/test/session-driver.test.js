@@ -14,7 +14,7 @@ import { b64uEncode } from '../lib/b64.js';
 import { Handshake } from '../lib/handshake.js';
 import { generateKeyPair, randomBytes } from '../lib/keys.js';
 import { forgottenNotice, notPairedBody, reconnectRole } from '../lib/remembered.js';
-import { SessionDriver } from '../lib/session-driver.js';
+import { bodyShapeError, SessionDriver } from '../lib/session-driver.js';
 
 /**
  * A reconnecting driver for `own`, remembering `peer`, with its relayed bodies and errors.
@@ -183,4 +183,26 @@ test('a handshake that does not finish in HANDSHAKE_TIMEOUT_MS fails with connec
   } finally {
     mock.timers.reset();
   }
+});
+
+test('relayed offer, answer and candidate bodies hold exactly their fields (§4.2)', () => {
+  const good = [
+    { kind: 'offer', sdp: 'v=0' },
+    { kind: 'answer', sdp: '' },
+    { kind: 'candidate', candidate: null },
+    { kind: 'candidate', candidate: { candidate: 'candidate:1 1 udp 1 127.0.0.1 9 typ host', sdpMid: null, sdpMLineIndex: 0 } },
+    { kind: 'hello', anything: 'is checked where hellos are parsed' },
+  ];
+  for (const b of good) assert.equal(bodyShapeError(b), null, JSON.stringify(b));
+  const bad = [
+    { kind: 'offer' },
+    { kind: 'offer', sdp: 1 },
+    { kind: 'answer', sdp: 'v=0', extra: true },
+    { kind: 'candidate' },
+    { kind: 'candidate', candidate: 'candidate:1' },
+    { kind: 'candidate', candidate: [] },
+    { kind: 'candidate', candidate: { sdpMid: '0' } },
+    { kind: 'candidate', candidate: null, sdpMid: '0' },
+  ];
+  for (const b of bad) assert.ok(bodyShapeError(b), `${JSON.stringify(b)} should be refused`);
 });

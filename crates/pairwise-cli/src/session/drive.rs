@@ -203,8 +203,16 @@ pub(super) async fn drive(
                         );
                     }
                 };
-                let signal =
-                    PeerSignal::parse(&body).map_err(|e| SessionError::new(e.code(), e))?;
+                let signal = match PeerSignal::parse(&body) {
+                    Ok(signal) => signal,
+                    // Once the peer is verified only the server can relay a body that does not
+                    // parse; it must not end a working session (§4.2, §5).
+                    Err(e) if confirmed => {
+                        tracing::info!("ignored a relayed body after the peer was verified: {e}");
+                        continue;
+                    }
+                    Err(e) => return Err(SessionError::new(e.code(), e).into()),
+                };
                 let candidate = matches!(signal, PeerSignal::Candidate { .. });
                 if confirmed && !candidate {
                     tracing::info!(

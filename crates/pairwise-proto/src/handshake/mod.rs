@@ -169,11 +169,26 @@ impl PeerSignal {
     ///
     /// # Errors
     /// [`HandshakeError::Malformed`] for an unknown kind, unknown or missing fields, a version
-    /// other than 1, invalid keys or a nonce or MAC of the wrong length.
+    /// other than 1, invalid keys or a nonce or MAC of the wrong length, a candidate that is
+    /// neither `null` nor an object with a `candidate` string.
     pub fn parse(body: &serde_json::Value) -> Result<Self, HandshakeError> {
-        Self::deserialize(body).map_err(|e| HandshakeError::Malformed {
+        let signal = Self::deserialize(body).map_err(|e| HandshakeError::Malformed {
             reason: e.to_string(),
-        })
+        })?;
+        // §4.2: `null`, or an object with a `candidate` string (the rest is the WebRTC stack's).
+        if let Self::Candidate { candidate } = &signal {
+            let ok = candidate.is_null()
+                || candidate
+                    .get("candidate")
+                    .is_some_and(serde_json::Value::is_string);
+            if !ok {
+                return Err(HandshakeError::Malformed {
+                    reason: "candidate is neither null nor an object with a candidate string"
+                        .to_owned(),
+                });
+            }
+        }
+        Ok(signal)
     }
 
     /// The `kind` on the wire, for messages and logs.

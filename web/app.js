@@ -21,7 +21,8 @@ import { Transfers } from './lib/file-transfer.js';
 import { openIdb } from './lib/idb.js';
 import { openedByShare, takeSharedFiles } from './lib/share-inbox.js';
 import { ResumeStore, partialName } from './lib/resume-store.js';
-import { cleanPartials, clearIncoming, removePartial } from './lib/sink.js';
+import { ReceivedStore } from './lib/received-store.js';
+import { cleanPartials, removePartial } from './lib/sink.js';
 import { Store, memoryBackend } from './lib/store.js';
 import { showDeviceNotice, showDevices, showOwnName } from './ui/devices-view.js';
 import { dropKept, showKept } from './ui/kept-view.js';
@@ -30,6 +31,7 @@ import { hideHome, showError, showPaired, showPairing, showPairingEnded, showPro
 import { hideShared, showShared } from './ui/share-view.js';
 import { showText, wireTextForm } from './ui/text-view.js';
 import { showReceivedFiles } from './ui/received-folders.js';
+import { KeptReceived } from './ui/received-kept.js';
 import { askToAccept, showTransfer } from './ui/transfer-view.js';
 
 /** The browser's database; private windows may refuse IndexedDB: then nothing is remembered. */
@@ -38,17 +40,22 @@ const backendReady = openIdb().catch(() => memoryBackend());
 /** Offer ids and kept partial transfers (§11.3). */
 const resumeReady = backendReady.then((b) => new ResumeStore(b));
 
-/**
- * The remembered devices, once the store is open. Files received by an earlier page load are
- * cleared first (their download links are gone with it), and partial files no kept transfer
- * needs any more, before any session can receive.
- */
-const devicesReady = Promise.all([clearIncoming(), keepPartials()]).then(openDevices);
+/** Received files kept until the person removes them (listed again after a reload). */
+const receivedReady = backendReady.then((b) => new KeptReceived(new ReceivedStore(b)));
 
-/** Removes expired kept transfers and the partial files nobody resumes. */
+/**
+ * The remembered devices, once the store is open. Before any session can receive, the received
+ * files kept from earlier page loads are listed again (what no kept file names is removed), and
+ * partial files that no kept transfer or kept file needs any more are removed.
+ */
+const devicesReady = Promise.all([receivedReady.then((k) => k.restore()).catch(() => {}), keepPartials()]).then(openDevices);
+
+/** Removes expired kept transfers and the partial files nobody resumes or keeps. */
 async function keepPartials() {
   const resume = await resumeReady;
-  await cleanPartials(await resume.livePartialNames(Date.now())).catch(() => {});
+  const keep = await resume.livePartialNames(Date.now());
+  for (const name of await new ReceivedStore(await backendReady).names('partial').catch(() => new Set())) keep.add(name);
+  await cleanPartials(keep).catch(() => {});
 }
 
 /** Ids of kept transfers offered again in this page load (they are not listed as kept). */
@@ -141,7 +148,10 @@ function attach(devices, channel, id, resume) {
     if (incoming.transferId) offeredAgain.add(incoming.transferId);
     dropKept(incoming.transferId);
     rows.push(showTransfer(incoming, 'receive', peerName, () => path));
-    showReceivedFiles(incoming);
+    receivedReady.then(
+      (kept) => showReceivedFiles(incoming, (file) => kept.keep(file, peerName())),
+      () => showReceivedFiles(incoming),
+    );
     // A transfer accepted before and kept continues without asking again.
     id.then((d) => (incoming.resumed || devices.autoAccept(d) ? incoming.accept?.() : askToAccept(incoming)));
   });

@@ -1,7 +1,8 @@
 /**
  * @file The IndexedDB database `pairwise` behind the `Backend` interface of `store.js`: object
- * stores `meta`, `devices`, `tombstones` (version 1) and `offers`, `partials` (version 2, for
- * resuming transfers: `resume-store.js`) with out-of-line string keys, one short
+ * stores `meta`, `devices`, `tombstones` (version 1), `offers`, `partials` (version 2, for
+ * resuming transfers: `resume-store.js`) and `received` (version 3, the received files kept:
+ * `received-store.js`) with out-of-line string keys, one short
  * transaction per call. The only module that touches `indexedDB`. Values are structured clones,
  * so a non-extractable `CryptoKey` is stored as such and stays non-extractable.
  */
@@ -10,9 +11,9 @@
 
 /** Database name and schema version. */
 export const DB_NAME = 'pairwise';
-const DB_VERSION = 2;
+const DB_VERSION = 3;
 /** @type {Table[]} */
-const TABLES = ['meta', 'devices', 'tombstones', 'offers', 'partials'];
+const TABLES = ['meta', 'devices', 'tombstones', 'offers', 'partials', 'received'];
 
 /**
  * Opens (creating on first use) the database.

@@ -240,7 +240,7 @@ export class Receiver {
         const s = await sink;
         const blob = await s.close();
         if (kept && s.whole) kept.record.set(index, f, s.whole.offset, s.whole.h);
-        incoming.dispatchEvent(new CustomEvent('file', { detail: { ...f, blob, storage: s.kind } }));
+        incoming.dispatchEvent(new CustomEvent('file', { detail: { ...f, blob, storage: s.kind, path: s.path } }));
         if (!(await this.#sent(encodeReceived(index)))) return;
         if (!allDone) return;
         incoming.setState('done');

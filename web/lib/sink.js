@@ -5,14 +5,17 @@
  * `FileSystemSyncAccessHandle` (`opfs-worker.js`: no copies, flat memory), `createWritable()`
  * (each write becomes a Blob handed to the browser process), and where OPFS cannot be written,
  * Blobs in memory (folded every 8 MiB). `close()` hands over a `Blob` (for OPFS a `File` backed
- * by the disk) for a download link. Received files live in the OPFS folder `incoming/`, emptied
- * when the app starts (`clearIncoming`). Files of a resumable transfer (§11.3) live in
+ * by the disk) for a download link. Received files live in the OPFS folder `incoming/`; the ones
+ * the person keeps (`received-store.js`) stay there across page loads, and what no kept file
+ * names is removed when the app starts (`sweepIncoming`). Files of a resumable transfer (§11.3) live in
  * `partial/` under a name made from the transfer id (`openPartialSink`): kept when a session
  * ends early, so the next session continues them; the app removes the ones no kept transfer
  * names any more when it starts (`cleanPartials`).
  */
 
+/** @type {'incoming'} */
 const INCOMING = 'incoming';
+/** @type {'partial'} */
 const PARTIAL = 'partial';
 const FOLD_BYTES = 8 * 1024 * 1024;
 
@@ -27,11 +30,17 @@ const FOLD_BYTES = 8 * 1024 * 1024;
  * @property {() => Promise<void>} discard drops what was written
  * @property {() => Promise<void>} [release] closes a partial file and keeps it
  * @property {Checkpoint} [whole] a partial sink's chain over the whole file, once closed
+ * @property {OpfsPath} [path] where in OPFS the file is (OPFS sinks only)
  */
+
+/** @typedef {{ folder: 'incoming' | 'partial', file: string }} OpfsPath */
 
 /** @typedef {{ offset: number, h: Uint8Array }} Checkpoint */
 
-/** @returns {Promise<FileSystemDirectoryHandle | null>} */
+/**
+ * @param {'incoming' | 'partial'} [name]
+ * @returns {Promise<FileSystemDirectoryHandle | null>}
+ */
 async function incomingDir(name = INCOMING) {
   try {
     const root = await navigator.storage.getDirectory();
@@ -113,6 +122,7 @@ export async function openSink(type) {
     await w.call({ op: 'open', name });
     return {
       kind: 'opfs',
+      path: { folder: INCOMING, file: name },
       // The bytes move to the worker (transferred, not copied): the caller must not use them.
       write: (bytes) =>
         w.call({ op: 'write', name, buf: bytes.buffer, offset: bytes.byteOffset, length: bytes.length }, [bytes.buffer]),
@@ -131,6 +141,7 @@ export async function openSink(type) {
       const writable = await handle.createWritable();
       return {
         kind: 'opfs-writable',
+        path: { folder: INCOMING, file: name },
         write: (bytes) => writable.write(/** @type {Uint8Array<ArrayBuffer>} */ (bytes)).then(() => undefined),
         close: async () => {
           await writable.close();
@@ -171,6 +182,7 @@ export async function openPartialSink({ name, type, keep, h, tid, index }) {
   /** @type {Sink} */
   const sink = {
     kind: 'opfs',
+    path: { folder: PARTIAL, file: name },
     write: (bytes) =>
       w.call({ op: 'write', name, buf: bytes.buffer, offset: bytes.byteOffset, length: bytes.length }, [bytes.buffer]),
     close: async () => {
@@ -242,12 +254,38 @@ export function memorySink(type) {
   };
 }
 
-/** Removes received files left from an earlier page load (their download links are gone). */
-export async function clearIncoming() {
+/**
+ * Removes the files of `incoming/` that `keep` does not name: left by a transfer that never
+ * finished, or by a file the person removed while its removal could not run.
+ * @param {Set<string>} keep
+ */
+export async function sweepIncoming(keep) {
+  const dir = await incomingDir();
+  if (!dir) return;
+  /** @type {string[]} */
+  const names = [];
+  for await (const name of /** @type {any} */ (dir).keys()) names.push(name);
+  for (const name of names) if (!keep.has(name)) await dir.removeEntry(name).catch(() => {});
+}
+
+/**
+ * A kept received file, or null if it is gone (the browser evicted the site's storage).
+ * @param {OpfsPath} path
+ * @returns {Promise<File | null>}
+ */
+export async function keptFile({ folder, file }) {
   try {
-    const root = await navigator.storage.getDirectory();
-    await root.removeEntry(INCOMING, { recursive: true });
+    const dir = await incomingDir(folder);
+    return dir ? await (await dir.getFileHandle(file)).getFile() : null;
   } catch {
-    // Nothing there, or no OPFS.
+    return null;
   }
+}
+
+/**
+ * Removes a kept received file from OPFS.
+ * @param {OpfsPath} path
+ */
+export async function removeKeptFile({ folder, file }) {
+  await (await incomingDir(folder))?.removeEntry(file).catch(() => {});
 }

@@ -33,7 +33,7 @@ export interface Tombstone {
 }
 
 /** The tables of the `pairwise` database. */
-export type Table = 'meta' | 'devices' | 'tombstones' | 'offers' | 'partials';
+export type Table = 'meta' | 'devices' | 'tombstones' | 'offers' | 'partials' | 'received';
 
 /** A tiny key-value interface over IndexedDB (or an in-memory fake in unit tests). */
 export interface Backend {

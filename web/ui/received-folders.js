@@ -22,15 +22,18 @@ import { showReceived } from './transfer-view.js';
 /**
  * Lists what `incoming` hands over: loose files as links, folders grouped.
  * @param {Incoming} incoming
+ * @param {(file: any) => { remove?: () => void, saved?: () => void }} [keep] keeps a file that
+ *   arrived (`received-kept.js`); a loose file's link then has its Remove button
  */
-export function showReceivedFiles(incoming) {
+export function showReceivedFiles(incoming, keep = () => ({})) {
   /** @type {Map<string, FolderEntry>} */
   const folders = new Map();
   incoming.addEventListener('file', (ev) => {
     const file = /** @type {CustomEvent} */ (ev).detail;
+    const kept = keep(file);
     const top = file.dir?.[0];
     if (!top) {
-      showReceived(file);
+      showReceived(file, undefined, kept);
       return;
     }
     let folder = folders.get(top);

@@ -145,11 +145,14 @@ export function askToAccept(incoming) {
 /**
  * Lists a verified, complete file as a download link; `data-storage` says where its bytes are
  * (`opfs`: on disk, `memory`: in the page). Files of a folder go in that folder's list
- * (`received-folders.js`).
+ * (`received-folders.js`). A kept file (`received-kept.js`) also gets a Remove button, and a
+ * click on its link counts as saved.
  * @param {{ name: string, size: number, blob: Blob, storage?: string, dir?: string[] }} file
  * @param {HTMLElement} [list] where the link goes; `#received` by default
+ * @param {{ remove?: () => void, saved?: () => void }} [kept]
+ * @returns {HTMLElement} the list item
  */
-export function showReceived(file, list = byId('received')) {
+export function showReceived(file, list = byId('received'), kept = {}) {
   byId('received-section').hidden = false;
   const path = [...(file.dir ?? []), file.name].join('/');
   const link = el('a', 'download', path);
@@ -160,5 +163,18 @@ export function showReceived(file, list = byId('received')) {
   if (file.storage) link.dataset.storage = file.storage;
   const item = el('li');
   item.append(link, el('span', 'hint', ` ${bytes(file.size)}`));
+  const { remove, saved } = kept;
+  if (saved) link.addEventListener('click', saved);
+  if (remove) {
+    const button = el('button', 'remove-received secondary', 'Remove');
+    button.type = 'button';
+    button.addEventListener('click', () => {
+      URL.revokeObjectURL(link.href);
+      item.remove();
+      remove();
+    });
+    item.append(' ', button);
+  }
   list.append(item);
+  return item;
 }

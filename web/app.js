@@ -77,6 +77,29 @@ async function listKept(devices, resume) {
   });
 }
 
+/** Transfers of this page load; the ones still offered or active make leaving the page ask. */
+/** @type {Set<{ state: string }>} */
+const moving = new Set();
+
+/**
+ * Leaving the page asks first while a transfer is offered or running (leaving ends it; a
+ * resumable one continues later) or a received file was never saved (it stays kept, but the
+ * person may not know that). The browser shows its own wording.
+ */
+function warnBeforeLeaving() {
+  window.addEventListener('beforeunload', (ev) => {
+    for (const t of moving) if (t.state !== 'offered' && t.state !== 'active') moving.delete(t);
+    if (moving.size === 0 && (keptReceived?.unsaved ?? 0) === 0) return;
+    ev.preventDefault();
+    ev.returnValue = '';
+  });
+}
+
+/** The kept received files, once read (beforeunload cannot wait for a promise). */
+/** @type {KeptReceived | null} */
+let keptReceived = null;
+receivedReady.then((k) => (keptReceived = k)).catch(() => {});
+
 /** Files whose sending was interrupted, by device id: offered again when the device is back. */
 /** @type {Map<string, File[][]>} */
 const toResume = new Map();
@@ -137,6 +160,7 @@ function attach(devices, channel, id, resume) {
   });
   t.addEventListener('outgoing', (ev) => {
     const out = /** @type {CustomEvent<Outgoing>} */ (ev).detail;
+    moving.add(out);
     rows.push(showTransfer(out, 'send', peerName, () => path));
     out.addEventListener('state', () => {
       if (out.state !== 'interrupted') return;
@@ -145,6 +169,7 @@ function attach(devices, channel, id, resume) {
   });
   t.addEventListener('incoming', (ev) => {
     const incoming = /** @type {CustomEvent} */ (ev).detail;
+    moving.add(incoming);
     if (incoming.transferId) offeredAgain.add(incoming.transferId);
     dropKept(incoming.transferId);
     rows.push(showTransfer(incoming, 'receive', peerName, () => path));
@@ -305,6 +330,7 @@ async function main() {
   });
   wireFilePicker();
   wireTextForm(sendText);
+  warnBeforeLeaving();
   byId('copy-link').addEventListener('click', () => {
     navigator.clipboard?.writeText(byId('pair-link', HTMLInputElement).value).catch(() => {});
   });

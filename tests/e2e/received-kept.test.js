@@ -3,7 +3,8 @@
  * files to Chromium; after a reload (the session is over) both are still listed, with the same
  * bytes, and the line above the list counts them; Remove takes one off the list and out of the
  * browser's storage (OPFS `incoming/`), and it stays gone after another reload; "Remove all"
- * empties the list and the storage.
+ * empties the list and the storage. Leaving the page with a received file never saved asks
+ * first (beforeunload, answered by the harness); with nothing left it does not.
  */
 
 import assert from 'node:assert/strict';
@@ -60,7 +61,10 @@ describe('received files are kept across reloads until removed', { timeout: 300_
       });
     assert.deepEqual(await state(), { listed: [...names].sort(), count: '2', stored: 2 }, 'both received and kept');
 
+    const dialogs = () => b.logs.filter((l) => l === '[dialog] beforeunload').length;
+    assert.equal(dialogs(), 0);
     await b.goto(server.origin); // a reload: the pairing session is over
+    assert.equal(dialogs(), 1, 'leaving with received files never saved asks first');
     await waitReceived(b, names);
     await assertReceivedIntact(b, files);
     assert.deepEqual(await state(), { listed: [...names].sort(), count: '2', stored: 2 }, 'both still there after a reload');
@@ -85,7 +89,9 @@ describe('received files are kept across reloads until removed', { timeout: 300_
 
     await b.click('#received-remove-all');
     await b.waitUntil('nothing listed', () => document.querySelectorAll('#received a.download').length === 0, undefined, {});
+    const before = dialogs();
     await b.goto(server.origin);
+    assert.equal(dialogs(), before, 'nothing left to lose: leaving does not ask');
     // The list is drawn once the store was read; give it the time a kept file takes to show.
     await new Promise((r) => setTimeout(r, 2000));
     assert.deepEqual(await state(), { listed: [], count: '0', stored: 0 }, 'nothing kept after Remove all and a reload');

@@ -61,6 +61,14 @@ export class Peer {
     page.on('response', (/** @type {any} */ r) => {
       if (r.status() >= 400) this.logs.push(`[http ${r.status()}] ${r.url()}`);
     });
+    // The app asks before it is left while a transfer runs or a received file was never saved
+    // (beforeunload). A test navigates as it needs: the prompt is logged (a test can see that it
+    // came) and answered "leave". Any other dialog is dismissed, as with no listener.
+    page.on('dialog', (/** @type {any} */ d) => {
+      const type = d.type();
+      this.logs.push(`[dialog] ${type}`);
+      (type === 'beforeunload' ? d.accept() : d.dismiss()).catch(() => {});
+    });
     if (kind === 'chromium') {
       page.on('requestfailed', (/** @type {any} */ r) => this.logs.push(`[requestfailed] ${r.url()} ${r.failure()?.errorText}`));
     }

@@ -22,7 +22,7 @@ fi
 
 python3 fuzz/seeds.py
 # One build for every target (sanitizer and coverage instrumentation of pairwise-proto and its
-# dependencies: about 2 minutes cold on 2 cores); each run below then finds it up to date.
+# dependencies: about 3 minutes cold on 2 cores); each run below then finds it up to date.
 cargo fuzz build
 # The fuzz crate's own Cargo.lock is committed: the build must not have changed it.
 git diff --exit-code -- fuzz/Cargo.lock

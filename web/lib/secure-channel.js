@@ -65,6 +65,8 @@ export class SecureChannel extends EventTarget {
   #ended = false;
   /** While this side's `close` is leaving: the channel's end waits for it. @type {Promise<void> | null} */
   #closing = null;
+  /** From a refusal until its `error` went out. */
+  #tellingClose = false;
   /** The lanes this side opened, once it decided to. @type {LaneSender | null} */
   #out = null;
   /** This side's records after this seq are frames (it is its first `lane-offer`'s). @type {bigint | null} */
@@ -121,6 +123,14 @@ export class SecureChannel extends EventTarget {
     };
     peer.addEventListener('closed', closed);
     peer.addEventListener('failed', closed);
+  }
+
+  /**
+   * Whether this side is telling the peer why the session fails (its `close {code}` is leaving,
+   * §6.1): the `error` with the code follows; a close of the connection meanwhile is no drop.
+   */
+  get telling() {
+    return this.#tellingClose;
   }
 
   /** Whether the peer's records are frames (it opened lanes): `progress` then goes more often. */
@@ -298,6 +308,7 @@ export class SecureChannel extends EventTarget {
     // The detail (which check, which seq) is for whoever reads the console; the screen says `code`.
     console.warn(`session failed: ${code}: ${e instanceof Error ? e.message : String(e)}`);
     const end = () => {
+      this.#tellingClose = false;
       this.dispatchEvent(new CustomEvent('error', { detail: { code } }));
       this.#closeLanes();
       this.#peer.close();
@@ -307,6 +318,7 @@ export class SecureChannel extends EventTarget {
     // Tell the peer why (§6.1) before anything closes the connection: whoever listens for
     // `error` closes it at once.
     this.#ended = true;
+    this.#tellingClose = true;
     this.#closing = this.#sendClose(/** @type {import('../types/protocol.js').ErrorCode} */ (code)).then(end);
   }
 

@@ -126,6 +126,7 @@ describe('an independent aiortc peer with the CLI and Chromium', { timeout: 900_
   /** @type {import('./harness/server.js').Server} */ let server;
   /** @type {import('./harness/browsers.js').Browser} */ let chromium;
   /** @type {ReturnType<typeof makeFiles>} */ let files;
+  /** A file the refusing receiver below is offered. @type {ReturnType<typeof makeFiles>} */ let refused;
   /** Why the peer cannot run here (no venv, no aiortc), or null: every case fails with it. */
   /** @type {string | null} */ let noPeer = null;
   const requirePeer = () => {
@@ -167,6 +168,7 @@ describe('an independent aiortc peer with the CLI and Chromium', { timeout: 900_
       ]),
       (f) => f.remove(),
     );
+    refused = cleanup.track(makeFiles([{ name: 'refused-here.txt', size: 1000 }]), (f) => f.remove());
     server = cleanup.track(await startServer(), (s) => s.stop());
     chromium = cleanup.track(await launchChromium(), (b) => b.close());
   });
@@ -261,6 +263,8 @@ describe('an independent aiortc peer with the CLI and Chromium', { timeout: 900_
       assert.deepEqual(seen, { offered: false, received: 0 }, 'no offer shown, nothing received');
       const { code } = await sender.exited;
       assert.notEqual(code, 0, `the hostile sender's run should end with the session.\n${sender.diagnose()}`);
+      // The page told the sender why (§6.1): a refusal, not a device that left.
+      assert.match(sender.stdout(), /^ERROR name-refused /m, `the sender should hear close {"code":"bad-name"}.\n${sender.diagnose()}`);
       await b.close();
     });
 
@@ -274,6 +278,38 @@ describe('an independent aiortc peer with the CLI and Chromium', { timeout: 900_
       assert.match(receiver.stderr(), /offered a file with an unsafe name/, `the CLI should say why.\n${receiver.diagnose()}`);
       assert.deepEqual(readdirSync(dir), [], 'nothing saved');
       await sender.exited;
+      assert.match(sender.stdout(), /^ERROR name-refused /m, `the sender should hear close {"code":"bad-name"}.\n${sender.diagnose()}`);
     });
   }
+
+  // The other way round (§6.1): a receiver that refuses an offer says so in `close
+  // {"code":"bad-name"}` (the aiortc peer with --refuse, as a device whose rules forbid a name
+  // these allow would), and the sender's own screen says `name-refused`, not `peer-left`.
+  it('Chromium sends, the receiver refuses the name: the sending page says name-refused', { timeout: 240_000 }, async () => {
+    requirePeer();
+    const a = await chromium.newPeer('A', server.origin);
+    await a.goto(server.origin);
+    const link = await showPairingCode(a);
+    const receiver = peer(['receive', '--out', tempDir('interop-refuse-'), '--refuse', 'bad-name', link]);
+    await waitPaired(a, [receiver]);
+    await chooseFiles(a, refused.files.map((f) => f.path));
+    await waitError(a, 'name-refused', { also: [receiver] });
+    const text = await a.evaluate(() => document.querySelector('#error')?.textContent ?? '');
+    assert.match(text, /refused a file name it cannot use/);
+    await receiver.exited;
+    assert.match(receiver.stdout(), /^ERROR bad-name /m, receiver.diagnose());
+    await a.close();
+  });
+
+  it('the CLI sends, the receiver refuses the name: pairwise send exits with the name-refused sentence', { timeout: 240_000 }, async () => {
+    requirePeer();
+    const sender = cleanup.track(runCli(['send', '--server', server.origin, ...refused.files.map((f) => f.path)]), (r) => r.kill());
+    const receiver = peer(['receive', '--out', tempDir('interop-refuse-cli-'), '--refuse', 'bad-name', await sender.link()]);
+    const { code } = await sender.exited;
+    assert.equal(code, 1, `pairwise send should fail.\n${sender.diagnose()}\n${receiver.diagnose()}`);
+    // The sentence, and the peer's own code in the detail.
+    assert.match(sender.stderr(), /refused a file name it cannot use.*\(the other device ended the session: bad-name\)/, sender.diagnose());
+    assert.doesNotMatch(sender.stderr(), /The other device left/, sender.diagnose());
+    await receiver.exited;
+  });
 });

@@ -4,6 +4,7 @@
     peer.py send --server URL [--fingerprints N] FILE...   # pairing initiator: prints LINK, sends
     peer.py receive --out DIR [--fingerprints N] LINK      # pairing responder: receives into DIR
     peer.py send --server URL --offer-json JSON            # a hostile offer: this manifest, as is
+    peer.py receive --out DIR --refuse CODE LINK           # answers the offer with close {"code":CODE}
 
 stdout carries only machine-readable lines: `LINK <url>` (send), `SAS 123 456` once the peer's
 confirm verified, `ERROR <code> <detail>` on failure (exit 1). Progress goes to stderr.
@@ -42,20 +43,21 @@ def announce_sas(sas: str) -> None:
 
 
 async def run_session(hs: Handshake, sig: Signaling, out_dir: Path | None, paths: list[Path],
-                      offer_json: str | None = None) -> None:
+                      offer_json: str | None = None, refuse: str | None = None) -> None:
     try:
         confirmed = await hs.run()
     except PeerError:
         await hs.close()
         raise
     log.info("channel open; verification code %s", confirmed.sas)
-    session = Session(confirmed, out_dir)
+    session = Session(confirmed, out_dir, refuse)
     reader = asyncio.create_task(session.read_loop())
     try:
         session.send_device()
         if offer_json is not None:
             # A test's hostile offer, sent as written; the other side must refuse it and say so
-            # on its own screen. Whatever it answers ends this run (its close: peer-left).
+            # on its own screen. Whatever it answers ends this run: its `close` with `bad-name`
+            # is `name-refused` here (§6.1); a bare channel close would be `peer-left`.
             session.send(bytes([MANIFEST]) + offer_json.encode())
             log.info("sent the offer %s; waiting for the peer's answer", offer_json[:200])
             await session.wait_for(lambda: False, "the peer's answer")
@@ -66,10 +68,14 @@ async def run_session(hs: Handshake, sig: Signaling, out_dir: Path | None, paths
             await session.wait_for(session.all_received.is_set, "every file")
             log.info("done: %d file(s) stored in %s", len(session.saved), out_dir)
             await session.drain()  # the last `received` must reach the sender before we close
+        # §6.1: this side is done and leaves, like the CLI.
+        session.send_close()
     except PeerError:
         session.discard_partial()
         raise
     finally:
+        if session.close_sent:
+            await session.drain(2.0)  # §6.1: the close must leave before the connection goes
         log.info("session: %s", session.stats())
         reader.cancel()
         await confirmed.pc.close()
@@ -99,7 +105,7 @@ async def receive(args: argparse.Namespace) -> None:
     out.mkdir(parents=True, exist_ok=True)
     sig = await Signaling.open(link.origin)
     hs = Handshake("responder", link.secret, link.initiator_identity, KeyPair(), sig, args.fingerprints, announce_sas)
-    await run_session(hs, sig, out, [])
+    await run_session(hs, sig, out, [], refuse=args.refuse)
 
 
 def main() -> int:
@@ -116,6 +122,7 @@ def main() -> int:
     s.add_argument("files", nargs="*")
     r = sub.add_parser("receive", parents=[common], help="open a pairing link, then receive into --out")
     r.add_argument("--out", required=True)
+    r.add_argument("--refuse", metavar="CODE", help="answer the offer with close {\"code\": CODE} (§6.1) instead of accepting")
     r.add_argument("link")
     args = ap.parse_args()
     logging.basicConfig(stream=sys.stderr, level=logging.DEBUG if args.verbose else logging.INFO,

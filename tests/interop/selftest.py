@@ -111,9 +111,9 @@ def check_records() -> None:
         assert refused(lambda: opener.open(bytes.fromhex(case["record"])), "record-rejected"), case["why"]
 
 
-def this_peer_parse(inner: bytes) -> m.Message:
+def this_peer_parse(inner: bytes, final: bool = False) -> m.Message:
     """messages.parse plus what this peer refuses in its state (no resume, no lanes)."""
-    msg = m.parse(False, inner)
+    msg = m.parse(final, inner)
     if msg.type in (m.RESUME_ACK, m.LANE_OFFER, m.LANE_ANSWER, m.LANE_CANDIDATE) or msg.extra:
         raise m.bad("not for this peer")
     return msg
@@ -144,11 +144,14 @@ def check_transfer() -> None:
             assert m.device(want["name"]) == inner and msg.text == want["name"]
         elif t == "text":
             assert msg.text == want["text"]
+        elif t == "close":
+            assert m.close(want.get("code")) == inner and msg.text == want.get("code", ""), case
         else:
             encoders = {"accept": m.accept, "decline": m.decline, "cancel": m.cancel}
             assert encoders[t]() == inner, t
     for case in v["invalid"]:
-        assert refused(lambda: this_peer_parse(bytes.fromhex(case["inner"])), case["code"]), case["why"]
+        final = case.get("final", False)
+        assert refused(lambda: this_peer_parse(bytes.fromhex(case["inner"]), final), case["code"]), case["why"]
 
 
 def check_names() -> None:

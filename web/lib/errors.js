@@ -24,6 +24,10 @@ export const ERRORS = Object.freeze({
   'record-rejected':
     'A piece of data failed its integrity check, so the connection was closed; the file being received then was not saved (files completed before it are kept). Try sending again.',
   'bad-name': 'The other device offered a file with an unsafe name, so it was refused.',
+  'name-refused':
+    'The other device refused a file name it cannot use (a reserved or unsafe name there). Rename the file and send again.',
+  'peer-refused':
+    'The other device ended the session because of an error on its side (it could not use what this device sent). Try again; if it happens again, update Pairwise on both devices.',
   incomplete:
     'The connection ended before the transfer finished; incomplete files were not saved. Try sending again.',
   cancelled: 'The transfer was cancelled.',
@@ -45,6 +49,22 @@ export const ERRORS = Object.freeze({
   'rate-limited':
     'The server is refusing new sessions from this network for a minute (too many in a short time). Try again in a minute.',
 });
+
+/**
+ * Failures a side finds in what the peer sent, and tells it about with `close {"code": …}`
+ * before it closes (§6.1); others (the channel closed, the network failed) it cannot or need not.
+ */
+export const REFUSALS = Object.freeze(new Set(['bad-name', 'peer-misbehaved', 'record-rejected']));
+
+/**
+ * What a peer's `close` code means here (§6.1): `name-refused` for its `bad-name`, otherwise
+ * `peer-refused`.
+ * @param {ErrorCode} peerCode
+ * @returns {ErrorCode}
+ */
+export function refusedAs(peerCode) {
+  return peerCode === 'bad-name' ? 'name-refused' : 'peer-refused';
+}
 
 /** Shown for a code that is not in the catalogue (e.g. a newer server's). */
 const UNKNOWN = 'Something went wrong. Pair again.';

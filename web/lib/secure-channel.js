@@ -10,6 +10,11 @@
  * them back in order. It opens lanes of its own for a transfer where the path calls for them
  * (`openLanes`); its records are then frames, and `LaneSender` says which channel each takes.
  *
+ * Ending (§6.1): a failure found in what the peer sent (`REFUSALS`) is told to it in a `close`
+ * with its code before the channel closes; the peer's `close` ends the session here: `{}` like a
+ * channel that closed, a code as `name-refused` or `peer-refused`. The browser sends no `close {}`
+ * of its own: a session stays open until the page goes or the peer closes.
+ *
  * Events: `message` (detail: {msg, final}), `error` (detail: {code}), `closed`.
  */
 
@@ -17,13 +22,13 @@
 
 /** @typedef {{ local: string, remote: string, relayed: boolean }} Path */
 
-import { ProtocolError } from './errors.js';
+import { ProtocolError, REFUSALS, refusedAs } from './errors.js';
 import { LaneSender } from './lane-sender.js';
 import { FRAME_HEADER, frameSeq, LANES_TAKEN, lanesToOpen, Reorder, STRIPED_RECORD_BYTES } from './lanes.js';
 import { RECORD_OVERHEAD } from './limits.js';
 import { Peer } from './peer.js';
 import { RecordOpener, RecordSealer } from './record.js';
-import { decodeInner, encodeInner } from './transfer.js';
+import { decodeInner, encodeClose, encodeInner } from './transfer.js';
 
 /**
  * When `watchPath` reads the path after the channel opened, in ms: a read before the transport
@@ -33,6 +38,9 @@ const PATH_READS_MS = [0, 1000, 3000];
 
 /** How long a channel whose peer sent over lanes and closed still takes frames from the lanes. */
 const CLOSE_SETTLE_MS = 1000;
+
+/** How long this side's `close` may take to leave before the channel closes anyway (§6.1). */
+const CLOSE_SEND_MS = 2000;
 
 export class SecureChannel extends EventTarget {
   #peer;
@@ -53,6 +61,12 @@ export class SecureChannel extends EventTarget {
   #lanePlan;
   /** A sealed record could not be sent (logged once). */
   #unsent = false;
+  /** A `close` went or came (§6.1): nothing more is sent. */
+  #ended = false;
+  /** While this side's `close` is leaving: the channel's end waits for it. @type {Promise<void> | null} */
+  #closing = null;
+  /** From a refusal until its `error` went out. */
+  #tellingClose = false;
   /** The lanes this side opened, once it decided to. @type {LaneSender | null} */
   #out = null;
   /** This side's records after this seq are frames (it is its first `lane-offer`'s). @type {bigint | null} */
@@ -79,6 +93,13 @@ export class SecureChannel extends EventTarget {
     peer.addEventListener('message', (ev) => this.#queue(/** @type {CustomEvent<Uint8Array>} */ (ev).detail));
     /** @param {Event} ev */
     const closed = (ev) => {
+      // This side's `close` is leaving: its `error` goes first, so the screen says why.
+      if (this.#closing) {
+        const closing = this.#closing;
+        this.#closing = null;
+        void closing.then(() => closed(ev));
+        return;
+      }
       const end = () => {
         this.#closeLanes();
         this.dispatchEvent(new Event('closed'));
@@ -102,6 +123,14 @@ export class SecureChannel extends EventTarget {
     };
     peer.addEventListener('closed', closed);
     peer.addEventListener('failed', closed);
+  }
+
+  /**
+   * Whether this side is telling the peer why the session fails (its `close {code}` is leaving,
+   * §6.1): the `error` with the code follows; a close of the connection meanwhile is no drop.
+   */
+  get telling() {
+    return this.#tellingClose;
   }
 
   /** Whether the peer's records are frames (it opened lanes): `progress` then goes more often. */
@@ -132,6 +161,8 @@ export class SecureChannel extends EventTarget {
    * @returns {Promise<void>}
    */
   send(inner, final = false) {
+    // After a `close` nothing more goes (§6.1).
+    if (this.#ended) return Promise.reject(new ProtocolError('peer-left', 'the session has ended'));
     const seq = this.#sealer.nextSeq;
     return this.#enqueue(seq, this.#sealer.seal(inner, final), false);
   }
@@ -143,6 +174,7 @@ export class SecureChannel extends EventTarget {
    * @returns {Promise<bigint>} the record's sequence number (for `ackThrough`)
    */
   async sendFramed(plaintext) {
+    if (this.#ended) throw new ProtocolError('peer-left', 'the session has ended');
     const seq = this.#sealer.nextSeq;
     await this.#enqueue(seq, this.#sealer.sealFramed(plaintext), true);
     return seq;
@@ -275,9 +307,46 @@ export class SecureChannel extends EventTarget {
     const code = e instanceof ProtocolError ? e.code : 'peer-misbehaved';
     // The detail (which check, which seq) is for whoever reads the console; the screen says `code`.
     console.warn(`session failed: ${code}: ${e instanceof Error ? e.message : String(e)}`);
-    this.dispatchEvent(new CustomEvent('error', { detail: { code } }));
-    this.#closeLanes();
-    this.#peer.close();
+    const end = () => {
+      this.#tellingClose = false;
+      this.dispatchEvent(new CustomEvent('error', { detail: { code } }));
+      this.#closeLanes();
+      this.#peer.close();
+    };
+    // Only a ProtocolError is a check on the peer's data; anything else (a send that failed) is not.
+    if (!(e instanceof ProtocolError && REFUSALS.has(code)) || this.#ended) return end();
+    // Tell the peer why (§6.1) before anything closes the connection: whoever listens for
+    // `error` closes it at once.
+    this.#ended = true;
+    this.#tellingClose = true;
+    this.#closing = this.#sendClose(/** @type {import('../types/protocol.js').ErrorCode} */ (code)).then(end);
+  }
+
+  /**
+   * Sends `close {code}` and waits, at most `CLOSE_SEND_MS`, until it left the send buffer.
+   * @param {import('../types/protocol.js').ErrorCode} code
+   */
+  async #sendClose(code) {
+    const until = Date.now() + CLOSE_SEND_MS;
+    const sent = this.#enqueue(this.#sealer.nextSeq, this.#sealer.seal(encodeClose(code), false), false).catch(() => {});
+    await Promise.race([sent, new Promise((r) => setTimeout(r, CLOSE_SEND_MS))]);
+    while (this.#peer.bufferedAmount > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  /**
+   * The peer's `close` (§6.1): it sends nothing more, and neither does this side. `{}` ends the
+   * session like a channel that closes; a code is its refusal of what this side sent.
+   * @param {import('../types/protocol.js').ErrorCode | undefined} code
+   */
+  #peerClosed(code) {
+    this.#ended = true;
+    if (code) {
+      this.fail(new ProtocolError(refusedAs(code), `the other device ended the session: ${code}`));
+      return;
+    }
+    console.info('the other device ended the session');
+    this.#broken = true;
+    this.close();
   }
 
   /**
@@ -318,7 +387,8 @@ export class SecureChannel extends EventTarget {
     if (!reorder.check(seq, frame.length)) return;
     const { inner, final } = await this.#opener.openAt(seq, frame.subarray(FRAME_HEADER));
     reorder.insert(seq, { msg: decodeInner(inner, final), final }, frame.length);
-    for (let next = reorder.pop(); next; next = reorder.pop()) await this.#deliver(next.msg, next.final);
+    // Nothing after a `close` counts (§6.1).
+    for (let next = reorder.pop(); next && !this.#broken; next = reorder.pop()) await this.#deliver(next.msg, next.final);
   }
 
   /**
@@ -356,6 +426,8 @@ export class SecureChannel extends EventTarget {
       case 'lane-answer':
         if (!this.#out) throw new ProtocolError('peer-misbehaved', 'a lane-answer: this side opened no lane');
         return this.#out.onAnswer(msg.lane, msg.sdp);
+      case 'close':
+        return this.#peerClosed(msg.code);
       default:
         this.dispatchEvent(new CustomEvent('message', { detail: { msg, final } }));
     }

@@ -89,6 +89,8 @@ export class SessionDriver extends EventTarget {
   #handled = new Set();
   /** The lanes the peer takes, from its `a=pairwise-lanes` (§12). */
   #peerLanes = 0;
+  /** The confirmed session's channel, once ready. @type {SecureChannel | null} */
+  #channel = null;
 
   /**
    * @param {{ hs: Handshake, relay: (body: unknown) => void, reconnect?: ReconnectInfo, iceServers?: () => RTCIceServer[] }} opts
@@ -273,6 +275,9 @@ export class SessionDriver extends EventTarget {
       this.fail(new ProtocolError(relayed || this.#ready || !this.#session ? 'connect-failed' : 'no-route')),
     );
     peer.addEventListener('closed', () => {
+      // A channel telling the peer why it fails (§6.1) reports its own code once its `close`
+      // left; the peer may close on reading it before then, and that is no `peer-left`.
+      if (this.#channel?.telling) return;
       this.fail(new ProtocolError(this.#session ? 'peer-left' : 'connect-failed'));
     });
     return peer;
@@ -308,6 +313,7 @@ export class SessionDriver extends EventTarget {
     // the session with its code, so the screen says why (§9); otherwise only the close that
     // follows would be seen, as `peer-left`.
     channel.addEventListener('error', (ev) => this.fail(new ProtocolError(/** @type {CustomEvent} */ (ev).detail.code)));
+    this.#channel = channel;
     const detail = { channel, peerIdentity: this.#peerIdentity, pairingKey: session.pairingKey };
     this.dispatchEvent(new CustomEvent('ready', { detail }));
   }

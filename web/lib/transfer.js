@@ -1,7 +1,7 @@
 /**
  * @file Inner messages of a record (`docs/protocol.md` §6, §10.7, §11): `type[1] || payload` for
  * manifest, accept (optionally with resume claims), decline, chunk, received, cancel, device,
- * text and resume-ack, parsed strictly; JSON payloads go through `strict-json.js` (no duplicate
+ * text, resume-ack, progress, the lane messages and close (§6.1), parsed strictly; JSON payloads go through `strict-json.js` (no duplicate
  * or unknown keys, integers without fraction or exponent, no lone surrogates), like
  * `serde_json` with `deny_unknown_fields` on the Rust side.
  * `ReceiveState` checks incoming chunks against the manifest sizes and FINAL flags. Pure: bytes
@@ -12,10 +12,11 @@
 /** @import { ChunkResult, InnerMessage, ManifestFile, ManifestPart, ResumeClaim, ResumeStart } from '../types/protocol.js' */
 
 import { decodeDevicePayload, encodeDevicePayload } from './device.js';
-import { ProtocolError } from './errors.js';
+import { ERRORS, ProtocolError } from './errors.js';
 import { parseLaneCandidate, parseLaneSdp } from './lanes.js';
 import { MAX_RECORD_BYTES, MAX_TEXT_BYTES, RECORD_OVERHEAD } from './limits.js';
 import { manifestJson, parseManifestJson } from './manifest.js';
+import { strictJson } from './strict-json.js';
 import { isWellFormed } from './name.js';
 import { ackJson, claimsJson, parseAck, parseClaims } from './resume.js';
 
@@ -34,6 +35,7 @@ export const MSG = Object.freeze({
   laneOffer: 0x0b,
   laneAnswer: 0x0c,
   laneCandidate: 0x0d,
+  close: 0x0e,
 });
 
 const encoder = new TextEncoder();
@@ -186,6 +188,36 @@ export function encodeCancel() {
 }
 
 /**
+ * `close`: this side ends the session (§6.1), normally (no `code`) or because it refused what
+ * the peer sent (`code`, from §9).
+ * @param {import('../types/protocol.js').ErrorCode} [code]
+ * @returns {Uint8Array}
+ */
+export function encodeClose(code) {
+  if (code !== undefined && !Object.hasOwn(ERRORS, code)) throw new RangeError(`not a catalogue code: ${code}`);
+  return withType(MSG.close, encoder.encode(JSON.stringify(code === undefined ? {} : { code })));
+}
+
+/**
+ * A `close` payload: `{}` or `{"code": C}` with C a §9 code; anything else is `peer-misbehaved`.
+ * @param {Uint8Array} payload
+ * @returns {{ type: 'close', code?: import('../types/protocol.js').ErrorCode }}
+ */
+function parseClose(payload) {
+  const r = strictJson(payload, 'close');
+  /** @type {string | undefined} */
+  let code;
+  r.object((key) => {
+    if (key !== 'code') throw r.bad(`unknown key ${key}`);
+    code = r.string();
+  });
+  r.end();
+  if (code === undefined) return { type: 'close' };
+  if (!Object.hasOwn(ERRORS, code)) throw r.bad(`a code outside the catalogue: ${code}`);
+  return { type: 'close', code: /** @type {import('../types/protocol.js').ErrorCode} */ (code) };
+}
+
+/**
  * Encodes any inner message value (the inverse of `decodeInner`).
  * @param {InnerMessage} msg
  * @returns {Uint8Array}
@@ -219,6 +251,8 @@ export function encodeInner(msg) {
       return withType(msg.type === 'lane-offer' ? MSG.laneOffer : MSG.laneAnswer, encoder.encode(JSON.stringify({ lane: msg.lane, sdp: msg.sdp })));
     case 'lane-candidate':
       return withType(MSG.laneCandidate, encoder.encode(JSON.stringify({ lane: msg.lane, side: msg.side, candidate: msg.candidate })));
+    case 'close':
+      return encodeClose(msg.code);
     default:
       throw new TypeError('unknown inner message');
   }
@@ -278,6 +312,8 @@ export function decodeInner(inner, final = false) {
       return { type: 'lane-answer', ...parseLaneSdp(payload) };
     case MSG.laneCandidate:
       return { type: 'lane-candidate', ...parseLaneCandidate(payload) };
+    case MSG.close:
+      return parseClose(payload);
     default:
       throw bad(`unknown message type ${type}`);
   }

@@ -86,7 +86,7 @@ test('pairing link: origin, fragment parameters, room length', async () => {
 });
 
 test('errors: codes, sentences and ProtocolError', () => {
-  assert.equal(Object.keys(ERRORS).length, 22);
+  assert.equal(Object.keys(ERRORS).length, 24);
   assert.equal(sentence('verify-failed'), ERRORS['verify-failed']);
   // The server's refusal for too many sessions has its own sentence, not a lost connection's.
   assert.match(sentence('rate-limited'), /refusing new sessions from this network/);

@@ -18,6 +18,7 @@ import {
   encodeAccept,
   encodeCancel,
   encodeChunk,
+  encodeClose,
   encodeDecline,
   encodeManifest,
   encodeReceived,
@@ -228,4 +229,17 @@ test('ReceiveState: too many bytes, FINAL too early, or bytes for an empty file 
       why,
     );
   }
+});
+
+test('close: {} or a catalogue code, refused with anything else, never FINAL (§6.1)', () => {
+  assert.deepEqual(decodeInner(encodeClose()), { type: 'close' });
+  assert.deepEqual(decodeInner(encodeClose('bad-name')), { type: 'close', code: 'bad-name' });
+  assert.deepEqual([...encodeClose()], [0x0e, ...new TextEncoder().encode('{}')]);
+  assert.throws(() => encodeClose(/** @type {any} */ ('oops')), RangeError);
+  const close = (/** @type {string} */ json) => new Uint8Array([0x0e, ...new TextEncoder().encode(json)]);
+  assert.deepEqual(decodeInner(close(' { "code" : "record-rejected" } ')), { type: 'close', code: 'record-rejected' });
+  for (const json of ['', '[]', '{"code":null}', '{"code":"toString"}', '{"code":"bad-name"}x', '{"code":"bad-name","code":"bad-name"}', '{"why":"x"}']) {
+    assert.throws(() => decodeInner(close(json)), (e) => isCode(e, 'peer-misbehaved'), json);
+  }
+  assert.throws(() => decodeInner(encodeClose(), true), (e) => isCode(e, 'peer-misbehaved'));
 });

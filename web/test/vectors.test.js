@@ -215,7 +215,7 @@ test('transfer.json: encode to exactly the inner bytes and decode back; invalid 
   }
   for (const c of v.invalid) {
     assert.throws(
-      () => decodeInner(fromHex(c.inner)),
+      () => decodeInner(fromHex(c.inner), c.final ?? false),
       (/** @type {unknown} */ e) => e instanceof ProtocolError && e.code === c.code,
       c.why,
     );

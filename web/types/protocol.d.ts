@@ -15,6 +15,8 @@ export type ErrorCode =
   | 'peer-misbehaved'
   | 'record-rejected'
   | 'bad-name'
+  | 'name-refused'
+  | 'peer-refused'
   | 'incomplete'
   | 'cancelled'
   | 'declined'
@@ -169,7 +171,9 @@ export type InnerMessage =
   | { type: 'cancel' }
   | { type: 'device'; name: string }
   | { type: 'lane-offer' | 'lane-answer'; lane: number; sdp: string }
-  | { type: 'lane-candidate'; lane: number; side: 'offer' | 'answer'; candidate: RTCIceCandidateInit | null };
+  | { type: 'lane-candidate'; lane: number; side: 'offer' | 'answer'; candidate: RTCIceCandidateInit | null }
+  /** The session ends (§6.1): normally without `code`, or because the sender refused what it got. */
+  | { type: 'close'; code?: ErrorCode };
 
 /** What `ReceiveState.handleChunk` reports. */
 export interface ChunkResult {

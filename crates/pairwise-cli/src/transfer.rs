@@ -9,6 +9,10 @@
 //!   FINAL record, acknowledge it; keep partial files of a resumable offer when the connection
 //!   drops ([`checkpoint`]), remove them otherwise;
 //! - Ctrl-C on either side sends `cancel` (exit code [`INTERRUPTED_EXIT`]);
+//! - the end (§6.1): a failure found in what the peer sent (`bad-name`, `peer-misbehaved`,
+//!   `record-rejected`) is told to it in a `close` with that code; otherwise
+//!   [`Channel::close`] sends `close {}` (this side is done). The peer's `close` with a code
+//!   fails the transfer with `name-refused` or `peer-refused`;
 //! - device names (§10.7): a [`Channel`] sends this device's `device` record first, and keeps
 //!   the peer's name from any `device` record it receives, wherever it comes in the stream.
 
@@ -202,6 +206,17 @@ async fn or_cancelled<T>(
             }
         }
         other => other,
+    }
+}
+
+/// Tells the peer why the session ends if `result` failed because of what it sent (§6.1):
+/// `close {"code": …}`, so its screen does not say it was a drop.
+async fn refuse_if_refused<T>(result: &Result<T, TransferFailure>, wire: &mut wire::Wire) {
+    if let Err(TransferFailure::Session(e)) = result
+        && pairwise_proto::transfer::refuses(e.code)
+    {
+        tracing::debug!(code = ?e.code, "telling the other device why the session ends");
+        wire.refuse(e.code).await;
     }
 }
 

@@ -109,6 +109,7 @@ async fn hostile_manifest_names_are_refused_and_nothing_is_written() {
     use pairwise_cli::progress::Progress;
     use pairwise_cli::transfer::{self, TransferFailure};
     use pairwise_proto::error::ErrorCode;
+    use pairwise_proto::transfer::Message;
 
     let long = "a".repeat(10_000);
     for name in [
@@ -123,9 +124,9 @@ async fn hostile_manifest_names_are_refused_and_nothing_is_written() {
         let inbox_dir = root.path().join("inbox");
         std::fs::create_dir(&inbox_dir).expect("mkdir");
         eprintln!("case {:?}", name.chars().take(20).collect::<String>());
-        let (hostile, victim) = paired().await;
+        let (mut hostile, victim) = paired().await;
         let max = hostile.peer.max_message_size().await.expect("max");
-        let (mut seal, _) = hostile.session.into_records(max);
+        let (mut seal, mut open) = hostile.session.into_records(max);
         // A hand-made manifest: what a malicious or buggy peer could send.
         let json = serde_json::json!({"files": [{"name": name, "size": 1, "type": ""}]});
         let mut inner = vec![0x01];
@@ -141,15 +142,35 @@ async fn hostile_manifest_names_are_refused_and_nothing_is_written() {
         )
         .await
         .expect("the receiver decides quickly");
-        match result {
+        let code = match result {
             Err(TransferFailure::Session(e)) => {
                 assert!(
                     matches!(e.code, ErrorCode::BadName | ErrorCode::PeerMisbehaved),
                     "{name:?}: {e}"
                 );
+                e.code
             }
             other => panic!("{name:?}: expected a refusal, got {other:?}"),
-        }
+        };
+        // The victim said why before it closed (§6.1): its first record is `close` with the
+        // code, so the hostile side can tell a refusal from a drop.
+        let told = loop {
+            match tokio::time::timeout(Duration::from_secs(5), hostile.events.recv()).await {
+                Ok(Some(PeerEvent::Message(record))) => break record,
+                Ok(Some(_)) => {}
+                other => panic!("{name:?}: no close record came ({other:?})"),
+            }
+        };
+        let mut buf = Vec::from(told);
+        let opened = open
+            .open_in_place(&mut buf)
+            .expect("the close record opens");
+        assert!(!opened.is_final);
+        assert_eq!(
+            Message::decode(&buf[opened.inner]).expect("a valid message"),
+            Message::Close(Some(code)),
+            "{name:?}"
+        );
         let mut left: Vec<_> = walk(root.path());
         left.sort();
         assert_eq!(

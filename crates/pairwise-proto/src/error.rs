@@ -25,6 +25,11 @@ pub enum ErrorCode {
     RecordRejected,
     /// A file name from the peer is unsafe.
     BadName,
+    /// The peer refused a file name this side offered (its `close` said `bad-name`, §6.1).
+    NameRefused,
+    /// The peer ended the session because it could not use something this side sent (its
+    /// `close` carried another code, §6.1).
+    PeerRefused,
     /// The data channel closed before the transfer finished.
     Incomplete,
     /// A side cancelled the transfer.
@@ -60,7 +65,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in catalogue order.
-    pub const ALL: [Self; 22] = [
+    pub const ALL: [Self; 24] = [
         Self::BadLink,
         Self::RoomFull,
         Self::LinkExpired,
@@ -69,6 +74,8 @@ impl ErrorCode {
         Self::PeerMisbehaved,
         Self::RecordRejected,
         Self::BadName,
+        Self::NameRefused,
+        Self::PeerRefused,
         Self::Incomplete,
         Self::Cancelled,
         Self::Declined,
@@ -116,6 +123,15 @@ impl ErrorCode {
             }
             Self::BadName => {
                 "The other device offered a file with an unsafe name, so it was refused."
+            }
+            Self::NameRefused => {
+                "The other device refused a file name it cannot use (a reserved or unsafe name \
+                 there). Rename the file and send again."
+            }
+            Self::PeerRefused => {
+                "The other device ended the session because of an error on its side (it could \
+                 not use what this device sent). Try again; if it happens again, update \
+                 Pairwise on both devices."
             }
             Self::Incomplete => {
                 "The connection ended before the transfer finished; incomplete files were not \

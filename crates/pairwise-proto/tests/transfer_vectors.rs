@@ -14,6 +14,7 @@ mod common;
 
 use pairwise_proto::b64;
 use pairwise_proto::device::{DeviceInfo, DeviceName};
+use pairwise_proto::error::ErrorCode;
 use pairwise_proto::limits::{MAX_DIR_DEPTH, MAX_FILE_SIZE, MAX_MANIFEST_FILES, MAX_PATH_BYTES};
 use pairwise_proto::name::SafeName;
 use pairwise_proto::transfer::{
@@ -71,6 +72,8 @@ fn message_json(msg: &Message) -> Value {
         Message::Device(info) => json!({"type": "device", "name": info.name.as_str()}),
         Message::Text(text) => json!({"type": "text", "text": text}),
         Message::Progress(n) => json!({"type": "progress", "bytes": n}),
+        Message::Close(None) => json!({"type": "close"}),
+        Message::Close(Some(code)) => json!({"type": "close", "code": code}),
         // Lane messages have their own file, lanes.json.
         other => json!({"type": other.type_byte()}),
     }
@@ -143,6 +146,9 @@ fn transfer_vectors() {
         Message::Text("Hello 🌍 https://example.org/?a=1&b=2".to_owned()),
         Message::Progress(0),
         Message::Progress(MAX_FILE_SIZE),
+        Message::Close(None),
+        Message::Close(Some(ErrorCode::BadName)),
+        Message::Close(Some(ErrorCode::RecordRejected)),
     ]
     .into_iter()
     .chain(large_offer_parts())
@@ -158,6 +164,7 @@ fn transfer_vectors() {
 
     let manifest = |json: &str| [&[0x01u8][..], json.as_bytes()].concat();
     let dev = |json: &str| [&[0x07u8][..], json.as_bytes()].concat();
+    let close = |json: &str| [&[0x0eu8][..], json.as_bytes()].concat();
     let files = |n: usize| {
         let list: Vec<String> = (0..n)
             .map(|i| format!(r#"{{"name":"f{i}","size":1,"type":""}}"#))
@@ -283,6 +290,46 @@ fn transfer_vectors() {
             "device with an unknown key",
         ),
         (dev(r#"{"nom":"x"}"#), mis, "device without a name"),
+        (vec![0x0e], mis, "close without JSON"),
+        (close("bad-name"), mis, "close that is not JSON"),
+        (
+            close(r#"{"code":"bad-name","x":1}"#),
+            mis,
+            "close with an unknown key",
+        ),
+        (
+            close(r#"{"reason":"bad-name"}"#),
+            mis,
+            "close with only an unknown key",
+        ),
+        (
+            close(r#"{"code":"oops"}"#),
+            mis,
+            "close with a code outside the catalogue",
+        ),
+        (
+            close(r#"{"code":"Bad-Name"}"#),
+            mis,
+            "close with a code in the wrong case",
+        ),
+        (close(r#"{"code":null}"#), mis, "close with a null code"),
+        (
+            close(r#"{"code":3}"#),
+            mis,
+            "close with a number for a code",
+        ),
+        (close(r#"[]"#), mis, "close that is an array"),
+        (
+            close(r#"["bad-name"]"#),
+            mis,
+            "close that is an array with a code",
+        ),
+        (
+            close(r#"{"code":"bad-name","code":"bad-name"}"#),
+            mis,
+            "close with a duplicate key",
+        ),
+        (vec![0x0f], mis, "type 0x0f"),
         (vec![0xff, 1, 2], mis, "type 0xff"),
         (
             vec![0x02, 0x00],
@@ -379,7 +426,7 @@ fn transfer_vectors() {
             "second file has a NUL in its name",
         ),
     ];
-    let invalid: Vec<Value> = invalid
+    let mut invalid: Vec<Value> = invalid
         .into_iter()
         .map(|(inner, code, why)| {
             let err = Message::decode(&inner).expect_err(why);
@@ -391,6 +438,23 @@ fn transfer_vectors() {
             json!({"inner": hex::encode(&inner), "code": code, "why": why})
         })
         .collect();
+    // Well-formed messages in a record whose FINAL flag is set: only a chunk may have it (§6).
+    for (inner, why) in [
+        (close("{}"), "close with FINAL"),
+        (
+            close(r#"{"code":"bad-name"}"#),
+            "close with a code, with FINAL",
+        ),
+        (vec![0x06], "cancel with FINAL"),
+    ] {
+        let err = Message::decode(&inner)
+            .unwrap()
+            .check_final(true)
+            .expect_err(why);
+        assert_eq!(err.code(), ErrorCode::PeerMisbehaved, "{why}: {err}");
+        invalid.push(json!({"inner": hex::encode(&inner), "final": true, "code": mis, "why": why}));
+    }
+    assert!(Message::Chunk(vec![1]).check_final(true).is_ok());
     check_or_write(
         "transfer.json",
         &json!({"valid": valid, "invalid": invalid}),

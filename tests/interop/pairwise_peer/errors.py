@@ -15,3 +15,15 @@ def drift(log, what: str) -> None:
     the spec gives no error code for: logged as `DRIFT …` on stderr, which the e2e driver
     asserts never appears."""
     log.warning("DRIFT %s", what)
+
+
+# §9, in the table's order: a `close` may carry any of them (§6.1).
+CODES = (
+    "bad-link", "room-full", "link-expired", "peer-left", "verify-failed", "peer-misbehaved",
+    "record-rejected", "bad-name", "name-refused", "peer-refused", "incomplete", "cancelled",
+    "declined", "signaling-lost", "connect-failed", "no-route", "unknown-device", "key-changed",
+    "forgotten", "bad-message", "too-large", "not-joined", "no-peer", "rate-limited",
+)
+
+# §6.1: failures found in what the peer sent, told to it in `close {"code": …}`.
+REFUSALS = ("bad-name", "peer-misbehaved", "record-rejected")

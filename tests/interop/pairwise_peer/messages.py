@@ -9,12 +9,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .codec import b64u, b64u_decode, device_name_problem, safe_name_problem
-from .errors import PeerError
+from .errors import CODES, PeerError
 
 MANIFEST, ACCEPT, DECLINE, CHUNK, RECEIVED, CANCEL, DEVICE, TEXT = range(1, 9)
-RESUME_ACK, PROGRESS, LANE_OFFER, LANE_ANSWER, LANE_CANDIDATE = range(9, 14)
+RESUME_ACK, PROGRESS, LANE_OFFER, LANE_ANSWER, LANE_CANDIDATE, CLOSE = range(9, 15)
 NAMES = {1: "manifest", 2: "accept", 3: "decline", 4: "chunk", 5: "received", 6: "cancel", 7: "device",
-         8: "text", 9: "resume-ack", 10: "progress", 11: "lane-offer", 12: "lane-answer", 13: "lane-candidate"}
+         8: "text", 9: "resume-ack", 10: "progress", 11: "lane-offer", 12: "lane-answer", 13: "lane-candidate",
+         14: "close"}
 
 MAX_SAFE_INTEGER = 2**53 - 1
 MAX_TYPE_BYTES = 255
@@ -50,7 +51,7 @@ class Message:
     manifest: ManifestPart | None = None
     index: int = 0  # received
     count: int = 0  # progress
-    text: str = ""  # device name or text
+    text: str = ""  # device name, text, or a close's code ("" for close {})
     extra: Any = field(default=None)  # accept's resume claims
 
 
@@ -109,6 +110,31 @@ def _manifest(payload: bytes) -> ManifestPart:
     return ManifestPart([_file_entry(f) for f in m["files"]], ident, m.get("more", False))
 
 
+def _close(payload: bytes) -> str:
+    """§6.1: `{}` or `{"code": C}`, C a §9 code; returns C or ""."""
+
+    def unique(pairs: list) -> dict:
+        keys = [k for k, _ in pairs]
+        if len(set(keys)) != len(keys):
+            raise ValueError("duplicate key")
+        return dict(pairs)
+
+    def number(text: str) -> Any:
+        raise ValueError(f"number {text}")
+
+    try:
+        c = json.loads(payload.decode("utf-8"), object_pairs_hook=unique, parse_float=number, parse_constant=number)
+    except (UnicodeDecodeError, ValueError) as e:
+        raise bad(f"close is not strict UTF-8 JSON: {e}") from None
+    if not isinstance(c, dict) or not set(c) <= {"code"}:
+        raise bad("close keys")
+    if "code" not in c:
+        return ""
+    if not isinstance(c["code"], str) or c["code"] not in CODES:
+        raise bad(f"close with code {c['code']!r}, not one of §9")
+    return c["code"]
+
+
 def _device(payload: bytes) -> str:
     d = _json(payload, "device")
     if not isinstance(d, dict) or set(d) != {"name"}:
@@ -145,6 +171,8 @@ def parse(final: bool, inner: bytes) -> Message:
         return Message(t, count=struct.unpack(">Q", payload)[0])
     if t == DEVICE:
         return Message(t, text=_device(payload))
+    if t == CLOSE:
+        return Message(t, text=_close(payload))
     if t == TEXT:
         if not 1 <= len(payload) <= MAX_TEXT_BYTES:
             raise bad(f"text of {len(payload)} bytes")
@@ -212,3 +240,7 @@ def device(name: str) -> bytes:
 
 def cancel() -> bytes:
     return bytes([CANCEL])
+
+
+def close(code: str | None = None) -> bytes:
+    return bytes([CLOSE]) + _compact({} if code is None else {"code": code})

@@ -16,7 +16,7 @@ from typing import Callable
 from aiortc import RTCDataChannel, RTCPeerConnection
 
 from . import messages as m
-from .errors import PeerError, drift
+from .errors import REFUSALS, PeerError, drift
 from .handshake import Confirmed
 from .keys import MAX_RECORD_BYTES
 from .sdp import max_message_size, session_name
@@ -44,7 +44,7 @@ class Incoming:
 
 
 class Session:
-    def __init__(self, confirmed: Confirmed, out_dir: Path | None) -> None:
+    def __init__(self, confirmed: Confirmed, out_dir: Path | None, refuse: str | None = None) -> None:
         self.pc: RTCPeerConnection = confirmed.pc
         self.channel: RTCDataChannel = confirmed.channel
         self.sealer = confirmed.keys.sealer()
@@ -53,6 +53,11 @@ class Session:
         # §6: records are at most min(peer max-message-size, MAX_RECORD_BYTES).
         self.max_record = min(max_message_size(confirmed.peer_sdp), MAX_RECORD_BYTES)
         self.peer_name: str | None = None
+        # §6.1: a `close` went or came; nothing more is sent.
+        self.ended = False
+        self.close_sent = False
+        # A test's refusal: answer the next offer with `close {"code": refuse}`.
+        self.refuse = refuse
         # §5 step 7: a CLI sends records of at most 32 KiB to a peer that is not a CLI.
         self.peer_is_cli = session_name(confirmed.peer_sdp) == "pairwise-cli"
         self.records_in = 0
@@ -96,9 +101,21 @@ class Session:
         self.changed.set()
 
     def send(self, inner: bytes, final: bool = False) -> None:
+        if self.ended:
+            log.info("not sending %s: the session ended (§6.1)", m.NAMES[inner[0]])
+            return
         record = self.sealer.seal(inner, final)
         assert len(record) <= self.max_record, len(record)
         self.channel.send(record)
+
+    def send_close(self, code: str | None = None) -> None:
+        """§6.1: ends the session from this side; the caller drains, then closes."""
+        if self.ended:
+            return
+        self.send(m.close(code))
+        self.ended = True
+        self.close_sent = True
+        log.info("sent close %s", "{}" if code is None else code)
 
     async def wait_for(self, condition: Callable[[], bool], what: str) -> None:
         """Waits until `condition()` holds; raises the session's failure if one comes first."""
@@ -124,7 +141,12 @@ class Session:
                 self._observe(record, msg)
                 self._on_inner(msg)
                 self.changed.set()
+                if msg.type == m.CLOSE:
+                    return  # nothing after it counts (§6.1)
         except PeerError as e:
+            # §6.1: a failure found in what the peer sent is told to it before closing.
+            if e.code in REFUSALS:
+                self.send_close(e.code)
             self.fail(e)
         except OSError as e:
             self.fail(PeerError("incomplete", f"cannot store a file: {e}"))
@@ -165,8 +187,20 @@ class Session:
             self._on_answer(msg)
         elif t in (m.MANIFEST, m.CHUNK):
             self._on_offer_part(msg)
+        elif t == m.CLOSE:
+            self._on_peer_close(msg.text)
         else:  # resume-ack, lane-*: see messages.parse
             raise m.bad(f"{m.NAMES[t]} to a peer that claimed no resume and declared no lanes")
+
+    def _on_peer_close(self, code: str) -> None:
+        """§6.1: `{}` ends the session like a channel that closes; a code is a refusal of what
+        this side sent: `bad-name` reads as `name-refused`, anything else `peer-refused`."""
+        self.ended = True
+        if code:
+            local = "name-refused" if code == "bad-name" else "peer-refused"
+            raise PeerError(local, f"the peer ended the session: {code}")
+        log.info("the peer ended the session (close {})")
+        self._on_close()
 
     def _on_answer(self, msg: m.Message) -> None:
         t = msg.type
@@ -223,6 +257,9 @@ class Session:
             self.send(m.decline())
             return
         log.info("offer: %s", ", ".join(f"{f.name} ({f.size} B)" for f in files))
+        if self.refuse is not None:
+            self.send_close(self.refuse)
+            raise PeerError(self.refuse, "refused the offer as asked (--refuse)")
         self.incoming = Incoming(files)
         self.send(m.accept())
         self._open_file()

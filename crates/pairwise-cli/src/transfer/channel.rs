@@ -209,6 +209,7 @@ impl Channel {
             chunks_per_channel: vec![0],
             flight: Flight::new(std::time::Instant::now()),
             resend: VecDeque::new(),
+            ended: false,
         };
         if let Some(name) = own_name {
             let info = DeviceInfo { name: name.clone() };
@@ -259,7 +260,9 @@ impl Channel {
         Ok(self.wire.peer_name.clone())
     }
 
-    /// Closes the channel (waiting briefly until what was sent is acknowledged).
+    /// Ends the session: `close {}` unless it ended already (a refusal sent, the peer's `close`,
+    /// a drop, §6.1), then closes the channel (waiting briefly until what was sent is
+    /// acknowledged).
     pub async fn close(self) {
         self.wire.close().await;
     }

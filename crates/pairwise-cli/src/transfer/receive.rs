@@ -21,8 +21,8 @@ use super::checkpoint::{Held, ResumablePart, ResumeDir};
 use super::interrupt::{CANCEL_WAIT, Interrupt};
 use super::wire::Wire;
 use super::{
-    Channel, TransferFailure, announce, disk, fail, file_entry, mib, or_cancelled, report_saved,
-    report_text,
+    Channel, TransferFailure, announce, disk, fail, file_entry, mib, or_cancelled,
+    refuse_if_refused, report_saved, report_text,
 };
 use crate::files::{Inbox, PartFile, Saved};
 use crate::keystore::device_id;
@@ -55,6 +55,7 @@ pub async fn receive_on(
         .run(&mut channel.wire, progress, accept, &mut interrupt)
         .await;
     let result = or_cancelled(result, &mut channel.wire, "by the sender").await;
+    refuse_if_refused(&result, &mut channel.wire).await;
     run.end(&result, progress);
     result.map(|()| run.saved)
 }
@@ -107,12 +108,15 @@ impl Incoming<'_> {
             };
             let (msg, is_final) = match next {
                 Ok(m) => m,
-                Err(e) => {
+                // A drop (or the peer's `close {}`) during a transfer leaves it incomplete; a
+                // refusal in the peer's `close` says more than that (§6.1).
+                Err(e) if e.code == ErrorCode::PeerLeft => {
                     self.receiver
                         .handle_close()
                         .map_err(|e| fail(e.code(), e))?;
                     return Err(e.into());
                 }
+                Err(e) => return Err(e.into()),
             };
             if let Message::Text(text) = &msg {
                 report_text(progress, text);

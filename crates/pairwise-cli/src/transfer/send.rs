@@ -22,7 +22,9 @@ use tokio::io::AsyncReadExt as _;
 use super::interrupt::{CANCEL_WAIT, Interrupt};
 use super::offer_ids::OfferIds;
 use super::wire::{ChunkError, Wire};
-use super::{Channel, Outgoing, TransferFailure, fail, mib, or_cancelled, report_text};
+use super::{
+    Channel, Outgoing, TransferFailure, fail, mib, or_cancelled, refuse_if_refused, report_text,
+};
 use crate::config::ConfigDir;
 use crate::keystore::device_id;
 use crate::progress::Progress;
@@ -75,6 +77,7 @@ pub async fn send_on(
     };
     let result = run.run(wire, progress, &mut interrupt).await;
     let result = or_cancelled(result, wire, "by the receiver").await;
+    refuse_if_refused(&result, wire).await;
     report_lanes(wire, progress);
     if result.is_err()
         && let Some(cancel) = sender.cancel()

@@ -5,6 +5,9 @@
 //! everything else. Once the peer sent its first `lane-offer`, its records are frames
 //! (`u64be(seq) || record`) on any channel, put back in order by a [`Reorder`].
 //!
+//! Ending (§6.1): a peer's `close` ends [`Wire::recv`] with the failure it means; this side
+//! sends its own `close` once ([`Wire::refuse`] with a code, [`Wire::close`] with none).
+//!
 //! Sending: every record goes through a [`PathWindow`] (`window.rs`): on the session's channel,
 //! or, once this side opened lanes (`lanes.rs`), chunks go to whichever open channel's window
 //! has room first.
@@ -31,6 +34,7 @@ use super::window::PathWindow;
 use crate::peer::{NativePeer, PeerEvent};
 use crate::session::SessionError;
 
+mod close;
 mod striped;
 
 /// The record layer and channels of one session.
@@ -62,6 +66,9 @@ pub(super) struct Wire {
     pub(super) flight: Flight,
     /// Frames held up on channel `.0`, to go again on another.
     pub(super) resend: VecDeque<(usize, Bytes)>,
+    /// The session is over: a `close` went or came, or the channel closed. Nothing more is
+    /// sent (§6.1).
+    pub(super) ended: bool,
 }
 
 /// How often a side waiting for messages looks for held-up frames to send again.
@@ -95,6 +102,14 @@ impl Wire {
     }
 
     pub(super) async fn send(&mut self, msg: &Message, is_final: bool) -> Result<(), SessionError> {
+        if self.ended {
+            // After a `close` nothing more goes (§6.1): not a `cancel` after a refusal either.
+            return Err(fail(ErrorCode::PeerLeft, "the session has ended"));
+        }
+        self.send_now(msg, is_final).await
+    }
+
+    async fn send_now(&mut self, msg: &Message, is_final: bool) -> Result<(), SessionError> {
         let inner = msg.encode();
         let head = if self.framed { FRAME_HEADER } else { 0 };
         let mut record = Vec::with_capacity(head + INNER_OFFSET + inner.len() + RECORD_OVERHEAD);
@@ -287,8 +302,12 @@ impl Wire {
         match input {
             Input::Session(Some(PeerEvent::Message(record))) => self.on_record(record),
             Input::Session(Some(PeerEvent::LocalCandidate(_) | PeerEvent::ChannelOpen)) => Ok(()),
-            Input::Session(Some(PeerEvent::Failed(why))) => Err(fail(ErrorCode::PeerLeft, why)),
+            Input::Session(Some(PeerEvent::Failed(why))) => {
+                self.ended = true;
+                Err(fail(ErrorCode::PeerLeft, why))
+            }
             Input::Session(Some(PeerEvent::Closed) | None) => {
+                self.ended = true;
                 Err(fail(ErrorCode::PeerLeft, "the data channel closed"))
             }
             Input::Lane(Some(LaneEvent { lane, ours, event })) => match event {
@@ -337,6 +356,12 @@ impl Wire {
                 }
                 Message::LaneAnswer(answer) => self.lanes.on_answer(answer).await?,
                 Message::LaneCandidate(c) => self.lanes.on_candidate(c).await?,
+                Message::Close(code) => {
+                    // Nothing after it counts (§6.1).
+                    self.ready.clear();
+                    self.ended = true;
+                    return Err(close::closed_by_peer(code));
+                }
                 msg => return Ok(Some((msg, is_final))),
             }
         }
@@ -399,7 +424,10 @@ impl Wire {
         Ok(())
     }
 
-    pub(super) async fn close(self) {
+    /// Ends the session: `close {}` if it has not ended yet (this side is done, §6.1), then
+    /// closes the channel and the lanes.
+    pub(super) async fn close(mut self) {
+        self.send_close(None).await;
         self.lanes.close().await;
         let _ = self.peer.close().await;
     }
@@ -412,12 +440,7 @@ fn decode(
     is_final: bool,
 ) -> Result<Message, SessionError> {
     let msg = Message::decode_in(buf, inner).map_err(|e| fail(e.code(), e))?;
-    if is_final && msg.route() == Route::Session {
-        return Err(fail(
-            ErrorCode::PeerMisbehaved,
-            "final flag on a session record",
-        ));
-    }
+    msg.check_final(is_final).map_err(|e| fail(e.code(), e))?;
     Ok(msg)
 }
 

@@ -5,7 +5,8 @@
 //!   manifest order, FINAL on each file's last chunk;
 //! - receiver -> sender: [`Message::Accept`] or [`Message::Decline`], then one
 //!   [`Message::Received`] per kept file;
-//! - either way: [`Message::Cancel`] stops every transfer in progress.
+//! - either way: [`Message::Cancel`] stops every transfer in progress, and [`Message::Close`]
+//!   ends the session (normally, or with the code of what this side refused, §6.1).
 //!
 //! A caller routes each opened record with [`Message::route`] to its [`Receiver`] (for the
 //! peer's transfer) or its [`Sender`] (for its own). Both take a
@@ -15,11 +16,13 @@
 
 use std::ops::Range;
 
+mod close;
 mod manifest;
 mod receiver;
 mod resume;
 mod sender;
 
+pub use self::close::{Refusal, refuses};
 pub use self::manifest::{FileEntry, Manifest, TransferId};
 pub use self::receiver::{Receiver, ReceiverEvent};
 pub use self::resume::{RESUME_LABEL, ResumeChain, ResumeClaim, ResumeStart};
@@ -58,6 +61,8 @@ pub mod msg_type {
     pub const LANE_ANSWER: u8 = 0x0c;
     /// A lane's ICE candidate (JSON, §12).
     pub const LANE_CANDIDATE: u8 = 0x0d;
+    /// The session ends (JSON, §6.1).
+    pub const CLOSE: u8 = 0x0e;
 }
 
 /// One inner message: `type[1] || payload`.
@@ -92,6 +97,9 @@ pub enum Message {
     LaneAnswer(LaneSdp),
     /// An ICE candidate of a lane, or the end of them.
     LaneCandidate(LaneCandidate),
+    /// The sender of this message ends the session (§6.1): `None` normally (it is done), or
+    /// with the §9 code of what it refused in what the other side sent.
+    Close(Option<ErrorCode>),
 }
 
 /// Which state machine a peer's message is for.
@@ -124,6 +132,7 @@ impl Message {
             Self::LaneOffer(_) => msg_type::LANE_OFFER,
             Self::LaneAnswer(_) => msg_type::LANE_ANSWER,
             Self::LaneCandidate(_) => msg_type::LANE_CANDIDATE,
+            Self::Close(_) => msg_type::CLOSE,
         }
     }
 
@@ -141,7 +150,8 @@ impl Message {
             | Self::Text(_)
             | Self::LaneOffer(_)
             | Self::LaneAnswer(_)
-            | Self::LaneCandidate(_) => Route::Session,
+            | Self::LaneCandidate(_)
+            | Self::Close(_) => Route::Session,
         }
     }
 
@@ -172,6 +182,7 @@ impl Message {
             ),
             Self::Text(text) => out.extend_from_slice(text.as_bytes()),
             Self::Progress(n) => out.extend_from_slice(&n.to_be_bytes()),
+            Self::Close(code) => out.extend(close::encode(*code)),
             Self::Accept | Self::Decline | Self::Cancel => {}
         }
         out
@@ -237,12 +248,26 @@ impl Message {
                 .and_then(|c| c.check().map(|()| c).map_err(|e| e.to_string()))
                 .map(Self::LaneCandidate)
                 .map_err(|reason| TransferError::BadLane { reason }),
+            msg_type::CLOSE => close::parse(payload).map(Self::Close),
             other => Err(TransferError::UnknownType { msg_type: other }),
         }
     }
 }
 
 impl Message {
+    /// Checks the record's FINAL flag against the message: FINAL is only for a chunk (§6).
+    ///
+    /// # Errors
+    /// [`TransferError::FinalOnNonChunk`] (peer-misbehaved) for FINAL on anything else.
+    pub fn check_final(&self, is_final: bool) -> Result<(), TransferError> {
+        if is_final && !matches!(self, Self::Chunk(_)) {
+            return Err(TransferError::FinalOnNonChunk {
+                msg_type: self.type_byte(),
+            });
+        }
+        Ok(())
+    }
+
     /// Parses the inner message at `buf[inner]` (a record opened in place, see
     /// [`crate::record::RecordOpener::open_in_place`]) like [`Self::decode`], but a chunk keeps
     /// `buf`'s allocation for its bytes instead of copying them.
@@ -314,6 +339,12 @@ pub enum TransferError {
         /// What is wrong.
         reason: String,
     },
+    /// A `close` message that does not parse or carries no §9 code.
+    #[error("bad close message: {reason}")]
+    BadClose {
+        /// What is wrong.
+        reason: String,
+    },
     /// A `text` message that is empty, too long or not UTF-8.
     #[error("bad text message: {reason}")]
     BadText {
@@ -372,7 +403,7 @@ pub enum TransferError {
         /// What arrived, in words.
         what: &'static str,
     },
-    /// A type byte outside `0x01..=0x0a`.
+    /// A type byte outside `0x01..=0x0e`.
     #[error("unknown message type {msg_type:#04x}")]
     UnknownType {
         /// The type byte.

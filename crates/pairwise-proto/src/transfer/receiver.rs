@@ -108,11 +108,7 @@ impl Receiver {
     /// [`TransferError`] (peer-misbehaved) for FINAL on a non-chunk, a chunk when no file is
     /// expected, too many bytes, FINAL too early, a second manifest, or a sender-side message.
     pub fn handle_message(&mut self, msg: Message, is_final: bool) -> Result<(), TransferError> {
-        if is_final && !matches!(msg, Message::Chunk(_)) {
-            return Err(TransferError::FinalOnNonChunk {
-                msg_type: msg.type_byte(),
-            });
-        }
+        msg.check_final(is_final)?;
         let idle = matches!(self.state, State::Idle);
         match msg {
             Message::Manifest(manifest) => {
@@ -140,7 +136,8 @@ impl Receiver {
             | Message::Text(_)
             | Message::LaneOffer(_)
             | Message::LaneAnswer(_)
-            | Message::LaneCandidate(_) => Err(TransferError::Unexpected {
+            | Message::LaneCandidate(_)
+            | Message::Close(_) => Err(TransferError::Unexpected {
                 what: "session message routed to the receiver",
             }),
         }

@@ -61,6 +61,14 @@ test('errors.json: the catalogue, in order, with the same sentences', () => {
   assert.equal(new ProtocolError('bad-link').code, 'bad-link');
 });
 
+test('errors.json: the ErrorCode type of web/types/protocol.d.ts lists every code, in order', () => {
+  const dts = readFileSync(new URL('../types/protocol.d.ts', import.meta.url), 'utf8');
+  const union = /export type ErrorCode =([^;]*);/.exec(dts);
+  assert.ok(union, 'protocol.d.ts declares ErrorCode');
+  const codes = [...union[1].matchAll(/'([a-z-]+)'/g)].map((m) => m[1]);
+  assert.deepEqual(codes, load('errors.json').map((/** @type {{code: string}} */ e) => e.code));
+});
+
 test('link.json: encode to exactly the fragment, parse back, derive the room', async () => {
   const v = load('link.json');
   assert.ok(v.valid.length > 0);

@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'connect-failed'
   | 'no-route'
   | 'unknown-device'
+  | 'key-changed'
   | 'forgotten'
   | 'bad-message'
   | 'too-large'

@@ -282,6 +282,37 @@ describe('an independent aiortc peer with the CLI and Chromium', { timeout: 900_
     });
   }
 
+  // §9 precedence: a record that fails authentication in the middle of a file is
+  // `record-rejected`, not `incomplete` (the CLI used to close the transfer first and report the
+  // close), and nothing of the file is kept. The peer breaks one record's tag after 1 MiB.
+  it('the CLI gets a record that fails authentication mid-file: record-rejected, nothing saved', { timeout: 240_000 }, async () => {
+    requirePeer();
+    const big = files.files[2];
+    const sender = peer(['send', '--server', server.origin, '--corrupt-after', String(MiB), big.path]);
+    const dir = tempDir('interop-bad-record-');
+    const receiver = cleanup.track(runCli(['receive', await sender.link(), '--dir', dir]), (r) => r.kill());
+    const { code } = await receiver.exited;
+    assert.notEqual(code, 0, `pairwise receive kept going after a bad record.\n${receiver.diagnose()}`);
+    assert.match(receiver.stderr(), /failed its integrity check/, `the CLI should say record-rejected.\n${receiver.diagnose()}`);
+    assert.deepEqual(readdirSync(dir), [], 'nothing saved');
+    await sender.exited;
+    assert.match(sender.stdout(), /^ERROR peer-refused /m, `the sender should hear close {"code":"record-rejected"}.\n${sender.diagnose()}`);
+  });
+
+  it('Chromium gets a record that fails authentication mid-file: record-rejected, nothing received', { timeout: 240_000 }, async () => {
+    requirePeer();
+    const big = files.files[2];
+    const sender = peer(['send', '--server', server.origin, '--corrupt-after', String(MiB), big.path]);
+    const b = await chromium.newPeer('B', server.origin);
+    await b.goto(await sender.link());
+    await acceptOffer(b, [big.name], [sender]);
+    await waitError(b, 'record-rejected', { also: [sender] });
+    assert.equal(await b.evaluate(() => document.querySelectorAll('#received a').length), 0, 'nothing received');
+    await sender.exited;
+    assert.match(sender.stdout(), /^ERROR peer-refused /m, `the sender should hear close {"code":"record-rejected"}.\n${sender.diagnose()}`);
+    await b.close();
+  });
+
   // The other way round (§6.1): a receiver that refuses an offer says so in `close
   // {"code":"bad-name"}` (the aiortc peer with --refuse, as a device whose rules forbid a name
   // these allow would), and the sender's own screen says `name-refused`, not `peer-left`.

@@ -43,7 +43,8 @@ def announce_sas(sas: str) -> None:
 
 
 async def run_session(hs: Handshake, sig: Signaling, out_dir: Path | None, paths: list[Path],
-                      offer_json: str | None = None, refuse: str | None = None) -> None:
+                      offer_json: str | None = None, refuse: str | None = None,
+                      corrupt_after: int | None = None) -> None:
     try:
         confirmed = await hs.run()
     except PeerError:
@@ -51,6 +52,7 @@ async def run_session(hs: Handshake, sig: Signaling, out_dir: Path | None, paths
         raise
     log.info("channel open; verification code %s", confirmed.sas)
     session = Session(confirmed, out_dir, refuse)
+    session.corrupt_after = corrupt_after
     reader = asyncio.create_task(session.read_loop())
     try:
         session.send_device()
@@ -96,7 +98,7 @@ async def send(args: argparse.Namespace) -> None:
     # `peers: 1` and report the link expired (§4).
     hs = Handshake("initiator", link.secret, None, identity, sig, args.fingerprints, announce_sas,
                    on_joined=lambda: say(f"LINK {link.url()}"))
-    await run_session(hs, sig, None, paths, args.offer_json)
+    await run_session(hs, sig, None, paths, args.offer_json, corrupt_after=args.corrupt_after)
 
 
 async def receive(args: argparse.Namespace) -> None:
@@ -119,6 +121,8 @@ def main() -> int:
     s = sub.add_parser("send", parents=[common], help="show a pairing link, then send FILEs")
     s.add_argument("--server", required=True, help="e.g. http://127.0.0.1:8080")
     s.add_argument("--offer-json", help="send this manifest JSON (inner type 0x01) instead of files, as is")
+    s.add_argument("--corrupt-after", type=int, metavar="BYTES",
+                   help="after this many chunk bytes, send one record whose tag is broken (a test of record-rejected)")
     s.add_argument("files", nargs="*")
     r = sub.add_parser("receive", parents=[common], help="open a pairing link, then receive into --out")
     r.add_argument("--out", required=True)

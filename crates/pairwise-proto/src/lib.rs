@@ -45,4 +45,5 @@ pub mod link;
 pub mod name;
 pub mod record;
 pub mod signal;
+mod strict_json;
 pub mod transfer;

@@ -182,6 +182,33 @@ fn transfer_vectors() {
         (vec![], mis, "empty inner message"),
         (vec![0x00], mis, "type 0x00"),
         (vec![0x0b], mis, "type 0x0b"),
+        // serde takes a struct's fields as an array too; the page never did (strict_json).
+        (dev(r#"["Phone"]"#), mis, "device that is an array"),
+        (
+            manifest(r#"{"files":[["a",1,""]]}"#),
+            mis,
+            "manifest file entry that is an array",
+        ),
+        (
+            manifest(r#"[[{"name":"a","size":1,"type":""}]]"#),
+            mis,
+            "manifest that is an array of its fields",
+        ),
+        (
+            [&[0x02u8][..], br#"{"resume":[[0,1,"AAAA"]]}"#].concat(),
+            mis,
+            "accept with a resume claim that is an array",
+        ),
+        (
+            [&[0x09u8][..], br#"{"files":[[0,0]]}"#].concat(),
+            mis,
+            "resume-ack entry that is an array",
+        ),
+        (
+            [&[0x0bu8][..], br#"[1,"v=0"]"#].concat(),
+            mis,
+            "lane-offer that is an array",
+        ),
         (vec![0x08], mis, "text without payload"),
         (vec![0x08, 0xc3, 0x28], mis, "text that is not UTF-8"),
         (vec![0x09], mis, "resume-ack without JSON"),

@@ -48,6 +48,8 @@ class Session:
         self.pc: RTCPeerConnection = confirmed.pc
         self.channel: RTCDataChannel = confirmed.channel
         self.sealer = confirmed.keys.sealer()
+        # Tests only: after this many chunk bytes, one record is sent with a broken tag.
+        self.corrupt_after: int | None = None
         self.opener = confirmed.keys.opener()
         self.out_dir = out_dir
         # §6: records are at most min(peer max-message-size, MAX_RECORD_BYTES).
@@ -346,6 +348,15 @@ class Session:
                 )
                 left -= len(data)
                 final = left == 0
+                if self.corrupt_after is not None and self.sent_bytes >= self.corrupt_after:
+                    # A test's record that fails authentication mid-file (one tag bit flipped):
+                    # the receiver must say record-rejected (§6), whatever follows.
+                    self.corrupt_after = None
+                    record = bytearray(self.sealer.seal(m.chunk(data), final))
+                    record[-1] ^= 1
+                    log.info("sent a corrupted record at %d chunk bytes", self.sent_bytes)
+                    self.channel.send(bytes(record))
+                    await self.wait_for(lambda: False, "the receiver's answer to a bad record")
                 self.send(m.chunk(data), final)
                 self.sent_bytes += len(data)
                 if final:

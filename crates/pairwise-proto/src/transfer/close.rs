@@ -29,18 +29,10 @@ pub(super) fn encode(code: Option<ErrorCode>) -> Vec<u8> {
 }
 
 pub(super) fn parse(payload: &[u8]) -> Result<Option<ErrorCode>, TransferError> {
-    // serde reads a struct from a JSON array too (`["bad-name"]`); the payload is an object.
-    let start = payload.iter().find(|b| !b" \t\n\r".contains(b));
-    if start != Some(&b'{') {
-        return Err(TransferError::BadClose {
-            reason: "not a JSON object".into(),
-        });
-    }
-    serde_json::from_slice::<CloseWire>(payload)
+    // An object, as the page reads it (`strict_json`: serde alone takes `["bad-name"]` too).
+    crate::strict_json::from_slice::<CloseWire>(payload)
         .map(|w| w.code)
-        .map_err(|e| TransferError::BadClose {
-            reason: e.to_string(),
-        })
+        .map_err(|reason| TransferError::BadClose { reason })
 }
 
 /// What a peer's `close` means here (§6.1, §9): the session is over, and whether the peer

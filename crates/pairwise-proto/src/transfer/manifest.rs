@@ -203,7 +203,7 @@ impl Manifest {
     /// [`TransferError::BadName`] for an unsafe name or folder, [`TransferError::BadManifest`]
     /// for anything else that is wrong.
     pub fn parse(json: &[u8]) -> Result<Self, TransferError> {
-        let wire: Wire = serde_json::from_slice(json).map_err(|e| bad(e.to_string()))?;
+        let wire: Wire = crate::strict_json::from_slice(json).map_err(bad)?;
         if wire.files.len() > MAX_MANIFEST_FILES {
             return Err(bad(format!(
                 "{} files exceed {MAX_MANIFEST_FILES}",

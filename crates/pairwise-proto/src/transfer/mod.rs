@@ -32,6 +32,7 @@ use crate::error::ErrorCode;
 use crate::lanes::{LaneCandidate, LaneSdp};
 use crate::limits::MAX_TEXT_BYTES;
 use crate::name::BadName;
+use crate::strict_json;
 
 /// Inner message type bytes.
 pub mod msg_type {
@@ -210,16 +211,12 @@ impl Message {
         match *ty {
             msg_type::MANIFEST => Manifest::parse(payload).map(Self::Manifest),
             msg_type::ACCEPT if payload.is_empty() => Ok(Self::Accept),
-            msg_type::ACCEPT => serde_json::from_slice::<resume::ClaimsWire>(payload)
+            msg_type::ACCEPT => strict_json::from_slice::<resume::ClaimsWire>(payload)
                 .map(|w| Self::AcceptResume(w.resume))
-                .map_err(|e| TransferError::BadResume {
-                    reason: e.to_string(),
-                }),
-            msg_type::RESUME_ACK => serde_json::from_slice::<resume::AckWire>(payload)
+                .map_err(|reason| TransferError::BadResume { reason }),
+            msg_type::RESUME_ACK => strict_json::from_slice::<resume::AckWire>(payload)
                 .map(|w| Self::ResumeAck(w.files))
-                .map_err(|e| TransferError::BadResume {
-                    reason: e.to_string(),
-                }),
+                .map_err(|reason| TransferError::BadResume { reason }),
             msg_type::TEXT => parse_text(payload).map(Self::Text),
             msg_type::PROGRESS => <[u8; 8]>::try_from(payload)
                 .map(|b| Self::Progress(u64::from_be_bytes(b)))
@@ -236,15 +233,12 @@ impl Message {
                     len: payload.len(),
                 }),
             msg_type::CANCEL => empty(Self::Cancel),
-            msg_type::DEVICE => serde_json::from_slice(payload)
+            msg_type::DEVICE => strict_json::from_slice(payload)
                 .map(Self::Device)
-                .map_err(|e| TransferError::BadDevice {
-                    reason: e.to_string(),
-                }),
+                .map_err(|reason| TransferError::BadDevice { reason }),
             msg_type::LANE_OFFER => parse_lane_sdp(payload).map(Self::LaneOffer),
             msg_type::LANE_ANSWER => parse_lane_sdp(payload).map(Self::LaneAnswer),
-            msg_type::LANE_CANDIDATE => serde_json::from_slice::<LaneCandidate>(payload)
-                .map_err(|e| e.to_string())
+            msg_type::LANE_CANDIDATE => strict_json::from_slice::<LaneCandidate>(payload)
                 .and_then(|c| c.check().map(|()| c).map_err(|e| e.to_string()))
                 .map(Self::LaneCandidate)
                 .map_err(|reason| TransferError::BadLane { reason }),
@@ -290,8 +284,7 @@ impl Message {
 
 /// A `lane-offer` or `lane-answer` payload.
 fn parse_lane_sdp(payload: &[u8]) -> Result<LaneSdp, TransferError> {
-    serde_json::from_slice::<LaneSdp>(payload)
-        .map_err(|e| e.to_string())
+    strict_json::from_slice::<LaneSdp>(payload)
         .and_then(|l| l.check().map(|()| l).map_err(|e| e.to_string()))
         .map_err(|reason| TransferError::BadLane { reason })
 }

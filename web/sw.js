@@ -46,6 +46,7 @@ const SHELL = [
   '/lib/keys.js',
   '/lib/lane-pace.js',
   '/lib/lane-sender.js',
+  '/lib/lanes-taken.js',
   '/lib/lanes.js',
   '/lib/limits.js',
   '/lib/link.js',

@@ -24,7 +24,8 @@
 
 import { ProtocolError, REFUSALS, refusedAs } from './errors.js';
 import { LaneSender } from './lane-sender.js';
-import { FRAME_HEADER, frameSeq, LANES_TAKEN, lanesToOpen, Reorder, STRIPED_RECORD_BYTES } from './lanes.js';
+import { FRAME_HEADER, frameSeq, lanesToOpen, Reorder, STRIPED_RECORD_BYTES } from './lanes.js';
+import { stunOnly, TakenLanes } from './lanes-taken.js';
 import { RECORD_OVERHEAD } from './limits.js';
 import { Peer } from './peer.js';
 import { RecordOpener, RecordSealer } from './record.js';
@@ -53,8 +54,8 @@ export class SecureChannel extends EventTarget {
   #broken = false;
   /** The peer's frames, once it sent a `lane-offer`. @type {Reorder<{ msg: any, final: boolean }> | null} */
   #reorder = null;
-  /** The lanes the peer opened, by index. @type {Map<number, Peer>} */
-  #lanes = new Map();
+  /** The lanes the peer opened. */
+  #taken;
   /** STUN servers for the lanes. @type {RTCIceServer[]} */
   #laneIce;
   /** How many lanes the peer takes (its `a=pairwise-lanes`), and how many the page asks for. */
@@ -89,6 +90,13 @@ export class SecureChannel extends EventTarget {
     this.#opener = new RecordOpener(session.recvKey);
     this.sas = session.sas;
     this.#laneIce = stunOnly(iceServers);
+    this.#taken = new TakenLanes({
+      ice: this.#laneIce,
+      tell: (msg) => {
+        this.send(encodeInner(msg)).catch((e) => this.fail(e));
+      },
+      onFrame: (frame) => this.#queue(frame, true),
+    });
     this.#lanePlan = { declared: peerLanes, forced: forcedLanes, paced: pacedLanes };
     peer.addEventListener('message', (ev) => this.#queue(/** @type {CustomEvent<Uint8Array>} */ (ev).detail));
     /** @param {Event} ev */
@@ -411,18 +419,12 @@ export class SecureChannel extends EventTarget {
   async #deliver(msg, final) {
     switch (msg.type) {
       case 'lane-offer':
-        return this.#answerLane(msg.lane, msg.sdp);
-      case 'lane-candidate': {
+        return this.#taken.answer(msg.lane, msg.sdp);
+      case 'lane-candidate':
         // `side`: whose end of the lane the candidate is; `answer`: of a lane this side opened.
-        if (msg.side === 'answer') {
-          if (!this.#out) throw new ProtocolError('peer-misbehaved', 'a lane candidate: this side opened no lane');
-          return this.#out.onCandidate(msg.lane, msg.candidate);
-        }
-        const lane = this.#lanes.get(msg.lane);
-        if (!lane) throw new ProtocolError('peer-misbehaved', `a candidate for lane ${msg.lane}, which does not exist`);
-        if (msg.candidate) await lane.handleSignal({ kind: 'candidate', candidate: msg.candidate });
-        return;
-      }
+        if (msg.side !== 'answer') return this.#taken.candidate(msg.lane, msg.candidate);
+        if (!this.#out) throw new ProtocolError('peer-misbehaved', 'a lane candidate: this side opened no lane');
+        return this.#out.onCandidate(msg.lane, msg.candidate);
       case 'lane-answer':
         if (!this.#out) throw new ProtocolError('peer-misbehaved', 'a lane-answer: this side opened no lane');
         return this.#out.onAnswer(msg.lane, msg.sdp);
@@ -433,55 +435,8 @@ export class SecureChannel extends EventTarget {
     }
   }
 
-  /**
-   * Takes the lane the peer offers: a peer connection that answers `sdp`; its candidates and
-   * answer go back as records, its messages are frames.
-   * @param {number} index @param {string} sdp
-   */
-  async #answerLane(index, sdp) {
-    if (index > LANES_TAKEN || this.#lanes.has(index)) {
-      throw new ProtocolError('peer-misbehaved', `lane ${index} offered twice or beyond ${LANES_TAKEN}`);
-    }
-    /** @param {any} msg */
-    const tell = (msg) => {
-      this.send(encodeInner(msg)).catch((e) => this.fail(e));
-    };
-    const lane = new Peer({
-      initiator: false,
-      iceServers: this.#laneIce,
-      sendSignal: (body) => {
-        if (body.kind === 'answer') tell({ type: 'lane-answer', lane: index, sdp: body.sdp });
-        if (body.kind === 'candidate') tell({ type: 'lane-candidate', lane: index, side: 'answer', candidate: body.candidate });
-      },
-    });
-    this.#lanes.set(index, lane);
-    lane.addEventListener('message', (ev) => this.#queue(/** @type {CustomEvent<Uint8Array>} */ (ev).detail, true));
-    // A lane that fails or closes is dropped: its opener sends what was in flight on it again on
-    // the other channels, and a peer that is gone is noticed on the session's channel.
-    const drop = () => {
-      if (this.#lanes.get(index) !== lane) return;
-      this.#lanes.delete(index);
-      lane.close();
-    };
-    lane.addEventListener('failed', drop);
-    lane.addEventListener('closed', drop);
-    await lane.handleSignal({ kind: 'offer', sdp });
-  }
-
   #closeLanes() {
-    for (const lane of this.#lanes.values()) lane.close();
-    this.#lanes.clear();
+    this.#taken.close();
     if (this.#out?.close()) console.info(this.#out.describe());
   }
-}
-
-/**
- * The STUN URLs of `ice`, without credentials: a lane needs no relay allocation of its own.
- * @param {RTCIceServer[]} ice
- * @returns {RTCIceServer[]}
- */
-function stunOnly(ice) {
-  return ice
-    .map((s) => ({ urls: [s.urls].flat().filter((u) => u.startsWith('stun:') || u.startsWith('stuns:')) }))
-    .filter((s) => s.urls.length > 0);
 }

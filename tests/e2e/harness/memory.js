@@ -139,7 +139,7 @@ export function samplePeak(browserPid, ms = 250) {
       clearInterval(timer);
       const sorted = [...series].sort((x, y) => x - y);
       const at = (/** @type {number} */ q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
-      return { ...peak, samples: series.length, renderer50: at(0.5), renderer90: at(0.9), peakAt };
+      return { ...peak, samples: series.length, renderer50: at(0.5), renderer90: at(0.9), peakAt, series };
     },
   };
 }

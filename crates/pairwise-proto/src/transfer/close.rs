@@ -35,36 +35,14 @@ pub(super) fn parse(payload: &[u8]) -> Result<Option<ErrorCode>, TransferError> 
         .map_err(|reason| TransferError::BadClose { reason })
 }
 
-/// What a peer's `close` means here (§6.1, §9): the session is over, and whether the peer
-/// refused something this side sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
-    /// `{}`: the peer is done and left.
-    None,
-    /// The peer refused a file name this side offered (its code was `bad-name`).
-    Name,
-    /// The peer refused something else this side sent (its code).
-    Other(ErrorCode),
-}
-
-impl Refusal {
-    /// Reads a peer's `close` code.
-    pub fn of(code: Option<ErrorCode>) -> Self {
-        match code {
-            None => Self::None,
-            Some(ErrorCode::BadName) => Self::Name,
-            Some(other) => Self::Other(other),
-        }
-    }
-
-    /// The code this side reports: `name-refused`, `peer-refused`, or `None` for a normal end
-    /// (the caller decides: a finished transfer is no error, an unfinished one ended early).
-    pub fn local_code(self) -> Option<ErrorCode> {
-        match self {
-            Self::None => None,
-            Self::Name => Some(ErrorCode::NameRefused),
-            Self::Other(_) => Some(ErrorCode::PeerRefused),
-        }
+/// What a peer's `close {"code": C}` is here (§6.1, §9): `name-refused` for its `bad-name`,
+/// otherwise `peer-refused` (a `close {}` is no refusal: the caller decides whether it ended a
+/// transfer early).
+pub fn refused_as(peer_code: ErrorCode) -> ErrorCode {
+    if peer_code == ErrorCode::BadName {
+        ErrorCode::NameRefused
+    } else {
+        ErrorCode::PeerRefused
     }
 }
 
@@ -83,16 +61,9 @@ mod tests {
 
     #[test]
     fn a_peers_code_becomes_name_refused_or_peer_refused() {
-        assert_eq!(Refusal::of(None).local_code(), None);
-        assert_eq!(
-            Refusal::of(Some(ErrorCode::BadName)).local_code(),
-            Some(ErrorCode::NameRefused)
-        );
+        assert_eq!(refused_as(ErrorCode::BadName), ErrorCode::NameRefused);
         for code in [ErrorCode::PeerMisbehaved, ErrorCode::RecordRejected] {
-            assert_eq!(
-                Refusal::of(Some(code)).local_code(),
-                Some(ErrorCode::PeerRefused)
-            );
+            assert_eq!(refused_as(code), ErrorCode::PeerRefused);
         }
     }
 

@@ -22,7 +22,7 @@ mod receiver;
 mod resume;
 mod sender;
 
-pub use self::close::{Refusal, refuses};
+pub use self::close::{refused_as, refuses};
 pub use self::manifest::{FileEntry, Manifest, TransferId};
 pub use self::receiver::{Receiver, ReceiverEvent};
 pub use self::resume::{RESUME_LABEL, ResumeChain, ResumeClaim, ResumeStart};

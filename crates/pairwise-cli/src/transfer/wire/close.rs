@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use pairwise_proto::error::ErrorCode;
-use pairwise_proto::transfer::{Message, Refusal};
+use pairwise_proto::transfer::{Message, refused_as};
 
 use super::Wire;
 use crate::session::SessionError;
@@ -36,17 +36,15 @@ impl Wire {
 /// The failure a peer's `close` means here (§6.1): `{}` ends the session like a channel that
 /// closes (the transfer decides whether that was early), a code is a refusal.
 pub(super) fn closed_by_peer(code: Option<ErrorCode>) -> SessionError {
-    match (Refusal::of(code).local_code(), code) {
-        (Some(local), Some(theirs)) => {
-            let theirs = serde_json::to_value(theirs).unwrap_or_default();
-            fail(
-                local,
-                format!(
-                    "the other device ended the session: {}",
-                    theirs.as_str().unwrap_or("?")
-                ),
-            )
-        }
-        _ => fail(ErrorCode::PeerLeft, "the other device ended the session"),
-    }
+    let Some(theirs) = code else {
+        return fail(ErrorCode::PeerLeft, "the other device ended the session");
+    };
+    let name = serde_json::to_value(theirs).unwrap_or_default();
+    fail(
+        refused_as(theirs),
+        format!(
+            "the other device ended the session: {}",
+            name.as_str().unwrap_or("?")
+        ),
+    )
 }

@@ -16,7 +16,7 @@
 import { Connection } from './lib/connection.js';
 import { Devices, deviceId, sendDeviceName } from './lib/devices.js';
 import { droppedFiles } from './lib/dropped.js';
-import { ProtocolError } from './lib/errors.js';
+import { ProtocolError, SESSION_OVER } from './lib/errors.js';
 import { Transfers } from './lib/file-transfer.js';
 import { openIdb } from './lib/idb.js';
 import { openedByShare, takeSharedFiles } from './lib/share-inbox.js';
@@ -204,12 +204,6 @@ function offer(files) {
   else waiting.push(files);
 }
 
-/**
- * How a remembered device's pairing session may end without anything having failed: its
- * channel closed, or the connection to it was lost. Other codes (a tampered relay message, a
- * misbehaving peer) are shown as errors even then.
- */
-const SESSION_OVER = new Set(['peer-left', 'connect-failed']);
 
 /**
  * Shows a pairing session and remembers its device once the channel is ready.

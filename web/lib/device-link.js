@@ -24,7 +24,7 @@
 /** @import { SecureChannel } from './secure-channel.js' */
 
 import { b64uDecode, b64uEncode } from './b64.js';
-import { ProtocolError } from './errors.js';
+import { ProtocolError, SESSION_OVER } from './errors.js';
 import { Handshake } from './handshake.js';
 import { generateKeyPair, randomBytes } from './keys.js';
 import { deviceRoom, forgottenNotice, notPairedBody, reconnectRole, utcDay } from './remembered.js';
@@ -46,9 +46,6 @@ const TOLD_LINGER_MS = 5000;
  * What a link needs of a signaling connection (`Signaling`'s API and events).
  * @typedef {EventTarget & { join(room: string): void, relay(body: unknown): void, close(): void, iceServers?: RTCIceServer[] }} SignalingLike
  */
-
-/** How a live session ends without anything having failed: the peer left or the path was lost. */
-const SESSION_ENDED = new Set(['peer-left', 'connect-failed']);
 
 export class DeviceLink extends EventTarget {
   #own;
@@ -259,7 +256,7 @@ export class DeviceLink extends EventTarget {
     source.addEventListener('error', (ev) => {
       const { code } = /** @type {CustomEvent} */ (ev).detail;
       // A session that failed (not one that merely ended) says why on the device's row.
-      if (this.#live === channel && !SESSION_ENDED.has(code)) this.#error(code);
+      if (this.#live === channel && !SESSION_OVER.has(code)) this.#error(code);
       ended();
     });
     channel.addEventListener('closed', ended);

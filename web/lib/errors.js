@@ -51,6 +51,13 @@ export const ERRORS = Object.freeze({
 });
 
 /**
+ * How a live session ends without anything having failed: the peer left or the path was lost.
+ * The page shows these as a session that is over, not as an error (a remembered device's row,
+ * the pairing view); every other code is a failure with its sentence.
+ */
+export const SESSION_OVER = Object.freeze(new Set(['peer-left', 'connect-failed']));
+
+/**
  * Failures a side finds in what the peer sent, and tells it about with `close {"code": …}`
  * before it closes (§6.1); others (the channel closed, the network failed) it cannot or need not.
  */

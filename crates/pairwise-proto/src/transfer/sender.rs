@@ -12,8 +12,9 @@
 //! - `decline` or `cancel` end it; `received` arrives once per file, in order, after the file's
 //!   FINAL chunk was planned.
 //!
-//! Chunks carry at most `max_record - 17 - 1` bytes (record overhead and the type byte); a
-//! file of size 0 is one empty FINAL chunk.
+//! Chunks carry at most `max_record - 17 - 1` bytes (record overhead and the type byte;
+//! [`Sender::set_max_record`] changes `max_record` for the chunks still to plan); a file of
+//! size 0 is one empty FINAL chunk.
 
 use std::collections::VecDeque;
 
@@ -195,6 +196,22 @@ impl Sender {
         self.state = self.file_state(0);
         self.events.push_back(SenderEvent::Accepted);
         Ok(Message::ResumeAck(starts))
+    }
+
+    /// From now on, cuts chunks for records of at most `max_record` bytes, the rest of the file
+    /// being sent included (its plan continues from where it is). Manifest parts already made
+    /// are not changed, and the window counts chunks of the new size.
+    ///
+    /// The page opens its lanes (§12) only after the `accept`, when chunks may already be
+    /// planned, and sends smaller records while lanes are open: this lets it shrink them
+    /// mid-transfer. The CLI opens its lanes before its offer and does not need it.
+    pub fn set_max_record(&mut self, max_record: usize) {
+        self.max_record = max_record;
+        if let State::Sending { plan, .. } = &mut self.state
+            && !plan.done
+        {
+            *plan = ChunkPlan::from_offset(plan.size, plan.offset, max_record);
+        }
     }
 
     /// Handles a message routed to the sender (accept, decline, received, cancel).

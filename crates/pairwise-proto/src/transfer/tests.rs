@@ -229,6 +229,37 @@ fn sender_walks_files_and_accepts_received_in_order() {
 }
 
 #[test]
+fn set_max_record_cuts_the_rest_of_the_current_file_and_the_next_ones_smaller() {
+    // Records of 100 bytes carry 82-byte chunks, records of 40 bytes 22-byte ones.
+    let (mut tx, _) = Sender::new(PeerConfirmed::for_tests(), manifest(&[200, 30]), 100);
+    tx.handle_message(Message::Accept).unwrap();
+    let spec = |index, offset, len, is_final| ChunkSpec {
+        index,
+        offset,
+        len,
+        is_final,
+    };
+    assert_eq!(tx.poll_chunk(), Some(spec(0, 0, 82, false)));
+    tx.set_max_record(40);
+    let rest: Vec<ChunkSpec> = std::iter::from_fn(|| tx.poll_chunk()).collect();
+    let mut want: Vec<ChunkSpec> = (0..5).map(|k| spec(0, 82 + 22 * k, 22, false)).collect();
+    want.push(spec(0, 192, 8, true));
+    want.extend([spec(1, 0, 22, false), spec(1, 22, 8, true)]);
+    assert_eq!(rest, want);
+}
+
+#[test]
+fn set_max_record_before_accept_sizes_every_chunk() {
+    let (mut tx, _) = Sender::new(PeerConfirmed::for_tests(), manifest(&[50]), 1000);
+    tx.set_max_record(40);
+    tx.handle_message(Message::Accept).unwrap();
+    let lens: Vec<usize> = std::iter::from_fn(|| tx.poll_chunk())
+        .map(|c| c.len)
+        .collect();
+    assert_eq!(lens, vec![22, 22, 6]);
+}
+
+#[test]
 fn received_for_an_unsent_file_is_refused() {
     let (mut tx, _) = Sender::new(PeerConfirmed::for_tests(), manifest(&[1, 1]), 100);
     tx.handle_message(Message::Accept).unwrap();

@@ -12,7 +12,6 @@
 
 mod common;
 
-use pairwise_proto::b64;
 use pairwise_proto::device::{DeviceInfo, DeviceName};
 use pairwise_proto::error::ErrorCode;
 use pairwise_proto::limits::{MAX_DIR_DEPTH, MAX_FILE_SIZE, MAX_MANIFEST_FILES, MAX_PATH_BYTES};
@@ -22,61 +21,12 @@ use pairwise_proto::transfer::{
 };
 use serde_json::{Value, json};
 
-use crate::common::{check_or_write, sample_manifest, seed};
+use crate::common::{check_or_write, message_from_json, message_json, sample_manifest, seed};
 
 fn device(name: &str) -> Message {
     Message::Device(DeviceInfo {
         name: DeviceName::parse(name).unwrap(),
     })
-}
-
-fn message_json(msg: &Message) -> Value {
-    match msg {
-        Message::Manifest(m) => {
-            let files: Vec<Value> = m
-                .files()
-                .iter()
-                .map(|f| {
-                    let mut v =
-                        json!({"name": f.name().as_str(), "size": f.size(), "type": f.mime()});
-                    if !f.dir().is_empty() {
-                        v["dir"] = json!(f.dir().iter().map(SafeName::as_str).collect::<Vec<_>>());
-                    }
-                    v
-                })
-                .collect();
-            let mut v = json!({"type": "manifest", "files": files});
-            if let Some(id) = m.id() {
-                v["id"] = json!(b64::encode(id.as_bytes()));
-            }
-            if m.more() {
-                v["more"] = json!(true);
-            }
-            v
-        }
-        Message::Accept => json!({"type": "accept"}),
-        Message::AcceptResume(claims) => {
-            json!({"type": "accept", "resume": claims.iter().map(|c| json!({
-            "index": c.index, "offset": c.offset, "proof": b64::encode(&c.proof)
-        })).collect::<Vec<_>>()})
-        }
-        Message::ResumeAck(starts) => {
-            json!({"type": "resume-ack", "files": starts.iter().map(|s| json!({
-            "index": s.index, "offset": s.offset
-        })).collect::<Vec<_>>()})
-        }
-        Message::Decline => json!({"type": "decline"}),
-        Message::Chunk(data) => json!({"type": "chunk", "data": hex::encode(data)}),
-        Message::Received(index) => json!({"type": "received", "index": index}),
-        Message::Cancel => json!({"type": "cancel"}),
-        Message::Device(info) => json!({"type": "device", "name": info.name.as_str()}),
-        Message::Text(text) => json!({"type": "text", "text": text}),
-        Message::Progress(n) => json!({"type": "progress", "bytes": n}),
-        Message::Close(None) => json!({"type": "close"}),
-        Message::Close(Some(code)) => json!({"type": "close", "code": code}),
-        // Lane messages have their own file, lanes.json.
-        other => json!({"type": other.type_byte()}),
-    }
 }
 
 /// A resumable offer in a folder, sent in parts (§11.1).
@@ -158,7 +108,9 @@ fn transfer_vectors() {
         .map(|msg| {
             let inner = msg.encode();
             assert_eq!(&Message::decode(&inner).unwrap(), msg);
-            json!({"message": message_json(msg), "inner": hex::encode(&inner)})
+            let json = message_json(msg);
+            assert_eq!(&message_from_json(&json).unwrap(), msg, "{json}");
+            json!({"message": json, "inner": hex::encode(&inner)})
         })
         .collect();
 

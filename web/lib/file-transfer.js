@@ -78,21 +78,18 @@ export class Transfers extends EventTarget {
   #onMessage(msg, final) {
     switch (msg.type) {
       case 'manifest':
-        return this.#receiver.onManifestPart(msg);
+      case 'resume-ack':
+      case 'chunk':
+        return this.#receiver.onMessage(msg, final);
       case 'accept':
       case 'decline':
-        return this.#sender.onAnswer(msg);
-      case 'resume-ack':
-        return this.#receiver.onResumeAck(msg.files);
-      case 'chunk':
-        return this.#receiver.onChunk(msg.data, final);
       case 'received':
-        return this.#sender.onReceived(msg.index);
       case 'progress':
-        return this.#sender.onProgress(msg.bytes);
+        return this.#sender.onMessage(msg);
       case 'cancel':
-        this.#sender.end('cancelled', 'cancelled');
-        this.#receiver.end('cancelled', 'cancelled');
+        // A cancel ends every transfer of the session, both ways (§6).
+        this.#sender.onMessage(msg);
+        this.#receiver.onMessage(msg, final);
         return;
       case 'text':
         this.dispatchEvent(new CustomEvent('text', { detail: msg.text }));
@@ -107,16 +104,12 @@ export class Transfers extends EventTarget {
 
   /**
    * Cancels every transfer in progress in this session (§6: a `cancel` ends both directions):
-   * tells the other device, stops sending, and removes the partly received file.
+   * tells the other device once, stops sending, and removes the partly received file.
    */
   #cancel() {
-    const sending = this.#sender.running;
-    const receiving = this.#receiver.receiving;
-    if (!sending && !this.#receiver.running) return;
-    this.#sender.end('cancelled', 'cancelled');
-    this.#receiver.end('cancelled', 'cancelled');
-    if (sending) this.#sender.drain = true;
-    if (receiving) this.#receiver.drain = true;
+    const sent = this.#sender.cancel();
+    const received = this.#receiver.cancel();
+    if (!sent && !received) return;
     this.#channel.send(encodeCancel()).catch((e) => this.#channel.fail(e));
   }
 

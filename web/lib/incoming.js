@@ -1,8 +1,9 @@
 /**
- * @file The receiving half of `Transfers`: joins manifest parts (§11.1), asks (through the app)
- * to accept or decline, checks chunks with `ReceiveState`, stores them through a sink
- * (`sink.js`) and acknowledges them once stored (`progress`, §11.4); a file is handed over only
- * after its FINAL chunk.
+ * @file The receiving half of `Transfers`, the IO around the receive engine
+ * (`proto/transfer/receiver.js`, which decides what every message means and what to answer):
+ * asks (through the app) to accept or decline, stores the engine's bytes through a sink
+ * (`sink.js`) and tells the engine once stored, which says when a `progress` goes (§11.4); a file
+ * is handed over, and `received` sent, only after its FINAL chunk is stored.
  *
  * An offer with an id (§11.3), where OPFS can keep files, is received into kept files: the
  * worker runs each file's hash chain and reports a checkpoint at every stored 1 MiB boundary,
@@ -14,19 +15,18 @@
  */
 
 /** @import { SecureChannel } from './secure-channel.js' */
-/** @import { ManifestFile, ResumeClaim, ResumeStart } from '../types/protocol.js' */
+/** @import { InnerMessage, ManifestPart, ResumeClaim } from '../types/protocol.js' */
 /** @import { PartialRecord, ResumeStore } from './resume-store.js' */
 /** @typedef {import('./sink.js').Sink} Sink */
 
 import { b64uDecode } from './b64.js';
 import { ProtocolError } from './errors.js';
-import { StoredCounter } from './flow.js';
-import { LANE_PROGRESS_STEP, MAX_MANIFEST_FILES, PROGRESS_STEP } from './limits.js';
-import { Checkpoints, claimsFor, keptBytes, partialName, startsFromAck } from './resume-store.js';
+import { Checkpoints, claimsFor, keptBytes, partialName } from './resume-store.js';
 import { openFolderSink } from './folder-sink.js';
 import { distinctPaths } from './manifest.js';
+import { Receiver as ReceiveEngine } from './proto/transfer/receiver.js';
 import { canKeepPartials, openPartialSink, openSink, removePartial } from './sink.js';
-import { ReceiveState, encodeAccept, encodeAcceptResume, encodeDecline, encodeProgress, encodeReceived } from './transfer.js';
+import { encodeInner } from './transfer.js';
 import { Incoming } from './transfer-progress.js';
 
 /**
@@ -43,17 +43,14 @@ import { Incoming } from './transfer-progress.js';
  * @typedef {object} Kept
  * @property {Uint8Array} tid
  * @property {Checkpoints} record
- * @property {ResumeClaim[]} claims sent with the accept, until the `resume-ack` answered them
- * @property {boolean} waitingAck
  * @property {number[]} starts where each file continues
  */
 
 export class Receiver {
   #o;
+  #engine = new ReceiveEngine();
   /** @type {Incoming | null} */
   in = null;
-  /** @type {ReceiveState | null} */
-  #recv = null;
   /** @type {Kept | null} */
   #kept = null;
   /** The folder the user chose to receive into (`folder-sink.js`); null: OPFS. */
@@ -64,21 +61,12 @@ export class Receiver {
   /** Writes to the sink, in order; the chain also orders `progress` and `received`. */
   /** @type {Promise<void>} */
   #writing = Promise.resolve();
-  #stored = new StoredCounter();
-  /** This side cancelled: chunks sent before the other device saw it are dropped. */
-  drain = false;
-  /** Parts of an offer that says `more` (§11.1), until its last part. */
-  /** @type {{ id: string | undefined, files: ManifestFile[] } | null} */
-  #offering = null;
+  /** An acknowledgement could not be sent: the peer left; no file is handed over after it. */
+  #gone = false;
 
   /** @param {ReceiverOptions} o */
   constructor(o) {
     this.#o = o;
-  }
-
-  /** Whether chunks are expected now. */
-  get receiving() {
-    return this.#recv !== null;
   }
 
   /** Whether an offer or transfer to us is running. */
@@ -87,29 +75,68 @@ export class Receiver {
   }
 
   /**
-   * Joins the parts of one offer; the offer is shown once its last part arrived.
-   * @param {{ files: ManifestFile[], id?: string, more?: true }} part
+   * A message for the receiving side (manifest, resume-ack, chunk, cancel).
+   * @param {InnerMessage} msg
+   * @param {boolean} final the record's FINAL flag
+   * @throws {ProtocolError} what the engine refuses; the caller ends the session with it
    */
-  onManifestPart(part) {
-    this.drain = false;
-    const pending = this.#offering;
-    if (!pending && this.running) throw new ProtocolError('peer-misbehaved', 'manifest during a transfer');
-    if (pending && pending.id !== part.id) throw new ProtocolError('peer-misbehaved', 'manifest parts with different ids');
-    const files = pending ? [...pending.files, ...part.files] : part.files;
-    if (files.length > MAX_MANIFEST_FILES) throw new ProtocolError('peer-misbehaved', 'offer with too many files');
-    if (part.more) {
-      this.#offering = { id: part.id, files };
-      return;
+  onMessage(msg, final) {
+    // The peer's records are frames once it opened lanes (§12): `progress` then goes more often.
+    if (this.#o.channel.peerFramed) this.#engine.peerUsesLanes();
+    this.#engine.handleMessage(msg, final);
+    let resumed = false;
+    for (let ev = this.#engine.pollEvent(); ev; ev = this.#engine.pollEvent()) {
+      switch (ev.type) {
+        case 'offered':
+          this.#offered(ev.manifest);
+          break;
+        case 'resumed':
+          this.#resumed(ev.index, ev.offset);
+          resumed = true;
+          break;
+        case 'data':
+          this.#data(ev.index, ev.data);
+          break;
+        case 'file-complete':
+          this.#fileComplete(ev.index, false);
+          break;
+        case 'transfer-complete':
+          this.#fileComplete(-1, true);
+          break;
+        case 'cancelled':
+          this.end('cancelled', 'cancelled');
+          break;
+      }
     }
-    this.#offering = null;
+    if (resumed && this.#kept && this.in) {
+      this.#kept.record.save();
+      this.in.bytes = this.#kept.starts.reduce((a, b) => a + b, 0);
+      this.in.dispatchEvent(new Event('progress'));
+    }
+  }
+
+  /**
+   * Cancels what this side receives; returns the `cancel` to send, or null if nothing runs.
+   * @returns {InnerMessage | null}
+   */
+  cancel() {
+    this.end('cancelled', 'cancelled');
+    return this.#engine.cancel();
+  }
+
+  /**
+   * An offer, whole (its parts joined by the engine, §11.1); shown once it is known whether it
+   * continues a kept transfer.
+   * @param {ManifestPart} offer
+   */
+  #offered(offer) {
     // Names shown, saved and zipped are distinct: a repeated path becomes `NAME (1).ext`.
-    const incoming = new Incoming(distinctPaths(files));
+    const incoming = new Incoming(distinctPaths(offer.files));
     this.in = incoming;
-    this.#recv = null;
     this.#kept = null;
     this.#folder = null;
     incoming.cancel = () => this.#o.cancelAll();
-    this.#prepare(incoming, part.id).then(
+    this.#prepare(incoming, offer.id).then(
       (record) => this.#offer(incoming, record),
       () => this.#offer(incoming, null),
     );
@@ -140,19 +167,16 @@ export class Receiver {
    */
   #offer(incoming, record) {
     if (this.in !== incoming || incoming.state !== 'offered') return;
-    const channel = this.#o.channel;
     const files = incoming.files;
     incoming.accept = (opts) => {
       if (incoming.state !== 'offered') return;
       this.#sink = null;
-      this.#stored = new StoredCounter();
       incoming.setState('active');
       // Files received into a chosen folder are not kept for resume (folder-sink.js).
       this.#folder = opts?.folder ?? null;
       if (this.#folder) record?.remove();
       if (!record || this.#folder) {
-        this.#recv = new ReceiveState(files);
-        channel.send(encodeAccept()).catch((e) => channel.fail(e));
+        this.#send(this.#engine.accept());
         return;
       }
       const claims = claimsFor(record.record, files);
@@ -161,49 +185,54 @@ export class Receiver {
         if (!claims.some((c) => c.index === Number(key))) delete record.record.files[key];
       }
       record.save();
-      /** @type {Kept} */
-      const kept = { tid: b64uDecode(record.record.id), record, claims, waitingAck: claims.length > 0, starts: files.map(() => 0) };
-      this.#kept = kept;
-      if (claims.length > 0) {
-        channel.send(encodeAcceptResume(claims)).catch((e) => channel.fail(e));
-      } else {
-        this.#recv = new ReceiveState(files);
-        channel.send(encodeAccept()).catch((e) => channel.fail(e));
-      }
+      this.#kept = { tid: b64uDecode(record.record.id), record, starts: files.map(() => 0) };
+      this.#send(claims.length > 0 ? this.#acceptClaiming(record, claims) : this.#engine.accept());
     };
     incoming.decline = () => {
       if (incoming.state !== 'offered') return;
       incoming.setState('declined');
       record?.remove();
-      channel.send(encodeDecline()).catch((e) => channel.fail(e));
+      this.#send(this.#engine.decline());
     };
     this.#o.announce(incoming);
   }
 
-  /** @param {ResumeStart[]} acks */
-  onResumeAck(acks) {
-    const kept = this.#kept;
-    if (!kept?.waitingAck || !this.in) throw new ProtocolError('peer-misbehaved', 'resume-ack without resume claims');
-    kept.waitingAck = false;
-    const files = this.in.files;
-    kept.starts = startsFromAck(kept.claims, acks, files.length);
-    for (const c of kept.claims) if (kept.starts[c.index] === 0) delete kept.record.record.files[c.index];
-    kept.record.save();
-    // Each file is counted from where it continues.
-    this.#recv = new ReceiveState(files.map((f, i) => ({ ...f, size: f.size - kept.starts[i] })));
-    this.in.bytes = kept.starts.reduce((a, b) => a + b, 0);
-    this.in.dispatchEvent(new Event('progress'));
+  /**
+   * An accept with claims for what is kept; a plain one if the engine refuses them (what is
+   * kept then starts again).
+   * @param {Checkpoints} record
+   * @param {ResumeClaim[]} claims
+   */
+  #acceptClaiming(record, claims) {
+    try {
+      return this.#engine.acceptResume(claims);
+    } catch {
+      record.record.files = {};
+      record.save();
+      return this.#engine.accept();
+    }
   }
 
-  /** @param {Uint8Array} data @param {boolean} final */
-  onChunk(data, final) {
-    if (this.drain && !this.#recv) return;
-    const incoming = this.in;
-    if (!incoming || !this.#recv) throw new ProtocolError('peer-misbehaved', 'a chunk of no accepted transfer');
-    const { index, fileDone, allDone } = this.#recv.handleChunk(data, final);
-    incoming.chunkBytes += data.length;
-    if (allDone) this.#recv = null;
-    const f = incoming.files[index];
+  /**
+   * The sender continues claimed file `index` at `offset` (0: from the start, what was kept of
+   * it is dropped).
+   * @param {number} index
+   * @param {number} offset
+   */
+  #resumed(index, offset) {
+    const kept = this.#kept;
+    if (!kept) return;
+    kept.starts[index] = offset;
+    if (offset === 0) delete kept.record.record.files[index];
+  }
+
+  /**
+   * The sink of file `index`, opened at its first chunk.
+   * @param {number} index
+   * @returns {Promise<Sink>}
+   */
+  #sinkOf(index) {
+    const f = /** @type {Incoming} */ (this.in).files[index];
     const kept = this.#kept;
     this.#sink ??= kept
       ? openPartialSink({
@@ -218,56 +247,107 @@ export class Receiver {
       : this.#folder
         ? openFolderSink(this.#folder, f.dir ?? [], f.name)
         : openSink(f.type);
-    const sink = this.#sink;
-    if (fileDone) this.#sink = null;
-    // Writes are handed to the sink at once and in order (they may run ahead of each other's
-    // completion, like a pipe); each is acknowledged once stored, then the file is handed over.
-    // A failure ends the transfer once; later steps see the state and do nothing.
-    const len = data.length;
-    const stored = len > 0 ? sink.then((s) => s.write(data)) : sink.then(() => undefined);
-    stored.catch(() => {});
-    this.#writing = this.#writing
-      .then(async () => {
-        if (incoming.state !== 'active' && incoming.state !== 'interrupted') return;
-        const checkpoint = await stored;
-        // Bytes stored before the session ended still count as kept.
-        if (checkpoint && kept) kept.record.set(index, f, checkpoint.offset, checkpoint.h);
-        if (incoming.state !== 'active') return;
-        incoming.add(len);
-        const progress = this.#stored.add(len, this.#o.channel.peerFramed ? LANE_PROGRESS_STEP : PROGRESS_STEP);
-        if (progress !== null && !(await this.#sent(encodeProgress(progress)))) return;
-        if (!fileDone) return;
-        const s = await sink;
-        const blob = await s.close();
-        if (kept && s.whole) kept.record.set(index, f, s.whole.offset, s.whole.h);
-        incoming.dispatchEvent(new CustomEvent('file', { detail: { ...f, blob, storage: s.kind, path: s.path } }));
-        if (!(await this.#sent(encodeReceived(index)))) return;
-        if (!allDone) return;
-        incoming.setState('done');
-        await kept?.record.remove();
-      })
-      .catch((e) => {
-        if (incoming.state !== 'active') return;
-        sink.then((s) => s.discard()).catch(() => {});
-        incoming.setState('error', e instanceof ProtocolError ? e.code : 'incomplete');
-        kept?.record.remove();
-        this.#o.channel.fail(e instanceof ProtocolError ? e : new ProtocolError('incomplete', `could not store the file: ${e}`));
-      });
+    return this.#sink;
   }
 
   /**
-   * Sends an acknowledgement; false when the session's channel is gone. That is the peer
-   * leaving, not a storage failure: the session's close ends the transfer, and a resumable one
-   * keeps what was stored (failing here as `incomplete` removed it: the full run saw a sender's
-   * browser close while the receiver sent its `progress`).
-   * @param {Uint8Array} inner
+   * Bytes of file `index`: handed to the sink at once and in order (writes may run ahead of each
+   * other's completion, like a pipe), acknowledged once stored.
+   * @param {number} index
+   * @param {Uint8Array} data
    */
-  async #sent(inner) {
+  #data(index, data) {
+    const incoming = /** @type {Incoming} */ (this.in);
+    const f = incoming.files[index];
+    const kept = this.#kept;
+    const sink = this.#sinkOf(index);
+    // The sink takes the bytes (a worker's transfer detaches them): count them first.
+    const len = data.length;
+    incoming.chunkBytes += len;
+    const stored = sink.then((s) => s.write(data));
+    stored.catch(() => {});
+    this.#then(incoming, sink, async () => {
+      if (incoming.state !== 'active' && incoming.state !== 'interrupted') return;
+      const checkpoint = await stored;
+      // Bytes stored before the session ended still count as kept.
+      if (checkpoint && kept) kept.record.set(index, f, checkpoint.offset, checkpoint.h);
+      if (incoming.state !== 'active') return;
+      incoming.add(len);
+      const progress = this.#engine.stored(len);
+      if (progress) await this.#sent(progress);
+    });
+  }
+
+  /**
+   * File `index` has every byte (or, with `all`, the whole transfer): once what went before is
+   * stored, the file is handed over and `received` sent (§11.4).
+   * @param {number} index
+   * @param {boolean} all
+   */
+  #fileComplete(index, all) {
+    const incoming = /** @type {Incoming} */ (this.in);
+    const kept = this.#kept;
+    if (all) {
+      this.#then(incoming, null, async () => {
+        if (incoming.state !== 'active' || this.#gone) return;
+        incoming.setState('done');
+        await kept?.record.remove();
+      });
+      return;
+    }
+    const f = incoming.files[index];
+    const sink = this.#sinkOf(index);
+    this.#sink = null;
+    this.#then(incoming, sink, async () => {
+      if (incoming.state !== 'active' || this.#gone) return;
+      const s = await sink;
+      const blob = await s.close();
+      if (kept && s.whole) kept.record.set(index, f, s.whole.offset, s.whole.h);
+      incoming.dispatchEvent(new CustomEvent('file', { detail: { ...f, blob, storage: s.kind, path: s.path } }));
+      await this.#sent({ type: 'received', index });
+    });
+  }
+
+  /**
+   * Runs `step` after every earlier one. A failure (or a channel gone) ends the transfer once;
+   * later steps see the state and do nothing.
+   * @param {Incoming} incoming
+   * @param {Promise<Sink> | null} sink what to discard on failure
+   * @param {() => Promise<void>} step
+   */
+  #then(incoming, sink, step) {
+    this.#writing = this.#writing.then(step).catch((e) => {
+      if (incoming.state !== 'active') return;
+      sink?.then((s) => s.discard()).catch(() => {});
+      incoming.setState('error', e instanceof ProtocolError ? e.code : 'incomplete');
+      this.#kept?.record.remove();
+      this.#o.channel.fail(e instanceof ProtocolError ? e : new ProtocolError('incomplete', `could not store the file: ${e}`));
+    });
+  }
+
+  /**
+   * Sends an answer now (accept, decline); a failure ends the session.
+   * @param {InnerMessage | null} msg
+   */
+  #send(msg) {
+    if (!msg) return;
+    const channel = this.#o.channel;
+    channel.send(encodeInner(msg)).catch((e) => channel.fail(e));
+  }
+
+  /**
+   * Sends an acknowledgement. A channel that is gone is the peer leaving, not a storage
+   * failure: the session's close ends the transfer, and a resumable one keeps what was stored
+   * (failing here as `incomplete` removed it: the full run saw a sender's browser close while
+   * the receiver sent its `progress`); so this never throws, and no file is handed over
+   * after it.
+   * @param {InnerMessage} msg
+   */
+  async #sent(msg) {
     try {
-      await this.#o.channel.send(inner);
-      return true;
+      await this.#o.channel.send(encodeInner(msg));
     } catch {
-      return false;
+      this.#gone = true;
     }
   }
 
@@ -282,7 +362,13 @@ export class Receiver {
     const sink = this.#sink;
     const kept = this.#kept;
     this.#sink = null;
-    this.#recv = null;
+    if (state === 'error') {
+      try {
+        this.#engine.handleClose();
+      } catch {
+        // The channel's own code, not the engine's `incomplete`, is the one shown.
+      }
+    }
     if (!incoming || !['offered', 'active'].includes(incoming.state)) return;
     const keep = state === 'error' && code === 'incomplete' && kept !== null;
     if (!keep) {

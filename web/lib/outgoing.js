@@ -1,25 +1,27 @@
 /**
- * @file The sending half of `Transfers`: offers files (manifest parts, §11.1), waits for the
- * answer, and streams chunks under the transfer window (§11.4). An offer to a known device
- * carries a transfer id (§11.3) remembered by `ResumeStore` under the device and the list's
- * fingerprint, so the same files chosen again resume: claims in the `accept` are checked by
- * computing the hash chain over the file's own bytes, answered with a `resume-ack`, and each
- * file is sent from where the receiver continues. A transfer whose session ends early becomes
- * `interrupted` (the app offers it again when the device is back).
+ * @file The sending half of `Transfers`, the IO around the send engine
+ * (`proto/transfer/sender.js`, which decides what every answer means, which chunk goes next and
+ * when the window is full, §11.4): offers files, reads and sends the chunks the engine plans,
+ * and checks resume claims against the files' own bytes. An offer to a known device carries a
+ * transfer id (§11.3) remembered by `ResumeStore` under the device and the list's fingerprint,
+ * so the same files chosen again resume: each claim's proof is computed over the file, answered
+ * with a `resume-ack`, and each file is sent from where the receiver continues. A transfer whose
+ * session ends early becomes `interrupted` (the app offers it again when the device is back).
  */
 
 /** @import { SecureChannel } from './secure-channel.js' */
-/** @import { ManifestFile, ResumeClaim, ResumeStart } from '../types/protocol.js' */
+/** @import { InnerMessage, ManifestFile, ResumeClaim, ResumeStart } from '../types/protocol.js' */
 /** @import { ResumeStore } from './resume-store.js' */
 
 import { b64uDecode } from './b64.js';
 import { ProtocolError } from './errors.js';
-import { SendWindow } from './flow.js';
-import { manifestParts } from './manifest.js';
+import { AckMarks } from './flow.js';
+import { RECORD_OVERHEAD } from './limits.js';
+import { Sender as SendEngine } from './proto/transfer/sender.js';
 import { chainOver, proofText } from './resume.js';
 import { relativePathOf } from './dropped.js';
-import { checkClaims, fingerprint } from './resume-store.js';
-import { encodeChunk, encodeManifest, encodeResumeAck, frameChunk } from './transfer.js';
+import { fingerprint } from './resume-store.js';
+import { encodeInner, frameChunk } from './transfer.js';
 import { Outgoing } from './transfer-progress.js';
 
 /**
@@ -49,17 +51,40 @@ export function entryOf(f) {
  * @property {() => void} cancelAll cancels every transfer of the session (§6)
  */
 
+/** A block of one file read at once; chunks are cut from it. */
+class Block {
+  /**
+   * @param {number} index the file
+   * @param {number} start its first byte in the file
+   * @param {Uint8Array} bytes
+   */
+  constructor(index, start, bytes) {
+    this.index = index;
+    this.start = start;
+    this.bytes = bytes;
+  }
+
+  /** @param {number} index @param {number} offset @param {number} len */
+  holds(index, offset, len) {
+    return index === this.index && offset >= this.start && offset + len <= this.start + this.bytes.length;
+  }
+}
+
 export class Sender {
   #o;
   /** @type {Outgoing | null} */
   out = null;
-  /** The window of the transfer being sent. @type {SendWindow | null} */
-  #window = null;
-  /** This side cancelled: answers sent before the other device saw it are dropped. */
-  drain = false;
+  /** The engine of the transfer being sent. @type {SendEngine | null} */
+  #engine = null;
+  /** Wakes the chunk loop: a message may have opened the window or ended the transfer. */
+  /** @type {(() => void) | null} */
+  #wake = null;
   /** Resolves with the answer (`null`: declined or ended) to the pending offer. */
   /** @type {((answer: { resume?: ResumeClaim[] } | null) => void) | null} */
   #answer = null;
+  /** What went on lanes is kept until acknowledged (§12): the records each acknowledgement covers. */
+  /** @type {AckMarks | null} */
+  #marks = null;
   /** @type {Promise<void>} */
   #sending = Promise.resolve();
 
@@ -116,144 +141,196 @@ export class Sender {
     out.sources = files;
     out.transferId = offer?.id ?? null;
     this.out = out;
-    this.drain = false;
     out.cancel = () => this.#o.cancelAll();
     out.addEventListener('state', () => {
       if (['done', 'declined', 'cancelled'].includes(out.state)) offer?.forget();
+      if (out.state !== 'active') this.#wakeUp();
     });
     this.#o.announce(out);
     try {
       const answered = new Promise((resolve) => (this.#answer = resolve));
       // A long offer goes in several manifest records (§11.1).
-      for (const part of manifestParts(entries, offer?.id, channel.maxInner - 1)) {
-        await channel.send(encodeManifest(part));
+      const engine = new SendEngine(entries, offer?.id, channel.maxInner + RECORD_OVERHEAD);
+      this.#engine = engine;
+      for (const part of engine.parts) {
+        if (out.state !== 'offered') return out;
+        await channel.send(encodeInner(part));
       }
       const answer = /** @type {{ resume?: ResumeClaim[] } | null} */ (await answered);
-      if (!answer) {
-        out.setState('declined', 'declined');
-        return out;
-      }
-      const starts = await this.#answerClaims(files, offer?.id, answer.resume ?? []);
+      if (!answer) return out;
+      const starts = answer.resume ? await this.#answerClaims(engine, files, offer?.id, answer.resume) : [];
       if (out.state !== 'offered') return out;
-      out.bytes = starts.reduce((a, b) => a + b, 0);
+      out.bytes = starts.reduce((a, s) => a + s.offset, 0);
       out.setState('active');
       // Lanes open now if the path calls for them (§12); chunks are then smaller.
       await channel.openLanes();
-      const payload = channel.chunkPayload;
+      engine.setMaxRecord(channel.chunkPayload + RECORD_OVERHEAD + 1);
       // What went on lanes is kept until acknowledged; without lanes nothing needs the marks.
-      const window = new SendWindow(channel.sendsOverLanes ? { onAcked: (seq) => channel.ackThrough(seq) } : {});
-      this.#window = window;
-      out.addEventListener('state', () => out.state !== 'active' && window.close());
-      for (let i = 0; i < files.length; i++) {
-        await this.#sendFile(files[i], starts[i], payload, out, window);
-        if (!out.isActive) return out;
-        window.fileEnd();
-      }
+      this.#marks = channel.sendsOverLanes ? new AckMarks() : null;
+      await this.#sendChunks(engine, files, out);
       // Done when the receiver confirmed every file (`received` messages).
     } catch (e) {
-      out.setState('error', e instanceof ProtocolError ? e.code : 'incomplete');
+      if (out.state === 'offered' || out.state === 'active') out.setState('error', e instanceof ProtocolError ? e.code : 'incomplete');
     }
     return out;
   }
 
   /**
    * Checks each claim against our own bytes and sends the `resume-ack` (§11.3).
+   * @param {SendEngine} engine
    * @param {File[]} files
    * @param {string | undefined} id
-   * @param {ResumeClaim[]} claims already checked by `checkClaims`
-   * @returns {Promise<number[]>} where each file starts
+   * @param {ResumeClaim[]} claims checked by the engine
+   * @returns {Promise<ResumeStart[]>} where each claimed file continues
    */
-  async #answerClaims(files, id, claims) {
-    const starts = files.map(() => 0);
-    if (claims.length === 0 || !id) return starts;
-    const tid = b64uDecode(id);
+  async #answerClaims(engine, files, id, claims) {
+    const tid = b64uDecode(/** @type {string} */ (id));
     /** @type {ResumeStart[]} */
-    const acks = [];
+    const starts = [];
     for (const c of claims) {
       const file = files[c.index];
       const read = (/** @type {number} */ start, /** @type {number} */ end) => file.slice(start, end).arrayBuffer();
       // A file that cannot be read any more (moved, changed underneath) is sent from 0.
       const h = await chainOver(tid, c.index, c.offset, read).catch(() => null);
-      const offset = h && proofText(h) === c.proof ? c.offset : 0;
-      acks.push({ index: c.index, offset });
-      starts[c.index] = offset;
+      starts.push({ index: c.index, offset: h && proofText(h) === c.proof ? c.offset : 0 });
     }
-    await this.#o.channel.send(encodeResumeAck(acks));
+    if (this.out?.state !== 'offered') return starts;
+    await this.#o.channel.send(encodeInner(engine.resume(starts)));
     return starts;
   }
 
   /**
-   * @param {File} file
-   * @param {number} start the first byte to send
-   * @param {number} payload chunk bytes per record
+   * Sends the chunks the engine plans until it has none left or the transfer ends; waits for
+   * acknowledgements while the window is full.
+   * @param {SendEngine} engine
+   * @param {File[]} files
    * @param {Outgoing} out
-   * @param {SendWindow} window
    */
-  async #sendFile(file, start, payload, out, window) {
+  async #sendChunks(engine, files, out) {
     const channel = this.#o.channel;
-    if (start >= file.size) {
-      await channel.send(encodeChunk(new Uint8Array(0)), true);
-      return;
-    }
-    /** @param {number} at */
-    const read = (at) => file.slice(at, Math.min(at + READ_BLOCK, file.size)).arrayBuffer();
+    const marks = this.#marks;
+    // Blocks hold whole chunks, so a chunk never spans two of them.
+    const payload = channel.chunkPayload;
+    const blockLen = Math.max(1, Math.floor(READ_BLOCK / payload)) * payload;
+    /** @param {number} index @param {number} at */
+    const read = (index, at) => {
+      const file = files[index];
+      const end = Math.min(at + blockLen, file.size);
+      return file
+        .slice(at, end)
+        .arrayBuffer()
+        .then((b) => new Block(index, at, new Uint8Array(b)));
+    };
+    /** @type {Block | null} */
+    let block = null;
     // The next block is read while the current one is encrypted and sent.
-    let next = read(start);
-    for (let offset = start; offset < file.size; offset += READ_BLOCK) {
-      const end = Math.min(offset + READ_BLOCK, file.size);
-      const block = new Uint8Array(await next);
-      if (end < file.size) next = read(end);
-      for (let at = 0; at < block.length; at += payload) {
-        if (out.state !== 'active') return;
-        const len = Math.min(payload, block.length - at);
-        const last = end === file.size && at + len === block.length;
-        await window.reserve(len);
-        window.mark(await channel.sendFramed(frameChunk(block, at, len, last)));
-        out.add(len);
+    /** @type {Promise<Block> | null} */
+    let next = null;
+    while (out.state === 'active') {
+      const c = engine.pollChunk();
+      if (!c) {
+        await new Promise((resolve) => (this.#wake = () => resolve(undefined)));
+        continue;
       }
+      if (c.len === 0) {
+        // An empty file, or one the receiver holds whole.
+        await channel.send(encodeInner({ type: 'chunk', data: new Uint8Array(0) }), true);
+        continue;
+      }
+      if (!block?.holds(c.index, c.offset, c.len)) {
+        /** @type {Block | null} */
+        const ahead = next ? await next : null;
+        /** @type {Block} */
+        const fresh = ahead?.holds(c.index, c.offset, c.len) ? ahead : await read(c.index, c.offset);
+        const end = fresh.start + fresh.bytes.length;
+        next = end < files[c.index].size ? read(c.index, end) : null;
+        block = fresh;
+      }
+      const seq = await channel.sendFramed(frameChunk(block.bytes, c.offset - block.start, c.len, c.final));
+      marks?.mark(engine.sent, seq);
+      out.add(c.len);
     }
   }
 
   /**
-   * An `accept` or `decline`.
-   * @param {{ type: string, resume?: ResumeClaim[] }} msg
+   * A message for the sending side (accept, decline, received, progress, cancel).
+   * @param {InnerMessage} msg
+   * @throws {ProtocolError} what the engine refuses; the caller ends the session with it
    */
-  onAnswer(msg) {
-    if (!this.#answer && this.drain) return;
-    if (!this.#answer || !this.out) throw new ProtocolError('peer-misbehaved', 'an answer to no offer');
-    if (msg.resume) {
-      if (!this.out.transferId) throw new ProtocolError('peer-misbehaved', 'resume claims for an offer without id');
-      checkClaims(msg.resume, this.out.files);
+  onMessage(msg) {
+    const engine = this.#engine;
+    const out = this.out;
+    if (!engine || !out) {
+      // A cancel may cross a transfer that never started.
+      if (msg.type === 'cancel') return;
+      throw new ProtocolError('peer-misbehaved', `${msg.type} with no transfer of ours`);
     }
-    this.#answer(msg.type === 'accept' ? { resume: msg.resume } : null);
+    engine.handleMessage(msg);
+    for (let ev = engine.pollEvent(); ev; ev = engine.pollEvent()) {
+      switch (ev.type) {
+        case 'accepted':
+          this.#answered({});
+          break;
+        case 'resume-requested':
+          if (!out.transferId) throw new ProtocolError('peer-misbehaved', 'resume claims for an offer without id');
+          this.#answered({ resume: ev.resume });
+          break;
+        case 'declined':
+          this.#answered(null);
+          out.setState('declined', 'declined');
+          break;
+        case 'file-received':
+          break;
+        case 'transfer-complete':
+          out.setState('done');
+          break;
+        case 'cancelled':
+          this.end('cancelled', 'cancelled');
+          break;
+      }
+    }
+    // `progress` and `received` acknowledge what went on lanes, and open the window.
+    if (this.#marks && (msg.type === 'progress' || msg.type === 'received')) {
+      const seq = this.#marks.ack(engine.stored);
+      if (seq !== null) this.#o.channel.ackThrough(seq);
+    }
+    this.#wakeUp();
+  }
+
+  /**
+   * Cancels what this side sends; returns the `cancel` to send, or null if nothing runs.
+   * @returns {InnerMessage | null}
+   */
+  cancel() {
+    const running = this.running;
+    this.end('cancelled', 'cancelled');
+    const msg = this.#engine?.cancel() ?? null;
+    return running ? msg : null;
+  }
+
+  /** @param {{ resume?: ResumeClaim[] } | null} answer */
+  #answered(answer) {
+    this.#answer?.(answer);
     this.#answer = null;
   }
 
-  /** @param {number} index */
-  onReceived(index) {
-    if (!this.out || index >= this.out.files.length) throw new ProtocolError('peer-misbehaved');
-    this.#window?.onReceived(index);
-    if (index === this.out.files.length - 1) this.out.setState('done');
-  }
-
-  /** @param {number} bytes */
-  onProgress(bytes) {
-    if (!this.#window) throw new ProtocolError('peer-misbehaved', 'progress without a transfer');
-    this.#window.onProgress(bytes);
+  #wakeUp() {
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
   }
 
   /** The transfer ends: `cancelled` (either side), or the session ended (`code`). */
   /** @param {string} state @param {string} code */
   end(state, code) {
-    this.#answer?.(null);
-    this.#answer = null;
+    this.#answered(null);
     const out = this.out;
     if (out && ['offered', 'active'].includes(out.state)) {
       // A session that closed under a resumable offer: it continues in the next one.
       if (state === 'error' && code === 'incomplete' && out.transferId) out.setState('interrupted', 'incomplete');
       else out.setState(state, code);
     }
-    this.#window?.close();
+    this.#wakeUp();
   }
 
   /** Whether an offer or transfer of ours is running. */

@@ -4,12 +4,11 @@
  * text, resume-ack, progress, the lane messages and close (§6.1), parsed strictly; JSON payloads go through `strict-json.js` (no duplicate
  * or unknown keys, integers without fraction or exponent, no lone surrogates), like
  * `serde_json` with `deny_unknown_fields` on the Rust side.
- * `ReceiveState` checks incoming chunks against the manifest sizes and FINAL flags. Pure: bytes
- * in, bytes and values out. Mirrors `transfer/` of `crates/pairwise-proto`; checked against
+ * Pure: bytes in, bytes and values out. Mirrors `transfer/` of `crates/pairwise-proto`; checked against
  * `testdata/vectors/transfer.json`.
  */
 
-/** @import { ChunkResult, InnerMessage, ManifestFile, ManifestPart, ResumeClaim, ResumeStart } from '../types/protocol.js' */
+/** @import { InnerMessage, ManifestFile, ManifestPart, ResumeClaim, ResumeStart } from '../types/protocol.js' */
 
 import { decodeDevicePayload, encodeDevicePayload } from './device.js';
 import { ERRORS, ProtocolError } from './errors.js';
@@ -316,59 +315,6 @@ export function decodeInner(inner, final = false) {
       return parseClose(payload);
     default:
       throw bad(`unknown message type ${type}`);
-  }
-}
-
-/**
- * Follows one incoming transfer after `accept`: chunks go to the files in manifest order, each
- * file ends with its FINAL chunk at exactly its manifest size.
- */
-export class ReceiveState {
-  /** @type {readonly ManifestFile[]} */
-  #files;
-  #index = 0;
-  #got = 0;
-
-  /** @param {readonly ManifestFile[]} files the accepted manifest's files */
-  constructor(files) {
-    if (files.length === 0) throw new RangeError('no files');
-    this.#files = files;
-  }
-
-  /** Whether every file got its FINAL chunk. */
-  get done() {
-    return this.#index >= this.#files.length;
-  }
-
-  /** The file the next chunk belongs to (equal to the file count when done). */
-  get index() {
-    return this.#index;
-  }
-
-  /**
-   * Takes one chunk of the current file.
-   * @param {Uint8Array} data
-   * @param {boolean} final the record's FINAL flag
-   * @returns {ChunkResult}
-   * @throws {ProtocolError} `peer-misbehaved`: a chunk when no file is expected, more bytes than
-   *   the file's size, or FINAL before all of them
-   */
-  handleChunk(data, final) {
-    const index = this.#index;
-    const file = this.#files[index];
-    if (!file) throw new ProtocolError('peer-misbehaved', 'chunk when no file is expected');
-    const total = this.#got + data.length;
-    if (total > file.size) {
-      throw new ProtocolError('peer-misbehaved', `file ${index} got ${total} bytes, more than its ${file.size}`);
-    }
-    if (final && total !== file.size) {
-      throw new ProtocolError('peer-misbehaved', `file ${index} ended after ${total} of ${file.size} bytes`);
-    }
-    this.#got = total;
-    if (!final) return { index, fileDone: false, allDone: false };
-    this.#index = index + 1;
-    this.#got = 0;
-    return { index, fileDone: true, allDone: this.#index >= this.#files.length };
   }
 }
 

@@ -2,13 +2,13 @@
  * @file The opener's side of lanes (protocol §12, `lib/lanes.js`): when the browser opens lanes
  * and how many, the frame layout, and `LaneFlight`, which keeps what went on lanes until a
  * `progress` covers it, so that a failed or held-up lane costs no byte; and the transfer
- * window's marks (`SendWindow.mark`), which turn `progress` into the last record it covers.
+ * marks (`AckMarks`), which turn `progress` into the last record it covers.
  */
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { SendWindow } from '../lib/flow.js';
+import { AckMarks } from '../lib/flow.js';
 import { FRAME_HEADER, frameSeq, LaneFlight, LANES_OPENED, lanesToOpen, lanesWanted, MAX_LANES, STALL_MIN_MS, stallAfterMs, toFrame } from '../lib/lanes.js';
 
 test('lanes open by themselves only on a direct path of 4 ms or more, toward a peer that takes them', () => {
@@ -87,24 +87,13 @@ test('LaneFlight: no acknowledgement for a while: the lane holding the oldest fr
   assert.equal(f.stalled(5000, 400), false);
 });
 
-test('SendWindow: each progress tells the last record it covers, once', () => {
-  /** @type {bigint[]} */
-  const acked = [];
-  const w = new SendWindow({ onAcked: (s) => acked.push(s) });
-  const chunk = async (/** @type {number} */ len, /** @type {bigint} */ seq) => {
-    await w.reserve(len);
-    w.mark(seq);
-  };
-  return (async () => {
-    await chunk(100, 10n);
-    await chunk(100, 11n);
-    await chunk(100, 13n);
-    w.onProgress(150);
-    assert.deepEqual(acked, [10n], 'the record through byte 100 only');
-    w.onProgress(200);
-    assert.deepEqual(acked, [10n, 11n]);
-    w.fileEnd();
-    w.onReceived(0);
-    assert.deepEqual(acked, [10n, 11n, 13n], 'received covers the whole file');
-  })();
+test('AckMarks: each acknowledgement tells the last record it covers, once', () => {
+  const m = new AckMarks();
+  m.mark(100, 10n);
+  m.mark(200, 11n);
+  m.mark(300, 13n);
+  assert.equal(m.ack(150), 10n, 'the record through byte 100 only');
+  assert.equal(m.ack(150), null, 'nothing new');
+  assert.equal(m.ack(200), 11n);
+  assert.equal(m.ack(300), 13n, 'received covers the whole file');
 });

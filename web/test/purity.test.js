@@ -1,15 +1,21 @@
 /**
  * @file Layering of `web/lib/`: no module imports from `ui/`, and the pure protocol modules
+ * (the list below, and every module under `lib/proto/`, where purity is the folder's rule)
  * import only each other and never name `window`, `document`, `WebSocket`, `RTCPeerConnection`
  * or `console`, so they run unchanged under `node --test` and cannot leak into the page.
  */
 
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
+import { posix } from 'node:path';
 import { test } from 'node:test';
 
 const LIB = new URL('../lib/', import.meta.url);
 const PURE = ['b64', 'bytes', 'device', 'errors', 'handshake', 'flow', 'key-schedule', 'keys', 'lanes', 'limits', 'link', 'manifest', 'name', 'record', 'remembered', 'resume', 'strict-json', 'transfer', 'zip'].map((m) => `${m}.js`);
+/** Every module under lib/proto/, relative to lib/. */
+const PROTO = readdirSync(new URL('proto/', LIB), { recursive: true, encoding: 'utf8' })
+  .filter((f) => f.endsWith('.js'))
+  .map((f) => `proto/${f.split('\\').join('/')}`);
 const FORBIDDEN = ['window', 'document', 'WebSocket', 'RTCPeerConnection', 'console'];
 
 /**
@@ -58,12 +64,14 @@ test('no module in lib/ imports from ui/', () => {
 });
 
 test('pure modules import only pure modules and touch no DOM, network or console', () => {
-  for (const f of PURE) {
+  assert.ok(PROTO.length >= 3, 'lib/proto/ holds the engines');
+  for (const f of [...PURE, ...PROTO]) {
     const src = readFileSync(new URL(f, LIB), 'utf8');
     assert.match(src, /^\/\*\*\n \* @file /, `${f} starts with a file-level JSDoc comment`);
     for (const spec of imports(src)) {
-      const allowed = /^\.\/[a-z0-9-]+\.js$/.test(spec) && PURE.includes(spec.slice(2));
-      const types = spec === '../types/protocol.js';
+      const target = posix.normalize(posix.join(posix.dirname(f), spec));
+      const allowed = PURE.includes(target) || PROTO.includes(target);
+      const types = target === '../types/protocol.js';
       assert.ok(allowed || types, `${f} imports ${spec}`);
     }
     const body = code(src);

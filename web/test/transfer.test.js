@@ -1,5 +1,5 @@
 /**
- * @file Inner messages and `ReceiveState` beyond the shared vectors: round trips, the strict
+ * @file Inner messages and the receive engine (`proto/transfer/receiver.js`) beyond the shared vectors: round trips, the strict
  * manifest JSON reader (no fraction, exponent, sign, duplicate key, lone surrogate, BOM or
  * trailing text), manifest limits, FINAL only on chunks, a multi-file transfer with an empty
  * file, and every chunk rule of §6.
@@ -11,8 +11,8 @@ import { test } from 'node:test';
 import { ProtocolError } from '../lib/errors.js';
 import { MAX_MANIFEST_FILES, MAX_RECORD_BYTES } from '../lib/limits.js';
 import { distinctPaths, manifestParts } from '../lib/manifest.js';
+import { Receiver } from '../lib/proto/transfer/receiver.js';
 import {
-  ReceiveState,
   chunkPayloadSize,
   decodeInner,
   encodeAccept,
@@ -194,22 +194,47 @@ test('chunkPayloadSize: record size minus overhead and type byte, capped at MAX_
   assert.throws(() => chunkPayloadSize(18), RangeError);
 });
 
-test('ReceiveState: a multi-file transfer with an empty file', () => {
-  const rs = new ReceiveState([
+/**
+ * A receive engine that accepted `files`.
+ * @param {{ name: string, size: number, type: string }[]} files
+ */
+function receiving(files) {
+  const r = new Receiver();
+  r.handleMessage({ type: 'manifest', files }, false);
+  r.accept();
+  while (r.pollEvent());
+  return r;
+}
+
+/**
+ * One chunk into the engine; what it reports, as the page's shell sees it.
+ * @param {Receiver} r
+ * @param {number} n
+ * @param {boolean} fin
+ */
+function chunk(r, n, fin) {
+  r.handleMessage({ type: 'chunk', data: new Uint8Array(n) }, fin);
+  const out = [];
+  for (let ev = r.pollEvent(); ev; ev = r.pollEvent()) out.push(ev.type === 'data' ? `data ${ev.index} ${ev.data.length}` : 'index' in ev ? `${ev.type} ${ev.index}` : ev.type);
+  return out;
+}
+
+test('receive engine: a multi-file transfer with an empty file', () => {
+  const r = receiving([
     { name: 'a', size: 5, type: '' },
     { name: 'empty', size: 0, type: '' },
     { name: 'b', size: 3, type: '' },
   ]);
-  assert.deepEqual(rs.handleChunk(new Uint8Array(2), false), { index: 0, fileDone: false, allDone: false });
-  assert.deepEqual(rs.handleChunk(new Uint8Array(0), false), { index: 0, fileDone: false, allDone: false });
-  assert.deepEqual(rs.handleChunk(new Uint8Array(3), true), { index: 0, fileDone: true, allDone: false });
-  assert.deepEqual(rs.handleChunk(new Uint8Array(0), true), { index: 1, fileDone: true, allDone: false });
-  assert.deepEqual(rs.handleChunk(new Uint8Array(3), true), { index: 2, fileDone: true, allDone: true });
-  assert.ok(rs.done);
-  assert.throws(() => rs.handleChunk(new Uint8Array(0), true), (e) => isCode(e, 'peer-misbehaved'));
+  assert.deepEqual(chunk(r, 2, false), ['data 0 2']);
+  assert.deepEqual(chunk(r, 0, false), []);
+  assert.deepEqual(chunk(r, 3, true), ['data 0 3', 'file-complete 0']);
+  assert.deepEqual(chunk(r, 0, true), ['file-complete 1']);
+  assert.deepEqual(chunk(r, 3, true), ['data 2 3', 'file-complete 2', 'transfer-complete']);
+  assert.ok(!r.busy);
+  assert.throws(() => chunk(r, 0, true), (e) => isCode(e, 'peer-misbehaved'));
 });
 
-test('ReceiveState: too many bytes, FINAL too early, or bytes for an empty file are peer-misbehaved', () => {
+test('receive engine: too many bytes, FINAL too early, or bytes for an empty file are peer-misbehaved', () => {
   const files = [{ name: 'a', size: 4, type: '' }, { name: 'e', size: 0, type: '' }];
   /** @type {[string, [number, boolean][]][]} */
   const cases = [
@@ -220,10 +245,10 @@ test('ReceiveState: too many bytes, FINAL too early, or bytes for an empty file 
     ['a byte for the empty file', [[4, true], [1, true]]],
   ];
   for (const [why, chunks] of cases) {
-    const rs = new ReceiveState(files);
+    const r = receiving(files);
     assert.throws(
       () => {
-        for (const [n, fin] of chunks) rs.handleChunk(new Uint8Array(n), fin);
+        for (const [n, fin] of chunks) chunk(r, n, fin);
       },
       (e) => isCode(e, 'peer-misbehaved'),
       why,

@@ -176,12 +176,3 @@ export type InnerMessage =
   /** The session ends (§6.1): normally without `code`, or because the sender refused what it got. */
   | { type: 'close'; code?: ErrorCode };
 
-/** What `ReceiveState.handleChunk` reports. */
-export interface ChunkResult {
-  /** The file the chunk belongs to. */
-  index: number;
-  /** The chunk was the file's FINAL one: the file is complete. */
-  fileDone: boolean;
-  /** Every file of the manifest is complete. */
-  allDone: boolean;
-}

@@ -185,11 +185,12 @@ fn receiver_scenarios() -> Vec<Scenario> {
             "receiver-accept",
             "A plain accept (§6): chunks give the bytes of each file in manifest order, FINAL \
             ends a file, a 0-byte file is one empty FINAL chunk, and the last file completes the \
-            transfer.",
+            transfer. A second accept during the transfer answers nothing and changes nothing.",
             vec![
                 peer(two()),
                 call("accept"),
                 peer(chunk("68656c")),
+                call("accept"),
                 peer_final(chunk("6c6f")),
                 peer_final(chunk("")),
             ],

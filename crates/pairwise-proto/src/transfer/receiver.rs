@@ -146,6 +146,10 @@ impl Receiver {
     /// Accepts the offered manifest; returns the `accept` to send, or `None` if nothing is
     /// offered.
     pub fn accept(&mut self) -> Option<Message> {
+        // Anything but an offer stays as it is: a half-received offer or a transfer under way.
+        if !matches!(self.state, State::Offered(_)) {
+            return None;
+        }
         let State::Offered(manifest) = std::mem::replace(&mut self.state, State::Idle) else {
             return None;
         };

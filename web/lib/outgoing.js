@@ -152,10 +152,8 @@ export class Sender {
       // A long offer goes in several manifest records (§11.1).
       const engine = new SendEngine(entries, offer?.id, channel.maxInner + RECORD_OVERHEAD);
       this.#engine = engine;
-      for (const part of engine.parts) {
-        if (out.state !== 'offered') return out;
-        await channel.send(encodeInner(part));
-      }
+      // Its parts go back to back, all queued at once: a cancel never goes between them (§11.1).
+      await Promise.all(engine.parts.map((part) => channel.send(encodeInner(part))));
       const answer = /** @type {{ resume?: ResumeClaim[] } | null} */ (await answered);
       if (!answer) return out;
       const starts = answer.resume ? await this.#answerClaims(engine, files, offer?.id, answer.resume) : [];

@@ -355,6 +355,21 @@ fn receiver_scenarios() -> Vec<Scenario> {
             ],
         ),
         r(
+            "receiver-local-cancel-parts",
+            "A receiver that cancels while an offer's parts arrive drops the rest of them, through \
+            the part without more (§6, §11.1: nothing goes between the parts of one offer), so \
+            they never become an offer of their own; the next manifest is offered as usual.",
+            vec![
+                peer(part("cut", vec![file("a.txt", 1)])),
+                call("cancel"),
+                peer(part("cut", vec![file("b.txt", 2)])),
+                peer(manifest_with_id("cut", vec![file("c.txt", 3)])),
+                call("accept"),
+                peer(manifest(vec![file("d.txt", 1)])),
+                call("accept"),
+            ],
+        ),
+        r(
             "receiver-local-cancel-resume-ack",
             "A receiver that cancelled after claiming a resume drops the resume-ack and chunks \
             the sender sent before it saw the cancel, until the next manifest (§6, §11.3).",

@@ -82,6 +82,9 @@ pub struct Receiver {
     /// This side cancelled: chunks (and a resume-ack) the sender sent before it saw the cancel
     /// are dropped, until the next manifest.
     draining: bool,
+    /// This side cancelled while an offer's parts were arriving: the rest of them, through the
+    /// part without `more`, are dropped (§11.1: nothing goes between the parts of one offer).
+    skipping_parts: bool,
 }
 
 impl Receiver {
@@ -94,6 +97,7 @@ impl Receiver {
             reported: 0,
             step: PROGRESS_STEP,
             draining: false,
+            skipping_parts: false,
         }
     }
 
@@ -111,6 +115,10 @@ impl Receiver {
         msg.check_final(is_final)?;
         let idle = matches!(self.state, State::Idle);
         match msg {
+            Message::Manifest(manifest) if self.skipping_parts => {
+                self.skipping_parts = manifest.more();
+                Ok(())
+            }
             Message::Manifest(manifest) => {
                 self.draining = false;
                 self.handle_manifest(manifest)
@@ -209,11 +217,13 @@ impl Receiver {
         })
     }
 
-    /// Cancels locally; returns the `cancel` to send, or `None` if nothing is in progress.
+    /// Cancels locally; returns the `cancel` to send, or `None` if nothing is in progress. The
+    /// rest of an offer whose parts are arriving is dropped.
     pub fn cancel(&mut self) -> Option<Message> {
         match std::mem::replace(&mut self.state, State::Idle) {
             State::Idle => None,
-            _ => {
+            other => {
+                self.skipping_parts = matches!(other, State::Offering(_));
                 self.draining = true;
                 Some(Message::Cancel)
             }

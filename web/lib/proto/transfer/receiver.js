@@ -57,6 +57,8 @@ export class Receiver {
   #step = PROGRESS_STEP;
   /** This side cancelled: chunks (and a resume-ack) sent before the peer saw it are dropped, until the next manifest. */
   #draining = false;
+  /** This side cancelled while an offer's parts were arriving: the rest of them, through the part without `more`, are dropped (§11.1: nothing goes between the parts of one offer). */
+  #skippingParts = false;
 
   /** The peer sends over lanes (§12): `progress` goes every LANE_PROGRESS_STEP bytes. */
   peerUsesLanes() {
@@ -86,6 +88,10 @@ export class Receiver {
     const idle = this.#state.kind === 'idle';
     switch (msg.type) {
       case 'manifest':
+        if (this.#skippingParts) {
+          this.#skippingParts = msg.more === true;
+          return;
+        }
         this.#draining = false;
         return this.#manifest(msg);
       case 'chunk':
@@ -163,11 +169,13 @@ export class Receiver {
   }
 
   /**
-   * Cancels locally; returns the `cancel` to send, or null if nothing is in progress.
+   * Cancels locally; returns the `cancel` to send, or null if nothing is in progress. The rest of
+   * an offer whose parts are arriving is dropped.
    * @returns {InnerMessage | null}
    */
   cancel() {
     if (this.#state.kind === 'idle') return null;
+    this.#skippingParts = this.#state.kind === 'offering';
     this.#state = IDLE;
     this.#draining = true;
     return { type: 'cancel' };

@@ -1,14 +1,17 @@
 /**
- * @file Browser throughput benchmark (issue 2): in one run on this machine, measures
+ * @file Browser throughput benchmark (issues 2 and 14): in one run on this machine, measures
  *  (a) the ceiling: a raw RTCDataChannel between two headless Chromium pages, no encryption,
  *      256 KiB messages with the same flow control as Pairwise (4 MiB high / 1 MiB low water);
+ *  (a') the same channel with the sender sealing every message with WebCrypto AES-GCM (16
+ *      seals in flight, as Pairwise pipelines them): the reference issue 14 sets (95 %);
  *  (b) Pairwise: the real web app through the real `pairwise serve`, one file sent from page A
  *      to page B after pairing by the QR link, end-to-end encrypted;
- * and prints both in MB/s (10^6 bytes/s) with their ratio. Runs are interleaved (a, b, a, b, ...)
- * so both see the same machine load. Bytes are checked (SHA-256) on the Pairwise side.
+ *  (b') with `--before BIN`, the same through another build (e.g. the commit before a change);
+ * and prints them in MB/s (10^6 bytes/s) with their ratios. Runs are interleaved (a, a', b, b',
+ * a, …) so all see the same machine load. Bytes are checked (SHA-256) on the Pairwise side.
  *
  * Run (root; it must run inside the private network namespace like every WebRTC test):
- *   tests/e2e/netns.sh node bench/browser-throughput.js [--mib 256] [--runs 2]
+ *   tests/e2e/netns.sh node bench/browser-throughput.js [--mib 256] [--runs 2] [--before BIN]
  */
 
 import assert from 'node:assert/strict';
@@ -19,7 +22,7 @@ import { makeFiles, MiB } from '../tests/e2e/harness/files.js';
 import { startServer } from '../tests/e2e/harness/server.js';
 import { rawCeiling } from './lib.js';
 
-const { values } = parseArgs({ options: { mib: { type: 'string', default: '256' }, runs: { type: 'string', default: '2' } } });
+const { values } = parseArgs({ options: { mib: { type: 'string', default: '256' }, runs: { type: 'string', default: '2' }, before: { type: 'string' } } });
 const SIZE = Number(values.mib) * MiB;
 const RUNS = Number(values.runs);
 
@@ -56,31 +59,48 @@ async function pairwise(browser, origin, file) {
 }
 
 const server = await startServer();
+const before = values.before ? await startServer({ bin: values.before }) : null;
 const browser = await launchChromium();
 const files = makeFiles([{ name: 'bench.bin', size: SIZE }]);
-try {
-  const raw = [];
-  const pw = [];
-  for (let i = 0; i < RUNS; i++) {
-    const a = await browser.newPeer('raw-A', server.origin);
-    const b = await browser.newPeer('raw-B', server.origin);
+/** @param {{ encrypt?: boolean, ahead?: number }} variant */
+async function raw(variant) {
+  const a = await browser.newPeer('raw-A', server.origin);
+  const b = await browser.newPeer('raw-B', server.origin);
+  try {
     await a.goto(`${server.origin}/healthz`);
     await b.goto(`${server.origin}/healthz`);
-    raw.push(await rawCeiling(a, b, SIZE));
+    return await rawCeiling(a, b, SIZE, variant);
+  } finally {
     await a.close();
     await b.close();
-    pw.push(await pairwise(browser, server.origin, files.files[0]));
-    console.log(`run ${i + 1}: ceiling ${raw.at(-1)?.toFixed(1)} MB/s, Pairwise ${pw.at(-1)?.toFixed(1)} MB/s`);
+  }
+}
+try {
+  /** @type {Record<string, number[]>} */
+  const runs = { raw: [], aes: [], pw: [], before: [] };
+  for (let i = 0; i < RUNS; i++) {
+    runs.raw.push(await raw({}));
+    runs.aes.push(await raw({ encrypt: true, ahead: 16 }));
+    runs.pw.push(await pairwise(browser, server.origin, files.files[0]));
+    if (before) runs.before.push(await pairwise(browser, before.origin, files.files[0]));
+    const last = (/** @type {number[]} */ xs) => xs.at(-1)?.toFixed(1) ?? '-';
+    console.log(`run ${i + 1}: raw ${last(runs.raw)}, raw+AES-GCM ${last(runs.aes)}, Pairwise ${last(runs.pw)}${before ? `, before ${last(runs.before)}` : ''} MB/s`);
   }
   const median = (/** @type {number[]} */ xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
-  const r = median(raw);
-  const p = median(pw);
+  const r = median(runs.raw);
+  const e = median(runs.aes);
+  const p = median(runs.pw);
   console.log(`\n${SIZE / MiB} MiB, Chromium (two contexts of one browser), ${RUNS} interleaved runs, median:`);
   console.log(`  raw RTCDataChannel ceiling (no encryption): ${r.toFixed(1)} MB/s`);
-  console.log(`  Pairwise (E2E encrypted, via the app):      ${p.toFixed(1)} MB/s`);
-  console.log(`  ratio: ${((100 * p) / r).toFixed(0)}% of the ceiling`);
+  console.log(`  raw channel, sender seals with AES-GCM:     ${e.toFixed(1)} MB/s`);
+  console.log(`  Pairwise (E2E encrypted, via the app):      ${p.toFixed(1)} MB/s: ${((100 * p) / r).toFixed(0)}% of raw, ${((100 * p) / e).toFixed(0)}% of raw+AES-GCM (target 95%)`);
+  if (before) {
+    const q = median(runs.before);
+    console.log(`  before (${values.before}): ${q.toFixed(1)} MB/s: ${((100 * q) / e).toFixed(0)}% of raw+AES-GCM; after/before ${(p / q).toFixed(2)}`);
+  }
 } finally {
   files.remove();
   await browser.close();
   await server.stop();
+  await before?.stop();
 }

@@ -43,19 +43,19 @@ export function ensureBuilt() {
 /**
  * Starts `pairwise serve --listen 127.0.0.1:0` (with `--tls` and a temporary `--config` when
  * `tls`) and waits for its "serving on" line.
- * @param {{ timeoutMs?: number, tls?: boolean, port?: number, args?: string[] }} [opts] `port`: a
- *   given one (a server started again where the last one was), else a free one; `args`: more
- *   `serve` options (e.g. `--redis URL`)
+ * @param {{ timeoutMs?: number, tls?: boolean, port?: number, args?: string[], bin?: string }} [opts]
+ *   `port`: a given one (a server started again where the last one was), else a free one; `args`:
+ *   more `serve` options (e.g. `--redis URL`); `bin`: another build (a benchmark's "before")
  * @returns {Promise<Server>}
  */
-export async function startServer({ timeoutMs = 30_000, tls = false, port = 0, args: more = [] } = {}) {
-  ensureBuilt();
+export async function startServer({ timeoutMs = 30_000, tls = false, port = 0, args: more = [], bin = BIN } = {}) {
+  if (bin === BIN) ensureBuilt();
   const config = tls ? mkdtempSync(join(tmpdir(), 'pairwise-e2e-config-')) : null;
   // Every page and CLI of a test comes from 127.0.0.1, as no two real devices do: the cap on
   // sessions started per address (a Rust test checks it, crates/pairwise-server/tests/hostile.rs)
   // would count a whole test file as one device.
   const args = ['serve', '--listen', `127.0.0.1:${port}`, '--joins-per-ip-minute', '0', ...(config ? ['--tls', '--config', config] : []), ...more];
-  const child = spawn(BIN, args, {
+  const child = spawn(bin, args, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, RUST_BACKTRACE: '1' },

@@ -13,6 +13,7 @@ import { ERRORS, ProtocolError, sentence } from '../lib/errors.js';
 import { Handshake } from '../lib/handshake.js';
 import { computeIkm, confirmMac, deriveSessionSecrets, sasFromBytes, sdpFingerprint, transcriptHash } from '../lib/key-schedule.js';
 import { importPrivateForTest } from '../lib/keys.js';
+import * as limits from '../lib/limits.js';
 import { encodeFragment, encodeLink, parsePairFragment, roomId } from '../lib/link.js';
 import { parseSafeName } from '../lib/name.js';
 import { RecordOpener, RecordSealer, openRecord, sealRecord } from '../lib/record.js';
@@ -240,4 +241,17 @@ test('names.json: valid names unchanged, invalid ones bad-name', () => {
       c.why,
     );
   }
+});
+
+test('limits.json: every shared limit has the same value in lib/limits.js, and the page has no limit of its own but its flow control', () => {
+  const v = load('limits.json');
+  /** @type {Record<string, unknown>} */
+  const page = { ...limits };
+  for (const [name, value] of Object.entries(v.shared)) assert.equal(page[name], value, name);
+  // The page's own: its data channel's buffer marks (peer.js), which the CLI's stack keeps itself.
+  const ownToThePage = ['HIGH_WATER', 'LOW_WATER'];
+  for (const name of Object.keys(page)) {
+    assert.ok(name in v.shared || ownToThePage.includes(name), `${name} (lib/limits.js) is not in limits.json`);
+  }
+  for (const name of Object.keys(v.server_only)) assert.ok(!(name in page), `${name} is the server's`);
 });

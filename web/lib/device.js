@@ -46,11 +46,46 @@ export function sanitizeDeviceName(text, fallback) {
 }
 
 /**
- * A default name for this browser from its user agent, e.g. "Chrome on Android".
- * @param {string} userAgent
+ * The characters of a default name's suffix: capitals and digits a person reads back and types
+ * without doubt, so at most one of each look-alike group (0 O Q D → D; 1 I L; 2 Z → 2; 5 S → 5;
+ * 6 G → 6; 8 B → 8; U V → neither).
+ */
+export const SUFFIX_ALPHABET = 'ACDEFHJKMNPRTWXY23456789';
+
+/**
+ * Characters in a default name's suffix: 24³ = 13 824 values, enough to tell apart the few
+ * browsers of one kind a person pairs, and short enough to type into `pairwise send --to`.
+ */
+export const SUFFIX_LENGTH = 3;
+
+/**
+ * A random suffix of `SUFFIX_LENGTH` characters from `SUFFIX_ALPHABET`, uniform (bytes past the
+ * last whole multiple of the alphabet are drawn again).
+ * @param {(n: number) => Uint8Array} [randomBytes] `crypto.getRandomValues` by default
  * @returns {string}
  */
-export function defaultDeviceName(userAgent) {
+export function nameSuffix(randomBytes = (n) => crypto.getRandomValues(new Uint8Array(n))) {
+  const n = SUFFIX_ALPHABET.length;
+  const limit = 256 - (256 % n);
+  let out = '';
+  while (out.length < SUFFIX_LENGTH) {
+    for (const b of randomBytes(SUFFIX_LENGTH)) {
+      if (b < limit && out.length < SUFFIX_LENGTH) out += SUFFIX_ALPHABET[b % n];
+    }
+  }
+  return out;
+}
+
+/**
+ * A default name for this browser from its user agent, e.g. "Chrome on Android (K7R)". Every
+ * Chromium on Linux has the same user agent, so the suffix (`nameSuffix()`, chosen once and
+ * stored by `store.js`) is what tells two of them apart, on the other's screen and for the CLI's
+ * `--to`.
+ * @param {string} userAgent
+ * @param {string} [suffix] none: the bare "Chrome on Android"
+ * @returns {string}
+ */
+export function defaultDeviceName(userAgent, suffix = '') {
   const browser = /Firefox\//.test(userAgent)
     ? 'Firefox'
     : /Edg\//.test(userAgent)
@@ -73,7 +108,8 @@ export function defaultDeviceName(userAgent) {
             : /Linux/.test(userAgent)
               ? 'Linux'
               : '';
-  return os ? `${browser} on ${os}` : browser;
+  const kind = os ? `${browser} on ${os}` : browser;
+  return suffix ? `${kind} (${suffix})` : kind;
 }
 
 /**

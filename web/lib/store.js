@@ -3,7 +3,8 @@
  * (IndexedDB in the page, `idb.js`; an in-memory map in unit tests):
  * - its own **identity** key pair (the private key a non-extractable `CryptoKey`), created once
  *   and reused by every pairing and reconnection;
- * - its own **name**, sent to paired devices in the `device` message;
+ * - its own **name**, sent to paired devices in the `device` message (a default with a random
+ *   suffix is chosen and stored on first use);
  * - **paired devices** by device id (hex SHA-256 of the peer's identity), at most
  *   `MAX_PAIRED_DEVICES`;
  * - **tombstones** of forgotten devices (identity and pairing key only), for 30 days.
@@ -16,7 +17,7 @@
 /** @import { Backend, PairedDevice, Table, Tombstone } from '../types/devices.js' */
 
 import { hex } from './b64.js';
-import { defaultDeviceName, isDeviceName } from './device.js';
+import { defaultDeviceName, isDeviceName, nameSuffix } from './device.js';
 import { generateKeyPair, sha256 } from './keys.js';
 import { MAX_PAIRED_DEVICES } from './limits.js';
 
@@ -62,14 +63,27 @@ export class Store {
   }
 
   /**
-   * This device's own name: the one set here, else a default from the user agent.
+   * This device's own name: the one stored, else a default from the user agent with a random
+   * suffix (`defaultDeviceName`), stored at once so that it stays the same across reloads and
+   * the devices that see it keep one name for this one. A stored name is never replaced.
    * @param {string} userAgent
+   * @param {() => string} [suffix] `nameSuffix` by default
    * @returns {Promise<string>}
    */
-  ownName(userAgent) {
+  ownName(userAgent, suffix = nameSuffix) {
     return this.#serial(async () => {
-      const name = await this.#db.get('meta', 'name');
-      return typeof name === 'string' && isDeviceName(name) ? name : defaultDeviceName(userAgent);
+      const have = await this.#db.get('meta', 'name');
+      if (typeof have === 'string' && isDeviceName(have)) return have;
+      const fresh = defaultDeviceName(userAgent, suffix());
+      if (have !== undefined) {
+        // Not a name (written by a broken build?): nothing could show it, so replace it.
+        await this.#db.put('meta', 'name', fresh);
+        return fresh;
+      }
+      // Another tab may have chosen one meanwhile: the first stored wins.
+      if (await this.#db.add('meta', 'name', fresh)) return fresh;
+      const other = await this.#db.get('meta', 'name');
+      return typeof other === 'string' && isDeviceName(other) ? other : fresh;
     });
   }
 

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
 import { fromHex, hex } from '../lib/b64.js';
-import { decodeDevicePayload, defaultDeviceName, isDeviceName, sanitizeDeviceName } from '../lib/device.js';
+import { SUFFIX_ALPHABET, decodeDevicePayload, defaultDeviceName, isDeviceName, nameSuffix, sanitizeDeviceName } from '../lib/device.js';
 import { ProtocolError } from '../lib/errors.js';
 import { Handshake } from '../lib/handshake.js';
 import { transcriptHash } from '../lib/key-schedule.js';
@@ -152,4 +152,23 @@ test('remembered.json: device names', () => {
     'Chrome on Android',
   );
   assert.equal(defaultDeviceName('Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0'), 'Firefox on Linux');
+});
+
+test('default names: browser, system and a suffix of unambiguous characters', () => {
+  const chromium = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0 Safari/537.36';
+  assert.equal(defaultDeviceName(chromium, 'K7R'), 'Chrome on Linux (K7R)');
+  assert.equal(defaultDeviceName('Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Version/17.0 Mobile Safari/604.1', 'AC2'), 'Safari on iOS (AC2)');
+  assert.equal(defaultDeviceName('curl/8', 'AC2'), 'Browser (AC2)');
+  assert.equal(SUFFIX_ALPHABET.length, 24);
+  for (const c of '0O1IlLQSZBGUV') assert.ok(!SUFFIX_ALPHABET.includes(c), `${c} looks like another character`);
+  // Bytes map uniformly: 240 = 10 × 24 are used, 240-255 are drawn again.
+  const feed = [[0, 23, 240], [255, 25]];
+  assert.equal(nameSuffix(() => Uint8Array.from(/** @type {number[]} */ (feed.shift()))), 'A9C');
+  for (let i = 0; i < 200; i++) {
+    const s = nameSuffix();
+    assert.match(s, /^[ACDEFHJKMNPRTWXY2-9]{3}$/);
+    assert.ok(isDeviceName(defaultDeviceName(chromium, s)));
+  }
+  // The longest default still fits a device name.
+  assert.ok(isDeviceName(defaultDeviceName('Mozilla/5.0 (X11; CrOS x86_64) Chrome/131.0', 'WWW')));
 });

@@ -37,11 +37,41 @@ test('concurrent first calls agree on one identity', async () => {
 
 test('own name defaults from the user agent and can be set; invalid names are refused', async () => {
   const store = new Store(memoryBackend());
-  assert.equal(await store.ownName(UA), 'Chrome on Linux');
+  assert.equal(await store.ownName(UA, () => 'K7R'), 'Chrome on Linux (K7R)');
   await store.setOwnName('Work laptop');
   assert.equal(await store.ownName(UA), 'Work laptop');
   assert.throws(() => store.setOwnName(' padded '), RangeError);
   assert.throws(() => store.setOwnName('a\u202eb'), RangeError);
+});
+
+test('the default name is chosen once and stored: the same after a reload, never replacing a stored one', async () => {
+  const backend = memoryBackend();
+  const first = await new Store(backend).ownName(UA);
+  assert.match(first, /^Chrome on Linux \([ACDEFHJKMNPRTWXY2-9]{3}\)$/);
+  assert.equal(await backend.get('meta', 'name'), first, 'stored with the identity');
+  // A reload (a new Store over the same database) draws no new suffix.
+  assert.equal(await new Store(backend).ownName(UA, () => 'XXX'), first);
+  // A browser that stored a name before default names had suffixes keeps it.
+  const old = memoryBackend();
+  await old.put('meta', 'name', 'Chrome on Linux');
+  assert.equal(await new Store(old).ownName(UA, () => 'K7R'), 'Chrome on Linux');
+  // A stored value that is no name (nothing could show it) is replaced by a default.
+  const broken = memoryBackend();
+  await broken.put('meta', 'name', 'a\u202eb');
+  assert.equal(await new Store(broken).ownName(UA, () => 'K7R'), 'Chrome on Linux (K7R)');
+  assert.equal(await broken.get('meta', 'name'), 'Chrome on Linux (K7R)');
+});
+
+test('two browsers of one kind get different default names; two tabs of one agree', async () => {
+  const names = new Set();
+  for (let i = 0; i < 20; i++) names.add(await new Store(memoryBackend()).ownName(UA));
+  // 20 draws of 24³ suffixes: one repeat has probability 1.4 %, two about 10⁻⁴.
+  assert.ok(names.size >= 19, `${names.size} distinct names of 20`);
+  const backend = memoryBackend();
+  let n = 0;
+  const suffix = () => ['AAA', 'CCC'][n++];
+  const [a, b] = await Promise.all([new Store(backend).ownName(UA, suffix), new Store(backend).ownName(UA, suffix)]);
+  assert.equal(a, b, 'the first stored wins');
 });
 
 test('the device id is the hex SHA-256 of the identity', async () => {

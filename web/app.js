@@ -23,7 +23,7 @@ import { openedByShare, takeSharedFiles } from './lib/share-inbox.js';
 import { ResumeStore, partialName } from './lib/resume-store.js';
 import { ReceivedStore } from './lib/received-store.js';
 import { cleanPartials, removePartial } from './lib/sink.js';
-import { Store, memoryBackend } from './lib/store.js';
+import { Store, UNNAMED_DEVICE, memoryBackend } from './lib/store.js';
 import { showDeviceNotice, showDevices, showOwnName } from './ui/devices-view.js';
 import { dropKept, showKept } from './ui/kept-view.js';
 import { byId } from './ui/dom.js';
@@ -145,13 +145,26 @@ async function openDevices() {
  */
 function attach(devices, channel, id, resume) {
   const t = new Transfers(channel, { peer: id, resume });
-  /** The device's name as this device shows it (for "it continues when … is back"). */
   let device = '';
   id.then((d) => (device = d));
-  const peerName = () => devices.list().find((x) => x.id === device)?.name ?? 'the other device';
+  /** The name the other device gave itself in this session's `device` message (§10.7). */
+  let told = '';
+  /**
+   * The device's name as the offer and the rows say it: the name given to it here, else the
+   * one it told (known before its first offer, even if it cannot be remembered), else its
+   * remembered one; '' while none is known. A device not yet named is not called "Unnamed".
+   */
+  const peerName = () => {
+    const d = devices.list().find((x) => x.id === device);
+    if (d?.nameSetByUser) return d.name;
+    return told || (d && d.name !== UNNAMED_DEVICE ? d.name : '');
+  };
   /** `direct` or `relayed`, once the connection knows (shown in each transfer row). */
   let path = '';
-  /** This session's rows, redrawn when the path becomes known or changes. @type {(() => void)[]} */
+  /**
+   * This session's rows and offer, redrawn when the path or the device's name becomes known or
+   * changes. @type {(() => void)[]}
+   */
   const rows = [];
   channel.watchPath((p) => {
     path = p.relayed ? 'relayed' : 'direct';
@@ -174,15 +187,20 @@ function attach(devices, channel, id, resume) {
     dropKept(incoming.transferId);
     rows.push(showTransfer(incoming, 'receive', peerName, () => path));
     receivedReady.then(
-      (kept) => showReceivedFiles(incoming, (file) => kept.keep(file, peerName())),
+      (kept) => showReceivedFiles(incoming, (file) => kept.keep(file, peerName() || 'the other device')),
       () => showReceivedFiles(incoming),
     );
     // A transfer accepted before and kept continues without asking again.
-    id.then((d) => (incoming.resumed || devices.autoAccept(d) ? incoming.accept?.() : askToAccept(incoming)));
+    id.then((d) => {
+      if (incoming.resumed || devices.autoAccept(d)) incoming.accept?.();
+      else rows.push(askToAccept(incoming, peerName));
+    });
   });
   t.addEventListener('text', (ev) => showText(/** @type {CustomEvent<string>} */ (ev).detail, 'received'));
   t.addEventListener('device', (ev) => {
     const name = /** @type {CustomEvent} */ (ev).detail.name;
+    told = name;
+    for (const redraw of rows) redraw();
     id.then((d) => devices.peerNamed(d, name)).catch(() => {});
   });
   id.then((d) => {

@@ -2,7 +2,10 @@
  * @file Transfers on screen: the accept/decline prompt, one progress row per transfer
  * (bytes, percent, rate, time left; an interrupted one says what is kept and that it continues when the
  * device is back) and the list of received files as download links. A row's
- * `data-chunk-bytes` counts the file bytes that went over the link in its session.
+ * `data-chunk-bytes` counts the file bytes that went over the link in its session. The prompt
+ * and the rows name the other device once its name is known ("Pixel 8 wants to send you",
+ * "Receiving a.txt from Pixel 8"), and say "the other device" until then; a name comes from
+ * the other device, so it is only ever set as text.
  */
 
 /** @import { Incoming, Outgoing } from '../lib/file-transfer.js' */
@@ -21,6 +24,12 @@ const REDRAW_MS = 200;
  */
 const OFFER_LINES = 8;
 
+/** What the prompt and the rows call a device whose name is not known. */
+const UNNAMED = 'the other device';
+
+/** Counts prompts: a later offer's prompt takes the place of an earlier one still open. */
+let prompts = 0;
+
 /**
  * What an interrupted transfer's row says.
  * @param {Incoming | Outgoing} t
@@ -37,17 +46,17 @@ function interrupted(t, device) {
  * Adds a progress row for `t` and keeps it current.
  * @param {Incoming | Outgoing} t
  * @param {'send' | 'receive'} direction
- * @param {() => string} [device] the other device's name
+ * @param {() => string} [device] the other device's name, `''` while it is not known
  * @param {() => string} [path] `direct` or `relayed` once known (said beside the rate)
- * @returns {() => void} redraws the row (e.g. when the path is known or changed)
+ * @returns {() => void} redraws the row (e.g. when the path or the device's name is known or changed)
  */
-export function showTransfer(t, direction, device = () => 'the other device', path = () => '') {
+export function showTransfer(t, direction, device = () => '', path = () => '') {
   const row = el('li', 'transfer');
   row.dataset.direction = direction;
   if (('resuming' in t && t.resuming) || ('resumed' in t && t.resumed)) row.dataset.resumed = 'true';
   const count = t.files.length === 1 ? t.files[0].name : `${t.files.length} files`;
   const verb = 'resuming' in t && t.resuming ? 'Resuming' : direction === 'send' ? 'Sending' : 'Receiving';
-  const label = el('div', 'label', `${verb} ${count}`);
+  const label = el('div', 'label');
   const bar = el('progress');
   bar.max = Math.max(t.total, 1);
   const stats = el('div', 'stats');
@@ -59,6 +68,8 @@ export function showTransfer(t, direction, device = () => 'the other device', pa
 
   let last = 0;
   const redraw = () => {
+    const name = device();
+    label.textContent = `${verb} ${count}${name ? (direction === 'send' ? ` to ${name}` : ` from ${name}`) : ''}`;
     row.dataset.state = t.state;
     row.dataset.chunkBytes = String(t.chunkBytes);
     const via = path();
@@ -70,8 +81,8 @@ export function showTransfer(t, direction, device = () => 'the other device', pa
     const pct = t.total > 0 ? Math.floor((100 * t.bytes) / t.total) : 100;
     if (t.state === 'offered' && 'resuming' in t && t.resuming) stats.textContent = 'Resuming…';
     else if (t.state === 'offered' && direction === 'receive' && 'resumed' in t && t.resumed) stats.textContent = 'Resuming…';
-    else if (t.state === 'offered') stats.textContent = direction === 'send' ? 'Waiting for the other device to accept…' : 'Waiting for you to accept…';
-    else if (t.state === 'interrupted') stats.textContent = interrupted(t, device());
+    else if (t.state === 'offered') stats.textContent = direction === 'send' ? `Waiting for ${name || UNNAMED} to accept…` : 'Waiting for you to accept…';
+    else if (t.state === 'interrupted') stats.textContent = interrupted(t, name || UNNAMED);
     else if (t.state === 'active') stats.textContent = [`${bytes(t.bytes)} of ${bytes(t.total)}`, `${pct}%`, rate(t.rate), via, timeLeft(t.total - t.bytes, t.rate)].filter(Boolean).join(' · ');
     else if (t.state === 'done') stats.textContent = [`Done: ${bytes(t.total)} at ${rate(t.rate)}`, via].filter(Boolean).join(' · ');
     else stats.textContent = sentence(t.error ?? t.state);
@@ -91,10 +102,24 @@ export function showTransfer(t, direction, device = () => 'the other device', pa
 /**
  * Asks whether to accept `incoming`, then hides the prompt.
  * @param {Incoming} incoming
+ * @param {() => string} [from] the sending device's name, `''` while it is not known
+ * @returns {() => void} says the sender's name again (e.g. once it is known); nothing after
+ *   the prompt closed
  */
-export function askToAccept(incoming) {
+export function askToAccept(incoming, from = () => '') {
   const box = byId('incoming');
+  const title = byId('incoming-title');
   const list = byId('incoming-files');
+  const prompt = ++prompts;
+  let open = true;
+  const name = () => {
+    if (!open || prompt !== prompts) return;
+    const sender = from();
+    title.textContent = `${sender || 'The other device'} wants to send you`;
+    if (sender) title.dataset.device = sender;
+    else delete title.dataset.device;
+  };
+  name();
   const files = incoming.files;
   const shown = files.length > OFFER_LINES ? files.slice(0, OFFER_LINES - 1) : files;
   const rest = files.slice(shown.length);
@@ -108,6 +133,7 @@ export function askToAccept(incoming) {
   const intoFolder = byId('accept-folder-button', HTMLButtonElement);
   const decline = byId('decline-button', HTMLButtonElement);
   const close = () => {
+    open = false;
     box.hidden = true;
     accept.onclick = null;
     intoFolder.onclick = null;
@@ -140,6 +166,7 @@ export function askToAccept(incoming) {
   incoming.addEventListener('state', () => {
     if (incoming.state !== 'offered') close();
   });
+  return name;
 }
 
 /**

@@ -1,12 +1,14 @@
 /**
  * @file Two Chromium processes pair through the real server by QR code and move three files
  * (0 B, 1 B, 64 MiB random) from A to B; B's files match byte for byte, checked in the page and
- * through real downloads.
+ * through real downloads. The two fresh pages get different default names (browser, system and
+ * a random suffix, kept across a reload), and B's offer and both transfer rows name the other
+ * device by the name its own settings show.
  */
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { downloadAndHash, pair, sendAndVerify } from './harness/app.js';
+import { downloadAndHash, ownName, pair, sendAndVerify } from './harness/app.js';
 import { launchChromium, launchAll } from './harness/browsers.js';
 import { Cleanup } from './harness/cleanup.js';
 import { standardFiles } from './harness/files.js';
@@ -30,14 +32,23 @@ describe('Chromium to Chromium', { timeout: 600_000 }, () => {
 
   after(() => cleanup.run());
 
+  it('two fresh Chromium pages get different default names, each kept across a reload', async () => {
+    await Promise.all([a.goto(`${server.origin}/`), b.goto(`${server.origin}/`)]);
+    const [nameA, nameB] = await Promise.all([ownName(a), ownName(b)]);
+    for (const n of [nameA, nameB]) assert.match(n, /^Chrome on Linux \([ACDEFHJKMNPRTWXY2-9]{3}\)$/);
+    assert.notEqual(nameA, nameB, 'two browsers of one kind must not share a default name');
+    await a.goto(`${server.origin}/`);
+    assert.equal(await ownName(a), nameA, 'the default name is chosen once and kept');
+  });
+
   it('pairs by scanning the QR code: both sides reach "paired" with the same verification code', async () => {
     const t0 = Date.now();
     const { sas } = await pair(a, b, server.origin);
     console.log(`paired in ${Date.now() - t0} ms, code ${sas}`);
   });
 
-  it('sends 0 B, 1 B and 64 MiB files from A; B accepts and gets identical bytes', async () => {
-    const ms = await sendAndVerify(a, b, files.files);
+  it('sends 0 B, 1 B and 64 MiB files from A; B is asked by name, accepts and gets identical bytes', async () => {
+    const ms = await sendAndVerify(a, b, files.files, { named: true });
     console.log(`A -> B: 3 files (64 MiB + 1 B) in ${ms} ms (${((64 * 1024 * 1024) / ms / 1000).toFixed(1)} MB/s)`);
   });
 

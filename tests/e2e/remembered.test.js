@@ -3,13 +3,14 @@
  * persistent profiles, through the real server: pair once by QR code, close both browsers,
  * reopen them, see each other online and send files with no QR code (bytes checked by SHA-256);
  * then "Forget" on one side leaves the other in a clear state (`forgotten`, the device gone from
- * its list and its store). A second pair shows that a device whose stored identity was replaced
+ * its list and its store). Offers and transfer rows name the other device: by the name it sent
+ * (markup shown as text), or by the name given to it here once renamed. A second pair shows that a device whose stored identity was replaced
  * is refused with `unknown-device` while the other shows `key-changed` and keeps its record.
  */
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { T, acceptOffer, assertReceivedIntact, pair, waitReceived, waitTransfer } from './harness/app.js';
+import { T, acceptOffer, assertReceivedIntact, pair, waitReceived, waitRowNames, waitTransfer } from './harness/app.js';
 import { profileDevice } from './harness/browsers.js';
 import { Cleanup } from './harness/cleanup.js';
 import { entry, listDevices, readStore, replaceIdentity, setOwnName, waitDeviceError, waitOneOnline } from './harness/devices.js';
@@ -37,6 +38,7 @@ describe('remembered devices: Chromium to Chromium with persistent profiles', { 
       makeFiles([
         { name: 'to-b-3MiB.bin', size: 3 * MiB + 17 },
         { name: 'to-a-1B.bin', size: 1 },
+        { name: 'to-a-renamed.bin', size: 1000 },
       ]),
       (f) => f.remove(),
     );
@@ -95,14 +97,31 @@ describe('remembered devices: Chromium to Chromium with persistent profiles', { 
     ]);
     await assertReceivedIntact(b, [file]);
     assert.equal(await b.isVisible('#incoming'), false, 'B was not asked');
+    // Each row names the other device by the name it sent.
+    await Promise.all([waitRowNames(a, 'send', HOSTILE_NAME, [b]), waitRowNames(b, 'receive', 'Alice laptop', [a])]);
   });
 
-  it('without auto-accept A is asked, accepts, and gets the bytes from B', async () => {
+  it('without auto-accept A is asked by B\'s name (as text), accepts, and gets the bytes from B', async () => {
     const file = files.files[1];
     await b.setInputFiles(`${entry(ids.b)} input.device-files`, [file.path]);
-    await acceptOffer(a, [file.name], [b]);
+    await acceptOffer(a, [file.name], [b], { from: HOSTILE_NAME });
+    assert.equal(await a.count('#incoming b'), 0, 'a name in the offer is text, not markup');
     await Promise.all([waitTransfer(b, 'send', 'done', [a]), waitReceived(a, [file.name], [b])]);
     await assertReceivedIntact(a, [file]);
+    await Promise.all([waitRowNames(a, 'receive', HOSTILE_NAME, [b]), waitRowNames(b, 'send', 'Alice laptop', [a])]);
+    assert.equal(await a.count('#transfers b'), 0, 'a name in a row is text, not markup');
+  });
+
+  it('a name given to B on A wins over the one B sends: A\'s offer and row say it', async () => {
+    await a.page.fill(`${entry(ids.a)} .device-rename-input`, 'Bob (renamed on A)');
+    await a.click(`${entry(ids.a)} .device-rename`);
+    await a.waitUntil('B renamed on A', ({ sel, n }) => document.querySelector(`${sel} .device-name`)?.textContent === n, { sel: entry(ids.a), n: 'Bob (renamed on A)' }, { timeout: T.ui });
+    const file = files.files[2];
+    await b.setInputFiles(`${entry(ids.b)} input.device-files`, [file.path]);
+    await acceptOffer(a, [file.name], [b], { from: 'Bob (renamed on A)' });
+    await Promise.all([waitTransfer(b, 'send', 'done', [a]), waitReceived(a, [file.name], [b])]);
+    await assertReceivedIntact(a, [file]);
+    await waitRowNames(a, 'receive', 'Bob (renamed on A)', [b], file.name);
   });
 
   it('"Forget" on A: B learns it was forgotten, drops A, and the two no longer connect', async () => {

@@ -1,7 +1,8 @@
 /**
  * @file What a user does with the Pairwise web app, expressed against the fixed UI contract
  * (`#pair-button`, `#qr`, `#pair-link`, `#status[data-state]`, `#sas`, `#error[data-code]`,
- * `#file-input`, `#incoming`, `#accept-button`, `#transfers li.transfer`, `#received a.download`).
+ * `#file-input`, `#incoming`, `#incoming-title`, `#accept-button`, `#transfers li.transfer`
+ * with its `.label`, `#received a.download`, `#own-name`).
  * Every wait fails fast when the page shows an unexpected error, with both peers' UI and console.
  */
 
@@ -119,13 +120,69 @@ export async function dropFiles(peer, paths) {
 }
 
 /**
+ * This page's own name, as its settings ("This device's name") show it.
+ * @param {Peer} peer
+ * @returns {Promise<string>}
+ */
+export async function ownName(peer) {
+  return peer.waitUntil(
+    '#own-name to show this device\'s name',
+    () => /** @type {HTMLInputElement | null} */ (document.querySelector('#own-name'))?.value || null,
+    undefined,
+    { timeout: T.ui },
+  );
+}
+
+/**
+ * Waits until the offer's title names the sending device: "`from` wants to send you".
+ * @param {Peer} receiver
+ * @param {string} from
+ * @param {Witness[]} [also]
+ */
+export async function waitOfferFrom(receiver, from, also = []) {
+  await receiver.waitUntil(
+    `#incoming-title to say "${from} wants to send you"`,
+    (n) => {
+      const box = document.querySelector('#incoming');
+      return !!box && box.getClientRects().length > 0 && document.querySelector('#incoming-title')?.textContent === `${n} wants to send you`;
+    },
+    from,
+    { timeout: T.ui, also, failIf: unexpectedError(null), probe: errorCode },
+  );
+}
+
+/**
+ * Waits until a transfer row in `direction` names the other device: its label is "Sending …
+ * to `device`" or "Receiving … from `device`".
+ * @param {Peer} peer
+ * @param {'send' | 'receive'} direction
+ * @param {string} device
+ * @param {Witness[]} [also]
+ * @param {string} [file] the row must be this file's (its label names it)
+ */
+export async function waitRowNames(peer, direction, device, also = [], file = '') {
+  await peer.waitUntil(
+    `a #transfers li.transfer[data-direction=${direction}] .label naming "${device}"${file ? ` for ${file}` : ''}`,
+    ({ d, n, f }) =>
+      [...document.querySelectorAll(`#transfers li.transfer[data-direction=${d}] .label`)].some((l) => {
+        const text = l.textContent ?? '';
+        return text.includes(f) && text.endsWith(d === 'send' ? ` to ${n}` : ` from ${n}`);
+      }),
+    { d: direction, n: device, f: file },
+    { timeout: T.ui, also },
+  );
+}
+
+/**
  * Waits for the offer of `names` in `#incoming` and clicks Accept.
  * @param {Peer} receiver
  * @param {string[]} names
  * @param {Witness[]} [also]
+ * @param {{ from?: string }} [opts] `from`: the offer must name this sending device
  */
-export async function acceptOffer(receiver, names, also = []) {
+export async function acceptOffer(receiver, names, also = [], { from } = {}) {
   await receiver.waitVisible('#incoming', { timeout: T.ui, also });
+  if (from !== undefined) await waitOfferFrom(receiver, from, also);
   const offered = await receiver.evaluate(() => [...document.querySelectorAll('#incoming-files li')].map((li) => li.textContent ?? ''));
   assert.equal(offered.length, names.length, `${receiver.name}: #incoming-files lists ${JSON.stringify(offered)}`);
   for (const n of names) {
@@ -261,16 +318,23 @@ export async function pair(initiator, responder, origin) {
 /**
  * Sends `files` from `sender` to `receiver` through the UI and checks the result end to end:
  * the receiver sees the offer and accepts, both transfer rows reach `done`, and every received
- * file has the original size and SHA-256 (hashed inside the receiving page).
+ * file has the original size and SHA-256 (hashed inside the receiving page). With `named`, the
+ * offer must name the sender by its own name (as its settings show it) and each side's row the
+ * other device.
  * @param {Peer} sender
  * @param {Peer} receiver
  * @param {import('./files.js').TestFile[]} files
+ * @param {{ named?: boolean }} [opts]
  * @returns {Promise<number>} milliseconds from choosing the files to the sender's `done`
  */
-export async function sendAndVerify(sender, receiver, files) {
+export async function sendAndVerify(sender, receiver, files, { named = false } = {}) {
+  const names = named ? { sender: await ownName(sender), receiver: await ownName(receiver) } : null;
   const t0 = Date.now();
   await chooseFiles(sender, files.map((f) => f.path));
-  await acceptOffer(receiver, files.map((f) => f.name), [sender]);
+  await acceptOffer(receiver, files.map((f) => f.name), [sender], names ? { from: names.sender } : {});
+  if (names) {
+    await Promise.all([waitRowNames(sender, 'send', names.receiver, [receiver]), waitRowNames(receiver, 'receive', names.sender, [sender])]);
+  }
   await Promise.all([
     waitTransfer(sender, 'send', 'done', [receiver]),
     waitTransfer(receiver, 'receive', 'done', [sender]),

@@ -26,7 +26,8 @@ function snapshotInPage() {
     error: vis(error) ? `${error?.getAttribute('data-code')} "${error?.textContent}"` : null,
     sas: q('#sas')?.textContent || null,
     qrVisible: vis(q('#qr')),
-    incoming: vis(q('#incoming')) ? [...document.querySelectorAll('#incoming-files li')].map((li) => li.textContent) : null,
+    incoming: vis(q('#incoming')) ? [q('#incoming-title')?.textContent, ...[...document.querySelectorAll('#incoming-files li')].map((li) => li.textContent)] : null,
+    ownName: /** @type {HTMLInputElement | null} */ (q('#own-name'))?.value ?? null,
     transfers: [...document.querySelectorAll('#transfers li.transfer')].map(
       (li) => `${li.getAttribute('data-direction')}:${li.getAttribute('data-state')} "${li.textContent}"`,
     ),

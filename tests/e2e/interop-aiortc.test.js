@@ -111,7 +111,8 @@ function cliSas(text) {
 /**
  * What every case checks of the peer's own account: its SDP carried the three fingerprint lines
  * this file is about, and it saw nothing the spec rules out without an error code (it logs
- * those as `DRIFT …`: candidates before its confirm, a first record other than `device`, …).
+ * those as `DRIFT …`: candidates before its confirm, a first record other than `device`, …),
+ * and the other side ended its candidates with the null one.
  * PAIRWISE_INTEROP_VERBOSE=1 prints its whole log.
  * @param {PeerRun} peer
  */
@@ -119,6 +120,8 @@ function assertPeerAccount(peer) {
   if (process.env.PAIRWISE_INTEROP_VERBOSE) console.log(peer.diagnose());
   assert.match(peer.stderr(), /(offer|answer) carries 3 fingerprint line\(s\)/, `the peer's SDP did not carry 3 fingerprint lines.\n${peer.diagnose()}`);
   assert.doesNotMatch(peer.stderr(), /DRIFT/, `the peer saw the other side stray from docs/protocol.md.\n${peer.diagnose()}`);
+  // §4.2: the other side ends its candidates with one null candidate (the CLI sent none before session 12).
+  assert.match(peer.stderr(), /final null candidate arrived/, `the other side sent no final null candidate.\n${peer.diagnose()}`);
 }
 
 describe('an independent aiortc peer with the CLI and Chromium', { timeout: 900_000 }, () => {

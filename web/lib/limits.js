@@ -62,3 +62,6 @@ export const LANE_PROGRESS_STEP = 256 * 1024;
 
 /** Milliseconds from the first `hello` to an open, confirmed channel (§5). */
 export const HANDSHAKE_TIMEOUT_MS = 30_000;
+
+/** Milliseconds a remembered device waits, after a `hello` from the paired identity with the wrong role, for the `not-paired` that usually explains it (§10.6). */
+export const NOT_PAIRED_GRACE_MS = 3000;

@@ -33,13 +33,10 @@ import { ProtocolError } from './errors.js';
 import { sdpFingerprint } from './key-schedule.js';
 import { iceTransportPolicy } from './ice.js';
 import { declaredLanes, lanesWanted } from './lanes.js';
-import { HANDSHAKE_TIMEOUT_MS } from './limits.js';
+import { HANDSHAKE_TIMEOUT_MS, NOT_PAIRED_GRACE_MS } from './limits.js';
 import { Peer } from './peer.js';
 import { isNotPaired, notPairedBody, verifyForgotten } from './remembered.js';
 import { SecureChannel } from './secure-channel.js';
-
-/** How long a wrong-role `hello` waits for the `not-paired` that explains it. */
-const NOT_PAIRED_GRACE_MS = 3000;
 
 
 /**

@@ -20,11 +20,12 @@ use pairwise_proto::identity::{EphemeralSecret, HandshakeNonce, IdentitySecret};
 use pairwise_proto::ids::RoomId;
 use pairwise_proto::keys::PairingSecret;
 use pairwise_proto::link::PairingLink;
+use pairwise_proto::session::Start;
 use pairwise_proto::signal::ServerToClient;
 use rand_core::{OsRng, RngCore as _};
 use tokio::sync::mpsc;
 
-use self::drive::{Stage, drive};
+use self::drive::drive;
 use crate::peer::{NativePeer, PeerEvent};
 use crate::signaling::{Server, Signaling, SignalingError};
 
@@ -32,7 +33,6 @@ mod candidates;
 mod drive;
 mod reconnect;
 
-pub(crate) use self::candidates::without_candidates;
 pub use self::reconnect::{reconnect, tell_forgotten, unix_now};
 
 /// A confirmed session with an open data channel.
@@ -129,7 +129,7 @@ impl Waiting {
     /// # Errors
     /// A [`SessionError`] with the reason (signaling lost, verification failed, ...).
     pub async fn pair(mut self, bind: SocketAddr) -> Result<Established, SessionError> {
-        let est = drive(&mut self.sig, Stage::Initiator(self.start), bind).await;
+        let est = drive(&mut self.sig, Start::Initiator(self.start), bind).await;
         self.sig.close().await;
         Ok(est?)
     }
@@ -177,7 +177,7 @@ pub async fn respond_as(
     let ephemeral = EphemeralSecret::new(p256::SecretKey::random(&mut OsRng));
     let (state, hello) = ResponderAwaitHello::start(link, identity, ephemeral, nonce());
     relay(&mut sig, &PeerSignal::Hello(hello)).await?;
-    let est = drive(&mut sig, Stage::Responder(state), bind).await;
+    let est = drive(&mut sig, Start::Responder(state), bind).await;
     sig.close().await;
     Ok(est?)
 }

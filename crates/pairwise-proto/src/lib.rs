@@ -44,6 +44,7 @@ pub mod limits;
 pub mod link;
 pub mod name;
 pub mod record;
+pub mod session;
 pub mod signal;
 mod strict_json;
 pub mod transfer;

@@ -74,3 +74,8 @@ pub const LANE_PROGRESS_STEP: u64 = 256 * 1024;
 /// Milliseconds from the first `hello` of a handshake (sent, or for a pairing initiator seen)
 /// to an open, confirmed channel; then both sides fail with `connect-failed` (§5).
 pub const HANDSHAKE_TIMEOUT_MS: u64 = 30_000;
+
+/// Milliseconds a remembered device waits, after a `hello` from the paired identity with the
+/// wrong role, for the `not-paired` that usually explains it (§10.6): a peer holding this
+/// device's record under another key computes its role against a key that is not ours.
+pub const NOT_PAIRED_GRACE_MS: u64 = 3_000;

@@ -214,6 +214,8 @@ class Handshake:
         if body == {"kind": "candidate", "candidate": None}:
             # Counted before the repeat filter below, which would hide a second one.
             self._nulls_received += 1
+            if self._nulls_received == 1:
+                log.info("the peer's final null candidate arrived (§4.2)")
             if self._nulls_received > 1:
                 drift(log, "§4.2: the peer sent more than one null candidate")
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))

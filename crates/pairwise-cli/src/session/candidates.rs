@@ -1,15 +1,13 @@
-//! ICE candidates in a session (`docs/protocol.md` §5 step 7): ours go out as trickled
-//! `candidate` bodies (never inside an SDP), the peer's are applied to the [`NativePeer`], its
-//! relayed ones a moment later ([`RELAYED_REMOTE_DELAY`]).
+//! ICE candidates in a session (`docs/protocol.md` §5 step 7): the session engine holds them
+//! until the confirm and says when the peer's go to the [`NativePeer`]; its relayed ones go a
+//! moment later ([`RELAYED_REMOTE_DELAY`], a webrtc-rs quirk the engine is told about).
 
 use std::time::Duration;
 
-use pairwise_proto::handshake::PeerSignal;
 use tokio::time::Instant;
 
-use super::{SessionError, connect_err, misbehaved, relay};
+use super::{SessionError, connect_err};
 use crate::peer::NativePeer;
-use crate::signaling::Signaling;
 
 /// How long the peer's relayed candidates wait before we check them.
 ///
@@ -22,24 +20,7 @@ use crate::signaling::Signaling;
 /// runs of the NAT lab's chromium-cli-cone-cone). Not checking its relay candidates for a
 /// moment lets the direct pair win; where no direct path exists, our own relayed candidate
 /// (checked at once by the peer) still connects, and its relayed candidates follow.
-const RELAYED_REMOTE_DELAY: Duration = Duration::from_millis(1000);
-
-/// Adds the peer's `candidate` now, or queues it in `later` if it is relayed (and this side
-/// does not use relayed candidates only, where there is no direct path to prefer).
-pub(super) async fn apply_or_later(
-    peer: &NativePeer,
-    candidate: serde_json::Value,
-    later: &mut Vec<(Instant, serde_json::Value)>,
-) -> Result<(), SessionError> {
-    let relayed = candidate["candidate"]
-        .as_str()
-        .is_some_and(|c| c.contains(" typ relay"));
-    if relayed && !crate::peer::settings::relay_only() {
-        later.push((Instant::now() + RELAYED_REMOTE_DELAY, candidate));
-        return Ok(());
-    }
-    add_candidate(peer, &candidate).await
-}
+pub(super) const RELAYED_REMOTE_DELAY: Duration = Duration::from_millis(1000);
 
 /// Sleeps until `at`, or for ever.
 pub(super) async fn sleep_until(at: Option<Instant>) {
@@ -47,11 +28,6 @@ pub(super) async fn sleep_until(at: Option<Instant>) {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
     }
-}
-
-pub(super) async fn relay_candidate(sig: &mut Signaling, json: &str) -> Result<(), SessionError> {
-    let candidate = serde_json::from_str(json).map_err(|e| misbehaved(e.to_string()))?;
-    relay(sig, &PeerSignal::Candidate { candidate }).await
 }
 
 pub(super) async fn add_candidate(
@@ -64,11 +40,4 @@ pub(super) async fn add_candidate(
     peer.add_remote_candidate(&candidate.to_string())
         .await
         .map_err(connect_err)
-}
-
-/// Candidates travel only as trickled `candidate` bodies, held until the peer is verified.
-pub(crate) fn without_candidates(sdp: &str) -> String {
-    sdp.split_inclusive('\n')
-        .filter(|l| !l.starts_with("a=candidate:") && l.trim_end() != "a=end-of-candidates")
-        .collect()
 }

@@ -19,11 +19,12 @@ use pairwise_proto::handshake::{
     Forgotten, PeerSignal, ReconnectAwaitHello, RememberedPeer, utc_day,
 };
 use pairwise_proto::identity::{EphemeralSecret, IdentitySecret, PublicKey};
+use pairwise_proto::session::Start;
 use pairwise_proto::signal::ServerToClient;
 use rand_core::OsRng;
 use tokio::time::Instant;
 
-use super::drive::{Stage, Stop, drive};
+use super::drive::{Stop, drive};
 use super::{Established, SessionError, connect, hs_err, join, nonce, relay};
 use crate::signaling::{Server, Signaling};
 
@@ -62,7 +63,7 @@ pub async fn reconnect(
                 ReconnectAwaitHello::start(peer.clone(), identity.clone(), ephemeral, nonce())
                     .map_err(hs_err)?;
             relay(&mut sig, &PeerSignal::Hello(hello)).await?;
-            match drive(&mut sig, Stage::Reconnect(state, peer.clone()), bind).await {
+            match drive(&mut sig, Start::Reconnect(state, peer.clone()), bind).await {
                 Ok(est) => break Some(Ok(est)),
                 // The stranger was told; it leaves, and the paired device may still come.
                 Err(Stop::Stranger) => present = false,

@@ -22,7 +22,7 @@ use super::fail;
 use super::flight::Flight;
 use crate::peer::{LANES_TAKEN, NativePeer, NativePeerOptions, PeerEvent, Role, mark_cli};
 use crate::session::SessionError;
-use crate::session::without_candidates;
+use pairwise_proto::session::without_candidates;
 
 /// The SCTP receive window of a lane this side answers: one of up to [`LANES_TAKEN`], so that
 /// all of them together stay within the CLI's memory budget; 1 MiB carries 50 MB/s per lane at

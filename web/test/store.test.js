@@ -65,8 +65,9 @@ test('the default name is chosen once and stored: the same after a reload, never
 test('two browsers of one kind get different default names; two tabs of one agree', async () => {
   const names = new Set();
   for (let i = 0; i < 20; i++) names.add(await new Store(memoryBackend()).ownName(UA));
-  // 20 draws of 24³ suffixes: one repeat has probability 1.4 %, two about 10⁻⁴.
-  assert.ok(names.size >= 19, `${names.size} distinct names of 20`);
+  // 20 draws of 24³ suffixes: a repeat has probability 1.4 %, four under 10⁻⁸ (a test that
+  // fails once in ten thousand runs blocks everyone); a suffix that does not vary gives 1.
+  assert.ok(names.size >= 17, `${names.size} distinct names of 20`);
   const backend = memoryBackend();
   let n = 0;
   const suffix = () => ['AAA', 'CCC'][n++];

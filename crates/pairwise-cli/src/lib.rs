@@ -17,9 +17,7 @@ pub mod peer;
 
 mod cli;
 mod commands;
-mod devices;
 mod lan;
-mod remembered;
 mod serve;
 
 use std::process::ExitCode;
@@ -38,10 +36,10 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Serve(args) => {
             serve::run(&args, cli.config.as_deref()).map(|()| ExitCode::SUCCESS)
         }
-        Command::Send(args) => commands::send(args, cli.config.as_deref()),
-        Command::Receive(args) => commands::receive(args, cli.config.as_deref()),
-        Command::Pair(args) => commands::pair(args, cli.config.as_deref()),
-        Command::Devices(args) => devices::run(args, cli.config.as_deref()),
+        Command::Send(args) => commands::send::run(args, cli.config.as_deref()),
+        Command::Receive(args) => commands::receive::run(args, cli.config.as_deref()),
+        Command::Pair(args) => commands::pair::run(args, cli.config.as_deref()),
+        Command::Devices(args) => commands::devices::run(args, cli.config.as_deref()),
     };
     match result {
         Ok(code) => code,

@@ -8,8 +8,8 @@ use anyhow::anyhow;
 use pairwise_proto::device::DeviceName;
 use serde_json::json;
 
+use super::common::open_store;
 use crate::cli::{DevicesAction, DevicesArgs, OnOff};
-use crate::commands::open_store;
 use crate::config::ConfigDir;
 use crate::keystore::{Keystore, PairedDevice};
 use crate::session::unix_now;

@@ -1,0 +1,163 @@
+//! A new pairing, by showing a QR code or opening a link, and remembering the device it paired
+//! with, so that `send --to` and `receive --from` find it next time: the first steps of `send`,
+//! `receive LINK` and `pair`, and the name noted at their end.
+
+use pairwise_proto::device::DeviceName;
+use pairwise_proto::error::ErrorCode;
+use pairwise_proto::identity::IdentitySecret;
+use pairwise_proto::keys::PairingKey;
+use pairwise_proto::link::PairingLink;
+use serde_json::json;
+
+use super::common::{announce_path, bind_for};
+use crate::cli::PeerArgs;
+use crate::keystore::{Keystore, Remembered, device_id};
+use crate::progress::Progress;
+use crate::session::{Established, Invitation, respond_as, unix_now};
+use crate::signaling::Server;
+use crate::term_qr;
+use crate::transfer::{Channel, TransferFailure};
+
+/// Pairs by `link` (or by showing a QR code), says so, and remembers the other device: the
+/// first steps of `receive` and `pair`.
+pub(super) async fn pair_and_remember(
+    link: Option<&str>,
+    server: &Server,
+    peer: &PeerArgs,
+    store: &mut Keystore,
+    own_name: &DeviceName,
+    progress: &mut Progress,
+) -> Result<(Channel, Option<String>), TransferFailure> {
+    let identity = store.identity().clone();
+    let est = match link {
+        Some(link) => open_link(link, server, peer, identity).await?,
+        None => show_and_pair(server, peer, progress, identity).await?,
+    };
+    announce_paired(progress, &est);
+    announce_path(progress, &est).await;
+    remember(store, est, own_name, progress).await
+}
+
+/// Takes over a new pairing: sends this device's name first, and stores the other device
+/// (named once its `device` record arrives). Returns the channel and the stored id (`None` if
+/// the store is full).
+pub(super) async fn remember(
+    store: &mut Keystore,
+    est: Established,
+    own_name: &DeviceName,
+    progress: &mut Progress,
+) -> Result<(Channel, Option<String>), TransferFailure> {
+    let identity = est.session.peer_identity().clone();
+    let pk: PairingKey = est.session.pairing_key().clone();
+    let channel = Channel::open(est, Some(own_name)).await?;
+    let now = unix_now();
+    let outcome = store
+        .update(now, |s| s.remember(&identity, &pk, now))
+        .map_err(|e| TransferFailure::Local(e.to_string()))?;
+    if outcome == Remembered::Full {
+        progress.event(
+            "not-remembered",
+            &format!(
+                "This device keeps at most {} paired devices, so this one is not remembered; \
+                 forget one with `pairwise devices forget NAME`.",
+                pairwise_proto::limits::MAX_PAIRED_DEVICES
+            ),
+            json!({}),
+        );
+        return Ok((channel, None));
+    }
+    Ok((channel, Some(device_id(&identity))))
+}
+
+/// Stores the name the other device gave itself and says how to reach it next time.
+pub(super) fn note_name(
+    store: &mut Keystore,
+    id: Option<&str>,
+    name: Option<&DeviceName>,
+    progress: &mut Progress,
+) {
+    let Some(id) = id else { return };
+    let now = unix_now();
+    if let Err(e) = store.update(now, |s| s.seen(id, name, now)) {
+        progress.event(
+            "error",
+            &format!("pairwise: {e}"),
+            json!({"message": e.to_string()}),
+        );
+        return;
+    }
+    if let Some(d) = store.device(id) {
+        let text = format!(
+            "Remembered as \"{}\" (id {}): next time, `pairwise send --to \"{}\" FILE` or \
+             `pairwise receive --from \"{}\"` needs no QR code.",
+            d.name,
+            d.short_id(),
+            d.name,
+            d.name
+        );
+        progress.event(
+            "remembered",
+            &text,
+            json!({"id": d.id, "name": d.name.as_str()}),
+        );
+    }
+}
+
+/// Says the devices are paired, with the code both screens show.
+pub(super) fn announce_paired(progress: &mut Progress, est: &Established) {
+    progress.event(
+        "paired",
+        &format!("Paired. Verification code: {}", est.session.sas().grouped()),
+        json!({"sas": est.session.sas().digits()}),
+    );
+}
+
+/// Shows the QR code and link of a new pairing and waits for the other device.
+pub(super) async fn show_and_pair(
+    server: &Server,
+    peer: &PeerArgs,
+    progress: &mut Progress,
+    identity: IdentitySecret,
+) -> Result<Established, TransferFailure> {
+    let invitation = Invitation::with_identity(identity);
+    let url = invitation.url(server.url());
+    let qr = term_qr::render(&url).map_err(|e| TransferFailure::Local(e.to_string()))?;
+    let bind =
+        bind_for(server.url(), peer.bind).map_err(|e| TransferFailure::Local(format!("{e:#}")))?;
+    let waiting = invitation.open(server).await?;
+    // The link is machine output (stdout); the QR code and instructions are for people.
+    if !peer.json {
+        eprint!("{qr}");
+        eprintln!("Scan this code with the other device, or open the link there:");
+        println!("{url}");
+    } else {
+        progress.event("link", "", json!({"link": url}));
+    }
+    Ok(waiting.pair(bind).await?)
+}
+
+/// Opens `link`, through its own server unless `--server` was given.
+async fn open_link(
+    link: &str,
+    server: &Server,
+    peer: &PeerArgs,
+    identity: IdentitySecret,
+) -> Result<Established, TransferFailure> {
+    let bad_link = |detail: &str| {
+        TransferFailure::Session(crate::session::SessionError {
+            code: ErrorCode::BadLink,
+            detail: detail.to_owned(),
+        })
+    };
+    let (origin, fragment) = link
+        .split_once('#')
+        .ok_or_else(|| bad_link("no #pair= part"))?;
+    let parsed = PairingLink::parse_fragment(fragment).map_err(|e| bad_link(&e.to_string()))?;
+    let server = match peer.server {
+        Some(_) => server.clone(),
+        None => server.with_url(origin),
+    };
+    let bind =
+        bind_for(server.url(), peer.bind).map_err(|e| TransferFailure::Local(format!("{e:#}")))?;
+    Ok(respond_as(&server, parsed, identity, bind).await?)
+}

@@ -3,6 +3,7 @@
 //! Human output and errors go to stderr; machine output (the server URL, a pairing link, JSON
 //! events with `--json`) goes to stdout. Exit codes are listed in `--help`.
 
+pub mod clock;
 pub mod config;
 pub mod files;
 pub mod keystore;

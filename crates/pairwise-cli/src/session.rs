@@ -33,7 +33,7 @@ mod candidates;
 mod drive;
 mod reconnect;
 
-pub use self::reconnect::{reconnect, tell_forgotten, unix_now};
+pub use self::reconnect::{reconnect, tell_forgotten};
 
 /// A confirmed session with an open data channel.
 #[derive(Debug)]

@@ -13,10 +13,11 @@ use pairwise_proto::error::ErrorCode;
 use serde_json::json;
 
 use crate::cli::PeerArgs;
+use crate::clock::unix_now;
 use crate::config::ConfigDir;
 use crate::keystore::Keystore;
 use crate::progress::Progress;
-use crate::session::{Established, unix_now};
+use crate::session::Established;
 use crate::signaling::Server;
 use crate::tls::client::Trust;
 use crate::transfer::{self, TransferFailure};

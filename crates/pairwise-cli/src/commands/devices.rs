@@ -10,9 +10,9 @@ use serde_json::json;
 
 use super::common::open_store;
 use crate::cli::{DevicesAction, DevicesArgs, OnOff};
+use crate::clock::unix_now;
 use crate::config::ConfigDir;
 use crate::keystore::{Keystore, PairedDevice};
-use crate::session::unix_now;
 
 /// Runs `pairwise devices [ACTION]`.
 pub(crate) fn run(args: DevicesArgs, config: Option<&Path>) -> anyhow::Result<ExitCode> {

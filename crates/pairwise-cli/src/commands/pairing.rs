@@ -11,9 +11,10 @@ use serde_json::json;
 
 use super::common::{announce_path, bind_for};
 use crate::cli::PeerArgs;
+use crate::clock::unix_now;
 use crate::keystore::{Keystore, Remembered, device_id};
 use crate::progress::Progress;
-use crate::session::{Established, Invitation, respond_as, unix_now};
+use crate::session::{Established, Invitation, respond_as};
 use crate::signaling::Server;
 use crate::term_qr;
 use crate::transfer::{Channel, TransferFailure};

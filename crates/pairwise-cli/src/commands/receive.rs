@@ -25,10 +25,11 @@ use super::remembered::{
     Meeting, bind, finish, forget_if_told, online, timed_out, with_reconnects, within,
 };
 use crate::cli::ReceiveArgs;
+use crate::clock::unix_now;
 use crate::files::Inbox;
 use crate::keystore::{Keystore, PairedDevice, device_id};
 use crate::progress::Progress;
-use crate::session::{Established, SessionError, reconnect, tell_forgotten, unix_now};
+use crate::session::{Established, SessionError, reconnect, tell_forgotten};
 use crate::transfer::{self, Channel, TransferFailure};
 
 /// `pairwise receive [LINK]` (and `--from NAME`, `--paired`).

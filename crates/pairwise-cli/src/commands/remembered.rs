@@ -16,9 +16,10 @@ use serde_json::json;
 
 use super::common::{announce_path, bind_for, report};
 use crate::cli::PeerArgs;
+use crate::clock::unix_now;
 use crate::keystore::{Keystore, PairedDevice};
 use crate::progress::Progress;
-use crate::session::{SessionError, reconnect, unix_now};
+use crate::session::{SessionError, reconnect};
 use crate::signaling::Server;
 use crate::transfer::{Channel, TransferFailure};
 

@@ -12,7 +12,7 @@
 //! Both wait as long as they are let; callers bound them with a timeout.
 
 use std::net::SocketAddr;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use pairwise_proto::error::ErrorCode;
 use pairwise_proto::handshake::{
@@ -26,17 +26,11 @@ use tokio::time::Instant;
 
 use super::drive::{Stop, drive};
 use super::{Established, SessionError, connect, hs_err, join, nonce, relay};
+use crate::clock::unix_now;
 use crate::signaling::{Server, Signaling};
 
 /// Seconds in a UTC day.
 const DAY: u64 = 86_400;
-
-/// The current Unix time in seconds (0 if the clock is before 1970).
-pub fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
 
 /// Waits for the remembered device `peer` in today's room and runs the reconnection
 /// handshake with this device's `identity`; returns the confirmed session with an open

@@ -25,10 +25,10 @@ use super::wire::{ChunkError, Wire};
 use super::{
     Channel, Outgoing, TransferFailure, fail, mib, or_cancelled, refuse_if_refused, report_text,
 };
+use crate::clock::unix_now;
 use crate::config::ConfigDir;
 use crate::keystore::device_id;
 use crate::progress::Progress;
-use crate::session::unix_now;
 
 /// Sends `files` over `channel` and waits until the receiver kept every one. With `ids` (the
 /// configuration directory), the offer gets a transfer id remembered for this device and these

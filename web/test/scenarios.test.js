@@ -110,9 +110,11 @@ function replaySender(scenario) {
   });
 }
 
+// session-* scenarios are the session engine's (`pairwise_proto::session`); its JS twin, which
+// will replay them, does not exist yet (`session-driver.js` still decides for the page).
 const files = (() => {
   try {
-    return readdirSync(DIR).filter((f) => f.endsWith('.json'));
+    return readdirSync(DIR).filter((f) => f.endsWith('.json') && (f.startsWith('receiver-') || f.startsWith('sender-')));
   } catch {
     return [];
   }

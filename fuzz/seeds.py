@@ -98,6 +98,11 @@ def main():
 
     write("names", names["valid"] + [v["name"] for v in names["invalid"]]
           + remembered["device_names"]["valid"] + remembered["device_names"]["invalid"] + rooms[:2])
+    # fuzz_targets/session.rs: a session scenario's inputs, one JSON per line (the target starts
+    # as session-pairing-responder's A, so that one's inputs verify; the others' shapes help).
+    scenarios = sorted((VECTORS / "scenarios").glob("session-*.json"))
+    write("session", ["\n".join(compact(step["in"]) for step in json.loads(f.read_text(encoding="utf-8"))["steps"])
+                      for f in scenarios])
     # fuzz_targets/lanes_reorder.rs: start, then [op, d_hi, d_lo, len] operations.
     write("lanes_reorder", [
         bytes([0, 0, 0, 7]) + bytes([0, 2, 1, 1, 0, 2, 0, 1, 1, 0, 0, 0, 1, 0, 0, 0]),

@@ -127,7 +127,10 @@ export class SecureChannel extends EventTarget {
           end();
         };
         void settle();
-      } else end();
+        // Records that arrived before the close are still being opened (WebCrypto is async):
+        // they count, the peer sent them. A CLI's last `received` and its `close {}` were lost
+        // this way under load, and a finished transfer showed as interrupted.
+      } else void this.#recvChain.then(end);
     };
     peer.addEventListener('closed', closed);
     peer.addEventListener('failed', closed);

@@ -144,3 +144,18 @@ test('nothing is sent after this side sent its close', async (t) => {
   assert.deepEqual(decodeInner(record.inner, record.final), { type: 'close', code: 'peer-misbehaved' });
   await assert.rejects(a.send(encodeClose()), (e) => e instanceof ProtocolError);
 });
+
+test('records that arrived before the channel closed are delivered before closed', async (t) => {
+  t.after(quiet());
+  const { a, b, pb } = await pair();
+  const seenB = events(b);
+  // The peer's last records are in; the channel's close comes while they are being opened (as
+  // under load: WebCrypto is async), not after.
+  const received = new Promise((r) => pb.addEventListener('message', r, { once: true }));
+  await a.send(encodeManifest([{ name: 'last', size: 1, type: '' }]));
+  await received;
+  pb.open = false;
+  pb.dispatchEvent(new Event('closed'));
+  await sleep(30);
+  assert.deepEqual(seenB, ['manifest', 'closed'], 'the manifest counts, then the close');
+});

@@ -292,7 +292,7 @@ describe('network change mid-transfer (Chromium <-> Chromium, remembered)', {
       assert.equal(receives.length, 2, `B's receive rows: ${JSON.stringify(receives)}`);
       const [second] = sends;
       const [secondIn] = receives;
-      assert.equal(second.label, `Resuming ${file.name}`);
+      assert.equal(second.label, `Resuming ${file.name} to Bob desktop`, 'the row names the device (issue 15)');
       assert.equal(secondIn.resumed, 'true', "B's second row continues a kept transfer");
       // Both screens went through the drop: the device offline, then online again.
       const [seenA, seenB] = await Promise.all([timeline(a, movedAt), timeline(b, movedAt)]);

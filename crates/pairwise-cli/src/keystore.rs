@@ -246,20 +246,17 @@ impl Keystore {
                 query: query.to_owned(),
                 list: self.list(),
             }),
-            _ => Err(MatchError::Ambiguous {
+            // Only the matches: the person picks one of them by its id.
+            several => Err(MatchError::Ambiguous {
                 query: query.to_owned(),
-                list: self.list(),
+                list: list_of(several.iter().copied()),
             }),
         }
     }
 
     /// The devices as short lines (`  NAME  (id 1a2b3c4d)`), for error messages.
     pub fn list(&self) -> String {
-        let mut out = String::new();
-        for d in &self.file.devices {
-            let _ = writeln!(out, "  {}  (id {})", d.name, d.short_id());
-        }
-        out.trim_end().to_owned()
+        list_of(self.file.devices.iter())
     }
 
     /// Re-reads `devices.json`, applies `change` and writes the result (0600, atomically), all
@@ -389,6 +386,16 @@ impl Keystore {
         let index = self.file.devices.iter().position(|d| d.id == id)?;
         Some(self.file.devices.remove(index))
     }
+}
+
+/// `devices` as short lines (`  NAME  (id 1a2b3c4d)`), one per line, as `pairwise devices`
+/// names them.
+fn list_of<'a>(devices: impl Iterator<Item = &'a PairedDevice>) -> String {
+    let mut out = String::new();
+    for d in devices {
+        let _ = writeln!(out, "  {}  (id {})", d.name, d.short_id());
+    }
+    out.trim_end().to_owned()
 }
 
 /// The id of a device: hex SHA-256 of its identity public key.

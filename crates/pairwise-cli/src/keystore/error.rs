@@ -82,15 +82,15 @@ pub enum MatchError {
         /// The devices, one per line.
         list: String,
     },
-    /// Several match.
+    /// Several match: the list holds only those, so the person can pick one by its id.
     #[error(
-        "\"{query}\" matches more than one paired device; use its id (or a longer id prefix), \
-         or rename one with `pairwise devices rename`. Paired devices:\n{list}"
+        "\"{query}\" matches more than one paired device:\n{list}\nUse its id (or a longer id \
+         prefix) instead, or rename one with `pairwise devices rename`."
     )]
     Ambiguous {
         /// What was asked for.
         query: String,
-        /// The devices, one per line.
+        /// The matching devices, one per line.
         list: String,
     },
 }

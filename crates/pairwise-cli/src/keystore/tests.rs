@@ -134,9 +134,18 @@ fn unknown_and_ambiguous_names_list_the_devices() {
     let (_tmp, _dir, store) = store_with(&["Laptop", "laptop", "Pixel 8"]);
     let err = store.find("LAPTOP").unwrap_err();
     assert!(matches!(err, MatchError::Ambiguous { .. }), "{err:?}");
+    // Only the two matches, one per line as `pairwise devices` names them, to pick from.
     let text = err.to_string();
-    assert!(text.contains("Pixel 8"), "{text}");
-    assert!(text.contains(store.devices()[0].short_id()), "{text}");
+    let [first, second, pixel] = store.devices() else {
+        panic!("three devices")
+    };
+    for d in [first, second] {
+        let line = format!("\n  {}  (id {})\n", d.name, d.short_id());
+        assert!(text.contains(&line), "{line:?} in {text}");
+    }
+    assert!(!text.contains(pixel.short_id()), "{text}");
+    assert!(!text.contains("Pixel 8"), "{text}");
+    assert!(text.contains("Use its id"), "{text}");
     let err = store.find("Phone").unwrap_err();
     assert!(matches!(err, MatchError::Unknown { .. }), "{err:?}");
     assert!(err.to_string().contains("Laptop"), "{err}");

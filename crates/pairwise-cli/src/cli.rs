@@ -67,7 +67,8 @@ pub enum Command {
     Pair(PairArgs),
     /// List the paired devices, or rename, forget or auto-accept one.
     ///
-    /// NAME is a device's name (any case; it must be unique) or the start of its id.
+    /// NAME is a device's name (any case; it must be unique) or the start of its id. The list
+    /// starts with this device's own name (set with --name on send, receive or pair).
     Devices(DevicesArgs),
 }
 
@@ -277,7 +278,8 @@ pub struct PeerArgs {
     /// continue from what it kept; 0 stops at once (run the same command again to continue).
     #[arg(long, value_name = "SECS", default_value_t = 120)]
     pub reconnect: u64,
-    /// This device's name, shown on the other device (default: the host name).
+    /// This device's name, shown on the other device. It is kept in the configuration
+    /// directory and used by later runs until --name gives another (default: the host name).
     #[arg(long, env = "PAIRWISE_NAME", value_name = "NAME")]
     pub name: Option<String>,
 }
@@ -352,7 +354,8 @@ pub struct DevicesArgs {
 /// `pairwise devices` sub-commands.
 #[derive(Debug, Subcommand)]
 pub enum DevicesAction {
-    /// List the paired devices: name, id, when paired, last seen, auto-accept.
+    /// List the paired devices: name, id, when paired, last seen, auto-accept (and this
+    /// device's own name first, on stderr).
     #[command(visible_alias = "ls")]
     List,
     /// Give a paired device your own name for it (its own name no longer replaces it).

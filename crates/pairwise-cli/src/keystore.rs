@@ -8,6 +8,7 @@
 //!   `{id (hex SHA-256 of its identity), identity (b64u SEC1), pairing_key (b64u), name,
 //!   name_set_by_user, created, last_seen (Unix seconds), auto_accept}`; a tombstone is
 //!   `{identity, pairing_key, until (Unix seconds)}` (§10.4: at most [`TOMBSTONE_SECONDS`]).
+//! - `name.txt`: this device's own name as `--name` last set it ([`own_name`]).
 //!
 //! The two files belong together: `devices.json` names the identity it was made with, and
 //! [`Keystore::open`] refuses a key file that does not match it (a key file restored from
@@ -36,6 +37,7 @@ use crate::config::ConfigDir;
 
 mod error;
 mod file;
+pub mod own_name;
 
 pub use self::error::{MatchError, StoreError};
 

@@ -16,6 +16,7 @@ use crate::cli::PeerArgs;
 use crate::clock::unix_now;
 use crate::config::ConfigDir;
 use crate::keystore::Keystore;
+use crate::keystore::own_name::{keep_name, kept_name};
 use crate::progress::Progress;
 use crate::session::Established;
 use crate::signaling::Server;
@@ -32,17 +33,32 @@ pub(super) fn server(peer: &PeerArgs) -> anyhow::Result<Server> {
     Ok(Server::new(url, trust))
 }
 
-/// This device's name: `--name`, else the host name.
-pub(super) fn own_name(peer: &PeerArgs) -> anyhow::Result<DeviceName> {
-    match &peer.name {
-        Some(name) => {
-            DeviceName::parse(name).map_err(|e| anyhow!("--name {name:?} cannot be used: {e}"))
-        }
-        None => {
-            let host = gethostname::gethostname();
-            Ok(DeviceName::sanitize(&host.to_string_lossy(), "Terminal"))
+/// This device's name: `--name` (kept in the configuration directory, so later runs give the
+/// same name and the other devices do not see it change back), else the name an earlier
+/// `--name` kept, else the host name.
+pub(super) fn own_name(peer: &PeerArgs, config: Option<&Path>) -> anyhow::Result<DeviceName> {
+    let dir = ConfigDir::resolve(config)?;
+    let Some(given) = &peer.name else {
+        return Ok(kept_name(&dir).unwrap_or_else(host_name));
+    };
+    let name =
+        DeviceName::parse(given).map_err(|e| anyhow!("--name {given:?} cannot be used: {e}"))?;
+    if kept_name(&dir).as_ref() != Some(&name) {
+        keep_name(&dir, &name)?;
+        if !peer.json {
+            eprintln!(
+                "This device is now called \"{name}\" on other devices; later runs keep the \
+                 name (`--name` again changes it)."
+            );
         }
     }
+    Ok(name)
+}
+
+/// The host name as a device name: what a device that was never given `--name` is called.
+pub(super) fn host_name() -> DeviceName {
+    let host = gethostname::gethostname();
+    DeviceName::sanitize(&host.to_string_lossy(), "Terminal")
 }
 
 /// Opens this device's store in the configuration directory.

@@ -8,18 +8,23 @@ use anyhow::anyhow;
 use pairwise_proto::device::DeviceName;
 use serde_json::json;
 
-use super::common::open_store;
+use super::common::{host_name, open_store};
 use crate::cli::{DevicesAction, DevicesArgs, OnOff};
 use crate::clock::unix_now;
 use crate::config::ConfigDir;
+use crate::keystore::own_name::kept_name;
 use crate::keystore::{Keystore, PairedDevice};
 
 /// Runs `pairwise devices [ACTION]`.
 pub(crate) fn run(args: DevicesArgs, config: Option<&Path>) -> anyhow::Result<ExitCode> {
     let action = args.action.unwrap_or(DevicesAction::List);
     if let DevicesAction::List = action {
+        let dir = ConfigDir::resolve(config)?;
+        if !args.json {
+            print_own_name(&dir);
+        }
         // Listing never makes an identity.
-        if Keystore::is_empty_dir(&ConfigDir::resolve(config)?) {
+        if Keystore::is_empty_dir(&dir) {
             print_list(&[], args.json);
             return Ok(ExitCode::SUCCESS);
         }
@@ -61,6 +66,18 @@ pub(crate) fn run(args: DevicesArgs, config: Option<&Path>) -> anyhow::Result<Ex
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Says what the other devices call this one, above the list (on stderr, so the table on
+/// stdout stays as it was for scripts).
+fn print_own_name(dir: &ConfigDir) {
+    match kept_name(dir) {
+        Some(name) => eprintln!("This device: \"{name}\" (set with --name)."),
+        None => eprintln!(
+            "This device: \"{}\" (the host name; give it another with --name, which is kept).",
+            host_name()
+        ),
+    }
 }
 
 fn print_list(devices: &[PairedDevice], as_json: bool) {

@@ -14,7 +14,7 @@ use crate::progress::Progress;
 /// `pairwise pair [LINK]`: pairs, exchanges names, remembers the other device.
 pub(crate) fn run(args: PairArgs, config: Option<&Path>) -> anyhow::Result<ExitCode> {
     let server = server(&args.peer)?;
-    let own_name = own_name(&args.peer)?;
+    let own_name = own_name(&args.peer, config)?;
     let mut store = open_store(config)?;
     runtime()?.block_on(async {
         let mut progress = Progress::new(args.peer.json, 0);

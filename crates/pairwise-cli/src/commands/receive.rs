@@ -37,7 +37,7 @@ pub(crate) fn run(args: ReceiveArgs, config: Option<&Path>) -> anyhow::Result<Ex
     let inbox = Inbox::open(&args.dir)
         .map_err(|e| anyhow!("{e}: create it first or choose another with --dir"))?;
     let server = server(&args.peer)?;
-    let own_name = own_name(&args.peer)?;
+    let own_name = own_name(&args.peer, config)?;
     let mut store = open_store(config)?;
     let meeting = Meeting {
         server: &server,

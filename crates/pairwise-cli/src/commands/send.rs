@@ -30,7 +30,7 @@ pub(crate) fn run(args: SendArgs, config: Option<&Path>) -> anyhow::Result<ExitC
         eprintln!("Left out {skipped} symbolic link(s) or special file(s) found in the folders.");
     }
     let server = server(&args.peer)?;
-    let own_name = own_name(&args.peer)?;
+    let own_name = own_name(&args.peer, config)?;
     let mut store = open_store(config)?;
     if let Some(to) = &args.to {
         let device = store.find(to)?.clone();

@@ -16,6 +16,7 @@
 //! - device names (§10.7): a [`Channel`] sends this device's `device` record first, and keeps
 //!   the peer's name from any `device` record it receives, wherever it comes in the stream.
 
+use pairwise_proto::device::DeviceName;
 use pairwise_proto::error::ErrorCode;
 use pairwise_proto::transfer::{FileEntry, Manifest};
 use serde_json::json;
@@ -96,7 +97,32 @@ pub async fn receive(
     result
 }
 
-fn announce(progress: &mut Progress, m: &Manifest) {
+/// How the sentences call the peer: its name in quotes (names are validated peer input, §10.7:
+/// no control, bidi or invisible characters), or "the other device" when none is known.
+fn called(name: Option<&DeviceName>) -> String {
+    name.map_or_else(|| "the other device".to_owned(), |n| format!("\"{n}\""))
+}
+
+/// [`called`] at the start of a sentence.
+fn called_first(name: Option<&DeviceName>) -> String {
+    name.map_or_else(|| "The other device".to_owned(), |n| format!("\"{n}\""))
+}
+
+/// `json` with `key: name` added when the peer's name is known (`--json` events gain `from` or
+/// `to`; nothing else changes).
+fn with_name(
+    mut json: serde_json::Value,
+    key: &str,
+    name: Option<&DeviceName>,
+) -> serde_json::Value {
+    if let (Some(name), Some(map)) = (name, json.as_object_mut()) {
+        map.insert(key.to_owned(), name.as_str().into());
+    }
+    json
+}
+
+/// Shows the peer's offer: who sends (by name when known), how many files, how large.
+fn announce(progress: &mut Progress, m: &Manifest, from: Option<&DeviceName>) {
     let list: Vec<String> = m
         .files()
         .iter()
@@ -104,14 +130,14 @@ fn announce(progress: &mut Progress, m: &Manifest) {
         .collect();
     progress.event(
         "offer",
-        &format!("The other device sends {} file(s), {}:\n{}", m.files().len(), bytes(m.total_bytes()), list.join("\n")),
-        json!({"files": m.files().iter().map(|f| json!({"name": f.name().as_str(), "size": f.size()})).collect::<Vec<_>>()}),
+        &format!("{} sends {} file(s), {}:\n{}", called_first(from), m.files().len(), bytes(m.total_bytes()), list.join("\n")),
+        with_name(json!({"files": m.files().iter().map(|f| json!({"name": f.name().as_str(), "size": f.size()})).collect::<Vec<_>>()}), "from", from),
     );
 }
 
 /// Shows a `text` (§11.2) from the peer. On a terminal, control characters other than newline
 /// and tab are replaced, so a text cannot move the cursor or change colours.
-fn report_text(progress: &mut Progress, text: &str) {
+fn report_text(progress: &mut Progress, text: &str, from: Option<&DeviceName>) {
     let shown: String = text
         .chars()
         .map(|c| {
@@ -124,8 +150,8 @@ fn report_text(progress: &mut Progress, text: &str) {
         .collect();
     progress.event(
         "text",
-        &format!("Text from the other device:\n{shown}"),
-        json!({"text": text}),
+        &format!("Text from {}:\n{shown}", called(from)),
+        with_name(json!({"text": text}), "from", from),
     );
 }
 
@@ -223,4 +249,21 @@ async fn refuse_if_refused<T>(result: &Result<T, TransferFailure>, wire: &mut wi
 /// A byte count in MiB with one decimal, e.g. `128.0 MiB`.
 fn mib(n: u64) -> String {
     format!("{:.1} MiB", n as f64 / (1024.0 * 1024.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_known_name_is_quoted_and_an_unknown_one_is_the_other_device() {
+        let pixel = DeviceName::parse("Pixel 8").unwrap();
+        assert_eq!(called_first(Some(&pixel)), "\"Pixel 8\"");
+        assert_eq!(called(Some(&pixel)), "\"Pixel 8\"");
+        assert_eq!(called_first(None), "The other device");
+        assert_eq!(called(None), "the other device");
+        let event = with_name(json!({"files": []}), "from", Some(&pixel));
+        assert_eq!(event, json!({"files": [], "from": "Pixel 8"}));
+        assert_eq!(with_name(json!({"a": 1}), "to", None), json!({"a": 1}));
+    }
 }

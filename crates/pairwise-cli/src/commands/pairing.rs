@@ -50,7 +50,7 @@ pub(super) async fn remember(
 ) -> Result<(Channel, Option<String>), TransferFailure> {
     let identity = est.session.peer_identity().clone();
     let pk: PairingKey = est.session.pairing_key().clone();
-    let channel = Channel::open(est, Some(own_name)).await?;
+    let mut channel = Channel::open(est, Some(own_name)).await?;
     let now = unix_now();
     let outcome = store
         .update(now, |s| s.remember(&identity, &pk, now))
@@ -67,7 +67,12 @@ pub(super) async fn remember(
         );
         return Ok((channel, None));
     }
-    Ok((channel, Some(device_id(&identity))))
+    let id = device_id(&identity);
+    // Paired again with a device kept from before: its stored name is known already.
+    if let Some(d) = store.device(&id) {
+        channel.known_as(d.name.clone(), d.name_set_by_user);
+    }
+    Ok((channel, Some(id)))
 }
 
 /// Stores the name the other device gave itself and says how to reach it next time.

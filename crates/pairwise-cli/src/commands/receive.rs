@@ -218,6 +218,7 @@ async fn receive_paired(
     online(&mut progress, &device);
     announce_path(&mut progress, &est).await;
     let mut channel = Channel::open(est, Some(meeting.own_name)).await?;
+    channel.known_as(device.name.clone(), device.name_set_by_user);
     let mut accept = |m: &Manifest| accept_from(&device, m);
     let result = transfer::receive_on(&mut channel, inbox, &mut progress, &mut accept).await;
     finish(store, &device.id, channel).await;

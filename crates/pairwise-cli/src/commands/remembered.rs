@@ -125,9 +125,11 @@ async fn meet(
     };
     online(progress, device);
     announce_path(progress, &est).await;
-    Channel::open(est, Some(meeting.own_name))
+    let mut channel = Channel::open(est, Some(meeting.own_name))
         .await
-        .map_err(|e| report(progress, e.into()))
+        .map_err(|e| report(progress, e.into()))?;
+    channel.known_as(device.name.clone(), device.name_set_by_user);
+    Ok(channel)
 }
 
 /// After a session: closes it, and stores when the device was seen and the name it gave.

@@ -119,6 +119,29 @@ pub struct Channel {
     /// The largest record this side sends (the peer's limit, or [`PACED_RECORD_BYTES`]).
     pub(super) max: usize,
     peer_identity: PublicKey,
+    /// What this side calls the peer, if it is a remembered device ([`Channel::known_as`]).
+    pub(super) stored: Option<StoredName>,
+}
+
+/// A remembered peer's name as stored here, and whether the person gave it (`pairwise devices
+/// rename`): then it wins over the name the peer gives itself, as `pairwise devices` shows it.
+#[derive(Debug, Clone)]
+pub(super) struct StoredName {
+    name: DeviceName,
+    set_by_user: bool,
+}
+
+/// The name to show for the peer: the person's own name for it, else the name it gave itself
+/// in this session (`told`), else the one it gave in an earlier session; `None` when no name is
+/// known (the sentences then say "the other device").
+pub(super) fn shown_name<'a>(
+    stored: Option<&'a StoredName>,
+    told: Option<&'a DeviceName>,
+) -> Option<&'a DeviceName> {
+    match stored {
+        Some(s) if s.set_by_user => Some(&s.name),
+        _ => told.or(stored.map(|s| &s.name)),
+    }
 }
 
 impl Channel {
@@ -220,12 +243,24 @@ impl Channel {
             proof,
             max: send_max,
             peer_identity,
+            stored: None,
         })
     }
 
     /// The peer's identity key.
     pub fn peer_identity(&self) -> &PublicKey {
         &self.peer_identity
+    }
+
+    /// Tells the channel what this side calls the peer (a remembered device's stored name, and
+    /// whether the person gave it), so the offer and the other lines can name it.
+    pub fn known_as(&mut self, name: DeviceName, set_by_user: bool) {
+        self.stored = Some(StoredName { name, set_by_user });
+    }
+
+    /// The name to show for the peer (see [`shown_name`]), if any is known.
+    pub fn shown_name(&self) -> Option<&DeviceName> {
+        shown_name(self.stored.as_ref(), self.wire.peer_name.as_ref())
     }
 
     /// The name the peer last gave itself in a `device` record, if it sent one.
@@ -265,5 +300,34 @@ impl Channel {
     /// acknowledged).
     pub async fn close(self) {
         self.wire.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{StoredName, shown_name};
+    use pairwise_proto::device::DeviceName;
+
+    fn name(s: &str) -> DeviceName {
+        DeviceName::parse(s).unwrap()
+    }
+
+    fn stored(s: &str, set_by_user: bool) -> StoredName {
+        StoredName {
+            name: name(s),
+            set_by_user,
+        }
+    }
+
+    #[test]
+    fn the_persons_name_wins_then_the_peers_own_then_the_stored_one() {
+        let told = name("Pixel 8");
+        let renamed = stored("Anna's phone", true);
+        let kept = stored("Pixel 7", false);
+        assert_eq!(shown_name(Some(&renamed), Some(&told)), Some(&renamed.name));
+        assert_eq!(shown_name(Some(&kept), Some(&told)), Some(&told));
+        assert_eq!(shown_name(Some(&kept), None), Some(&kept.name));
+        assert_eq!(shown_name(None, Some(&told)), Some(&told));
+        assert_eq!(shown_name(None, None), None);
     }
 }

@@ -17,6 +17,7 @@ use pairwise_proto::error::ErrorCode;
 use pairwise_proto::transfer::{FileEntry, Manifest, Message, Receiver, ReceiverEvent};
 use serde_json::json;
 
+use super::channel::{StoredName, shown_name};
 use super::checkpoint::{Held, ResumablePart, ResumeDir};
 use super::interrupt::{CANCEL_WAIT, Interrupt};
 use super::wire::Wire;
@@ -49,6 +50,7 @@ pub async fn receive_on(
         held: BTreeMap::new(),
         open: None,
         saved: Vec::new(),
+        stored: channel.stored.clone(),
     };
     let mut interrupt = Interrupt::watch();
     let result = run
@@ -80,6 +82,8 @@ struct Incoming<'a> {
     held: BTreeMap<u32, Held>,
     open: Option<(u32, Sink)>,
     saved: Vec<Saved>,
+    /// What this side calls the peer, if it is remembered: the offer names it.
+    stored: Option<StoredName>,
 }
 
 impl Incoming<'_> {
@@ -119,7 +123,8 @@ impl Incoming<'_> {
                 Err(e) => return Err(e.into()),
             };
             if let Message::Text(text) = &msg {
-                report_text(progress, text);
+                let from = shown_name(self.stored.as_ref(), wire.peer_name.as_ref());
+                report_text(progress, text, from);
                 continue;
             }
             if wire.peer_framed() {
@@ -146,7 +151,8 @@ impl Incoming<'_> {
     ) -> Result<bool, TransferFailure> {
         match event {
             ReceiverEvent::Offered(m) => {
-                announce(progress, &m);
+                let from = shown_name(self.stored.as_ref(), wire.peer_name.as_ref());
+                announce(progress, &m, from);
                 if !accept(&m) {
                     if let Some(decline) = self.receiver.decline() {
                         wire.send(&decline, false).await?;

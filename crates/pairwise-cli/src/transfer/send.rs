@@ -11,6 +11,7 @@
 use std::io::Seek as _;
 use std::path::Path;
 
+use pairwise_proto::device::DeviceName;
 use pairwise_proto::error::ErrorCode;
 use pairwise_proto::limits::RESUME_BLOCK;
 use pairwise_proto::transfer::{
@@ -19,11 +20,13 @@ use pairwise_proto::transfer::{
 use serde_json::json;
 use tokio::io::AsyncReadExt as _;
 
+use super::channel::{StoredName, shown_name};
 use super::interrupt::{CANCEL_WAIT, Interrupt};
 use super::offer_ids::OfferIds;
 use super::wire::{ChunkError, Wire};
 use super::{
-    Channel, Outgoing, TransferFailure, fail, mib, or_cancelled, refuse_if_refused, report_text,
+    Channel, Outgoing, TransferFailure, called, fail, mib, or_cancelled, refuse_if_refused,
+    report_text, with_name,
 };
 use crate::clock::unix_now;
 use crate::config::ConfigDir;
@@ -59,21 +62,25 @@ pub async fn send_on(
     }
     let mut interrupt = Interrupt::watch();
     let (mut sender, offer) = Sender::new(channel.proof, manifest, channel.max);
+    let stored = channel.stored.clone();
     let wire = &mut channel.wire;
     wire.open_lanes().await?;
     for part in &offer {
         wire.send(part, false).await?;
     }
+    // A new pairing's peer may not have named itself yet: then the neutral words.
+    let to = shown_name(stored.as_ref(), wire.peer_name.as_ref());
     progress.event(
         "offered",
-        "Waiting for the other device to accept…",
-        json!({"resumable": id.is_some()}),
+        &format!("Waiting for {} to accept…", called(to)),
+        with_name(json!({"resumable": id.is_some()}), "to", to),
     );
     let mut run = Outbound {
         sender: &mut sender,
         files,
         id,
         reader: None,
+        stored,
     };
     let result = run.run(wire, progress, &mut interrupt).await;
     let result = or_cancelled(result, wire, "by the receiver").await;
@@ -105,6 +112,8 @@ struct Outbound<'a> {
     files: &'a [Outgoing],
     id: Option<TransferId>,
     reader: Option<(u32, std::fs::File)>,
+    /// What this side calls the peer, if it is remembered.
+    stored: Option<StoredName>,
 }
 
 impl Outbound<'_> {
@@ -171,7 +180,8 @@ impl Outbound<'_> {
         progress: &mut Progress,
     ) -> Result<(), TransferFailure> {
         if let Message::Text(text) = &msg {
-            report_text(progress, text);
+            let from = shown_name(self.stored.as_ref(), wire.peer_name.as_ref());
+            report_text(progress, text, from);
             return Ok(());
         }
         self.sender
@@ -180,7 +190,8 @@ impl Outbound<'_> {
         while let Some(event) = self.sender.poll_event() {
             match event {
                 SenderEvent::ResumeRequested(claims) => {
-                    let starts = self.check_claims(&claims, progress).await?;
+                    let to = shown_name(self.stored.as_ref(), wire.peer_name.as_ref()).cloned();
+                    let starts = self.check_claims(&claims, to.as_ref(), progress).await?;
                     let ack = self.sender.resume(starts).map_err(|e| fail(e.code(), e))?;
                     wire.send(&ack, false).await?;
                 }
@@ -206,6 +217,7 @@ impl Outbound<'_> {
     async fn check_claims(
         &self,
         claims: &[ResumeClaim],
+        to: Option<&DeviceName>,
         progress: &mut Progress,
     ) -> Result<Vec<ResumeStart>, TransferFailure> {
         let id = self.id.ok_or_else(|| {
@@ -230,12 +242,14 @@ impl Outbound<'_> {
             let name = file.entry.name().as_str();
             let text = if offset == 0 {
                 format!(
-                    "{name}: the other device's copy does not match this file (it changed?), \
-                     so it is sent from the start"
+                    "{name}: the copy on {} does not match this file (it changed?), so it is \
+                     sent from the start",
+                    called(to)
                 )
             } else {
                 format!(
-                    "{name}: the other device has {} already; continuing",
+                    "{name}: {} has {} already; continuing",
+                    called(to),
                     mib(offset)
                 )
             };

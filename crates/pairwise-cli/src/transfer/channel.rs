@@ -258,7 +258,8 @@ impl Channel {
         self.stored = Some(StoredName { name, set_by_user });
     }
 
-    /// The name to show for the peer (see [`shown_name`]), if any is known.
+    /// The name to show for the peer, if any is known: the person's own name for it, else the
+    /// name it gave itself in this session, else the stored one.
     pub fn shown_name(&self) -> Option<&DeviceName> {
         shown_name(self.stored.as_ref(), self.wire.peer_name.as_ref())
     }

@@ -102,7 +102,9 @@ describe('the pairwise CLI with browsers and itself', { timeout: 900_000 }, () =
     await exitOk(run);
     await waitTransfer(a, 'send', 'done', [run]);
     await assertDirHolds(dir, files.files);
-    assert.match(run.stderr(), /Text from the other device:\nsee you at 5 \uFFFD\[31mred\uFFFD\[0m/);
+    // The page's device record came first, so the lines name it (issue 15).
+    assert.match(run.stderr(), /Text from "Chrome on Linux \([^"\n]+\)":\nsee you at 5 \uFFFD\[31mred\uFFFD\[0m/);
+    assert.match(run.stderr(), /"Chrome on Linux \([^"\n]+\)" sends \d+ file\(s\), /);
     assert.ok(!run.stderr().includes('\u001b[31m'), 'no raw escape sequence reaches the terminal');
     await a.close();
   });

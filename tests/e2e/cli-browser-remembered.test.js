@@ -3,7 +3,8 @@
  * (docs/protocol.md §10), through the real server: they pair once through the CLI's link
  * (`pairwise pair`) and each lists the other under the name it sent; then the CLI sends with
  * `send --to` and receives with `receive --from`, with no QR code, and the bytes are checked by
- * SHA-256.
+ * SHA-256. The CLI's lines name the browser, and the name given once with `--name` is kept: the
+ * later runs give none, and the browser still lists the CLI under it (issue 15).
  */
 
 import assert from 'node:assert/strict';
@@ -50,21 +51,25 @@ describe('remembered devices between the CLI and Chromium', { timeout: 600_000 }
     const [onA] = await dev.listDevices(a);
 
     const files = cleanup.track(makeFiles([{ name: 'cli-to-browser.bin', size: 3 * MiB + 5 }, { name: 'browser-to-cli.bin', size: 2 * MiB + 9 }]), (f) => f.remove());
-    const send = cli(['send', '--to', 'browser a', '--name', 'Term', '--server', server.origin, '--timeout', '90', files.files[0].path]);
+    const send = cli(['send', '--to', 'browser a', '--server', server.origin, '--timeout', '90', files.files[0].path]);
     await acceptOffer(a, [files.files[0].name]);
     await waitReceived(a, [files.files[0].name]);
     await assertReceivedIntact(a, [files.files[0]]);
     await exitsWith(send, 0);
     assert.doesNotMatch(send.stdout() + send.stderr(), /#pair=/, 'no pairing link');
+    assert.match(send.stderr(), /Waiting for "Browser A" to accept/);
 
     await a.goto(`${server.origin}/`);
     const dir = tempDir('pairwise-in-browser-');
-    const receive = cli(['receive', '--from', 'Browser A', '--name', 'Term', '--dir', dir, '--server', server.origin, '--timeout', '90']);
+    const receive = cli(['receive', '--from', 'Browser A', '--dir', dir, '--server', server.origin, '--timeout', '90']);
     await a.waitUntil('Term online', (/** @type {string} */ sel) => document.querySelector(sel)?.getAttribute('data-presence') === 'online', dev.entry(onA.id), { timeout: T.pair });
     await a.setInputFiles(`${dev.entry(onA.id)} input.device-files`, [files.files[1].path]);
     await exitsWith(receive, 0);
     await waitTransfer(a, 'send', 'done', [receive]);
     assert.deepEqual(readdirSync(dir), [files.files[1].name]);
+    assert.match(receive.stderr(), /"Browser A" sends 1 file\(s\), 2\.1 MB:/, 'the offer names the sender');
+    const [again] = await dev.listDevices(a);
+    assert.equal(again.name, 'Term', 'the kept --name, not the host name');
     const got = await hashFile(join(dir, files.files[1].name));
     assert.equal(got.size, files.files[1].size);
     assert.equal(got.sha256, files.files[1].sha256);

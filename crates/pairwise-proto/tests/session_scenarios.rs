@@ -38,7 +38,9 @@ fn sdp(who: &str) -> String {
         .map(|b| format!("{b:02X}"))
         .collect::<Vec<_>>()
         .join(":");
-    format!("v=0\r\ns=-\r\na=fingerprint:sha-256 {fp}\r\na=candidate:1 1 udp 1 198.51.100.7 9 typ host\r\n")
+    format!(
+        "v=0\r\ns=-\r\na=fingerprint:sha-256 {fp}\r\na=candidate:1 1 udp 1 198.51.100.7 9 typ host\r\n"
+    )
 }
 
 fn candidate(text: &str) -> Value {
@@ -90,7 +92,8 @@ impl Duo {
             None => {}
         }
         out.push(json!({"wake": self.a.poll_timeout()}));
-        self.steps.push(json!({"at_ms": at, "in": input, "out": out}));
+        self.steps
+            .push(json!({"at_ms": at, "in": input, "out": out}));
         relayed
     }
 
@@ -98,12 +101,16 @@ impl Duo {
     fn body(&mut self, at: u64, body: Value) -> Vec<Value> {
         let frame = ServerToClient::Relay { body };
         let input = json!({"server": frame});
-        self.step(at, input, |a| a.handle_server(at, ServerInput::Frame(frame)))
+        self.step(at, input, |a| {
+            a.handle_server(at, ServerInput::Frame(frame))
+        })
     }
 
     fn server(&mut self, at: u64, frame: ServerToClient) -> Vec<Value> {
         let input = json!({"server": frame});
-        self.step(at, input, |a| a.handle_server(at, ServerInput::Frame(frame)))
+        self.step(at, input, |a| {
+            a.handle_server(at, ServerInput::Frame(frame))
+        })
     }
 
     fn peer(&mut self, at: u64, input: Value, peer: PeerInput) -> Vec<Value> {
@@ -128,7 +135,7 @@ impl Duo {
 
     /// B takes A's bodies and does what it must (it makes offers and answers at once); its own
     /// bodies wait in `to_a`.
-    fn to_b(&mut self, bodies: Vec<Value>) {
+    fn give_b(&mut self, bodies: Vec<Value>) {
         for body in bodies {
             self.b
                 .handle_server(0, ServerInput::Frame(ServerToClient::Relay { body }));
@@ -148,7 +155,7 @@ impl Duo {
     }
 
     /// B's next body for A, of `kind`.
-    fn from_b(&mut self, kind: &str) -> Value {
+    fn take_from_b(&mut self, kind: &str) -> Value {
         let i = self
             .to_a
             .iter()
@@ -194,15 +201,22 @@ fn pairing(case: &str, a_initiator: bool, config: Config) -> (Duo, Value, Vec<Va
         let (b_state, b_hello) = responder(resp);
         let a = Session::new(initiator(init), config, 0);
         let b = Session::new(Start::Responder(b_state), Config::default(), 0);
-        (Duo::new(a, b), start, vec![PeerSignal::Hello(b_hello).to_value()])
+        (
+            Duo::new(a, b),
+            start,
+            vec![PeerSignal::Hello(b_hello).to_value()],
+        )
     } else {
         let (a_state, a_hello) = responder(resp);
         let a = Session::new(Start::Responder(a_state), config, 0);
         let mut b = Session::new(initiator(init), Config::default(), 0);
         // B takes A's hello (sent before the engine starts) at once.
-        b.handle_server(0, ServerInput::Frame(ServerToClient::Relay {
-            body: PeerSignal::Hello(a_hello).to_value(),
-        }));
+        b.handle_server(
+            0,
+            ServerInput::Frame(ServerToClient::Relay {
+                body: PeerSignal::Hello(a_hello).to_value(),
+            }),
+        );
         let mut duo = Duo::new(a, b);
         duo.run_b();
         (duo, start, Vec::new())
@@ -212,18 +226,32 @@ fn pairing(case: &str, a_initiator: bool, config: Config) -> (Duo, Value, Vec<Va
 /// A pairing initiator from B's hello to an open channel.
 fn pairing_initiator() -> (Value, Vec<Value>) {
     let (mut d, start, first) = pairing("session-pairing-initiator", true, Config::default());
-    d.peer(0, json!({"local_candidate": candidate("early")}), PeerInput::LocalCandidate(candidate("early")));
+    d.peer(
+        0,
+        json!({"local_candidate": candidate("early")}),
+        PeerInput::LocalCandidate(candidate("early")),
+    );
     let out = d.body(100, first[0].clone());
-    d.to_b(out);
+    d.give_b(out);
     let out = d.offer_created(110);
-    d.to_b(out);
-    d.peer(120, json!({"local_candidate": null}), PeerInput::LocalCandidate(Value::Null));
-    let answer = d.from_b("answer");
+    d.give_b(out);
+    d.peer(
+        120,
+        json!({"local_candidate": null}),
+        PeerInput::LocalCandidate(Value::Null),
+    );
+    let answer = d.take_from_b("answer");
     d.body(200, answer);
-    d.body(210, json!({"kind": "candidate", "candidate": candidate("b held")}));
-    let confirm = d.from_b("confirm");
+    d.body(
+        210,
+        json!({"kind": "candidate", "candidate": candidate("b held")}),
+    );
+    let confirm = d.take_from_b("confirm");
     d.body(220, confirm.clone());
-    d.body(230, json!({"kind": "candidate", "candidate": candidate("b after")}));
+    d.body(
+        230,
+        json!({"kind": "candidate", "candidate": candidate("b after")}),
+    );
     d.body(240, confirm);
     d.peer(300, json!("channel_open"), PeerInput::ChannelOpen);
     (start, d.steps)
@@ -232,25 +260,27 @@ fn pairing_initiator() -> (Value, Vec<Value>) {
 /// A pairing responder, with the server repeating a body and talking after the confirm.
 fn pairing_responder() -> (Value, Vec<Value>) {
     let (mut d, start, _) = pairing("session-pairing-responder", false, Config::default());
-    let hello = d.from_b("hello");
+    let hello = d.take_from_b("hello");
     d.body(100, hello.clone());
     d.body(105, hello);
-    let offer = d.from_b("offer");
+    let offer = d.take_from_b("offer");
     d.body(110, offer);
     let out = d.answer_created(120);
-    d.to_b(out);
-    let confirm = d.from_b("confirm");
+    d.give_b(out);
+    let confirm = d.take_from_b("confirm");
     d.body(200, confirm);
     d.server(210, ServerToClient::PeerLeft);
     d.body(220, json!({"kind": "offer", "sdp": "v=0\r\n"}));
-    d.step(230, json!({"server_closed": "gone"}), |a| a.handle_server(230, ServerInput::Closed("gone".into())));
+    d.step(230, json!({"server_closed": "gone"}), |a| {
+        a.handle_server(230, ServerInput::Closed("gone".into()))
+    });
     d.peer(300, json!("channel_open"), PeerInput::ChannelOpen);
     (start, d.steps)
 }
 
 fn deadline() -> (Value, Vec<Value>) {
     let (mut d, start, _) = pairing("session-deadline", false, Config::default());
-    let hello = d.from_b("hello");
+    let hello = d.take_from_b("hello");
     d.body(100, hello);
     d.timeout(HANDSHAKE_TIMEOUT_MS - 1);
     d.timeout(HANDSHAKE_TIMEOUT_MS);
@@ -264,30 +294,34 @@ fn relayed_delay() -> (Value, Vec<Value>) {
     };
     let (mut d, start, first) = pairing("session-relayed-delay", true, config);
     let out = d.body(0, first[0].clone());
-    d.to_b(out);
+    d.give_b(out);
     let out = d.offer_created(10);
-    d.to_b(out);
-    let answer = d.from_b("answer");
+    d.give_b(out);
+    let answer = d.take_from_b("answer");
     d.body(20, answer);
-    let confirm = d.from_b("confirm");
+    let confirm = d.take_from_b("confirm");
     d.body(30, confirm);
     let relay = candidate("candidate:9 1 udp 1 203.0.113.9 9 typ relay raddr 0.0.0.0 rport 0");
     d.body(40, json!({"kind": "candidate", "candidate": relay}));
     d.timeout(1039);
     d.timeout(1040);
-    d.peer(1050, json!({"failed": "ice failed"}), PeerInput::Failed("ice failed".into()));
+    d.peer(
+        1050,
+        json!({"failed": "ice failed"}),
+        PeerInput::Failed("ice failed".into()),
+    );
     (start, d.steps)
 }
 
 fn bad_confirm() -> (Value, Vec<Value>) {
     let (mut d, start, first) = pairing("session-bad-confirm", true, Config::default());
     let out = d.body(0, first[0].clone());
-    d.to_b(out);
+    d.give_b(out);
     let out = d.offer_created(10);
-    d.to_b(out);
-    let answer = d.from_b("answer");
+    d.give_b(out);
+    let answer = d.take_from_b("answer");
     d.body(20, answer);
-    let mut confirm = d.from_b("confirm");
+    let mut confirm = d.take_from_b("confirm");
     // A server that changed one byte of the MAC.
     let mac = confirm["mac"].as_str().unwrap().to_owned();
     let flipped = if mac.starts_with('A') { "B" } else { "A" };
@@ -326,29 +360,29 @@ fn remembered(case: &str) -> (Duo, Value, PeerSignal) {
     let a = Session::new(Start::Reconnect(a_state, a_peer), Config::default(), 0);
     let b = Session::new(Start::Reconnect(b_state, b_peer), Config::default(), 0);
     let mut duo = Duo::new(a, b);
-    duo.to_b(vec![PeerSignal::Hello(a_hello.clone()).to_value()]);
+    duo.give_b(vec![PeerSignal::Hello(a_hello.clone()).to_value()]);
     duo.to_a.insert(0, PeerSignal::Hello(b_hello).to_value());
     (duo, start, PeerSignal::Hello(a_hello))
 }
 
 fn reconnect() -> (Value, Vec<Value>) {
     let (mut d, start, _) = remembered("session-reconnect");
-    let hello = d.from_b("hello");
+    let hello = d.take_from_b("hello");
     let out = d.body(100, hello);
-    d.to_b(out);
+    d.give_b(out);
     // Whoever offers, the other answers; A plays its part.
     if let Some(offer) = d.to_a.iter().position(|b| b["kind"] == "offer") {
         let offer = d.to_a.remove(offer);
         d.body(110, offer);
         let out = d.answer_created(120);
-        d.to_b(out);
+        d.give_b(out);
     } else {
         let out = d.offer_created(110);
-        d.to_b(out);
-        let answer = d.from_b("answer");
+        d.give_b(out);
+        let answer = d.take_from_b("answer");
         d.body(120, answer);
     }
-    let confirm = d.from_b("confirm");
+    let confirm = d.take_from_b("confirm");
     d.body(200, confirm);
     d.peer(300, json!("channel_open"), PeerInput::ChannelOpen);
     (start, d.steps)
@@ -357,18 +391,19 @@ fn reconnect() -> (Value, Vec<Value>) {
 fn stranger() -> (Value, Vec<Value>) {
     let (mut d, start, _) = remembered("session-stranger");
     let (_, other, _) = remembered("session-stranger other");
-    let PeerSignal::Hello(mut hello) = PeerSignal::parse(&d.from_b("hello")).unwrap() else {
+    let PeerSignal::Hello(mut hello) = PeerSignal::parse(&d.take_from_b("hello")).unwrap() else {
         unreachable!()
     };
     let other = other["self"]["identity_pub"].as_str().unwrap();
-    hello.identity = pairwise_proto::identity::PublicKey::from_sec1(&hex::decode(other).unwrap()).unwrap();
+    hello.identity =
+        pairwise_proto::identity::PublicKey::from_sec1(&hex::decode(other).unwrap()).unwrap();
     d.body(100, PeerSignal::Hello(hello).to_value());
     (start, d.steps)
 }
 
 fn not_paired_grace() -> (Value, Vec<Value>) {
     let (mut d, start, _) = remembered("session-not-paired-grace");
-    let PeerSignal::Hello(mut hello) = PeerSignal::parse(&d.from_b("hello")).unwrap() else {
+    let PeerSignal::Hello(mut hello) = PeerSignal::parse(&d.take_from_b("hello")).unwrap() else {
         unreachable!()
     };
     // B's record of A holds another key, so B took A's role.
@@ -382,7 +417,7 @@ fn not_paired_grace() -> (Value, Vec<Value>) {
 
 fn grace_ends() -> (Value, Vec<Value>) {
     let (mut d, start, _) = remembered("session-grace-ends");
-    let PeerSignal::Hello(mut hello) = PeerSignal::parse(&d.from_b("hello")).unwrap() else {
+    let PeerSignal::Hello(mut hello) = PeerSignal::parse(&d.take_from_b("hello")).unwrap() else {
         unreachable!()
     };
     hello.role = hello.role.peer();
@@ -405,19 +440,62 @@ fn forgotten() -> (Value, Vec<Value>) {
     (start, d.steps)
 }
 
+/// Builds one scenario: its start and its steps.
+type MakeScenario = fn() -> (Value, Vec<Value>);
+
 #[test]
 fn session_scenarios() {
-    let scenarios: Vec<(&str, &str, fn() -> (Value, Vec<Value>))> = vec![
-        ("session-pairing-initiator", "A pairing initiator (§5): answers the responder's hello with its own and an offer, holds every candidate (its own, and the peer's) until the peer's confirm verified, releases them then (the null one included), ignores the repeated confirm, and is established once the channel opens.", pairing_initiator),
-        ("session-pairing-responder", "A pairing responder (§5): a repeated hello is ignored; the offer is answered, the confirm sent with the answer; after the peer's confirm the server's peer-left, a body that is not a candidate and the server closing change nothing (§4.2).", pairing_responder),
-        ("session-deadline", "The handshake has HANDSHAKE_TIMEOUT_MS from the first hello to an open channel, then fails with connect-failed (§5).", deadline),
-        ("session-relayed-delay", "With relayed_delay_ms (a stack that keeps the first pair nominated), the peer's relayed candidates wait; a failure after the confirm with a TURN server is connect-failed.", relayed_delay),
-        ("session-bad-confirm", "A confirm whose MAC the server changed fails verify-failed (§5 step 6).", bad_confirm),
-        ("session-reconnect", "Two remembered devices (§10.3): the role comes from the key order; established with the remembered identity.", reconnect),
-        ("session-stranger", "A hello from another identity in a remembered device's room is answered not-paired and ends as stranger (§10.6).", stranger),
-        ("session-not-paired-grace", "A hello from the paired identity with the wrong role waits NOT_PAIRED_GRACE_MS for the not-paired that explains it, ignoring the server's peer-left; not-paired is unknown-device (§10.6).", not_paired_grace),
-        ("session-grace-ends", "Without the not-paired, the wrong-role hello's error stands at the end of the grace: peer-misbehaved.", grace_ends),
-        ("session-forgotten", "A forgotten notice that verifies against our own hello ends with forgotten (§10.5).", forgotten),
+    let scenarios: Vec<(&str, &str, MakeScenario)> = vec![
+        (
+            "session-pairing-initiator",
+            "A pairing initiator (§5): answers the responder's hello with its own and an offer, holds every candidate (its own, and the peer's) until the peer's confirm verified, releases them then (the null one included), ignores the repeated confirm, and is established once the channel opens.",
+            pairing_initiator,
+        ),
+        (
+            "session-pairing-responder",
+            "A pairing responder (§5): a repeated hello is ignored; the offer is answered, the confirm sent with the answer; after the peer's confirm the server's peer-left, a body that is not a candidate and the server closing change nothing (§4.2).",
+            pairing_responder,
+        ),
+        (
+            "session-deadline",
+            "The handshake has HANDSHAKE_TIMEOUT_MS from the first hello to an open channel, then fails with connect-failed (§5).",
+            deadline,
+        ),
+        (
+            "session-relayed-delay",
+            "With relayed_delay_ms (a stack that keeps the first pair nominated), the peer's relayed candidates wait; a failure after the confirm with a TURN server is connect-failed.",
+            relayed_delay,
+        ),
+        (
+            "session-bad-confirm",
+            "A confirm whose MAC the server changed fails verify-failed (§5 step 6).",
+            bad_confirm,
+        ),
+        (
+            "session-reconnect",
+            "Two remembered devices (§10.3): the role comes from the key order; established with the remembered identity.",
+            reconnect,
+        ),
+        (
+            "session-stranger",
+            "A hello from another identity in a remembered device's room is answered not-paired and ends as stranger (§10.6).",
+            stranger,
+        ),
+        (
+            "session-not-paired-grace",
+            "A hello from the paired identity with the wrong role waits NOT_PAIRED_GRACE_MS for the not-paired that explains it, ignoring the server's peer-left; not-paired is unknown-device (§10.6).",
+            not_paired_grace,
+        ),
+        (
+            "session-grace-ends",
+            "Without the not-paired, the wrong-role hello's error stands at the end of the grace: peer-misbehaved.",
+            grace_ends,
+        ),
+        (
+            "session-forgotten",
+            "A forgotten notice that verifies against our own hello ends with forgotten (§10.5).",
+            forgotten,
+        ),
     ];
     let mut names = BTreeSet::new();
     for (name, why, make) in scenarios {
@@ -435,5 +513,8 @@ fn session_scenarios() {
         .filter(|n| n.starts_with("session-"))
         .collect();
     let stale: Vec<&String> = on_disk.difference(&names).collect();
-    assert!(stale.is_empty(), "session scenario files without a scenario: {stale:?}");
+    assert!(
+        stale.is_empty(),
+        "session scenario files without a scenario: {stale:?}"
+    );
 }

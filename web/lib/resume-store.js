@@ -11,15 +11,15 @@
  *   in OPFS files named by `partialName`. Removed on done, cancel, decline; dropped after
  *   `KEEP_MS`.
  *
- * The decisions (which claims to make, whether claims and answers are valid) are pure functions
- * exported for the unit tests; `Checkpoints` coalesces the record's writes.
+ * Which claims to make is a pure function exported for the unit tests (whether claims and answers
+ * are valid is the transfer engines', `proto/transfer/rules.js`); `Checkpoints` coalesces the
+ * record's writes.
  */
 
 /** @import { Backend } from '../types/devices.js' */
-/** @import { ManifestFile, ResumeClaim, ResumeStart } from '../types/protocol.js' */
+/** @import { ManifestFile, ResumeClaim } from '../types/protocol.js' */
 
 import { hex } from './b64.js';
-import { ProtocolError } from './errors.js';
 import { sha256 } from './keys.js';
 import { RESUME_BLOCK } from './limits.js';
 import { relativePath } from './manifest.js';
@@ -113,45 +113,6 @@ export function claimsFor(record, files) {
     claims.push({ index, offset: kept.offset, proof: kept.h });
   });
   return claims;
-}
-
-/**
- * Checks a receiver's claims against our offer (§11.3).
- * @param {ResumeClaim[]} claims
- * @param {readonly ManifestFile[]} files
- * @throws {ProtocolError} `peer-misbehaved`
- */
-export function checkClaims(claims, files) {
-  let last = -1;
-  for (const c of claims) {
-    const f = files[c.index];
-    if (!f || c.index <= last) throw new ProtocolError('peer-misbehaved', 'resume claims out of order or for a file not offered');
-    if (c.offset <= 0 || c.offset > f.size || (c.offset % RESUME_BLOCK !== 0 && c.offset !== f.size)) {
-      throw new ProtocolError('peer-misbehaved', `resume claim for file ${c.index} at an offset it cannot hold`);
-    }
-    last = c.index;
-  }
-}
-
-/**
- * Checks the sender's `resume-ack` against our claims; returns where each file starts.
- * @param {ResumeClaim[]} claims
- * @param {ResumeStart[]} starts
- * @param {number} count files in the offer
- * @returns {number[]} start offset per file
- * @throws {ProtocolError} `peer-misbehaved`
- */
-export function startsFromAck(claims, starts, count) {
-  if (starts.length !== claims.length) throw new ProtocolError('peer-misbehaved', 'resume-ack does not answer every claim');
-  const out = new Array(count).fill(0);
-  claims.forEach((c, i) => {
-    const s = starts[i];
-    if (s.index !== c.index || (s.offset !== 0 && s.offset !== c.offset)) {
-      throw new ProtocolError('peer-misbehaved', 'resume-ack names another file or offset');
-    }
-    out[c.index] = s.offset;
-  });
-  return out;
 }
 
 /** Offer ids and kept partial transfers in the store. */

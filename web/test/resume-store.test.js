@@ -17,13 +17,11 @@ import {
   KEEP_MS,
   MAX_OFFERS,
   ResumeStore,
-  checkClaims,
   claimsFor,
   fingerprint,
   keptBytes,
   partialName,
   staleOffers,
-  startsFromAck,
 } from '../lib/resume-store.js';
 import { memoryBackend } from '../lib/store.js';
 
@@ -155,35 +153,6 @@ test('claims: kept files whose path and size are unchanged, in index order; othe
   assert.deepEqual(claimsFor(r, [{ name: 'other.bin', size: 5, type: '' }]), [], 'a renamed file is not claimed');
   assert.equal(keptBytes(r), 5 + 3 * MiB);
   assert.equal(partialName('abc', 2), 'abc-2');
-});
-
-test('sender checks claims: order, files offered, offsets a receiver can hold', () => {
-  const files = [
-    { name: 'a', size: 5, type: '' },
-    { name: 'b', size: 3 * MiB, type: '' },
-  ];
-  const p = 'x';
-  checkClaims([{ index: 0, offset: 5, proof: p }, { index: 1, offset: 2 * MiB, proof: p }], files);
-  checkClaims([{ index: 1, offset: 3 * MiB, proof: p }], files);
-  misbehaved(() => checkClaims([{ index: 1, offset: MiB, proof: p }, { index: 0, offset: 5, proof: p }], files));
-  misbehaved(() => checkClaims([{ index: 1, offset: MiB, proof: p }, { index: 1, offset: MiB, proof: p }], files));
-  misbehaved(() => checkClaims([{ index: 2, offset: 1, proof: p }], files));
-  misbehaved(() => checkClaims([{ index: 0, offset: 0, proof: p }], files));
-  misbehaved(() => checkClaims([{ index: 0, offset: 6, proof: p }], files));
-  misbehaved(() => checkClaims([{ index: 1, offset: MiB + 1, proof: p }], files));
-});
-
-test('receiver checks the resume-ack: every claim answered in order, with its offset or 0', () => {
-  const claims = [
-    { index: 0, offset: 5, proof: 'x' },
-    { index: 2, offset: MiB, proof: 'y' },
-  ];
-  assert.deepEqual(startsFromAck(claims, [{ index: 0, offset: 5 }, { index: 2, offset: 0 }], 3), [5, 0, 0]);
-  assert.deepEqual(startsFromAck(claims, [{ index: 0, offset: 0 }, { index: 2, offset: MiB }], 4), [0, 0, MiB, 0]);
-  misbehaved(() => startsFromAck(claims, [{ index: 0, offset: 5 }], 3));
-  misbehaved(() => startsFromAck(claims, [{ index: 2, offset: MiB }, { index: 0, offset: 5 }], 3));
-  misbehaved(() => startsFromAck(claims, [{ index: 0, offset: 4 }, { index: 2, offset: MiB }], 3));
-  misbehaved(() => startsFromAck(claims, [{ index: 0, offset: 5 }, { index: 1, offset: 0 }], 3));
 });
 
 test('checkpoints: written every SAVE_STEP, coalesced while a write is under way, flushed, none after removal', async () => {

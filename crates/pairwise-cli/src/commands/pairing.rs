@@ -42,7 +42,7 @@ pub(super) async fn pair_and_remember(
 /// Takes over a new pairing: sends this device's name first, and stores the other device
 /// (named once its `device` record arrives). Returns the channel and the stored id (`None` if
 /// the store is full).
-pub(super) async fn remember(
+async fn remember(
     store: &mut Keystore,
     est: Established,
     own_name: &DeviceName,
@@ -110,7 +110,7 @@ pub(super) fn note_name(
 }
 
 /// Says the devices are paired, with the code both screens show.
-pub(super) fn announce_paired(progress: &mut Progress, est: &Established) {
+fn announce_paired(progress: &mut Progress, est: &Established) {
     progress.event(
         "paired",
         &format!("Paired. Verification code: {}", est.session.sas().grouped()),
@@ -119,7 +119,7 @@ pub(super) fn announce_paired(progress: &mut Progress, est: &Established) {
 }
 
 /// Shows the QR code and link of a new pairing and waits for the other device.
-pub(super) async fn show_and_pair(
+async fn show_and_pair(
     server: &Server,
     peer: &PeerArgs,
     progress: &mut Progress,

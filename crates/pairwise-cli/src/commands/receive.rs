@@ -11,7 +11,6 @@
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::anyhow;
 use pairwise_proto::identity::PublicKey;
@@ -39,13 +38,7 @@ pub(crate) fn run(args: ReceiveArgs, config: Option<&Path>) -> anyhow::Result<Ex
     let server = server(&args.peer)?;
     let own_name = own_name(&args.peer, config)?;
     let mut store = open_store(config)?;
-    let meeting = Meeting {
-        server: &server,
-        peer: &args.peer,
-        own_name: &own_name,
-        timeout: args.timeout.map(Duration::from_secs),
-        reconnect: Duration::from_secs(args.peer.reconnect),
-    };
+    let meeting = Meeting::new(&server, &args.peer, &own_name, args.timeout);
     if let Some(from) = &args.from {
         let device = store.find(from)?.clone();
         return runtime()?.block_on(receive_from(meeting, &mut store, &device, &inbox));

@@ -39,6 +39,25 @@ pub(super) struct Meeting<'a> {
     pub(super) reconnect: Duration,
 }
 
+impl<'a> Meeting<'a> {
+    /// A meeting as `send --to` and `receive --from` set it up: `--timeout` seconds, and the
+    /// `--reconnect` wait of the connection options.
+    pub(super) fn new(
+        server: &'a Server,
+        peer: &'a PeerArgs,
+        own_name: &'a DeviceName,
+        timeout_secs: Option<u64>,
+    ) -> Self {
+        Self {
+            server,
+            peer,
+            own_name,
+            timeout: timeout_secs.map(Duration::from_secs),
+            reconnect: Duration::from_secs(peer.reconnect),
+        }
+    }
+}
+
 /// Reconnections after a drop in one run: each continues from what the receiver kept, so a
 /// link that keeps dropping still ends.
 const MAX_RECONNECTS: u32 = 10;

@@ -5,13 +5,12 @@
 
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::anyhow;
 use serde_json::json;
 
-use super::common::{announce_path, open_store, own_name, report, runtime, server};
-use super::pairing::{announce_paired, note_name, remember, show_and_pair};
+use super::common::{open_store, own_name, report, runtime, server};
+use super::pairing::{note_name, pair_and_remember};
 use super::remembered::{Meeting, with_reconnects};
 use crate::cli::SendArgs;
 use crate::keystore::{Keystore, PairedDevice};
@@ -35,13 +34,7 @@ pub(crate) fn run(args: SendArgs, config: Option<&Path>) -> anyhow::Result<ExitC
     if let Some(to) = &args.to {
         let device = store.find(to)?.clone();
         return runtime()?.block_on(send_to(
-            Meeting {
-                server: &server,
-                peer: &args.peer,
-                own_name: &own_name,
-                timeout: args.timeout.map(Duration::from_secs),
-                reconnect: Duration::from_secs(args.peer.reconnect),
-            },
+            Meeting::new(&server, &args.peer, &own_name, args.timeout),
             &mut store,
             &device,
             &files,
@@ -49,14 +42,15 @@ pub(crate) fn run(args: SendArgs, config: Option<&Path>) -> anyhow::Result<ExitC
     }
     runtime()?.block_on(async {
         let mut progress = Progress::new(args.peer.json, 0);
-        let identity = store.identity().clone();
-        let est = match show_and_pair(&server, &args.peer, &mut progress, identity).await {
-            Ok(est) => est,
-            Err(e) => return Ok(report(&mut progress, e)),
-        };
-        announce_paired(&mut progress, &est);
-        announce_path(&mut progress, &est).await;
-        let (mut channel, id) = match remember(&mut store, est, &own_name, &mut progress).await {
+        let paired = pair_and_remember(
+            None,
+            &server,
+            &args.peer,
+            &mut store,
+            &own_name,
+            &mut progress,
+        );
+        let (mut channel, id) = match paired.await {
             Ok(c) => c,
             Err(e) => return Ok(report(&mut progress, e)),
         };

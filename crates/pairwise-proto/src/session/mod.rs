@@ -37,92 +37,9 @@ use crate::handshake::{
 use crate::limits::{HANDSHAKE_TIMEOUT_MS, NOT_PAIRED_GRACE_MS};
 use crate::signal::ServerToClient;
 
-/// Where a session starts: the first handshake state, this side's `hello` already sent when it
-/// has one to send first (the responder and a remembered device).
-#[derive(Debug)]
-pub enum Start {
-    /// Shows the link and waits for the device that opens it.
-    Initiator(InitiatorAwaitHello),
-    /// Opened the link; its `hello` is sent.
-    Responder(ResponderAwaitHello),
-    /// A remembered device (§10.3); its `hello` is sent.
-    Reconnect(ReconnectAwaitHello, RememberedPeer),
-}
+mod io;
 
-/// What the signaling connection delivered.
-#[derive(Debug)]
-pub enum ServerInput {
-    /// A frame from the server.
-    Frame(ServerToClient),
-    /// The connection closed or failed (with what the caller knows about why).
-    Closed(String),
-}
-
-/// What the WebRTC stack reported.
-#[derive(Debug)]
-pub enum PeerInput {
-    /// One of our candidates (an `RTCIceCandidateInit`), or `null` when gathering completed.
-    LocalCandidate(serde_json::Value),
-    /// The data channel opened.
-    ChannelOpen,
-    /// The connection failed (ICE found no path, DTLS failed, …).
-    Failed(String),
-    /// The connection closed.
-    Closed,
-    /// Data arrived on the channel (nothing may, before the session is confirmed).
-    Data,
-}
-
-/// What the caller does next.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Action {
-    /// Relay this body to the peer through the server.
-    Relay(PeerSignal),
-    /// Create the peer connection as the offerer and make an offer; hand it to
-    /// [`Session::offer_created`].
-    CreateOffer,
-    /// Create the peer connection as the answerer for this offer and answer it; hand the answer
-    /// to [`Session::answer_created`].
-    AnswerOffer {
-        /// The peer's offer, as received.
-        sdp: String,
-    },
-    /// Apply the peer's answer to the connection.
-    AcceptAnswer {
-        /// The peer's answer, as received.
-        sdp: String,
-    },
-    /// Add the peer's candidate to the connection (never `null`).
-    AddCandidate(serde_json::Value),
-}
-
-/// How the session ended.
-#[derive(Debug)]
-pub enum Outcome {
-    /// Confirmed, with the data channel open.
-    Established(ConfirmedSession),
-    /// Failed: the catalogue code people see, and what exactly happened.
-    Failed {
-        /// The catalogue code.
-        code: ErrorCode,
-        /// For `-v` and bug reports.
-        detail: String,
-    },
-    /// A remembered device's room held a device with another identity; it was answered
-    /// `not-paired` (§10.6) and the room may be waited in again.
-    Stranger,
-}
-
-/// Settings the caller's WebRTC stack calls for.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Config {
-    /// How long the peer's relayed (`typ relay`) candidates wait before they are added, so a
-    /// direct pair can win where the stack keeps the first pair nominated; 0: at once.
-    pub relayed_delay_ms: u64,
-    /// Whether the signaling server handed out a TURN server (a failed connection is then
-    /// `connect-failed`, not `no-route`).
-    pub has_turn: bool,
-}
+pub use self::io::{Action, Config, Outcome, PeerInput, ServerInput, Start, without_candidates};
 
 #[derive(Debug)]
 enum Stage {
@@ -215,7 +132,8 @@ impl Session {
 
     /// Whether the session ended (its outcome may have been taken).
     pub fn is_over(&self) -> bool {
-        matches!(self.stage, Stage::Over) || self.outcome.is_some()
+        // Every end (fail, stranger, established) leaves the stage `Over`.
+        matches!(self.stage, Stage::Over)
     }
 
     /// When [`Session::handle_timeout`] is due, if ever.
@@ -245,9 +163,8 @@ impl Session {
         }
         if let Stage::Suspect { until, .. } = &self.stage
             && now >= *until
-            && let Stage::Suspect { error, .. } = std::mem::replace(&mut self.stage, Stage::Over)
         {
-            return self.fail(error.code(), error);
+            return self.end_suspect();
         }
         let (due, wait): (Vec<_>, Vec<_>) = self.later.drain(..).partition(|(at, _)| *at <= now);
         self.later = wait;
@@ -282,12 +199,8 @@ impl Session {
                 } else {
                     why
                 };
-                // A wrong-role hello's grace ends with the error it was waiting to explain.
-                if let Stage::Suspect { .. } = self.stage
-                    && let Stage::Suspect { error, .. } =
-                        std::mem::replace(&mut self.stage, Stage::Over)
-                {
-                    return self.fail(error.code(), error);
+                if suspect {
+                    return self.end_suspect();
                 }
                 return self.fail(ErrorCode::SignalingLost, why);
             }
@@ -541,6 +454,14 @@ impl Session {
         }
     }
 
+    /// A wrong-role hello's grace ends (its time, or the server's end) with the error it was
+    /// waiting to explain.
+    fn end_suspect(&mut self) {
+        if let Stage::Suspect { error, .. } = std::mem::replace(&mut self.stage, Stage::Over) {
+            self.fail(error.code(), error);
+        }
+    }
+
     fn fail(&mut self, code: ErrorCode, detail: impl std::fmt::Display) {
         self.stage = Stage::Over;
         self.outcome.get_or_insert(Outcome::Failed {
@@ -548,14 +469,6 @@ impl Session {
             detail: detail.to_string(),
         });
     }
-}
-
-/// An SDP without its candidate lines: candidates travel only as trickled `candidate` bodies,
-/// held until the peer is verified (§5 step 7).
-pub fn without_candidates(sdp: &str) -> String {
-    sdp.split_inclusive('\n')
-        .filter(|l| !l.starts_with("a=candidate:") && l.trim_end() != "a=end-of-candidates")
-        .collect()
 }
 
 #[cfg(test)]

@@ -19,10 +19,10 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use pairwise_proto::handshake::{
-    Forgotten, InitiatorAwaitHello, PeerSignal, ReconnectAwaitHello, RememberedPeer,
+    Forgotten, Hello, InitiatorAwaitHello, PeerSignal, ReconnectAwaitHello, RememberedPeer,
     ResponderAwaitHello,
 };
-use pairwise_proto::identity::HandshakeNonce;
+use pairwise_proto::identity::{HandshakeNonce, PublicKey};
 use pairwise_proto::keys::{PairingKey, PairingSecret};
 use pairwise_proto::limits::{HANDSHAKE_TIMEOUT_MS, NOT_PAIRED_GRACE_MS};
 use pairwise_proto::link::PairingLink;
@@ -66,8 +66,9 @@ impl Duo {
         }
     }
 
-    /// Records one step of A: its input, then everything A does (actions, outcome, next wake).
-    fn step(&mut self, at: u64, input: Value, feed: impl FnOnce(&mut Session)) -> Vec<Value> {
+    /// Records one step of A: its input, then everything A does (actions, outcome, next wake);
+    /// B takes what A relayed.
+    fn step(&mut self, at: u64, input: Value, feed: impl FnOnce(&mut Session)) {
         feed(&mut self.a);
         let mut out = Vec::new();
         let mut relayed = Vec::new();
@@ -94,11 +95,18 @@ impl Duo {
         out.push(json!({"wake": self.a.poll_timeout()}));
         self.steps
             .push(json!({"at_ms": at, "in": input, "out": out}));
-        relayed
+        // B hears what A relays (in order); what B answers waits in `to_a`.
+        self.give_b(relayed);
+    }
+
+    /// B's next body of `kind` goes to A.
+    fn pass(&mut self, at: u64, kind: &str) {
+        let body = self.take_from_b(kind);
+        self.body(at, body);
     }
 
     /// A takes a relayed body from the server.
-    fn body(&mut self, at: u64, body: Value) -> Vec<Value> {
+    fn body(&mut self, at: u64, body: Value) {
         let frame = ServerToClient::Relay { body };
         let input = json!({"server": frame});
         self.step(at, input, |a| {
@@ -106,28 +114,28 @@ impl Duo {
         })
     }
 
-    fn server(&mut self, at: u64, frame: ServerToClient) -> Vec<Value> {
+    fn server(&mut self, at: u64, frame: ServerToClient) {
         let input = json!({"server": frame});
         self.step(at, input, |a| {
             a.handle_server(at, ServerInput::Frame(frame))
         })
     }
 
-    fn peer(&mut self, at: u64, input: Value, peer: PeerInput) -> Vec<Value> {
+    fn peer(&mut self, at: u64, input: Value, peer: PeerInput) {
         self.step(at, json!({"peer": input}), |a| a.handle_peer(peer))
     }
 
-    fn timeout(&mut self, at: u64) -> Vec<Value> {
+    fn timeout(&mut self, at: u64) {
         self.step(at, json!({"timeout": true}), |a| a.handle_timeout(at))
     }
 
-    fn offer_created(&mut self, at: u64) -> Vec<Value> {
+    fn offer_created(&mut self, at: u64) {
         let sdp = sdp("A");
         let input = json!({"offer_created": {"sdp": sdp, "sent": sdp}});
         self.step(at, input, |a| a.offer_created(sdp.clone(), &sdp))
     }
 
-    fn answer_created(&mut self, at: u64) -> Vec<Value> {
+    fn answer_created(&mut self, at: u64) {
         let sdp = sdp("A");
         let input = json!({"answer_created": {"sdp": sdp, "sent": sdp}});
         self.step(at, input, |a| a.answer_created(&sdp, &sdp))
@@ -231,17 +239,14 @@ fn pairing_initiator() -> (Value, Vec<Value>) {
         json!({"local_candidate": candidate("early")}),
         PeerInput::LocalCandidate(candidate("early")),
     );
-    let out = d.body(100, first[0].clone());
-    d.give_b(out);
-    let out = d.offer_created(110);
-    d.give_b(out);
+    d.body(100, first[0].clone());
+    d.offer_created(110);
     d.peer(
         120,
         json!({"local_candidate": null}),
         PeerInput::LocalCandidate(Value::Null),
     );
-    let answer = d.take_from_b("answer");
-    d.body(200, answer);
+    d.pass(200, "answer");
     d.body(
         210,
         json!({"kind": "candidate", "candidate": candidate("b held")}),
@@ -263,12 +268,9 @@ fn pairing_responder() -> (Value, Vec<Value>) {
     let hello = d.take_from_b("hello");
     d.body(100, hello.clone());
     d.body(105, hello);
-    let offer = d.take_from_b("offer");
-    d.body(110, offer);
-    let out = d.answer_created(120);
-    d.give_b(out);
-    let confirm = d.take_from_b("confirm");
-    d.body(200, confirm);
+    d.pass(110, "offer");
+    d.answer_created(120);
+    d.pass(200, "confirm");
     d.server(210, ServerToClient::PeerLeft);
     d.body(220, json!({"kind": "offer", "sdp": "v=0\r\n"}));
     d.step(230, json!({"server_closed": "gone"}), |a| {
@@ -280,8 +282,7 @@ fn pairing_responder() -> (Value, Vec<Value>) {
 
 fn deadline() -> (Value, Vec<Value>) {
     let (mut d, start, _) = pairing("session-deadline", false, Config::default());
-    let hello = d.take_from_b("hello");
-    d.body(100, hello);
+    d.pass(100, "hello");
     d.timeout(HANDSHAKE_TIMEOUT_MS - 1);
     d.timeout(HANDSHAKE_TIMEOUT_MS);
     (start, d.steps)
@@ -293,14 +294,10 @@ fn relayed_delay() -> (Value, Vec<Value>) {
         has_turn: true,
     };
     let (mut d, start, first) = pairing("session-relayed-delay", true, config);
-    let out = d.body(0, first[0].clone());
-    d.give_b(out);
-    let out = d.offer_created(10);
-    d.give_b(out);
-    let answer = d.take_from_b("answer");
-    d.body(20, answer);
-    let confirm = d.take_from_b("confirm");
-    d.body(30, confirm);
+    d.body(0, first[0].clone());
+    d.offer_created(10);
+    d.pass(20, "answer");
+    d.pass(30, "confirm");
     let relay = candidate("candidate:9 1 udp 1 203.0.113.9 9 typ relay raddr 0.0.0.0 rport 0");
     d.body(40, json!({"kind": "candidate", "candidate": relay}));
     d.timeout(1039);
@@ -315,12 +312,9 @@ fn relayed_delay() -> (Value, Vec<Value>) {
 
 fn bad_confirm() -> (Value, Vec<Value>) {
     let (mut d, start, first) = pairing("session-bad-confirm", true, Config::default());
-    let out = d.body(0, first[0].clone());
-    d.give_b(out);
-    let out = d.offer_created(10);
-    d.give_b(out);
-    let answer = d.take_from_b("answer");
-    d.body(20, answer);
+    d.body(0, first[0].clone());
+    d.offer_created(10);
+    d.pass(20, "answer");
     let mut confirm = d.take_from_b("confirm");
     // A server that changed one byte of the MAC.
     let mac = confirm["mac"].as_str().unwrap().to_owned();
@@ -367,48 +361,43 @@ fn remembered(case: &str) -> (Duo, Value, PeerSignal) {
 
 fn reconnect() -> (Value, Vec<Value>) {
     let (mut d, start, _) = remembered("session-reconnect");
-    let hello = d.take_from_b("hello");
-    let out = d.body(100, hello);
-    d.give_b(out);
+    d.pass(100, "hello");
     // Whoever offers, the other answers; A plays its part.
     if let Some(offer) = d.to_a.iter().position(|b| b["kind"] == "offer") {
         let offer = d.to_a.remove(offer);
         d.body(110, offer);
-        let out = d.answer_created(120);
-        d.give_b(out);
+        d.answer_created(120);
     } else {
-        let out = d.offer_created(110);
-        d.give_b(out);
-        let answer = d.take_from_b("answer");
-        d.body(120, answer);
+        d.offer_created(110);
+        d.pass(120, "answer");
     }
-    let confirm = d.take_from_b("confirm");
-    d.body(200, confirm);
+    d.pass(200, "confirm");
     d.peer(300, json!("channel_open"), PeerInput::ChannelOpen);
     (start, d.steps)
+}
+
+/// B's `hello`, changed by `edit`, as A's input at time 100.
+fn edited_hello(d: &mut Duo, edit: impl FnOnce(&mut Hello)) {
+    let PeerSignal::Hello(mut hello) = PeerSignal::parse(&d.take_from_b("hello")).unwrap() else {
+        unreachable!()
+    };
+    edit(&mut hello);
+    d.body(100, PeerSignal::Hello(hello).to_value());
 }
 
 fn stranger() -> (Value, Vec<Value>) {
     let (mut d, start, _) = remembered("session-stranger");
     let (_, other, _) = remembered("session-stranger other");
-    let PeerSignal::Hello(mut hello) = PeerSignal::parse(&d.take_from_b("hello")).unwrap() else {
-        unreachable!()
-    };
     let other = other["self"]["identity_pub"].as_str().unwrap();
-    hello.identity =
-        pairwise_proto::identity::PublicKey::from_sec1(&hex::decode(other).unwrap()).unwrap();
-    d.body(100, PeerSignal::Hello(hello).to_value());
+    let other = PublicKey::from_sec1(&hex::decode(other).unwrap()).unwrap();
+    edited_hello(&mut d, |h| h.identity = other);
     (start, d.steps)
 }
 
 fn not_paired_grace() -> (Value, Vec<Value>) {
     let (mut d, start, _) = remembered("session-not-paired-grace");
-    let PeerSignal::Hello(mut hello) = PeerSignal::parse(&d.take_from_b("hello")).unwrap() else {
-        unreachable!()
-    };
     // B's record of A holds another key, so B took A's role.
-    hello.role = hello.role.peer();
-    d.body(100, PeerSignal::Hello(hello).to_value());
+    edited_hello(&mut d, |h| h.role = h.role.peer());
     d.server(200, ServerToClient::PeerLeft);
     d.timeout(100 + NOT_PAIRED_GRACE_MS - 1);
     d.body(100 + NOT_PAIRED_GRACE_MS - 1, json!({"kind": "not-paired"}));
@@ -417,11 +406,7 @@ fn not_paired_grace() -> (Value, Vec<Value>) {
 
 fn grace_ends() -> (Value, Vec<Value>) {
     let (mut d, start, _) = remembered("session-grace-ends");
-    let PeerSignal::Hello(mut hello) = PeerSignal::parse(&d.take_from_b("hello")).unwrap() else {
-        unreachable!()
-    };
-    hello.role = hello.role.peer();
-    d.body(100, PeerSignal::Hello(hello).to_value());
+    edited_hello(&mut d, |h| h.role = h.role.peer());
     d.timeout(100 + NOT_PAIRED_GRACE_MS);
     (start, d.steps)
 }

@@ -50,10 +50,10 @@ pub enum Action {
     /// Relay this body to the peer through the server.
     Relay(PeerSignal),
     /// Create the peer connection as the offerer and make an offer; hand it to
-    /// [`Session::offer_created`].
+    /// [`Session::offer_created`](super::Session::offer_created).
     CreateOffer,
     /// Create the peer connection as the answerer for this offer and answer it; hand the answer
-    /// to [`Session::answer_created`].
+    /// to [`Session::answer_created`](super::Session::answer_created).
     AnswerOffer {
         /// The peer's offer, as received.
         sdp: String,

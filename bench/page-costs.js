@@ -25,8 +25,8 @@ const SIZE = Number(values.mib) * MiB;
 async function inPage({ op, size }) {
   const REC = 256 * 1024;
   const n = Math.ceil(size / REC);
-  const { sealFramed, openRecord } = await import('/lib/record.js');
-  const { ResumeChain } = await import('/lib/resume.js');
+  const { sealFramed, openRecord } = await import('/lib/proto/record.js');
+  const { ResumeChain } = await import('/lib/proto/resume.js');
   const w = /** @type {any} */ (window);
   const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
   const plain = new Uint8Array(REC - 17);

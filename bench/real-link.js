@@ -85,7 +85,7 @@ for (const r of rows) if (!ROWS[r]) throw new Error(`unknown row ${r}; rows: ${O
 /**
  * `cli-cli-l4`, `chromium-cli-l4`: the sender opens 4 lanes (docs/protocol.md §12); `-l0`: none.
  * `-unpaced` (`chromium-cli-unpaced`, `chromium-cli-l16-unpaced`): a sending page does not pace
- * its lanes (`?pace=0`, the reference for `web/lib/lane-pace.js`).
+ * its lanes (`?pace=0`, the reference for `web/lib/proto/lane-pace.js`).
  */
 const LANES_CELL = /^(cli|chromium|firefox)-(cli|chromium|firefox)(?:-l(\d+))?(-unpaced)?$/;
 for (const c of cells) if (!ALL_CELLS.includes(c) && !LANES_CELL.test(c)) throw new Error(`unknown cell ${c}; cells: ${ALL_CELLS.join(' ')}`);

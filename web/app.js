@@ -1,29 +1,29 @@
 /**
  * @file Entry point: wires the protocol library (`lib/`) to the screens (`ui/`). A page opened
  * with `#pair=...` joins that pairing; otherwise "Pair a device" starts one and shows its QR code.
- * Paired devices are remembered (`lib/devices.js`) and listed under "Your devices", where the
+ * Paired devices are remembered (`lib/net/devices.js`) and listed under "Your devices", where the
  * ones online can be sent files with no QR code. A page opened with `?share=1` (by the service
  * worker, after "Share -> Pairwise") queues the shared files like chosen ones. Transfers between
  * known devices resume (`docs/protocol.md` §11.3): files whose sending was interrupted are
  * offered again by themselves when their device is back (while this page stays open), and
- * partly received files are kept across reloads (`lib/resume-store.js`). Registers the service
+ * partly received files are kept across reloads (`lib/storage/resume-store.js`). Registers the service
  * worker (`sw.js`) where there is one.
  */
 
-/** @import { SecureChannel } from './lib/secure-channel.js' */
-/** @import { Outgoing } from './lib/file-transfer.js' */
+/** @import { SecureChannel } from './lib/net/secure-channel.js' */
+/** @import { Outgoing } from './lib/transfers/file-transfer.js' */
 
-import { Connection } from './lib/connection.js';
-import { Devices, deviceId, sendDeviceName } from './lib/devices.js';
-import { droppedFiles } from './lib/dropped.js';
-import { ProtocolError, SESSION_OVER } from './lib/errors.js';
-import { Transfers } from './lib/file-transfer.js';
-import { openIdb } from './lib/idb.js';
-import { openedByShare, takeSharedFiles } from './lib/share-inbox.js';
-import { ResumeStore, partialName } from './lib/resume-store.js';
-import { ReceivedStore } from './lib/received-store.js';
-import { cleanPartials, removePartial } from './lib/sink.js';
-import { Store, UNNAMED_DEVICE, memoryBackend } from './lib/store.js';
+import { Connection } from './lib/net/connection.js';
+import { Devices, deviceId, sendDeviceName } from './lib/net/devices.js';
+import { droppedFiles } from './lib/files/dropped.js';
+import { ProtocolError, SESSION_OVER } from './lib/proto/errors.js';
+import { Transfers } from './lib/transfers/file-transfer.js';
+import { openIdb } from './lib/storage/idb.js';
+import { openedByShare, takeSharedFiles } from './lib/files/share-inbox.js';
+import { ResumeStore, partialName } from './lib/storage/resume-store.js';
+import { ReceivedStore } from './lib/storage/received-store.js';
+import { cleanPartials, removePartial } from './lib/files/sink.js';
+import { Store, UNNAMED_DEVICE, memoryBackend } from './lib/storage/store.js';
 import { showDeviceNotice, showDevices, showOwnName } from './ui/devices-view.js';
 import { dropKept, showKept } from './ui/kept-view.js';
 import { byId } from './ui/dom.js';

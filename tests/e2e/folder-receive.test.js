@@ -1,5 +1,5 @@
 /**
- * @file Receiving straight into a chosen folder (`web/lib/folder-sink.js`), Chromium to Chromium
+ * @file Receiving straight into a chosen folder (`web/lib/files/folder-sink.js`), Chromium to Chromium
  * through the real server. The folder picker is the browser's own dialog, which a headless
  * browser cannot show: the test gives B's page a `showDirectoryPicker` that returns a real
  * directory handle (a folder in B's Origin Private File System, the same File System Access

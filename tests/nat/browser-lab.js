@@ -65,7 +65,7 @@ function recordPeerConnections() {
     const stats = new Map();
     (await pc.getStats()).forEach((s) => stats.set(s.id, s));
     const all = [...stats.values()];
-    // As web/lib/peer.js path(): Chromium names the pair in the transport, Firefox marks it.
+    // As web/lib/net/peer.js path(): Chromium names the pair in the transport, Firefox marks it.
     const transport = all.find((s) => s.type === 'transport' && s.selectedCandidatePairId);
     const selected = transport
       ? stats.get(transport.selectedCandidatePairId)

@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { b64uDecode, b64uEncode, fromHex, hex } from '../lib/b64.js';
-import { ERRORS, ProtocolError, sentence } from '../lib/errors.js';
-import { deriveKeyBytes, ecdh, generateKeyPair, importPublicKey, randomBytes } from '../lib/keys.js';
-import { encodeLink, parsePairFragment, roomId } from '../lib/link.js';
+import { b64uDecode, b64uEncode, fromHex, hex } from '../lib/proto/b64.js';
+import { ERRORS, ProtocolError, sentence } from '../lib/proto/errors.js';
+import { deriveKeyBytes, ecdh, generateKeyPair, importPublicKey, randomBytes } from '../lib/proto/keys.js';
+import { encodeLink, parsePairFragment, roomId } from '../lib/proto/link.js';
 
 test('b64u: round trips of every length, URL alphabet, no padding', () => {
   for (let n = 0; n < 70; n++) {

@@ -9,10 +9,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { ProtocolError } from '../lib/errors.js';
-import { RecordOpener } from '../lib/record.js';
-import { SecureChannel } from '../lib/secure-channel.js';
-import { decodeInner, encodeClose, encodeManifest } from '../lib/transfer.js';
+import { ProtocolError } from '../lib/proto/errors.js';
+import { RecordOpener } from '../lib/proto/record.js';
+import { SecureChannel } from '../lib/net/secure-channel.js';
+import { decodeInner, encodeClose, encodeManifest } from '../lib/proto/transfer.js';
 
 /** One end of an in-memory data channel: `send` arrives at the other end as a `message`. */
 class FakePeer extends EventTarget {

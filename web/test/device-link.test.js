@@ -1,5 +1,5 @@
 /**
- * @file One remembered device's link (`web/lib/device-link.js`) over a fake signaling
+ * @file One remembered device's link (`web/lib/net/device-link.js`) over a fake signaling
  * connection: it joins the pair's room of the UTC day and the next day's at 00:00 UTC, says
  * `hello` with its fixed role on seeing the peer, tries again later after `not-paired` (unauthenticated), reports a
  * verified `forgotten` notice, reconnects after a lost connection, steps back from another tab of
@@ -10,10 +10,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { b64uDecode, b64uEncode } from '../lib/b64.js';
-import { DeviceLink } from '../lib/device-link.js';
-import { generateKeyPair, randomBytes } from '../lib/keys.js';
-import { deviceRoom, forgottenNotice, notPairedBody, reconnectRole, utcDay, verifyForgotten } from '../lib/remembered.js';
+import { b64uDecode, b64uEncode } from '../lib/proto/b64.js';
+import { DeviceLink } from '../lib/net/device-link.js';
+import { generateKeyPair, randomBytes } from '../lib/proto/keys.js';
+import { deviceRoom, forgottenNotice, notPairedBody, reconnectRole, utcDay, verifyForgotten } from '../lib/proto/remembered.js';
 
 class FakeSignaling extends EventTarget {
   /** @type {string[]} */

@@ -3,8 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { droppedFiles, relativePathOf } from '../lib/dropped.js';
-import { entryOf } from '../lib/outgoing.js';
+import { droppedFiles, relativePathOf } from '../lib/files/dropped.js';
+import { entryOf } from '../lib/transfers/outgoing.js';
 
 /** @param {string} name @param {string} [text] */
 function fileEntry(name, text = name) {

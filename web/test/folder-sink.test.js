@@ -1,12 +1,12 @@
 /**
- * @file The name rule of receiving into a chosen folder (`lib/folder-sink.js`): a name already
+ * @file The name rule of receiving into a chosen folder (`lib/files/folder-sink.js`): a name already
  * taken by a file or a folder gets ` (1)`, ` (2)`, … before its extension, so nothing is ever
  * overwritten. (Writing through a real directory handle is `tests/e2e/folder-receive.test.js`.)
  */
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { freeName } from '../lib/folder-sink.js';
+import { freeName } from '../lib/files/folder-sink.js';
 
 /**
  * A folder holding `files` and `dirs`, answering like the File System Access API.

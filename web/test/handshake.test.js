@@ -8,12 +8,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { b64uDecode, b64uEncode } from '../lib/b64.js';
-import { ProtocolError } from '../lib/errors.js';
-import { Handshake } from '../lib/handshake.js';
-import { sdpFingerprint } from '../lib/key-schedule.js';
-import { generateKeyPair, randomBytes } from '../lib/keys.js';
-import { RecordOpener, RecordSealer } from '../lib/record.js';
+import { b64uDecode, b64uEncode } from '../lib/proto/b64.js';
+import { ProtocolError } from '../lib/proto/errors.js';
+import { Handshake } from '../lib/proto/handshake.js';
+import { sdpFingerprint } from '../lib/proto/key-schedule.js';
+import { generateKeyPair, randomBytes } from '../lib/proto/keys.js';
+import { RecordOpener, RecordSealer } from '../lib/proto/record.js';
 
 /** @import { HelloBody, Session } from '../types/protocol.js' */
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
-import { iceTransportPolicy, usableIceServers } from '../lib/ice.js';
+import { iceTransportPolicy, usableIceServers } from '../lib/net/ice.js';
 
 const vectors = JSON.parse(readFileSync(new URL('../../testdata/vectors/ice.json', import.meta.url), 'utf8'));
 

@@ -1,5 +1,5 @@
 /**
- * @file The opener's side of lanes (protocol §12, `lib/lanes.js`): when the browser opens lanes
+ * @file The opener's side of lanes (protocol §12, `lib/proto/lanes.js`): when the browser opens lanes
  * and how many, the frame layout, and `LaneFlight`, which keeps what went on lanes until a
  * `progress` covers it, so that a failed or held-up lane costs no byte; and the transfer
  * marks (`AckMarks`), which turn `progress` into the last record it covers.
@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { AckMarks } from '../lib/flow.js';
-import { FRAME_HEADER, frameSeq, LaneFlight, LANES_OPENED, lanesToOpen, lanesWanted, MAX_LANES, STALL_MIN_MS, stallAfterMs, toFrame } from '../lib/lanes.js';
+import { AckMarks } from '../lib/proto/flow.js';
+import { FRAME_HEADER, frameSeq, LaneFlight, LANES_OPENED, lanesToOpen, lanesWanted, MAX_LANES, STALL_MIN_MS, stallAfterMs, toFrame } from '../lib/proto/lanes.js';
 
 test('lanes open by themselves only on a direct path of 4 ms or more, toward a peer that takes them', () => {
   const path = { forced: null, declared: 32, relayed: false, rttMs: 20 };

@@ -1,5 +1,5 @@
 /**
- * @file `LanePace` (lib/lane-pace.js), the one window and pace of a page's lanes, against a
+ * @file `LanePace` (lib/proto/lane-pace.js), the one window and pace of a page's lanes, against a
  * simulated path: a bottleneck with a drop-tail queue, a one-way delay each way, and a receiver
  * that acknowledges every 256 KiB it stored, as a page's `progress` does while the sender's
  * records are frames. Checks that the sender finds the path's rate without overfilling the
@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { FLOOR, LanePace } from '../lib/lane-pace.js';
+import { FLOOR, LanePace } from '../lib/proto/lane-pace.js';
 
 const CHUNK = 16 * 1024;
 const ACK_STEP = 256 * 1024;

@@ -1,6 +1,6 @@
 /**
  * @file `testdata/vectors/lanes.json` (protocol §12) against the browser's implementation
- * (`lib/lanes.js`, `lib/record.js`, `lib/transfer.js`): frames seal to exactly the bytes the
+ * (`lib/proto/lanes.js`, `lib/proto/record.js`, `lib/proto/transfer.js`): frames seal to exactly the bytes the
  * Rust implementation wrote, the receiver delivers them in sequence order whatever the arrival
  * order, drops copies and refuses the bad ones with their code; the lane messages decode and
  * re-encode byte for byte; the SDP line gives the declared lanes.
@@ -10,11 +10,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
-import { fromHex, hex } from '../lib/b64.js';
-import { ProtocolError } from '../lib/errors.js';
-import { declaredLanes, declareLanes, FRAME_HEADER, frameSeq, MAX_LANES, Reorder } from '../lib/lanes.js';
-import { RecordOpener, sealRecord } from '../lib/record.js';
-import { decodeInner, encodeInner } from '../lib/transfer.js';
+import { fromHex, hex } from '../lib/proto/b64.js';
+import { ProtocolError } from '../lib/proto/errors.js';
+import { declaredLanes, declareLanes, FRAME_HEADER, frameSeq, MAX_LANES, Reorder } from '../lib/proto/lanes.js';
+import { RecordOpener, sealRecord } from '../lib/proto/record.js';
+import { decodeInner, encodeInner } from '../lib/proto/transfer.js';
 
 const v = JSON.parse(readFileSync(new URL('../../testdata/vectors/lanes.json', import.meta.url), 'utf8'));
 

@@ -1,5 +1,5 @@
 /**
- * @file Tests for `lib/qr.js`: exact module matrices against the shared vectors made with the Rust
+ * @file Tests for `lib/formats/qr.js`: exact module matrices against the shared vectors made with the Rust
  * `qrcode` crate (testdata/vectors/qr.json), version/ECL boundaries, errors, and a decode
  * round trip through an independent decoder (jsQR) for every version and ECL.
  */
@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
 
-import { byteCapacity, encodeQr, penalty } from '../lib/qr.js';
+import { byteCapacity, encodeQr, penalty } from '../lib/formats/qr.js';
 import { drawQr } from '../ui/qr-canvas.js';
 
 /**

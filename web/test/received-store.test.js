@@ -1,13 +1,13 @@
 /**
- * @file The list of received files kept until the person removes them (`lib/received-store.js`),
+ * @file The list of received files kept until the person removes them (`lib/storage/received-store.js`),
  * on the in-memory backend `store.js` also gives the devices' tests.
  */
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { ReceivedStore } from '../lib/received-store.js';
-import { memoryBackend } from '../lib/store.js';
+import { ReceivedStore } from '../lib/storage/received-store.js';
+import { memoryBackend } from '../lib/storage/store.js';
 
 test('kept files are listed oldest first, marked saved once, and removed', async () => {
   const store = new ReceivedStore(memoryBackend());

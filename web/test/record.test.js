@@ -8,10 +8,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { ProtocolError } from '../lib/errors.js';
-import { MAX_RECORD_BYTES, RECORD_OVERHEAD } from '../lib/limits.js';
-import { MAX_INNER_BYTES, RecordOpener, RecordSealer, openRecord, sealRecord } from '../lib/record.js';
-import { frameChunk } from '../lib/transfer.js';
+import { ProtocolError } from '../lib/proto/errors.js';
+import { MAX_RECORD_BYTES, RECORD_OVERHEAD } from '../lib/proto/limits.js';
+import { MAX_INNER_BYTES, RecordOpener, RecordSealer, openRecord, sealRecord } from '../lib/proto/record.js';
+import { frameChunk } from '../lib/proto/transfer.js';
 
 const raw = crypto.getRandomValues(new Uint8Array(32));
 const encKey = await crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt']);

@@ -9,12 +9,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
-import { fromHex, hex } from '../lib/b64.js';
-import { SUFFIX_ALPHABET, decodeDevicePayload, defaultDeviceName, isDeviceName, nameSuffix, sanitizeDeviceName } from '../lib/device.js';
-import { ProtocolError } from '../lib/errors.js';
-import { Handshake } from '../lib/handshake.js';
-import { transcriptHash } from '../lib/key-schedule.js';
-import { generateKeyPair, importPrivateForTest } from '../lib/keys.js';
+import { fromHex, hex } from '../lib/proto/b64.js';
+import { SUFFIX_ALPHABET, decodeDevicePayload, defaultDeviceName, isDeviceName, nameSuffix, sanitizeDeviceName } from '../lib/proto/device.js';
+import { ProtocolError } from '../lib/proto/errors.js';
+import { Handshake } from '../lib/proto/handshake.js';
+import { transcriptHash } from '../lib/proto/key-schedule.js';
+import { generateKeyPair, importPrivateForTest } from '../lib/proto/keys.js';
 import {
   deviceRoom,
   forgottenNotice,
@@ -23,7 +23,7 @@ import {
   reconnectRole,
   utcDay,
   verifyForgotten,
-} from '../lib/remembered.js';
+} from '../lib/proto/remembered.js';
 
 /** @returns {any} */
 function load() {

@@ -9,13 +9,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { b64uDecode } from '../lib/b64.js';
-import { Transfers } from '../lib/file-transfer.js';
-import { RESUME_BLOCK } from '../lib/limits.js';
-import { chainOver, proofText } from '../lib/resume.js';
-import { ResumeStore } from '../lib/resume-store.js';
-import { memoryBackend } from '../lib/store.js';
-import { decodeInner, encodeAcceptResume, encodeInner } from '../lib/transfer.js';
+import { b64uDecode } from '../lib/proto/b64.js';
+import { Transfers } from '../lib/transfers/file-transfer.js';
+import { RESUME_BLOCK } from '../lib/proto/limits.js';
+import { chainOver, proofText } from '../lib/proto/resume.js';
+import { ResumeStore } from '../lib/storage/resume-store.js';
+import { memoryBackend } from '../lib/storage/store.js';
+import { decodeInner, encodeAcceptResume, encodeInner } from '../lib/proto/transfer.js';
 
 const MiB = RESUME_BLOCK;
 

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
-import { fromHex, hex } from '../lib/b64.js';
-import { RESUME_BLOCK } from '../lib/limits.js';
-import { chainOver, proofText } from '../lib/resume.js';
+import { fromHex, hex } from '../lib/proto/b64.js';
+import { RESUME_BLOCK } from '../lib/proto/limits.js';
+import { chainOver, proofText } from '../lib/proto/resume.js';
 import {
   Checkpoints,
   SAVE_STEP,
@@ -22,8 +22,8 @@ import {
   keptBytes,
   partialName,
   staleOffers,
-} from '../lib/resume-store.js';
-import { memoryBackend } from '../lib/store.js';
+} from '../lib/storage/resume-store.js';
+import { memoryBackend } from '../lib/storage/store.js';
 
 const v = JSON.parse(readFileSync(new URL('../../testdata/vectors/resume.json', import.meta.url), 'utf8'));
 const MiB = RESUME_BLOCK;
@@ -119,7 +119,7 @@ test('ResumeStore keeps at most MAX_OFFERS ids', async () => {
   assert.equal((await backend.all('offers')).length, MAX_OFFERS);
 });
 
-/** @returns {import('../lib/resume-store.js').PartialRecord} */
+/** @returns {import('../lib/storage/resume-store.js').PartialRecord} */
 function record() {
   return {
     peer: 'p',

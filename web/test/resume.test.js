@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
-import { fromHex, hex } from '../lib/b64.js';
-import { RESUME_BLOCK } from '../lib/limits.js';
-import { ResumeChain } from '../lib/resume.js';
+import { fromHex, hex } from '../lib/proto/b64.js';
+import { RESUME_BLOCK } from '../lib/proto/limits.js';
+import { ResumeChain } from '../lib/proto/resume.js';
 
 const v = JSON.parse(readFileSync(new URL('../../testdata/vectors/resume.json', import.meta.url), 'utf8'));
 

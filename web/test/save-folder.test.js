@@ -1,5 +1,5 @@
 /**
- * @file "Save folder to…" (`lib/save-folder.js`) against a fake directory handle that behaves
+ * @file "Save folder to…" (`lib/files/save-folder.js`) against a fake directory handle that behaves
  * like the File System Access API (errors named `NotFoundError` / `TypeMismatchError`,
  * `createWritable()` as a `WritableStream`): the received tree is recreated byte for byte, an
  * existing folder is never written into, and a bad path stops the copy. The real API needs a
@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { saveTree } from '../lib/save-folder.js';
+import { saveTree } from '../lib/files/save-folder.js';
 
 /** A file in the fake file system: its bytes once its writable closed. */
 class FakeFile {

@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { test } from 'node:test';
 
-import { fromHex, hex } from '../lib/b64.js';
-import { ProtocolError } from '../lib/errors.js';
+import { fromHex, hex } from '../lib/proto/b64.js';
+import { ProtocolError } from '../lib/proto/errors.js';
 import { Receiver } from '../lib/proto/transfer/receiver.js';
 import { Sender } from '../lib/proto/transfer/sender.js';
 

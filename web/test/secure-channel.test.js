@@ -8,9 +8,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { SecureChannel } from '../lib/secure-channel.js';
+import { SecureChannel } from '../lib/net/secure-channel.js';
 
-/** @typedef {import('../lib/secure-channel.js').Path} Path */
+/** @typedef {import('../lib/net/secure-channel.js').Path} Path */
 
 const DIRECT = { local: 'srflx', remote: 'srflx', relayed: false };
 const RELAYED = { local: 'srflx', remote: 'relay', relayed: true };

@@ -1,5 +1,5 @@
 /**
- * @file The session driver's reconnection paths that need no WebRTC (`web/lib/session-driver.js`,
+ * @file The session driver's reconnection paths that need no WebRTC (`web/lib/net/session-driver.js`,
  * `docs/protocol.md` §10.3, §10.5, §10.6): a stranger's hello is answered `not-paired`; a
  * `not-paired` body ends the session (the device is tried again: the body is unauthenticated); a `forgotten` notice counts only if its MAC
  * verifies against this side's own hello; a wrong-role hello followed by `not-paired` reads as
@@ -10,11 +10,11 @@
 import assert from 'node:assert/strict';
 import { mock, test } from 'node:test';
 
-import { b64uEncode } from '../lib/b64.js';
-import { Handshake } from '../lib/handshake.js';
-import { generateKeyPair, randomBytes } from '../lib/keys.js';
-import { forgottenNotice, notPairedBody, reconnectRole } from '../lib/remembered.js';
-import { bodyShapeError, SessionDriver } from '../lib/session-driver.js';
+import { b64uEncode } from '../lib/proto/b64.js';
+import { Handshake } from '../lib/proto/handshake.js';
+import { generateKeyPair, randomBytes } from '../lib/proto/keys.js';
+import { forgottenNotice, notPairedBody, reconnectRole } from '../lib/proto/remembered.js';
+import { bodyShapeError, SessionDriver } from '../lib/net/session-driver.js';
 
 /**
  * A reconnecting driver for `own`, remembering `peer`, with its relayed bodies and errors.

@@ -1,5 +1,5 @@
 /**
- * @file The browser's memory of remembered devices (`web/lib/store.js`) over the in-memory
+ * @file The browser's memory of remembered devices (`web/lib/storage/store.js`) over the in-memory
  * backend: one identity for good, the own name, paired-device records (renewal, peer names vs.
  * the person's names, auto-accept, the cap), forgetting with a 30-day tombstone.
  */
@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { hex } from '../lib/b64.js';
-import { generateKeyPair, sha256 } from '../lib/keys.js';
-import { MAX_PAIRED_DEVICES } from '../lib/limits.js';
-import { Store, TOMBSTONE_MS, UNNAMED_DEVICE, deviceId, memoryBackend } from '../lib/store.js';
+import { hex } from '../lib/proto/b64.js';
+import { generateKeyPair, sha256 } from '../lib/proto/keys.js';
+import { MAX_PAIRED_DEVICES } from '../lib/proto/limits.js';
+import { Store, TOMBSTONE_MS, UNNAMED_DEVICE, deviceId, memoryBackend } from '../lib/storage/store.js';
 
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36';
 

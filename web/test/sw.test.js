@@ -2,7 +2,7 @@
  * @file The service worker (`sw.js`), run in a `vm` context with in-memory Cache Storage and a
  * scripted network: it precaches exactly the files the server ships, drops old shell caches,
  * serves the network first and the cache only offline, leaves other requests alone, and keeps
- * shared files in the form `lib/share-inbox.js` takes them out again.
+ * shared files in the form `lib/files/share-inbox.js` takes them out again.
  */
 
 import assert from 'node:assert/strict';
@@ -11,7 +11,7 @@ import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import vm from 'node:vm';
-import { SHARE_CACHE, openedByShare, takeSharedFiles } from '../lib/share-inbox.js';
+import { SHARE_CACHE, openedByShare, takeSharedFiles } from '../lib/files/share-inbox.js';
 
 const WEB = fileURLToPath(new URL('..', import.meta.url));
 const ORIGIN = 'https://192.168.1.20:8443';

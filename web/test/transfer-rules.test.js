@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { RESUME_BLOCK } from '../lib/limits.js';
+import { RESUME_BLOCK } from '../lib/proto/limits.js';
 import { Receiver } from '../lib/proto/transfer/receiver.js';
 import { checkClaims } from '../lib/proto/transfer/rules.js';
 

@@ -8,9 +8,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { ProtocolError } from '../lib/errors.js';
-import { MAX_MANIFEST_FILES, MAX_RECORD_BYTES } from '../lib/limits.js';
-import { distinctPaths, manifestParts } from '../lib/manifest.js';
+import { ProtocolError } from '../lib/proto/errors.js';
+import { MAX_MANIFEST_FILES, MAX_RECORD_BYTES } from '../lib/proto/limits.js';
+import { distinctPaths, manifestParts } from '../lib/proto/manifest.js';
 import { Receiver } from '../lib/proto/transfer/receiver.js';
 import {
   chunkPayloadSize,
@@ -22,7 +22,7 @@ import {
   encodeDecline,
   encodeManifest,
   encodeReceived,
-} from '../lib/transfer.js';
+} from '../lib/proto/transfer.js';
 
 /** @import { ManifestFile } from '../types/protocol.js' */
 

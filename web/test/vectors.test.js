@@ -8,16 +8,16 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
-import { b64uEncode, fromHex, hex } from '../lib/b64.js';
-import { ERRORS, ProtocolError, sentence } from '../lib/errors.js';
-import { Handshake } from '../lib/handshake.js';
-import { computeIkm, confirmMac, deriveSessionSecrets, sasFromBytes, sdpFingerprint, transcriptHash } from '../lib/key-schedule.js';
-import { importPrivateForTest } from '../lib/keys.js';
-import * as limits from '../lib/limits.js';
-import { encodeFragment, encodeLink, parsePairFragment, roomId } from '../lib/link.js';
-import { parseSafeName } from '../lib/name.js';
-import { RecordOpener, RecordSealer, openRecord, sealRecord } from '../lib/record.js';
-import { decodeInner, encodeInner } from '../lib/transfer.js';
+import { b64uEncode, fromHex, hex } from '../lib/proto/b64.js';
+import { ERRORS, ProtocolError, sentence } from '../lib/proto/errors.js';
+import { Handshake } from '../lib/proto/handshake.js';
+import { computeIkm, confirmMac, deriveSessionSecrets, sasFromBytes, sdpFingerprint, transcriptHash } from '../lib/proto/key-schedule.js';
+import { importPrivateForTest } from '../lib/proto/keys.js';
+import * as limits from '../lib/proto/limits.js';
+import { encodeFragment, encodeLink, parsePairFragment, roomId } from '../lib/proto/link.js';
+import { parseSafeName } from '../lib/proto/name.js';
+import { RecordOpener, RecordSealer, openRecord, sealRecord } from '../lib/proto/record.js';
+import { decodeInner, encodeInner } from '../lib/proto/transfer.js';
 
 /** @import { InnerMessage } from '../types/protocol.js' */
 
@@ -243,7 +243,7 @@ test('names.json: valid names unchanged, invalid ones bad-name', () => {
   }
 });
 
-test('limits.json: every shared limit has the same value in lib/limits.js, and the page has no limit of its own but its flow control', () => {
+test('limits.json: every shared limit has the same value in lib/proto/limits.js, and the page has no limit of its own but its flow control', () => {
   const v = load('limits.json');
   /** @type {Record<string, unknown>} */
   const page = { ...limits };
@@ -251,7 +251,7 @@ test('limits.json: every shared limit has the same value in lib/limits.js, and t
   // The page's own: its data channel's buffer marks (peer.js), which the CLI's stack keeps itself.
   const ownToThePage = ['HIGH_WATER', 'LOW_WATER'];
   for (const name of Object.keys(page)) {
-    assert.ok(name in v.shared || ownToThePage.includes(name), `${name} (lib/limits.js) is not in limits.json`);
+    assert.ok(name in v.shared || ownToThePage.includes(name), `${name} (lib/proto/limits.js) is not in limits.json`);
   }
   for (const name of Object.keys(v.server_only)) assert.ok(!(name in page), `${name} is the server's`);
 });

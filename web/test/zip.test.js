@@ -1,5 +1,5 @@
 /**
- * @file The ZIP writer (`lib/zip.js`) checked by independent implementations: CRC-32 against
+ * @file The ZIP writer (`lib/formats/zip.js`) checked by independent implementations: CRC-32 against
  * published values and node's zlib, whole archives read back by CPython's `zipfile` (which
  * reads ZIP64) and tested by Info-ZIP's `unzip -t`, with every extracted byte compared. ZIP64 is
  * forced by the writer's test-only thresholds (writing 4 GiB here would be too slow), and the
@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import zlib from 'node:zlib';
-import { LOCAL_CRC_AT, blobEntry, centralRecord, crc32, dosDateTime, endRecords, localHeader, writeZip } from '../lib/zip.js';
+import { LOCAL_CRC_AT, blobEntry, centralRecord, crc32, dosDateTime, endRecords, localHeader, writeZip } from '../lib/formats/zip.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pairwise-zip-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -53,7 +53,7 @@ const sha256 = (b) => createHash('sha256').update(b).digest('hex');
  * Writes `files` (path -> bytes) as a zip into a file in `dir`.
  * @param {string} name
  * @param {Map<string, Uint8Array>} files
- * @param {import('../lib/zip.js').ZipOptions} [opts]
+ * @param {import('../lib/formats/zip.js').ZipOptions} [opts]
  * @returns {Promise<{ path: string, size: number }>}
  */
 async function zipToFile(name, files, opts) {

@@ -1,6 +1,6 @@
 /**
  * @file Types of remembered devices (`docs/protocol.md` §10) as the browser keeps them in
- * IndexedDB (`web/lib/store.js`). Declarations only.
+ * IndexedDB (`web/lib/storage/store.js`). Declarations only.
  */
 
 /** A device this one paired with (§10). */

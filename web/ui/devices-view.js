@@ -6,10 +6,10 @@
  * Shows state; the wiring lives in `app.js`.
  */
 
-/** @import { DeviceView } from '../lib/devices.js' */
+/** @import { DeviceView } from '../lib/net/devices.js' */
 
-import { isDeviceName } from '../lib/device.js';
-import { sentence } from '../lib/errors.js';
+import { isDeviceName } from '../lib/proto/device.js';
+import { sentence } from '../lib/proto/errors.js';
 import { byId, el } from './dom.js';
 
 /**

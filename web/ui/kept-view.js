@@ -1,14 +1,14 @@
 /**
- * @file Transfers this device partly received and keeps to continue (`lib/resume-store.js`,
+ * @file Transfers this device partly received and keeps to continue (`lib/storage/resume-store.js`,
  * `docs/protocol.md` §11.3), listed when the app starts (after a reload, or a tab closed
  * mid-transfer) so the user sees what is kept and why storage is used. A row goes when its
  * sender offers the transfer again (the live transfer row takes over) or when the user
  * discards it (its bytes are removed).
  */
 
-/** @import { PartialRecord } from '../lib/resume-store.js' */
+/** @import { PartialRecord } from '../lib/storage/resume-store.js' */
 
-import { keptBytes } from '../lib/resume-store.js';
+import { keptBytes } from '../lib/storage/resume-store.js';
 import { byId, el } from './dom.js';
 import { bytes } from './format.js';
 

@@ -3,8 +3,8 @@
  * error sentence. Shows state; the wiring lives in `app.js`.
  */
 
-import { encodeQr } from '../lib/qr.js';
-import { sentence } from '../lib/errors.js';
+import { encodeQr } from '../lib/formats/qr.js';
+import { sentence } from '../lib/proto/errors.js';
 import { drawQr } from './qr-canvas.js';
 import { byId } from './dom.js';
 import { sasGroups } from './format.js';

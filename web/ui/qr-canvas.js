@@ -1,5 +1,5 @@
 /**
- * @file Draws an encoded QR symbol (from `lib/qr.js`) onto a canvas: dark modules on white with a
+ * @file Draws an encoded QR symbol (from `lib/formats/qr.js`) onto a canvas: dark modules on white with a
  * quiet zone, whole device pixels per module so edges stay crisp when scanned off a screen.
  */
 

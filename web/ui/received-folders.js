@@ -1,8 +1,8 @@
 /**
  * @file Received files on screen, folders grouped: the files of one transfer that share a top
  * folder get one entry ("Album · 200 files · 12.3 MB") with "Download folder (.zip)" (written on
- * the first click by `lib/folder-zip.js`, then downloaded) and, where the browser has
- * `showDirectoryPicker`, "Save folder to…" (`lib/save-folder.js`). The folder's own file links
+ * the first click by `lib/files/folder-zip.js`, then downloaded) and, where the browser has
+ * `showDirectoryPicker`, "Save folder to…" (`lib/files/save-folder.js`). The folder's own file links
  * stay, in a collapsed list. Files outside any folder are listed one by one as before.
  *
  * UI contract: `#received li.folder[data-folder=NAME][data-state=receiving|complete|incomplete]`,
@@ -10,11 +10,11 @@
  * zip is written), `button.folder-save[data-folder=NAME]`, `.folder-status`.
  */
 
-/** @import { Incoming } from '../lib/file-transfer.js' */
-/** @typedef {import('../lib/folder-zip.js').FolderFile} FolderFile */
+/** @import { Incoming } from '../lib/transfers/file-transfer.js' */
+/** @typedef {import('../lib/files/folder-zip.js').FolderFile} FolderFile */
 
-import { canZip, zipFolder } from '../lib/folder-zip.js';
-import { saveTree } from '../lib/save-folder.js';
+import { canZip, zipFolder } from '../lib/files/folder-zip.js';
+import { saveTree } from '../lib/files/save-folder.js';
 import { byId, el } from './dom.js';
 import { bytes } from './format.js';
 import { showReceived } from './transfer-view.js';

@@ -1,6 +1,6 @@
 /**
  * @file Received files are kept until the person is done with them (issue 15): each file that
- * arrived into OPFS is recorded (`lib/received-store.js`), listed again after a reload or a
+ * arrived into OPFS is recorded (`lib/storage/received-store.js`), listed again after a reload or a
  * restart, and removed only by its Remove button or "Remove all". The line above the list says
  * how many files and how much space they take. After a reload every kept file is listed on its
  * own, under its folder path (a received folder's zip and "Save folder to…" are for the page
@@ -10,9 +10,9 @@
  * file's item `button.remove-received`.
  */
 
-/** @import { KeptFile, ReceivedStore } from '../lib/received-store.js' */
+/** @import { KeptFile, ReceivedStore } from '../lib/storage/received-store.js' */
 
-import { keptFile, removeKeptFile, sweepIncoming } from '../lib/sink.js';
+import { keptFile, removeKeptFile, sweepIncoming } from '../lib/files/sink.js';
 import { byId } from './dom.js';
 import { bytes } from './format.js';
 import { showReceived } from './transfer-view.js';
@@ -58,7 +58,7 @@ export class KeptReceived {
   /**
    * Keeps a file that just arrived, if it is in OPFS; returns its link's Remove and saved
    * handlers (none for a file held in memory or saved into a folder the person chose).
-   * @param {{ name: string, size: number, type: string, dir?: string[], path?: import('../lib/sink.js').OpfsPath }} file
+   * @param {{ name: string, size: number, type: string, dir?: string[], path?: import('../lib/files/sink.js').OpfsPath }} file
    * @param {string} from the sending device's name
    * @returns {{ remove?: () => void, saved?: () => void }}
    */

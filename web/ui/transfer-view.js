@@ -8,9 +8,9 @@
  * the other device, so it is only ever set as text.
  */
 
-/** @import { Incoming, Outgoing } from '../lib/file-transfer.js' */
+/** @import { Incoming, Outgoing } from '../lib/transfers/file-transfer.js' */
 
-import { sentence } from '../lib/errors.js';
+import { sentence } from '../lib/proto/errors.js';
 import { byId, el } from './dom.js';
 import { bytes, rate, timeLeft } from './format.js';
 

@@ -1,6 +1,6 @@
 //! Shared QR code vectors in `testdata/vectors/qr.json`, made with the `qrcode` crate.
 //!
-//! The web client draws pairing links with its own encoder (`web/lib/qr.js`); this test pins what
+//! The web client draws pairing links with its own encoder (`web/lib/formats/qr.js`); this test pins what
 //! it must produce. Each input is encoded in byte mode at the smallest version that fits (found
 //! the way the JS encoder does: first version whose byte-mode bits fit), through the crate's
 //! `Bits`, Reed-Solomon (`ec::construct_codewords`), function patterns and data placement.

@@ -1,6 +1,6 @@
 //! The shared error catalogue (`docs/protocol.md` §9): codes and the sentences people see.
 //!
-//! `web/lib/errors.js` holds the same table; `testdata/vectors/errors.json` keeps them equal.
+//! `web/lib/proto/errors.js` holds the same table; `testdata/vectors/errors.json` keeps them equal.
 
 use serde::{Deserialize, Serialize};
 

@@ -1,4 +1,4 @@
-//! Record payloads read as the page reads them (`web/lib/strict-json.js`): a struct is a JSON
+//! Record payloads read as the page reads them (`web/lib/proto/strict-json.js`): a struct is a JSON
 //! object, never an array.
 //!
 //! serde's derived `Deserialize` for a struct also takes a sequence of its fields in order, and

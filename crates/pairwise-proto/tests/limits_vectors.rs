@@ -1,6 +1,6 @@
 //! Shared test vector `testdata/vectors/limits.json`: every limit of `pairwise_proto::limits`
 //! (and the record overhead) by name, so that `web/test/vectors.test.js` can hold
-//! `web/lib/limits.js` to the same values. A limit added on one side only fails there: the page
+//! `web/lib/proto/limits.js` to the same values. A limit added on one side only fails there: the page
 //! must have each one (or list it as the server's), and each of its own must be here or named
 //! as the page's.
 //!

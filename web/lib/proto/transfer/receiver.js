@@ -20,8 +20,8 @@
 
 /** @import { InnerMessage, ManifestPart, ResumeClaim } from '../../../types/protocol.js' */
 
-import { ProtocolError } from '../../errors.js';
-import { LANE_PROGRESS_STEP, PROGRESS_STEP } from '../../limits.js';
+import { ProtocolError } from '../errors.js';
+import { LANE_PROGRESS_STEP, PROGRESS_STEP } from '../limits.js';
 import { checkAck, checkClaims, joinParts, partOf } from './rules.js';
 
 /**

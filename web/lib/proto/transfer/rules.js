@@ -7,8 +7,8 @@
 
 /** @import { ManifestPart, ResumeClaim, ResumeStart } from '../../../types/protocol.js' */
 
-import { ProtocolError } from '../../errors.js';
-import { MAX_MANIFEST_FILES, RESUME_BLOCK } from '../../limits.js';
+import { ProtocolError } from '../errors.js';
+import { MAX_MANIFEST_FILES, RESUME_BLOCK } from '../limits.js';
 
 /**
  * The offer part a `manifest` message carries, without its type.

@@ -9,9 +9,9 @@
 
 /** @import { InnerMessage, ManifestFile, ManifestPart, ResumeClaim, ResumeStart } from '../../../types/protocol.js' */
 
-import { ProtocolError } from '../../errors.js';
-import { RECORD_OVERHEAD, TRANSFER_WINDOW } from '../../limits.js';
-import { manifestParts } from '../../manifest.js';
+import { ProtocolError } from '../errors.js';
+import { RECORD_OVERHEAD, TRANSFER_WINDOW } from '../limits.js';
+import { manifestParts } from '../manifest.js';
 import { checkAck, checkClaims } from './rules.js';
 
 /**

@@ -5,7 +5,7 @@
  * `crates/pairwise-proto`.
  */
 
-/** @import { KeyPair } from '../types/protocol.js' */
+/** @import { KeyPair } from '../../types/protocol.js' */
 
 /** Bytes of an uncompressed SEC1 P-256 public key: `0x04 || X || Y`. */
 export const PUBLIC_KEY_BYTES = 65;

@@ -16,9 +16,9 @@
  * 16 MiB) still bounds what is out in all.
  */
 
-import { ProtocolError } from './errors.js';
-import { LanePace } from './lane-pace.js';
-import { LANE_LABEL, LaneFlight, stallAfterMs, toFrame } from './lanes.js';
+import { ProtocolError } from '../proto/errors.js';
+import { LanePace } from '../proto/lane-pace.js';
+import { LANE_LABEL, LaneFlight, stallAfterMs, toFrame } from '../proto/lanes.js';
 import { Peer } from './peer.js';
 
 /** How often the lanes are looked at for one held up, in ms. */
@@ -32,7 +32,7 @@ const LANE_FILL = 64 * 1024;
 /** The same for the session's channel, which carries chunks only until a lane opens. */
 export const SESSION_BUFFER = 256 * 1024;
 
-/** @import { InnerMessage } from '../types/protocol.js' */
+/** @import { InnerMessage } from '../../types/protocol.js' */
 /** @typedef {Extract<InnerMessage, { lane: number }>} LaneMessage */
 
 export class LaneSender {

@@ -17,7 +17,7 @@
  *   `discard {id, name, dir?}` closes and removes it.
  */
 
-import { ResumeChain } from './resume.js';
+import { ResumeChain } from '../proto/resume.js';
 
 /**
  * What this worker uses of a `FileSystemSyncAccessHandle` (the DOM typings checked here do not

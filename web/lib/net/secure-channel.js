@@ -18,18 +18,18 @@
  * Events: `message` (detail: {msg, final}), `error` (detail: {code}), `closed`.
  */
 
-/** @import { Session } from '../types/protocol.js' */
+/** @import { Session } from '../../types/protocol.js' */
 
 /** @typedef {{ local: string, remote: string, relayed: boolean }} Path */
 
-import { ProtocolError, REFUSALS, refusedAs } from './errors.js';
+import { ProtocolError, REFUSALS, refusedAs } from '../proto/errors.js';
 import { LaneSender } from './lane-sender.js';
-import { FRAME_HEADER, frameSeq, lanesToOpen, Reorder, STRIPED_RECORD_BYTES } from './lanes.js';
+import { FRAME_HEADER, frameSeq, lanesToOpen, Reorder, STRIPED_RECORD_BYTES } from '../proto/lanes.js';
 import { stunOnly, TakenLanes } from './lanes-taken.js';
-import { RECORD_OVERHEAD } from './limits.js';
+import { RECORD_OVERHEAD } from '../proto/limits.js';
 import { Peer } from './peer.js';
-import { RecordOpener, RecordSealer } from './record.js';
-import { decodeInner, encodeClose, encodeInner } from './transfer.js';
+import { RecordOpener, RecordSealer } from '../proto/record.js';
+import { decodeInner, encodeClose, encodeInner } from '../proto/transfer.js';
 
 /**
  * When `watchPath` reads the path after the channel opened, in ms: a read before the transport
@@ -330,12 +330,12 @@ export class SecureChannel extends EventTarget {
     // `error` closes it at once.
     this.#ended = true;
     this.#tellingClose = true;
-    this.#closing = this.#sendClose(/** @type {import('../types/protocol.js').ErrorCode} */ (code)).then(end);
+    this.#closing = this.#sendClose(/** @type {import('../../types/protocol.js').ErrorCode} */ (code)).then(end);
   }
 
   /**
    * Sends `close {code}` and waits, at most `CLOSE_SEND_MS`, until it left the send buffer.
-   * @param {import('../types/protocol.js').ErrorCode} code
+   * @param {import('../../types/protocol.js').ErrorCode} code
    */
   async #sendClose(code) {
     const until = Date.now() + CLOSE_SEND_MS;
@@ -347,7 +347,7 @@ export class SecureChannel extends EventTarget {
   /**
    * The peer's `close` (§6.1): it sends nothing more, and neither does this side. `{}` ends the
    * session like a channel that closes; a code is its refusal of what this side sent.
-   * @param {import('../types/protocol.js').ErrorCode | undefined} code
+   * @param {import('../../types/protocol.js').ErrorCode | undefined} code
    */
   #peerClosed(code) {
     this.#ended = true;

@@ -11,10 +11,10 @@
  * the browser tells, e.g. Chromium; read the new one with `path()`).
  */
 
-/** @import { AnswerBody, CandidateBody, OfferBody } from '../types/protocol.js' */
+/** @import { AnswerBody, CandidateBody, OfferBody } from '../../types/protocol.js' */
 
-import { declareLanes, LANES_TAKEN } from './lanes.js';
-import { HIGH_WATER, LOW_WATER, MAX_RECORD_BYTES } from './limits.js';
+import { declareLanes, LANES_TAKEN } from '../proto/lanes.js';
+import { HIGH_WATER, LOW_WATER, MAX_RECORD_BYTES } from '../proto/limits.js';
 
 /** How long a `disconnected` connection may stay so before it counts as failed. */
 export const DISCONNECTED_GIVE_UP_MS = 4000;

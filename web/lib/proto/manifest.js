@@ -7,7 +7,7 @@
  * `testdata/vectors/transfer.json`.
  */
 
-/** @import { ManifestFile, ManifestPart } from '../types/protocol.js' */
+/** @import { ManifestFile, ManifestPart } from '../../types/protocol.js' */
 
 import { b64uDecode } from './b64.js';
 import { ProtocolError } from './errors.js';

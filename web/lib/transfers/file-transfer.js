@@ -13,13 +13,13 @@
  *   `memory`).
  */
 
-/** @import { SecureChannel } from './secure-channel.js' */
-/** @import { ResumeStore } from './resume-store.js' */
+/** @import { SecureChannel } from '../net/secure-channel.js' */
+/** @import { ResumeStore } from '../storage/resume-store.js' */
 
-import { ProtocolError } from './errors.js';
+import { ProtocolError } from '../proto/errors.js';
 import { Receiver } from './incoming.js';
 import { Sender } from './outgoing.js';
-import { encodeCancel, encodeText } from './transfer.js';
+import { encodeCancel, encodeText } from '../proto/transfer.js';
 
 export { Incoming, Outgoing } from './transfer-progress.js';
 

@@ -9,19 +9,19 @@
  * session ends early becomes `interrupted` (the app offers it again when the device is back).
  */
 
-/** @import { SecureChannel } from './secure-channel.js' */
-/** @import { InnerMessage, ManifestFile, ResumeClaim, ResumeStart } from '../types/protocol.js' */
-/** @import { ResumeStore } from './resume-store.js' */
+/** @import { SecureChannel } from '../net/secure-channel.js' */
+/** @import { InnerMessage, ManifestFile, ResumeClaim, ResumeStart } from '../../types/protocol.js' */
+/** @import { ResumeStore } from '../storage/resume-store.js' */
 
-import { b64uDecode } from './b64.js';
-import { ProtocolError } from './errors.js';
-import { AckMarks } from './flow.js';
-import { RECORD_OVERHEAD } from './limits.js';
-import { Sender as SendEngine } from './proto/transfer/sender.js';
-import { chainOver, proofText } from './resume.js';
-import { relativePathOf } from './dropped.js';
-import { fingerprint } from './resume-store.js';
-import { encodeInner, frameChunk } from './transfer.js';
+import { b64uDecode } from '../proto/b64.js';
+import { ProtocolError } from '../proto/errors.js';
+import { AckMarks } from '../proto/flow.js';
+import { RECORD_OVERHEAD } from '../proto/limits.js';
+import { Sender as SendEngine } from '../proto/transfer/sender.js';
+import { chainOver, proofText } from '../proto/resume.js';
+import { relativePathOf } from '../files/dropped.js';
+import { fingerprint } from '../storage/resume-store.js';
+import { encodeInner, frameChunk } from '../proto/transfer.js';
 import { Outgoing } from './transfer-progress.js';
 
 /**

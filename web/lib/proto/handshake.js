@@ -7,7 +7,7 @@
  * `crates/pairwise-proto`; checked against `testdata/vectors/handshake.json` and `sdp.json`.
  */
 
-/** @import { ConfirmBody, HelloBody, KeyPair, Role, Session } from '../types/protocol.js' */
+/** @import { ConfirmBody, HelloBody, KeyPair, Role, Session } from '../../types/protocol.js' */
 /** @import { HelloBytes } from './key-schedule.js' */
 
 import { b64uEncode } from './b64.js';

@@ -17,7 +17,7 @@
 
 /** @typedef {import('./sink.js').Sink} Sink */
 
-import { alternativeName } from './name.js';
+import { alternativeName } from '../proto/name.js';
 
 const PART = '.pairwise-part';
 

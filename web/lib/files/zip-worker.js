@@ -7,7 +7,7 @@
  * `{ ok: true, size }` or `{ ok: false, error }` (after removing what it wrote).
  */
 
-import { blobEntry, writeZip } from './zip.js';
+import { blobEntry, writeZip } from '../formats/zip.js';
 
 /**
  * What this worker uses of a `FileSystemSyncAccessHandle` (not in the DOM typings checked here).

@@ -14,19 +14,19 @@
  * transfer delete the record.
  */
 
-/** @import { SecureChannel } from './secure-channel.js' */
-/** @import { InnerMessage, ManifestPart, ResumeClaim } from '../types/protocol.js' */
-/** @import { PartialRecord, ResumeStore } from './resume-store.js' */
-/** @typedef {import('./sink.js').Sink} Sink */
+/** @import { SecureChannel } from '../net/secure-channel.js' */
+/** @import { InnerMessage, ManifestPart, ResumeClaim } from '../../types/protocol.js' */
+/** @import { PartialRecord, ResumeStore } from '../storage/resume-store.js' */
+/** @typedef {import('../files/sink.js').Sink} Sink */
 
-import { b64uDecode } from './b64.js';
-import { ProtocolError } from './errors.js';
-import { Checkpoints, claimsFor, keptBytes, partialName } from './resume-store.js';
-import { openFolderSink } from './folder-sink.js';
-import { distinctPaths } from './manifest.js';
-import { Receiver as ReceiveEngine } from './proto/transfer/receiver.js';
-import { canKeepPartials, openPartialSink, openSink, removePartial } from './sink.js';
-import { encodeInner } from './transfer.js';
+import { b64uDecode } from '../proto/b64.js';
+import { ProtocolError } from '../proto/errors.js';
+import { Checkpoints, claimsFor, keptBytes, partialName } from '../storage/resume-store.js';
+import { openFolderSink } from '../files/folder-sink.js';
+import { distinctPaths } from '../proto/manifest.js';
+import { Receiver as ReceiveEngine } from '../proto/transfer/receiver.js';
+import { canKeepPartials, openPartialSink, openSink, removePartial } from '../files/sink.js';
+import { encodeInner } from '../proto/transfer.js';
 import { Incoming } from './transfer-progress.js';
 
 /**

@@ -6,7 +6,7 @@
  * `testdata/vectors/resume.json` and `transfer.json`.
  */
 
-/** @import { ResumeClaim, ResumeStart } from '../types/protocol.js' */
+/** @import { ResumeClaim, ResumeStart } from '../../types/protocol.js' */
 
 import { b64uDecode, b64uEncode } from './b64.js';
 import { RESUME_BLOCK, TRANSFER_ID_BYTES } from './limits.js';

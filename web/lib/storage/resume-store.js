@@ -16,14 +16,14 @@
  * record's writes.
  */
 
-/** @import { Backend } from '../types/devices.js' */
-/** @import { ManifestFile, ResumeClaim } from '../types/protocol.js' */
+/** @import { Backend } from '../../types/devices.js' */
+/** @import { ManifestFile, ResumeClaim } from '../../types/protocol.js' */
 
-import { hex } from './b64.js';
-import { sha256 } from './keys.js';
-import { RESUME_BLOCK } from './limits.js';
-import { relativePath } from './manifest.js';
-import { proofText } from './resume.js';
+import { hex } from '../proto/b64.js';
+import { sha256 } from '../proto/keys.js';
+import { RESUME_BLOCK } from '../proto/limits.js';
+import { relativePath } from '../proto/manifest.js';
+import { proofText } from '../proto/resume.js';
 
 /** How long an offer id or a kept partial transfer is remembered. */
 export const KEEP_MS = 7 * 86_400_000;

@@ -7,7 +7,7 @@
  * `server-error` (detail: {code, message}), `closed`.
  */
 
-/** @import { ServerToClient } from '../types/protocol.js' */
+/** @import { ServerToClient } from '../../types/protocol.js' */
 
 import { usableIceServers } from './ice.js';
 

@@ -13,13 +13,13 @@
  * finds the record the pairing stored. It holds no network or DOM code.
  */
 
-/** @import { KeyPair } from '../types/protocol.js' */
-/** @import { Backend, PairedDevice, Table, Tombstone } from '../types/devices.js' */
+/** @import { KeyPair } from '../../types/protocol.js' */
+/** @import { Backend, PairedDevice, Table, Tombstone } from '../../types/devices.js' */
 
-import { hex } from './b64.js';
-import { defaultDeviceName, isDeviceName, nameSuffix } from './device.js';
-import { generateKeyPair, sha256 } from './keys.js';
-import { MAX_PAIRED_DEVICES } from './limits.js';
+import { hex } from '../proto/b64.js';
+import { defaultDeviceName, isDeviceName, nameSuffix } from '../proto/device.js';
+import { generateKeyPair, sha256 } from '../proto/keys.js';
+import { MAX_PAIRED_DEVICES } from '../proto/limits.js';
 
 /** How long a tombstone is kept (§10.4). */
 export const TOMBSTONE_MS = 30 * 86_400_000;

@@ -6,7 +6,7 @@
  * `sdp.json` (mirrors `keys.rs` and `handshake/` of `crates/pairwise-proto`).
  */
 
-/** @import { SessionSecrets } from '../types/protocol.js' */
+/** @import { SessionSecrets } from '../../types/protocol.js' */
 
 import { concat } from './bytes.js';
 import { ProtocolError } from './errors.js';

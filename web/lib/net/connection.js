@@ -13,12 +13,12 @@
  * `ready` (detail: {channel, peerIdentity, pairingKey}), `error` (detail: {code}).
  */
 
-/** @import { KeyPair } from '../types/protocol.js' */
+/** @import { KeyPair } from '../../types/protocol.js' */
 
-import { ProtocolError } from './errors.js';
-import { Handshake } from './handshake.js';
-import { generateKeyPair, randomBytes } from './keys.js';
-import { encodeLink, parsePairFragment, roomId } from './link.js';
+import { ProtocolError } from '../proto/errors.js';
+import { Handshake } from '../proto/handshake.js';
+import { generateKeyPair, randomBytes } from '../proto/keys.js';
+import { encodeLink, parsePairFragment, roomId } from '../proto/link.js';
 import { SessionDriver } from './session-driver.js';
 import { Signaling } from './signaling.js';
 

@@ -9,7 +9,7 @@
  * with the page, the second are the person's already.
  */
 
-/** @import { Backend } from '../types/devices.js' */
+/** @import { Backend } from '../../types/devices.js' */
 
 /**
  * @typedef {object} KeptFile

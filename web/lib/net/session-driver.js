@@ -24,18 +24,18 @@
  * the channel closed). `final` means: do not try this device again.
  */
 
-/** @import { AnswerBody, CandidateBody, OfferBody, Session } from '../types/protocol.js' */
-/** @import { Handshake } from './handshake.js' */
+/** @import { AnswerBody, CandidateBody, OfferBody, Session } from '../../types/protocol.js' */
+/** @import { Handshake } from '../proto/handshake.js' */
 
-import { b64uDecode } from './b64.js';
-import { hasExactKeys } from './bytes.js';
-import { ProtocolError } from './errors.js';
-import { sdpFingerprint } from './key-schedule.js';
+import { b64uDecode } from '../proto/b64.js';
+import { hasExactKeys } from '../proto/bytes.js';
+import { ProtocolError } from '../proto/errors.js';
+import { sdpFingerprint } from '../proto/key-schedule.js';
 import { iceTransportPolicy } from './ice.js';
-import { declaredLanes, lanesWanted } from './lanes.js';
-import { HANDSHAKE_TIMEOUT_MS, NOT_PAIRED_GRACE_MS } from './limits.js';
+import { declaredLanes, lanesWanted } from '../proto/lanes.js';
+import { HANDSHAKE_TIMEOUT_MS, NOT_PAIRED_GRACE_MS } from '../proto/limits.js';
 import { Peer } from './peer.js';
-import { isNotPaired, notPairedBody, verifyForgotten } from './remembered.js';
+import { isNotPaired, notPairedBody, verifyForgotten } from '../proto/remembered.js';
 import { SecureChannel } from './secure-channel.js';
 
 

@@ -9,14 +9,14 @@
  * `notice` (detail: {code, name}: a device was removed because it forgot this one).
  */
 
-/** @import { KeyPair } from '../types/protocol.js' */
-/** @import { PairedDevice } from '../types/devices.js' */
+/** @import { KeyPair } from '../../types/protocol.js' */
+/** @import { PairedDevice } from '../../types/devices.js' */
 /** @import { SecureChannel } from './secure-channel.js' */
-/** @import { Store } from './store.js' */
+/** @import { Store } from '../storage/store.js' */
 
 import { DeviceLink } from './device-link.js';
-import { deviceId } from './store.js';
-import { encodeInner } from './transfer.js';
+import { deviceId } from '../storage/store.js';
+import { encodeInner } from '../proto/transfer.js';
 
 /**
  * A paired device as the screen shows it.

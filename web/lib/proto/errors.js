@@ -5,7 +5,7 @@
  * checked against `testdata/vectors/errors.json`.
  */
 
-/** @import { ErrorCode } from '../types/protocol.js' */
+/** @import { ErrorCode } from '../../types/protocol.js' */
 
 /**
  * Code -> user sentence, in the order of §9.

@@ -8,7 +8,7 @@
  * `testdata/vectors/transfer.json`.
  */
 
-/** @import { InnerMessage, ManifestFile, ManifestPart, ResumeClaim, ResumeStart } from '../types/protocol.js' */
+/** @import { InnerMessage, ManifestFile, ManifestPart, ResumeClaim, ResumeStart } from '../../types/protocol.js' */
 
 import { decodeDevicePayload, encodeDevicePayload } from './device.js';
 import { ERRORS, ProtocolError } from './errors.js';
@@ -189,7 +189,7 @@ export function encodeCancel() {
 /**
  * `close`: this side ends the session (§6.1), normally (no `code`) or because it refused what
  * the peer sent (`code`, from §9).
- * @param {import('../types/protocol.js').ErrorCode} [code]
+ * @param {import('../../types/protocol.js').ErrorCode} [code]
  * @returns {Uint8Array}
  */
 export function encodeClose(code) {
@@ -200,7 +200,7 @@ export function encodeClose(code) {
 /**
  * A `close` payload: `{}` or `{"code": C}` with C a §9 code; anything else is `peer-misbehaved`.
  * @param {Uint8Array} payload
- * @returns {{ type: 'close', code?: import('../types/protocol.js').ErrorCode }}
+ * @returns {{ type: 'close', code?: import('../../types/protocol.js').ErrorCode }}
  */
 function parseClose(payload) {
   const r = strictJson(payload, 'close');
@@ -213,7 +213,7 @@ function parseClose(payload) {
   r.end();
   if (code === undefined) return { type: 'close' };
   if (!Object.hasOwn(ERRORS, code)) throw r.bad(`a code outside the catalogue: ${code}`);
-  return { type: 'close', code: /** @type {import('../types/protocol.js').ErrorCode} */ (code) };
+  return { type: 'close', code: /** @type {import('../../types/protocol.js').ErrorCode} */ (code) };
 }
 
 /**

@@ -6,8 +6,8 @@
  * is gone is noticed on the session's channel. The lanes this side opens are `lane-sender.js`'s.
  */
 
-import { ProtocolError } from './errors.js';
-import { LANES_TAKEN } from './lanes.js';
+import { ProtocolError } from '../proto/errors.js';
+import { LANES_TAKEN } from '../proto/lanes.js';
 import { Peer } from './peer.js';
 
 export class TakenLanes {

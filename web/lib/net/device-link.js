@@ -20,14 +20,14 @@
  * go), `told` (a tombstone did its job).
  */
 
-/** @import { KeyPair } from '../types/protocol.js' */
+/** @import { KeyPair } from '../../types/protocol.js' */
 /** @import { SecureChannel } from './secure-channel.js' */
 
-import { b64uDecode, b64uEncode } from './b64.js';
-import { ProtocolError, SESSION_OVER } from './errors.js';
-import { Handshake } from './handshake.js';
-import { generateKeyPair, randomBytes } from './keys.js';
-import { deviceRoom, forgottenNotice, notPairedBody, reconnectRole, utcDay } from './remembered.js';
+import { b64uDecode, b64uEncode } from '../proto/b64.js';
+import { ProtocolError, SESSION_OVER } from '../proto/errors.js';
+import { Handshake } from '../proto/handshake.js';
+import { generateKeyPair, randomBytes } from '../proto/keys.js';
+import { deviceRoom, forgottenNotice, notPairedBody, reconnectRole, utcDay } from '../proto/remembered.js';
 import { SessionDriver } from './session-driver.js';
 import { Signaling } from './signaling.js';
 

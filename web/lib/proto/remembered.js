@@ -6,7 +6,7 @@
  * `testdata/vectors/remembered.json`.
  */
 
-/** @import { Role } from '../types/protocol.js' */
+/** @import { Role } from '../../types/protocol.js' */
 
 import { b64uEncode } from './b64.js';
 import { ProtocolError } from './errors.js';

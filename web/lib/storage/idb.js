@@ -7,7 +7,7 @@
  * so a non-extractable `CryptoKey` is stored as such and stays non-extractable.
  */
 
-/** @import { Backend, Table } from '../types/devices.js' */
+/** @import { Backend, Table } from '../../types/devices.js' */
 
 /** Database name and schema version. */
 export const DB_NAME = 'pairwise';

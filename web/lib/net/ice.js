@@ -6,7 +6,7 @@
  * connect only where a direct path exists.
  */
 
-import { MAX_ICE_SERVERS, MAX_ICE_URL_BYTES, MAX_ICE_URLS } from './limits.js';
+import { MAX_ICE_SERVERS, MAX_ICE_URL_BYTES, MAX_ICE_URLS } from '../proto/limits.js';
 
 const utf8 = new TextEncoder();
 

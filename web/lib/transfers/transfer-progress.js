@@ -6,7 +6,7 @@
  * storage}).
  */
 
-/** @import { ManifestFile } from '../types/protocol.js' */
+/** @import { ManifestFile } from '../../types/protocol.js' */
 
 /** States a transfer does not leave. */
 const FINAL = ['done', 'declined', 'cancelled', 'error', 'interrupted'];

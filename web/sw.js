@@ -26,6 +26,7 @@ const SHELL = [
   '/icons/icon.svg',
   '/icons/icon-192.png',
   '/icons/icon-512.png',
+  '/lib/app/controller.js',
   '/lib/proto/b64.js',
   '/lib/proto/bytes.js',
   '/lib/net/connection.js',

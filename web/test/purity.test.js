@@ -4,7 +4,7 @@
  * `window`, `document`, `WebSocket`, `RTCPeerConnection` or `console`, so they run unchanged under
  * `node --test` and cannot leak into the page. `net/` (signaling, WebRTC, sessions),
  * `transfers/` (the IO around the transfer engines), `storage/` (IndexedDB) and `files/` (OPFS,
- * folders, workers) are the IO around them. No module in `lib/` imports from `ui/`.
+ * folders, workers) are the IO around them; `app/` holds the app's controller. No module in `lib/` imports from `ui/`.
  */
 
 import assert from 'node:assert/strict';
@@ -13,7 +13,7 @@ import { posix } from 'node:path';
 import { test } from 'node:test';
 
 const LIB = new URL('../lib/', import.meta.url);
-const LAYERS = ['proto', 'formats', 'net', 'transfers', 'storage', 'files'];
+const LAYERS = ['proto', 'formats', 'net', 'transfers', 'storage', 'files', 'app'];
 const PURE_LAYERS = ['proto', 'formats'];
 /**
  * Every module under these folders of lib/, relative to lib/.

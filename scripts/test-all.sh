@@ -24,6 +24,7 @@ step "cargo fuzz: every parser a peer or the server feeds, 15 s per target (scri
 bash scripts/fuzz.sh 15
 step "cargo test: native WebRTC tests (ignored above), inside a private network namespace"
 tests/e2e/netns.sh cargo test --locked --offline -p pairwise-cli --test native_pairing -- --ignored
+tests/e2e/netns.sh cargo test --locked --offline -p pairwise-cli --test cli_terminal -- --ignored
 step "tsc (browser, service worker and test configs)"
 npx --no-install tsc -p web
 npx --no-install tsc -p web/tsconfig.sw.json

@@ -43,8 +43,10 @@ def check_link() -> None:
     for case in v["valid"]:
         link = PairingLink("http://x", bytes.fromhex(case["secret"]), bytes.fromhex(case["identity_pub"]))
         assert link.url() == f"http://x/#{case['fragment']}", case
-        parsed = parse_link(f"http://x/#{case['fragment']}")
-        assert parsed.secret.hex() == case["secret"] and room_for(parsed.secret) == case["room"], case
+        for fragment in (case["fragment"], case["fragment_v1"]):
+            parsed = parse_link(f"http://x/#{fragment}")
+            assert parsed.secret.hex() == case["secret"] and room_for(parsed.secret) == case["room"], case
+            assert parsed.initiator_identity.hex() == case["identity_pub"], case
     for case in v["invalid"]:
         assert refused(lambda: parse_link(f"http://x/#{case['fragment']}"), "bad-link"), case["why"]
 

@@ -72,7 +72,7 @@ test('pairing link: origin, fragment parameters, room length', async () => {
   const link = encodeLink('https://h:8443/', secret, publicRaw);
   const url = new URL(link);
   assert.equal(url.origin + url.pathname, 'https://h:8443/');
-  assert.equal(url.hash.length, 1 + 5 + 131);
+  assert.equal(url.hash.length, 1 + 5 + 88);
   const parsed = await parsePairFragment(url.hash);
   assert.deepEqual(parsed, { secret, identityPub: publicRaw });
   assert.deepEqual(await parsePairFragment(`${url.hash}&v=2`), parsed);
@@ -83,6 +83,18 @@ test('pairing link: origin, fragment parameters, room length', async () => {
   assert.match(room, /^[A-Za-z0-9_-]{22}$/);
   assert.notEqual(room, await roomId(randomBytes(32)));
   assert.throws(() => encodeLink('https://h', secret.subarray(1), publicRaw), TypeError);
+});
+
+test('link: keys of both Y parities come back whole from the compressed link', async () => {
+  const parities = new Set();
+  for (let i = 0; i < 16; i++) {
+    const secret = randomBytes(32);
+    const { publicRaw } = await generateKeyPair();
+    parities.add(publicRaw[64] & 1);
+    const parsed = await parsePairFragment(new URL(encodeLink('http://h', secret, publicRaw)).hash);
+    assert.deepEqual(parsed.identityPub, publicRaw);
+  }
+  assert.equal(parities.size, 2, 'sixteen random keys have both parities (1 in 32768 to fail)');
 });
 
 test('errors: codes, sentences and ProtocolError', () => {

@@ -78,7 +78,7 @@ test('link.json: encode to exactly the fragment, parse back, derive the room', a
     const pub = fromHex(c.identity_pub);
     assert.equal(encodeFragment(secret, pub), c.fragment);
     assert.equal(encodeLink('https://pair.example:8443', secret, pub), `https://pair.example:8443/#${c.fragment}`);
-    for (const hash of [c.fragment, `#${c.fragment}`, `#x=1&${c.fragment}&y`]) {
+    for (const hash of [c.fragment, `#${c.fragment}`, `#x=1&${c.fragment}&y`, c.fragment_v1]) {
       const parsed = await parsePairFragment(hash);
       assert.equal(hex(parsed.secret), c.secret);
       assert.equal(hex(parsed.identityPub), c.identity_pub);

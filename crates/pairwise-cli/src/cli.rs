@@ -268,6 +268,10 @@ pub struct PeerArgs {
     /// Machine-readable events, one JSON object per line, on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Print the pairing link without a QR code (to paste it into the other device, or in a
+    /// terminal too small for the code).
+    #[arg(long)]
+    pub no_qr: bool,
     /// Which connections to try: all (direct where the networks allow it, else through the
     /// server's relay), or relay (always through the relay: the other device never learns
     /// this one's address).

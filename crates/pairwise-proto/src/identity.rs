@@ -16,6 +16,10 @@ use crate::b64;
 /// Bytes of an uncompressed SEC1 P-256 public key.
 pub const PUBLIC_KEY_BYTES: usize = 65;
 
+/// Bytes of a compressed SEC1 P-256 public key (`0x02`/`0x03` || X), as the pairing link
+/// carries it.
+pub const COMPRESSED_PUBLIC_KEY_BYTES: usize = 33;
+
 /// Bytes of a handshake nonce.
 pub const NONCE_BYTES: usize = 32;
 
@@ -42,6 +46,29 @@ impl PublicKey {
         p256::PublicKey::from_sec1_bytes(bytes)
             .map(Self)
             .map_err(|_| BadPublicKey)
+    }
+
+    /// Parses a 33-byte compressed SEC1 point (`0x02`/`0x03` || X), refusing other encodings
+    /// and an X that is no point's on the curve.
+    ///
+    /// # Errors
+    /// [`BadPublicKey`] for anything else.
+    pub fn from_sec1_compressed(bytes: &[u8]) -> Result<Self, BadPublicKey> {
+        if bytes.len() != COMPRESSED_PUBLIC_KEY_BYTES || !matches!(bytes[0], 0x02 | 0x03) {
+            return Err(BadPublicKey);
+        }
+        p256::PublicKey::from_sec1_bytes(bytes)
+            .map(Self)
+            .map_err(|_| BadPublicKey)
+    }
+
+    /// The 33-byte compressed SEC1 encoding `0x02`/`0x03` (the parity of Y) `|| X`.
+    pub fn to_sec1_compressed(&self) -> [u8; COMPRESSED_PUBLIC_KEY_BYTES] {
+        let point = self.0.to_encoded_point(true);
+        let mut out = [0u8; COMPRESSED_PUBLIC_KEY_BYTES];
+        // A compressed P-256 point is always 33 bytes.
+        out.copy_from_slice(point.as_bytes());
+        out
     }
 
     /// The 65-byte uncompressed SEC1 encoding `0x04 || X || Y`.
@@ -216,6 +243,29 @@ mod tests {
         assert_eq!(PublicKey::from_sec1(&off), Err(BadPublicKey));
         assert_eq!(PublicKey::from_sec1(&sec1[..64]), Err(BadPublicKey));
         assert_eq!(PublicKey::from_sec1(&[0u8; 65]), Err(BadPublicKey));
+    }
+
+    #[test]
+    fn compressed_key_round_trips_and_uncompressed_or_short_ones_are_refused() {
+        let key = IdentitySecret::new(secret(1)).public();
+        let compressed = key.to_sec1_compressed();
+        assert_eq!(PublicKey::from_sec1_compressed(&compressed).unwrap(), key);
+        assert_eq!(compressed[1..], key.to_sec1()[1..33]);
+        assert_eq!(
+            PublicKey::from_sec1_compressed(&key.to_sec1()),
+            Err(BadPublicKey)
+        );
+        assert_eq!(
+            PublicKey::from_sec1_compressed(&compressed[..32]),
+            Err(BadPublicKey)
+        );
+        let mut prefix = compressed;
+        prefix[0] = 0x04;
+        assert_eq!(PublicKey::from_sec1_compressed(&prefix), Err(BadPublicKey));
+        // X = 2^256 - 1 is not below the field prime.
+        let mut too_big = [0xff; 33];
+        too_big[0] = 0x02;
+        assert_eq!(PublicKey::from_sec1_compressed(&too_big), Err(BadPublicKey));
     }
 
     #[test]

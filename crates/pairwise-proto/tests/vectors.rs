@@ -19,7 +19,7 @@ use pairwise_proto::handshake::{
     DtlsFingerprint, InitiatorAwaitHello, PeerSignal, ResponderAwaitHello, TranscriptHash,
     sdp_fingerprint,
 };
-use pairwise_proto::identity::{HandshakeNonce, IdentitySecret, Ikm};
+use pairwise_proto::identity::{HandshakeNonce, IdentitySecret, Ikm, PublicKey};
 use pairwise_proto::keys::{KeySchedule, PairingSecret, SessionSalt};
 use pairwise_proto::link::PairingLink;
 use serde_json::{Value, json};
@@ -34,29 +34,34 @@ fn link_vectors() {
         let secret = seed(&format!("{case} secret"));
         let link = PairingLink::new(PairingSecret::from_bytes(secret), identity.clone());
         let fragment = link.fragment();
+        let fragment_v1 = link.fragment_v1();
         assert_eq!(PairingLink::parse_fragment(&fragment).unwrap(), link);
+        assert_eq!(PairingLink::parse_fragment(&fragment_v1).unwrap(), link);
         valid.push(json!({
             "secret": hex::encode(secret),
             "identity_pub": hex::encode(identity.to_sec1()),
             "fragment": fragment,
+            "fragment_v1": fragment_v1,
             "room": link.room().as_str(),
         }));
     }
 
-    let identity = IdentitySecret::new(scalar("link 1 identity"))
-        .public()
-        .to_sec1();
+    let identity = IdentitySecret::new(scalar("link 1 identity")).public();
+    let (full, compressed) = (identity.to_sec1(), identity.to_sec1_compressed());
     let payload = |version: u8, key: &[u8]| {
         let mut p = vec![version];
         p.extend_from_slice(&seed("link 1 secret"));
         p.extend_from_slice(key);
         p
     };
-    let good = payload(1, &identity);
+    let good = payload(2, &compressed);
+    let good_v1 = payload(1, &full);
     let frag = |p: &[u8]| format!("pair={}", b64::encode(p));
-    let mut off_curve = identity;
+    let mut off_curve = full;
     off_curve[64] ^= 0x01;
-    let mut noncanonical = frag(&good);
+    // 66 bytes are 88 characters with no spare bits, so the non-canonical case is a version 1
+    // payload (98 bytes leave 2 spare bits in the last character).
+    let mut noncanonical = frag(&good_v1);
     let last = noncanonical.pop().unwrap();
     const ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let pos = ALPHABET.find(last).unwrap();
@@ -73,21 +78,50 @@ fn link_vectors() {
             noncanonical,
             "non-canonical base64url: non-zero trailing bits",
         ),
-        (frag(&good[..97]), "97 bytes: too short"),
+        ("pair=".to_owned(), "empty payload"),
+        (frag(&good[..65]), "version 2, 65 bytes: too short"),
         (
             frag(&[good.as_slice(), &[0]].concat()),
-            "99 bytes: too long",
+            "version 2, 67 bytes: too long",
         ),
-        (frag(&payload(2, &identity)), "version 2"),
-        (frag(&payload(0, &identity)), "version 0"),
+        (frag(&good_v1[..97]), "version 1, 97 bytes: too short"),
+        (
+            frag(&[good_v1.as_slice(), &[0]].concat()),
+            "version 1, 99 bytes: too long",
+        ),
+        (
+            frag(&payload(2, &full)),
+            "version 2 with an uncompressed key: 98 bytes",
+        ),
+        (
+            frag(&payload(1, &compressed)),
+            "version 1 with a compressed key: 66 bytes",
+        ),
+        (frag(&payload(3, &compressed)), "version 3"),
+        (frag(&payload(0, &compressed)), "version 0"),
+        (
+            frag(&payload(2, &not_on_curve_x())),
+            "version 2: no point on P-256 has this X",
+        ),
+        (
+            frag(&payload(2, &[&[0x02u8][..], &[0xff; 32]].concat())),
+            "version 2: X is not below the field prime",
+        ),
+        (
+            frag(&payload(2, &[&[0x04u8][..], &compressed[1..]].concat())),
+            "version 2: key prefix is not 0x02 or 0x03",
+        ),
         (
             frag(&payload(1, &off_curve)),
-            "public key is not a point on P-256",
+            "version 1: public key is not a point on P-256",
         ),
-        (frag(&payload(1, &[0u8; 65])), "public key is all zeros"),
         (
-            frag(&payload(1, &[&[0x02u8][..], &identity[1..]].concat())),
-            "public key prefix is not 0x04",
+            frag(&payload(1, &[0u8; 65])),
+            "version 1: public key is all zeros",
+        ),
+        (
+            frag(&payload(1, &[&[0x02u8][..], &full[1..]].concat())),
+            "version 1: public key prefix is not 0x04",
         ),
         (String::new(), "empty fragment"),
         (b64::encode(&good), "missing pair="),
@@ -106,6 +140,16 @@ fn link_vectors() {
         })
         .collect();
     check_or_write("link.json", &json!({"valid": valid, "invalid": invalid}));
+}
+
+/// A compressed key (prefix 0x02) whose X has no Y on P-256: x³ − 3x + b is not a square.
+fn not_on_curve_x() -> Vec<u8> {
+    let mut key = vec![0x02u8];
+    key.extend_from_slice(&seed("link: no point has this x"));
+    while PublicKey::from_sec1_compressed(&key).is_ok() {
+        key[32] = key[32].wrapping_add(1);
+    }
+    key
 }
 
 fn handshake_case(name: &str, fp_offer: &DtlsFingerprint, fp_answer: &DtlsFingerprint) -> Value {

@@ -101,23 +101,32 @@ export function cliTools(cleanup) {
   };
 }
 
+/** The colours `term_qr.rs` draws every line of the code in: black glyphs on white. */
+const QR_COLOURS = '\x1b[38;5;16;48;5;231m';
+
 /**
- * Decodes the QR code drawn with half blocks in `text` (light = block, dark = space).
+ * Decodes the QR code drawn with half blocks in `text`: the lines drawn black on white (the
+ * glyphs are the dark modules, the white background the light ones). Throws if the code is
+ * taller than an 80×24 terminal.
  * @param {string} text terminal output containing the code
  * @returns {string}
  */
 export function decodeTerminalQr(text) {
-  const rows = text.split('\n').filter((l) => /^[█▀▄ ]+$/.test(l) && l.includes('█'));
+  const rows = text
+    .split('\n')
+    .filter((l) => l.startsWith(QR_COLOURS))
+    .map((l) => l.replace(/\x1b\[[0-9;]*m/g, ''));
   if (rows.length === 0) throw new Error('no QR code in the terminal output');
+  if (rows.length > 24) throw new Error(`the terminal QR code is ${rows.length} lines tall`);
   const scale = 4;
   const w = [...rows[0]].length * scale;
   const h = rows.length * 2 * scale;
   const px = new Uint8ClampedArray(w * h * 4);
   rows.forEach((row, r) => {
     [...row].forEach((ch, x) => {
-      const light = [ch === '█' || ch === '▀', ch === '█' || ch === '▄'];
+      const dark = [ch === '█' || ch === '▀', ch === '█' || ch === '▄'];
       for (let half = 0; half < 2; half++) {
-        const v = light[half] ? 255 : 0;
+        const v = dark[half] ? 0 : 255;
         for (let dy = 0; dy < scale; dy++) {
           for (let dx = 0; dx < scale; dx++) {
             const i = (((r * 2 + half) * scale + dy) * w + x * scale + dx) * 4;
@@ -128,7 +137,7 @@ export function decodeTerminalQr(text) {
       }
     });
   });
-  const code = jsQR(px, w, h, { inversionAttempts: 'attemptBoth' });
+  const code = jsQR(px, w, h, { inversionAttempts: 'dontInvert' });
   if (!code) throw new Error('the terminal QR code does not decode');
   return code.data;
 }

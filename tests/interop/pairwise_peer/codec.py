@@ -10,7 +10,7 @@ import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
@@ -48,17 +48,22 @@ def public_key_from_bytes(raw: bytes) -> ec.EllipticCurvePublicKey:
 
 # §2 pairing link ---------------------------------------------------------------------------
 
-LINK_VERSION = 0x01
+LINK_VERSION = 0x02  # written: the key compressed (33 bytes)
+LINK_VERSION_1 = 0x01  # still read: the key uncompressed (65 bytes)
+_PAYLOAD_BYTES = {LINK_VERSION: 66, LINK_VERSION_1: 98}
 
 
 @dataclass(frozen=True)
 class PairingLink:
     origin: str  # e.g. http://127.0.0.1:43210
     secret: bytes  # s, 32 bytes
-    initiator_identity: bytes  # I_init_pub, 65 bytes
+    initiator_identity: bytes  # I_init_pub, 65 bytes (uncompressed, whichever version was read)
 
     def url(self) -> str:
-        payload = bytes([LINK_VERSION]) + self.secret + self.initiator_identity
+        key = public_key_from_bytes(self.initiator_identity).public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint
+        )
+        payload = bytes([LINK_VERSION]) + self.secret + key
         return f"{self.origin}/#pair={b64u(payload)}"
 
 
@@ -79,13 +84,21 @@ def parse_link(url: str) -> PairingLink:
         payload = b64u_decode(pairs[0][len("pair="):])
     except ValueError as e:
         raise PeerError("bad-link", str(e)) from None
-    if len(payload) != 98 or payload[0] != LINK_VERSION:
+    version = payload[0] if payload else LINK_VERSION
+    if len(payload) != _PAYLOAD_BYTES.get(version):
         raise PeerError("bad-link", f"{len(payload)} bytes, version 0x{payload[:1].hex()}")
+    key = payload[33:]
     try:
-        public_key_from_bytes(payload[33:])
+        if version == LINK_VERSION:
+            if key[0] not in (0x02, 0x03):
+                raise ValueError("not a compressed P-256 point")
+            key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), key).public_bytes(
+                serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+            )
+        public_key_from_bytes(key)
     except ValueError as e:
         raise PeerError("bad-link", f"identity: {e}") from None
-    return PairingLink(f"{parts.scheme}://{parts.netloc}", payload[1:33], payload[33:])
+    return PairingLink(f"{parts.scheme}://{parts.netloc}", payload[1:33], key)
 
 
 def room_for(secret: bytes) -> str:

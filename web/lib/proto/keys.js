@@ -9,6 +9,12 @@
 
 /** Bytes of an uncompressed SEC1 P-256 public key: `0x04 || X || Y`. */
 export const PUBLIC_KEY_BYTES = 65;
+/** Bytes of a compressed SEC1 P-256 public key: `0x02`/`0x03` (parity of Y) `|| X`. */
+export const COMPRESSED_PUBLIC_KEY_BYTES = 33;
+
+// P-256 (SEC 2): y² = x³ − 3x + b over GF(p).
+const P = 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn;
+const B = 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn;
 
 const EC = { name: 'ECDH', namedCurve: 'P-256' };
 const encoder = new TextEncoder();
@@ -62,6 +68,84 @@ export async function importPublicKey(raw) {
   } catch {
     throw new TypeError('not a point on P-256');
   }
+}
+
+/**
+ * The compressed form of a 65-byte uncompressed public key (no curve check: it came from
+ * WebCrypto or was checked when parsed).
+ * @param {Uint8Array} raw `0x04 || X || Y`
+ * @returns {Uint8Array} `0x02`/`0x03 || X`
+ * @throws {TypeError} if `raw` is not 65 bytes starting with `0x04`
+ */
+export function compressPublicKey(raw) {
+  if (raw.length !== PUBLIC_KEY_BYTES || raw[0] !== 0x04) {
+    throw new TypeError('not an uncompressed P-256 public key');
+  }
+  const out = new Uint8Array(COMPRESSED_PUBLIC_KEY_BYTES);
+  out[0] = 0x02 | (raw[64] & 1);
+  out.set(raw.subarray(1, 33), 1);
+  return out;
+}
+
+/**
+ * The uncompressed form of a 33-byte compressed public key, refusing a prefix other than
+ * `0x02`/`0x03`, an X not below p and an X with no point on the curve. Done here with BigInt
+ * rather than by WebCrypto, whose browsers differ on importing compressed points: since
+ * p ≡ 3 (mod 4), y = (x³ − 3x + b)^((p+1)/4) mod p is a square root if one exists.
+ * @param {Uint8Array} raw `0x02`/`0x03 || X`
+ * @returns {Uint8Array} `0x04 || X || Y`
+ * @throws {TypeError} if `raw` is not a compressed P-256 point
+ */
+export function decompressPublicKey(raw) {
+  if (raw.length !== COMPRESSED_PUBLIC_KEY_BYTES || (raw[0] !== 0x02 && raw[0] !== 0x03)) {
+    throw new TypeError('not a compressed P-256 public key');
+  }
+  const x = toBigInt(raw.subarray(1));
+  if (x >= P) throw new TypeError('X is not below the field prime');
+  const rhs = (((x * x * x - 3n * x + B) % P) + P) % P;
+  let y = modPow(rhs, (P + 1n) / 4n);
+  if ((y * y) % P !== rhs) throw new TypeError('no point on P-256 has this X');
+  if (Number(y & 1n) !== (raw[0] & 1)) y = (P - y) % P;
+  if (Number(y & 1n) !== (raw[0] & 1)) throw new TypeError('no point with this parity');
+  const out = new Uint8Array(PUBLIC_KEY_BYTES);
+  out[0] = 0x04;
+  out.set(raw.subarray(1), 1);
+  out.set(fromBigInt(y), 33);
+  return out;
+}
+
+/**
+ * @param {Uint8Array} bytes big-endian
+ * @returns {bigint}
+ */
+function toBigInt(bytes) {
+  let n = 0n;
+  for (const b of bytes) n = (n << 8n) | BigInt(b);
+  return n;
+}
+
+/**
+ * @param {bigint} n below 2^256
+ * @returns {Uint8Array} 32 bytes, big-endian
+ */
+function fromBigInt(n) {
+  const out = new Uint8Array(32);
+  for (let i = 31; i >= 0; i--, n >>= 8n) out[i] = Number(n & 0xffn);
+  return out;
+}
+
+/**
+ * `base^exp mod P` by square and multiply.
+ * @param {bigint} base
+ * @param {bigint} exp
+ * @returns {bigint}
+ */
+function modPow(base, exp) {
+  let result = 1n;
+  for (base %= P; exp > 0n; exp >>= 1n, base = (base * base) % P) {
+    if (exp & 1n) result = (result * base) % P;
+  }
+  return result;
 }
 
 /**

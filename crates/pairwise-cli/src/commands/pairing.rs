@@ -127,14 +127,22 @@ async fn show_and_pair(
 ) -> Result<Established, TransferFailure> {
     let invitation = Invitation::with_identity(identity);
     let url = invitation.url(server.url());
-    let qr = term_qr::render(&url).map_err(|e| TransferFailure::Local(e.to_string()))?;
+    let qr = if peer.no_qr || peer.json {
+        String::new()
+    } else {
+        term_qr::render(&url).map_err(|e| TransferFailure::Local(e.to_string()))?
+    };
     let bind =
         bind_for(server.url(), peer.bind).map_err(|e| TransferFailure::Local(format!("{e:#}")))?;
     let waiting = invitation.open(server).await?;
     // The link is machine output (stdout); the QR code and instructions are for people.
     if !peer.json {
-        eprint!("{qr}");
-        eprintln!("Scan this code with the other device, or open the link there:");
+        if qr.is_empty() {
+            eprintln!("Open this link on the other device:");
+        } else {
+            eprint!("{qr}");
+            eprintln!("Scan this code with the other device, or open the link there:");
+        }
         println!("{url}");
     } else {
         progress.event("link", "", json!({"link": url}));

@@ -13,7 +13,8 @@ use clap::{Args, Parser, Subcommand};
                         3 the other device declined or cancelled; 4 the other device could not \
                         be verified (possible tampering); 5 the other device does not know this \
                         one (it forgot it, or this device's key was replaced): pair again; \
-                        6 the paired device did not come online within --timeout; 130 cancelled \
+                        6 nobody came within --timeout (no device opened the link, or the paired \
+                        device did not come online); 130 cancelled \
                         with Ctrl-C (the other device was told; partial files were removed)."
 )]
 pub struct Cli {
@@ -268,6 +269,11 @@ pub struct PeerArgs {
     /// Machine-readable events, one JSON object per line, on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Give up after SECS seconds of waiting (exit 6): for the other device to open the link
+    /// (QR code) or to answer this one's LINK, or with --to/--from/--paired for the paired
+    /// device to come online. Default: wait until interrupted.
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
     /// Print the pairing link without a QR code (to paste it into the other device, or in a
     /// terminal too small for the code).
     #[arg(long)]
@@ -299,9 +305,6 @@ pub struct SendArgs {
     /// online (`pairwise receive --from`/`--paired` there, or the web app open).
     #[arg(long, value_name = "NAME")]
     pub to: Option<String>,
-    /// With --to: give up after SECS seconds of waiting (default: wait until interrupted).
-    #[arg(long, value_name = "SECS", requires = "to")]
-    pub timeout: Option<u64>,
     /// Connection options.
     #[command(flatten)]
     pub peer: PeerArgs,
@@ -322,10 +325,6 @@ pub struct ReceiveArgs {
     /// forgotten here are told so if they come online.
     #[arg(long, conflicts_with = "link")]
     pub paired: bool,
-    /// With --from or --paired: give up after SECS seconds of waiting (default: wait until
-    /// interrupted).
-    #[arg(long, value_name = "SECS")]
-    pub timeout: Option<u64>,
     /// Directory to write the files into.
     #[arg(long, short, default_value = ".")]
     pub dir: PathBuf,

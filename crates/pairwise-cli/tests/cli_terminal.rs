@@ -1,5 +1,6 @@
 //! The `pairwise` binary in a terminal (issue 15): `--no-qr` prints only the link, and the QR
-//! code otherwise shown fits an 80×24 terminal.
+//! code otherwise shown fits an 80×24 terminal; `--timeout` bounds every wait, also for a QR
+//! code or a link, with a sentence and exit 6.
 //!
 //! These tests talk to a real `pairwise serve`, so they are `#[ignore]`d and run inside a
 //! private network namespace: `tests/e2e/netns.sh cargo test -p pairwise-cli --test
@@ -12,7 +13,8 @@
 
 mod support;
 
-use std::process::Stdio;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use support::{Running, assert_isolated, first_line, pairwise, serve, stderr};
 
@@ -57,4 +59,89 @@ fn no_qr_prints_the_link_and_no_block_characters() {
     let qr_lines = screen.lines().filter(|l| l.contains(HALF_BLOCKS)).count();
     assert!((1..=24).contains(&qr_lines), "{qr_lines} lines: {screen}");
     assert!(screen.contains(QR_COLOURS), "{screen:?}");
+}
+
+#[test]
+#[ignore = "needs a server: runs inside tests/e2e/netns.sh (scripts/test-all.sh does)"]
+fn timeout_bounds_the_wait_for_a_qr_code_or_a_link() {
+    assert_isolated("cli_terminal");
+    let tmp = tempfile::tempdir().unwrap();
+    let (_serve, url) = serve(tmp.path());
+    let file = tmp.path().join("f.txt");
+    std::fs::write(&file, b"x").unwrap();
+    let file = file.to_str().unwrap();
+    let dir = tmp.path().to_str().unwrap();
+    // A link whose device is in the room but never answers: stopped (SIGSTOP), its
+    // connection to the server still open.
+    let mut stopped = pairwise(
+        &tmp.path().join("a"),
+        &["pair", "--server", &url, "--no-qr"],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    let link = first_line(stopped.stdout.take().unwrap()).trim().to_owned();
+    let pid = stopped.id().to_string();
+    let _stopped = Running(Some(stopped));
+    assert!(
+        Command::new("kill")
+            .args(["-STOP", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+
+    for (args, sentence) in [
+        (
+            vec!["send", file],
+            "No device opened the link within --timeout",
+        ),
+        (vec!["pair"], "No device opened the link within --timeout"),
+        (
+            vec!["receive", "--dir", dir],
+            "No device opened the link within --timeout",
+        ),
+        (
+            vec!["receive", &link, "--dir", dir],
+            "The device that made the link did not answer within --timeout",
+        ),
+    ] {
+        let started = Instant::now();
+        let out = pairwise(&tmp.path().join("c"), &args)
+            .args(["--server", &url, "--timeout", "2", "--no-qr"])
+            .output()
+            .unwrap();
+        let text = stderr(&out);
+        assert_eq!(out.status.code(), Some(6), "{args:?}: {text}");
+        assert!(text.contains(sentence), "{args:?}: {text}");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{args:?} took {:?}",
+            started.elapsed()
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs a server: runs inside tests/e2e/netns.sh (scripts/test-all.sh does)"]
+fn a_link_whose_device_is_gone_says_so_at_once() {
+    assert_isolated("cli_terminal");
+    let tmp = tempfile::tempdir().unwrap();
+    let (_serve, url) = serve(tmp.path());
+    let (link, _) = link_and_screen(&url, &["--no-qr"]);
+    let out = pairwise(
+        &tmp.path().join("b"),
+        &["receive", &link, "--timeout", "30"],
+    )
+    .arg("--dir")
+    .arg(tmp.path())
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("This pairing link has expired"),
+        "{}",
+        stderr(&out)
+    );
 }

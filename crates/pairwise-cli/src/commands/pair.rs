@@ -29,7 +29,7 @@ pub(crate) fn run(args: PairArgs, config: Option<&Path>) -> anyhow::Result<ExitC
         );
         let (mut channel, id) = match paired.await {
             Ok(c) => c,
-            Err(e) => return Ok(report(&mut progress, e)),
+            Err(code) => return Ok(code),
         };
         let name = channel.wait_peer_name(PAIR_NAME_WAIT).await;
         channel.close().await;

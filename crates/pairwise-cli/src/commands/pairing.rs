@@ -2,6 +2,9 @@
 //! with, so that `send --to` and `receive --from` find it next time: the first steps of `send`,
 //! `receive LINK` and `pair`, and the name noted at their end.
 
+use std::process::ExitCode;
+use std::time::Duration;
+
 use pairwise_proto::device::DeviceName;
 use pairwise_proto::error::ErrorCode;
 use pairwise_proto::identity::IdentitySecret;
@@ -9,7 +12,8 @@ use pairwise_proto::keys::PairingKey;
 use pairwise_proto::link::PairingLink;
 use serde_json::json;
 
-use super::common::{announce_path, bind_for};
+use super::common::{announce_path, bind_for, report};
+use super::remembered::{timed_out, within};
 use crate::cli::PeerArgs;
 use crate::clock::unix_now;
 use crate::keystore::{Keystore, Remembered, device_id};
@@ -20,7 +24,8 @@ use crate::term_qr;
 use crate::transfer::{Channel, TransferFailure};
 
 /// Pairs by `link` (or by showing a QR code), says so, and remembers the other device: the
-/// first steps of `receive` and `pair`.
+/// first steps of `send`, `receive` and `pair`. Waits at most `--timeout` for the pairing; a
+/// failure is reported here and its exit code returned.
 pub(super) async fn pair_and_remember(
     link: Option<&str>,
     server: &Server,
@@ -28,15 +33,30 @@ pub(super) async fn pair_and_remember(
     store: &mut Keystore,
     own_name: &DeviceName,
     progress: &mut Progress,
-) -> Result<(Channel, Option<String>), TransferFailure> {
+) -> Result<(Channel, Option<String>), ExitCode> {
     let identity = store.identity().clone();
-    let est = match link {
-        Some(link) => open_link(link, server, peer, identity).await?,
-        None => show_and_pair(server, peer, progress, identity).await?,
+    let pairing = async {
+        match link {
+            Some(link) => open_link(link, server, peer, identity).await,
+            None => show_and_pair(server, peer, progress, identity).await,
+        }
+    };
+    let est = match within(peer.timeout.map(Duration::from_secs), pairing).await {
+        Some(Ok(est)) => est,
+        Some(Err(e)) => return Err(report(progress, e)),
+        None if link.is_some() => {
+            return Err(timed_out(
+                progress,
+                "The device that made the link did not answer",
+            ));
+        }
+        None => return Err(timed_out(progress, "No device opened the link")),
     };
     announce_paired(progress, &est);
     announce_path(progress, &est).await;
-    remember(store, est, own_name, progress).await
+    remember(store, est, own_name, progress)
+        .await
+        .map_err(|e| report(progress, e))
 }
 
 /// Takes over a new pairing: sends this device's name first, and stores the other device

@@ -38,7 +38,7 @@ pub(crate) fn run(args: ReceiveArgs, config: Option<&Path>) -> anyhow::Result<Ex
     let server = server(&args.peer)?;
     let own_name = own_name(&args.peer, config)?;
     let mut store = open_store(config)?;
-    let meeting = Meeting::new(&server, &args.peer, &own_name, args.timeout);
+    let meeting = Meeting::new(&server, &args.peer, &own_name, args.peer.timeout);
     if let Some(from) = &args.from {
         let device = store.find(from)?.clone();
         return runtime()?.block_on(receive_from(meeting, &mut store, &device, &inbox));
@@ -59,7 +59,7 @@ pub(crate) fn run(args: ReceiveArgs, config: Option<&Path>) -> anyhow::Result<Ex
         );
         let (mut channel, id) = match paired.await {
             Ok(c) => c,
-            Err(e) => return Ok(report(&mut progress, e)),
+            Err(code) => return Ok(code),
         };
         let result = transfer::receive_on(&mut channel, &inbox, &mut progress, &mut |_| true).await;
         let name = channel.peer_name().cloned();

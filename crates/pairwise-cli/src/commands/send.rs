@@ -34,7 +34,7 @@ pub(crate) fn run(args: SendArgs, config: Option<&Path>) -> anyhow::Result<ExitC
     if let Some(to) = &args.to {
         let device = store.find(to)?.clone();
         return runtime()?.block_on(send_to(
-            Meeting::new(&server, &args.peer, &own_name, args.timeout),
+            Meeting::new(&server, &args.peer, &own_name, args.peer.timeout),
             &mut store,
             &device,
             &files,
@@ -52,7 +52,7 @@ pub(crate) fn run(args: SendArgs, config: Option<&Path>) -> anyhow::Result<ExitC
         );
         let (mut channel, id) = match paired.await {
             Ok(c) => c,
-            Err(e) => return Ok(report(&mut progress, e)),
+            Err(code) => return Ok(code),
         };
         let total = files.iter().map(|f| f.size()).sum();
         let mut progress = Progress::new(args.peer.json, total);

@@ -98,7 +98,7 @@ test('link: keys of both Y parities come back whole from the compressed link', a
 });
 
 test('errors: codes, sentences and ProtocolError', () => {
-  assert.equal(Object.keys(ERRORS).length, 24);
+  assert.equal(Object.keys(ERRORS).length, 28);
   assert.equal(sentence('verify-failed'), ERRORS['verify-failed']);
   // The server's refusal for too many sessions has its own sentence, not a lost connection's.
   assert.match(sentence('rate-limited'), /refusing new sessions from this network/);

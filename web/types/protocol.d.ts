@@ -9,6 +9,10 @@
 export type ErrorCode =
   | 'bad-link'
   | 'room-full'
+  | 'bad-code'
+  | 'code-unknown'
+  | 'code-used'
+  | 'numbers-differ'
   | 'link-expired'
   | 'peer-left'
   | 'verify-failed'

@@ -13,6 +13,14 @@ pub enum ErrorCode {
     BadLink,
     /// The room already holds two peers: the link was used.
     RoomFull,
+    /// What the person typed is not an 8-digit pairing code (§2.1).
+    BadCode,
+    /// Nobody waits in the room of the typed code (§2.1).
+    CodeUnknown,
+    /// The code's room already holds two devices (§2.1: `room-full` in the code flow).
+    CodeUsed,
+    /// A person said the numbers of a code pairing differ (§2.1).
+    NumbersDiffer,
     /// The initiator is no longer waiting in the room.
     LinkExpired,
     /// The other device left.
@@ -65,9 +73,13 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in catalogue order.
-    pub const ALL: [Self; 24] = [
+    pub const ALL: [Self; 28] = [
         Self::BadLink,
         Self::RoomFull,
+        Self::BadCode,
+        Self::CodeUnknown,
+        Self::CodeUsed,
+        Self::NumbersDiffer,
         Self::LinkExpired,
         Self::PeerLeft,
         Self::VerifyFailed,
@@ -100,6 +112,22 @@ impl ErrorCode {
             }
             Self::RoomFull => {
                 "This pairing link was already used. Ask the other device for a new QR code."
+            }
+            Self::BadCode => {
+                "That is not a pairing code: it has 8 digits, like 4821 9377. Check it and type \
+                 it again."
+            }
+            Self::CodeUnknown => {
+                "No device is showing this code. Check the digits, or ask the other device for \
+                 a new code."
+            }
+            Self::CodeUsed => {
+                "This code was already used by another device. Ask the other device for a new \
+                 code."
+            }
+            Self::NumbersDiffer => {
+                "The numbers on the two screens did not match, so the devices were not paired: \
+                 someone may be in between. Start again with a new code."
             }
             Self::LinkExpired => {
                 "This pairing link has expired: the device that showed it is no longer \

@@ -134,7 +134,8 @@ macro_rules! private_key {
                 PublicKey(self.0.public_key())
             }
 
-            fn ecdh(&self, peer: &PublicKey) -> [u8; 32] {
+            /// `ECDH(self, peer)`: the X coordinate of the shared point.
+            pub(crate) fn ecdh(&self, peer: &PublicKey) -> [u8; 32] {
                 let shared =
                     p256::ecdh::diffie_hellman(self.0.to_nonzero_scalar(), peer.0.as_affine());
                 (*shared.raw_secret_bytes()).into()

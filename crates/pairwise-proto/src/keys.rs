@@ -44,6 +44,16 @@ pub mod label {
     pub const FORGET_KEY: &str = "pairwise/v1/forget-key";
     /// Prefix of the `forgotten` MAC input.
     pub const FORGOTTEN: &str = "pairwise/v1/forgotten";
+    /// Room id from a pairing code (§2.1).
+    pub const CODE_ROOM: &str = "pairwise/v1/code-room";
+    /// Prefix of the code exchange's commitment input.
+    pub const CODE_COMMIT: &str = "pairwise/v1/code-commit";
+    /// Prefix of the code exchange's transcript hash input.
+    pub const CODE_TRANSCRIPT: &str = "pairwise/v1/code";
+    /// The 4 bytes behind the number people compare in the code exchange.
+    pub const CODE_COMPARE: &str = "pairwise/v1/code-compare";
+    /// The pairing secret `s` agreed by the code exchange.
+    pub const CODE_SECRET: &str = "pairwise/v1/code-secret";
 }
 
 macro_rules! secret_bytes {
@@ -226,7 +236,7 @@ impl KeySchedule {
     clippy::expect_used,
     reason = "HKDF-SHA-256 expands up to 8160 bytes; every caller asks for at most 32"
 )]
-fn expand<const L: usize>(hk: &Hkdf<Sha256>, label: &str, th: &[u8]) -> [u8; L] {
+pub(crate) fn expand<const L: usize>(hk: &Hkdf<Sha256>, label: &str, th: &[u8]) -> [u8; L] {
     let mut out = [0u8; L];
     hk.expand_multi_info(&[label.as_bytes(), th], &mut out)
         .expect("L <= 32 is a valid HKDF-SHA-256 output length");

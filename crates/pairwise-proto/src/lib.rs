@@ -23,6 +23,8 @@
 //! - [`signal`]: client/server signaling messages.
 //! - [`b64`]: base64url without padding, canonical.
 //! - [`link`]: the pairing link (QR code) and its room.
+//! - [`code`]: pairing by an 8-digit code instead: the code, its room, the exchange that
+//!   agrees on the link's secret, and the number people compare.
 //! - [`identity`]: P-256 keys, nonces and the ECDH input.
 //! - [`keys`]: HKDF labels, purpose-typed symmetric keys, the key schedule and SAS.
 //! - [`handshake`]: hello/confirm bodies, SDP fingerprint, transcript, the typestates.
@@ -33,6 +35,7 @@
 //! - [`error`]: the shared error catalogue; every error type here has `code()`.
 
 pub mod b64;
+pub mod code;
 pub mod device;
 pub mod error;
 pub mod handshake;

@@ -79,3 +79,7 @@ pub const HANDSHAKE_TIMEOUT_MS: u64 = 30_000;
 /// wrong role, for the `not-paired` that usually explains it (§10.6): a peer holding this
 /// device's record under another key computes its role against a key that is not ours.
 pub const NOT_PAIRED_GRACE_MS: u64 = 3_000;
+
+/// Milliseconds a person has, from the numbers of a code pairing on screen (§2.1), to say
+/// "yes"; then `connect-failed`.
+pub const CODE_COMPARE_TIMEOUT_MS: u64 = 120_000;

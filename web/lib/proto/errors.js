@@ -14,6 +14,11 @@
 export const ERRORS = Object.freeze({
   'bad-link': 'This pairing link is not valid. Ask the other device for a new QR code.',
   'room-full': 'This pairing link was already used. Ask the other device for a new QR code.',
+  'bad-code': 'That is not a pairing code: it has 8 digits, like 4821 9377. Check it and type it again.',
+  'code-unknown': 'No device is showing this code. Check the digits, or ask the other device for a new code.',
+  'code-used': 'This code was already used by another device. Ask the other device for a new code.',
+  'numbers-differ':
+    'The numbers on the two screens did not match, so the devices were not paired: someone may be in between. Start again with a new code.',
   'link-expired':
     'This pairing link has expired: the device that showed it is no longer waiting. Ask it for a new QR code.',
   'peer-left': 'The other device left. Open Pairwise on both devices again to continue (pair again if they are not paired).',

@@ -65,3 +65,6 @@ export const HANDSHAKE_TIMEOUT_MS = 30_000;
 
 /** Milliseconds a remembered device waits, after a `hello` from the paired identity with the wrong role, for the `not-paired` that usually explains it (§10.6). */
 export const NOT_PAIRED_GRACE_MS = 3000;
+
+/** Milliseconds a person has, from the numbers of a code pairing on screen, to say "yes" (§2.1); then `connect-failed`. */
+export const CODE_COMPARE_TIMEOUT_MS = 120_000;

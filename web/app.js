@@ -26,12 +26,12 @@ import { Store, memoryBackend } from './lib/storage/store.js';
 import { showDeviceNotice, showDevices, showOwnName } from './ui/devices-view.js';
 import { dropKept, showKept } from './ui/kept-view.js';
 import { byId } from './ui/dom.js';
-import { hideHome, showError, showPaired, showPairing, showPairingEnded, showProblem, showStatus } from './ui/pairing-view.js';
+import { askNumbers, hideHome, showDeviceCount, showError, showPaired, showPairing, showPairingCode, showPairingEnded, showProblem, showStatus } from './ui/pairing-view.js';
 import { hideShared, showShared } from './ui/share-view.js';
 import { showText, wireTextForm } from './ui/text-view.js';
 import { showReceivedFiles } from './ui/received-folders.js';
 import { KeptReceived } from './ui/received-kept.js';
-import { askToAccept, showTransfer } from './ui/transfer-view.js';
+import { askToAccept, markContinued, showTransfer } from './ui/transfer-view.js';
 
 /** The browser's database; private windows may refuse IndexedDB: then nothing is remembered. */
 const backendReady = openIdb().catch(() => memoryBackend());
@@ -61,12 +61,14 @@ const appReady = Promise.all([devicesReady, resumeReady]).then(
       view: {
         status: showStatus,
         paired: showPaired,
+        numbers: askNumbers,
         pairingEnded: showPairingEnded,
         error: showError,
         deviceNotice: showDeviceNotice,
         hideShared,
         text: showText,
         transfer: showTransfer,
+        markContinued,
         askToAccept,
         receivedFiles: showReceivedFiles,
         kept: showKept,
@@ -158,6 +160,19 @@ function wireFilePicker() {
       showProblem('Some of the dropped files could not be read, so nothing was sent. Choose them with "Choose files" or "Choose a folder" instead.'),
     );
   });
+  // Files dropped anywhere else must not make the browser open them in place of the app: while
+  // a pairing is shown they go like the drop zone's, otherwise the page says where to drop.
+  addEventListener('dragover', (ev) => ev.preventDefault());
+  addEventListener('drop', (ev) => {
+    ev.preventDefault();
+    const target = ev.target instanceof Element ? ev.target : null;
+    if (target?.closest('#drop-zone, li.device') || !ev.dataTransfer?.types.includes('Files')) return;
+    if (!byId('paired').hidden) {
+      droppedFiles(ev.dataTransfer).then(offer, () => showProblem('Some of the dropped files could not be read, so nothing was sent.'));
+      return;
+    }
+    showProblem('Nothing was sent: drop files on one of your devices when it is online, or pair a device first.');
+  });
 }
 
 /** @param {Devices} devices @param {Controller} app */
@@ -172,7 +187,11 @@ function wireDevices(devices, app) {
     /** @param {string} id */
     forget: (id) => void devices.forget(id).catch(() => {}),
   };
-  const redraw = () => showDevices(devices.list(), actions);
+  const redraw = () => {
+    const list = devices.list();
+    showDevices(list, actions);
+    showDeviceCount(list.length, list.filter((d) => d.online).length);
+  };
   devices.addEventListener('change', redraw);
   devices.addEventListener('online', (ev) => {
     const { id, channel } = /** @type {CustomEvent} */ (ev).detail;
@@ -216,6 +235,26 @@ async function main() {
       showStatus('waiting');
     });
   }
+  byId('code-button').addEventListener('click', async () => {
+    const devices = await devicesReady;
+    const { code, connection } = await Connection.initiateByCode(devices.identity);
+    (await appReady).follow(connection);
+    showPairingCode(code);
+    showStatus('waiting');
+  });
+  byId('code-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const typed = byId('code-input', HTMLInputElement).value;
+    const devices = await devicesReady;
+    try {
+      const connection = await Connection.respondByCode(typed, devices.identity);
+      (await appReady).follow(connection);
+      hideHome();
+      showStatus('connecting');
+    } catch (e) {
+      showError(e instanceof ProtocolError ? e.code : 'bad-code');
+    }
+  });
   await pickUpShared();
   const devices = await devicesReady;
   const controller = await appReady;

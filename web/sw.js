@@ -29,6 +29,7 @@ const SHELL = [
   '/lib/app/controller.js',
   '/lib/proto/b64.js',
   '/lib/proto/bytes.js',
+  '/lib/proto/code.js',
   '/lib/net/connection.js',
   '/lib/net/device-link.js',
   '/lib/proto/device.js',

@@ -82,6 +82,8 @@ describe('remembered devices: Chromium to Chromium with persistent profiles', { 
     for (const p of [a, b]) {
       assert.equal(await p.isVisible('#qr'), false, `${p.name}: no QR code was shown`);
       assert.equal(await p.attr('#status', 'data-state'), 'idle', `${p.name}: no pairing ran`);
+      // It said "Not paired" while the paired device was online (and sending).
+      assert.equal((await p.text('#status'))?.trim(), '1 device online', `${p.name}: the status line counts the device online`);
     }
   });
 
@@ -125,7 +127,14 @@ describe('remembered devices: Chromium to Chromium with persistent profiles', { 
   });
 
   it('"Forget" on A: B learns it was forgotten, drops A, and the two no longer connect', async () => {
+    // Forget asks first, in place; "Keep" keeps the device.
     await a.click(`${entry(ids.a)} .device-forget`);
+    assert.match((await a.text(`${entry(ids.a)} .device-forget-question`)) ?? '', /^Forget Bob \(renamed on A\)\?/);
+    await a.click(`${entry(ids.a)} .device-forget-no`);
+    assert.equal(await a.isVisible(`${entry(ids.a)} .device-forget-ask`), false, 'the question went away');
+    assert.equal(await a.count('#devices li.device'), 1, 'A still lists B');
+    await a.click(`${entry(ids.a)} .device-forget`);
+    await a.click(`${entry(ids.a)} .device-forget-yes`);
     await a.waitUntil('#devices empty on A', () => document.querySelectorAll('#devices li.device').length === 0, undefined, { timeout: T.ui });
     await b.waitUntil(
       '#devices-notice[data-code=forgotten] and no device on B',

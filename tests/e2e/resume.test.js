@@ -199,6 +199,11 @@ describe('resume: Chromium to Chromium, 256 MiB, interrupted at half', { timeout
     const got = await downloadAndHash(b, file.name);
     assert.equal(got.sha256, file.sha256, 'the resumed file is the sent file');
     const [second] = await rows(a, 'send');
+    // The interrupted row says its send continued (it kept saying "it is offered again when …
+    // is back" after the resumed send was done).
+    const after = await rows(a, 'send');
+    assert.match(after[1].text, /continued in a new row above/, 'the old row says the send continued');
+    assert.ok(!after.some((r) => /offered again when/.test(r.text)), 'no row still waits for B');
     const resent = first.chunkBytes + second.chunkBytes - SIZE;
     console.log(`# ${what}: session 1 ${mb(first.chunkBytes)}, session 2 ${mb(second.chunkBytes)}, sent again ${mb(resent)}`);
     assert.ok(first.chunkBytes >= SIZE / 2, `session 1 sent ${first.chunkBytes}`);

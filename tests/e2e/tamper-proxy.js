@@ -6,6 +6,9 @@
  * - `{ kind: 'hello-key', role, field }`: in the `hello` sent by `role` (initiator|responder),
  *   replaces `identity` or `ephemeral` with another valid P-256 public key (uncompressed,
  *   base64url without padding), as a server substituting keys would;
+ * - `{ kind: 'code-key', body }`: in the `code-key` or `code-open` of a pairing by code,
+ *   replaces the `ephemeral` key with a random valid P-256 key (the numbers then differ, or the
+ *   commitment fails).
  * - `{ kind: 'sdp-fingerprint', sdp }`: in the `offer` or `answer`, flips one hex digit of the
  *   `a=fingerprint:` line(s), as a server redirecting the DTLS connection would.
  *
@@ -21,6 +24,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 /**
  * @typedef {{ kind: 'hello-key', role: 'initiator' | 'responder', field: 'identity' | 'ephemeral' }
  *   | { kind: 'sdp-fingerprint', sdp: 'offer' | 'answer' }
+ *   | { kind: 'code-key', body: 'code-key' | 'code-open' }
  *   | { kind: 'late-error', code: string }
  *   | { kind: 'drop-confirm' } | { kind: 'dup-confirm' } | { kind: 'inject-after' }
  *   | { kind: 'none' }} Attack
@@ -71,6 +75,11 @@ export function tamper(attack, frame) {
     const before = body[attack.field];
     body[attack.field] = randomP256PublicKey();
     return `hello(${attack.role}).${attack.field}: ${before} -> ${body[attack.field]}`;
+  }
+  if (attack.kind === 'code-key' && body.kind === attack.body && 'ephemeral' in body) {
+    const before = body.ephemeral;
+    body.ephemeral = randomP256PublicKey();
+    return `${attack.body}.ephemeral: ${before} -> ${body.ephemeral}`;
   }
   if (attack.kind === 'sdp-fingerprint' && body.kind === attack.sdp && typeof body.sdp === 'string') {
     const { sdp, changed } = flipFingerprint(body.sdp);

@@ -77,12 +77,14 @@ function setUp(o = {}) {
   const view = {
     status: rec('status'),
     paired: rec('paired'),
+    numbers: rec('numbers'),
     pairingEnded: rec('pairingEnded'),
     error: rec('error'),
     deviceNotice: rec('deviceNotice'),
     hideShared: rec('hideShared'),
     text: rec('text'),
     transfer: rec('transfer'),
+    markContinued: rec('markContinued'),
     askToAccept: rec('askToAccept'),
     receivedFiles: rec('receivedFiles'),
     kept: rec('kept'),
@@ -159,7 +161,7 @@ test('the end of a remembered pairing session is no error; before it is remember
 });
 
 test('an interrupted send is offered again, resuming, when its device is back', async () => {
-  const { app, made } = setUp();
+  const { app, made, log } = setUp();
   const first = new FakeChannel();
   app.online('dev1', /** @type {any} */ (first));
   await settle();
@@ -172,6 +174,7 @@ test('an interrupted send is offered again, resuming, when its device is back', 
   assert.equal(made[0].sends.length, 0, 'a closed session takes no files');
   app.online('dev1', /** @type {any} */ (new FakeChannel()));
   await settle();
+  assert.ok(log.some(([n, t]) => n === 'markContinued' && t === out), 'the interrupted row says it continued');
   assert.equal(made[1].sends.length, 1);
   assert.equal(made[1].sends[0].files, out.sources);
   assert.deepEqual(made[1].sends[0].opts, { resuming: true });
@@ -234,6 +237,18 @@ test('kept transfers are listed unless offered again, and Discard removes their 
   await actions.discard(records[0]);
   assert.deepEqual(deleted, ['dev1 t1']);
   assert.equal(removed.length, 2);
+});
+
+test('the numbers of a code pairing are asked, and the answer goes to the connection', async () => {
+  const { app, log } = setUp();
+  /** @type {boolean[]} */ const answers = [];
+  const connection = Object.assign(new EventTarget(), { numbersMatch: (/** @type {boolean} */ yes) => answers.push(yes) });
+  app.follow(connection);
+  connection.dispatchEvent(new CustomEvent('numbers', { detail: { number: '004217' } }));
+  const [, number, answer] = /** @type {any[]} */ (log.find(([n]) => n === 'numbers'));
+  assert.equal(number, '004217');
+  answer(false);
+  assert.deepEqual(answers, [false]);
 });
 
 test('the pairing session is remembered under the device id of its identity', async () => {

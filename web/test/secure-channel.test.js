@@ -75,8 +75,11 @@ test('nothing is read or reported once the channel closed', async () => {
   /** @type {Path[]} */
   const seen = [];
   const channel = channelOver(peer);
-  channel.watchPath((p) => seen.push(p), [0, 30]);
-  await sleep(10);
+  channel.watchPath((p) => seen.push(p), [0, 40]);
+  // The close must come between the two reads whatever the load: a 0 ms sleep's timer is due
+  // before the 40 ms read's, and the test goes on (a microtask) before that read's turn. (A
+  // 10 ms sleep overshot 40 ms once on a loaded machine and the second read came first.)
+  await sleep(0);
   channel.close();
   await sleep(40);
   peer.dispatchEvent(new Event('path'));

@@ -1,13 +1,14 @@
 /**
  * @file The "Your devices" list on the home screen: this device's own name (editable) and one
  * entry per paired device (`li.device[data-device-id][data-presence]`) with its name, a rename
- * field, "Accept files without asking", "Send files" (while online) and "Forget", plus its last
- * error as a catalogue sentence. Device names come from other devices: shown as text only.
+ * field, "Accept files without asking", "Send files" (while online; files dropped on the entry
+ * go the same way) and "Forget" (which asks first), plus its last error as a catalogue sentence. Device names come from other devices: shown as text only.
  * Shows state; the wiring lives in `app.js`.
  */
 
 /** @import { DeviceView } from '../lib/net/devices.js' */
 
+import { droppedFiles } from '../lib/files/dropped.js';
 import { isDeviceName } from '../lib/proto/device.js';
 import { sentence } from '../lib/proto/errors.js';
 import { byId, el } from './dom.js';
@@ -120,16 +121,54 @@ function createEntry(id, actions) {
   const sendLabel = el('label', 'device-send pick');
   sendLabel.append('Send files', files);
 
+  // Forgetting cannot be undone (pairing again needs both devices and a QR code or a code),
+  // so the button asks first, in place.
   const forget = el('button', 'device-forget secondary', 'Forget');
   forget.type = 'button';
-  forget.addEventListener('click', () => actions.forget(id));
+  const ask = el('span', 'device-forget-ask');
+  ask.hidden = true;
+  const askText = el('span', 'device-forget-question');
+  const yes = el('button', 'device-forget-yes', 'Forget');
+  yes.type = 'button';
+  const no = el('button', 'device-forget-no secondary', 'Keep');
+  no.type = 'button';
+  ask.append(askText, ' ', yes, ' ', no);
+  forget.addEventListener('click', () => {
+    askText.textContent = `Forget ${name.textContent}? Sending to it again needs a new pairing.`;
+    forget.hidden = true;
+    ask.hidden = false;
+    no.focus();
+  });
+  no.addEventListener('click', () => {
+    ask.hidden = true;
+    forget.hidden = false;
+  });
+  yes.addEventListener('click', () => actions.forget(id));
+
+  // Files dropped on an online device's entry are sent to it, like "Send files".
+  let online = false;
+  li.addEventListener('dragover', (ev) => {
+    ev.preventDefault();
+    if (ev.dataTransfer) ev.dataTransfer.dropEffect = online ? 'copy' : 'none';
+    li.classList.toggle('over', online);
+  });
+  li.addEventListener('dragleave', () => li.classList.remove('over'));
+  li.addEventListener('drop', (ev) => {
+    ev.preventDefault();
+    li.classList.remove('over');
+    if (!online || !ev.dataTransfer) return;
+    droppedFiles(ev.dataTransfer).then(
+      (chosen) => chosen.length > 0 && actions.send(id, chosen),
+      () => {},
+    );
+  });
 
   const error = el('p', 'device-error');
   error.setAttribute('role', 'status');
   error.hidden = true;
 
   const tools = el('div', 'device-tools');
-  tools.append(renameInput, renameButton, autoLabel, sendLabel, forget);
+  tools.append(renameInput, renameButton, autoLabel, sendLabel, forget, ask);
   li.append(head, tools, error);
 
   /** @param {DeviceView} d */
@@ -138,7 +177,12 @@ function createEntry(id, actions) {
     name.textContent = d.name;
     presence.textContent = d.online ? 'Online' : 'Offline';
     auto.checked = d.autoAccept;
+    online = d.online;
     files.disabled = !d.online;
+    // An offline device's "Send files" must not look like it does something.
+    sendLabel.classList.toggle('disabled', !d.online);
+    sendLabel.setAttribute('aria-disabled', String(!d.online));
+    sendLabel.title = d.online ? '' : 'Files can be sent while the device is online';
     if (d.error && !d.online) {
       error.dataset.code = d.error;
       error.textContent = sentence(d.error);

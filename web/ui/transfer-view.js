@@ -27,9 +27,6 @@ const OFFER_LINES = 8;
 /** What the prompt and the rows call a device whose name is not known. */
 const UNNAMED = 'the other device';
 
-/** Counts prompts: a later offer's prompt takes the place of an earlier one still open. */
-let prompts = 0;
-
 /**
  * What an interrupted transfer's row says.
  * @param {Incoming | Outgoing} t
@@ -40,6 +37,19 @@ function interrupted(t, device) {
   if (!('kept' in t)) return `Interrupted — it is offered again when ${device} is back`;
   if (t.kept === 0 && !t.discard) return 'Interrupted';
   return `Interrupted — ${bytes(t.kept)} of ${bytes(t.total)} kept; it continues when ${device} is back`;
+}
+
+/** Interrupted sends offered again: their rows say so instead of waiting for the device. */
+const continued = new WeakSet();
+
+/**
+ * An interrupted send was offered again (it has a new row above): its old row says so, where
+ * it kept saying "it is offered again when … is back" even after the new one was done.
+ * @param {Incoming | Outgoing} t
+ */
+export function markContinued(t) {
+  continued.add(t);
+  t.dispatchEvent(new Event('state'));
 }
 
 /**
@@ -82,7 +92,10 @@ export function showTransfer(t, direction, device = () => '', path = () => '') {
     if (t.state === 'offered' && 'resuming' in t && t.resuming) stats.textContent = 'Resuming…';
     else if (t.state === 'offered' && direction === 'receive' && 'resumed' in t && t.resumed) stats.textContent = 'Resuming…';
     else if (t.state === 'offered') stats.textContent = direction === 'send' ? `Waiting for ${name || UNNAMED} to accept…` : 'Waiting for you to accept…';
-    else if (t.state === 'interrupted') stats.textContent = interrupted(t, name || UNNAMED);
+    else if (t.state === 'interrupted' && continued.has(t)) {
+      stats.textContent = 'Interrupted — continued in a new row above';
+      cancel.hidden = true;
+    } else if (t.state === 'interrupted') stats.textContent = interrupted(t, name || UNNAMED);
     else if (t.state === 'active') stats.textContent = [`${bytes(t.bytes)} of ${bytes(t.total)}`, `${pct}%`, rate(t.rate), via, timeLeft(t.total - t.bytes, t.rate)].filter(Boolean).join(' · ');
     else if (t.state === 'done') stats.textContent = [`Done: ${bytes(t.total)} at ${rate(t.rate)}`, via].filter(Boolean).join(' · ');
     else stats.textContent = sentence(t.error ?? t.state);
@@ -100,26 +113,78 @@ export function showTransfer(t, direction, device = () => '', path = () => '') {
 }
 
 /**
- * Asks whether to accept `incoming`, then hides the prompt.
+ * An offer waiting for an answer: the prompt shows the oldest; the others wait their turn.
+ * @typedef {{ incoming: Incoming, from: () => string, name: () => void }} Asked
+ */
+
+/** Offers not answered yet, oldest first; the first is on screen. @type {Asked[]} */
+const asked = [];
+
+/**
+ * Asks whether to accept `incoming`. One offer is asked about at a time: one that arrives while
+ * another is on screen waits (the prompt says how many do) and is asked next, so no offer is
+ * left without a way to answer it. An offer that ends unanswered (the sender cancelled, the
+ * session closed) leaves the queue.
  * @param {Incoming} incoming
  * @param {() => string} [from] the sending device's name, `''` while it is not known
- * @returns {() => void} says the sender's name again (e.g. once it is known); nothing after
- *   the prompt closed
+ * @returns {() => void} says the sender's name again (e.g. once it is known); nothing while
+ *   the offer waits its turn or after it was answered
  */
 export function askToAccept(incoming, from = () => '') {
+  /** @type {Asked} */
+  const entry = { incoming, from, name: () => {} };
+  asked.push(entry);
+  incoming.addEventListener('state', () => {
+    if (incoming.state !== 'offered') done(entry);
+  });
+  if (asked.length === 1) present(entry);
+  else waiting();
+  return () => entry.name();
+}
+
+/**
+ * Takes `entry` off the queue (answered or ended); the next offer still waiting is asked.
+ * @param {Asked} entry
+ */
+function done(entry) {
+  const at = asked.indexOf(entry);
+  if (at < 0) return;
+  asked.splice(at, 1);
+  entry.name = () => {};
+  if (at !== 0) {
+    waiting();
+    return;
+  }
+  const box = byId('incoming');
+  box.hidden = true;
+  for (const id of ['accept-button', 'accept-folder-button', 'decline-button']) byId(id, HTMLButtonElement).onclick = null;
+  if (asked.length > 0) present(asked[0]);
+}
+
+/** Says how many more offers wait behind the one on screen. */
+function waiting() {
+  const more = byId('incoming-more');
+  const n = asked.length - 1;
+  more.hidden = n < 1;
+  more.textContent = n === 1 ? 'One more offer waits after this one.' : `${n} more offers wait after this one.`;
+}
+
+/**
+ * Puts `entry` on screen with its buttons.
+ * @param {Asked} entry
+ */
+function present(entry) {
+  const { incoming } = entry;
   const box = byId('incoming');
   const title = byId('incoming-title');
   const list = byId('incoming-files');
-  const prompt = ++prompts;
-  let open = true;
-  const name = () => {
-    if (!open || prompt !== prompts) return;
-    const sender = from();
+  entry.name = () => {
+    const sender = entry.from();
     title.textContent = `${sender || 'The other device'} wants to send you`;
     if (sender) title.dataset.device = sender;
     else delete title.dataset.device;
   };
-  name();
+  entry.name();
   const files = incoming.files;
   const shown = files.length > OFFER_LINES ? files.slice(0, OFFER_LINES - 1) : files;
   const rest = files.slice(shown.length);
@@ -128,19 +193,13 @@ export function askToAccept(incoming, from = () => '') {
     ...shown.map((f) => el('li', '', `${f.name} — ${bytes(f.size)}`)),
     ...(rest.length ? [el('li', 'more', `… and ${rest.length} more files — ${bytes(restBytes)}`)] : []),
   );
+  waiting();
   box.hidden = false;
   const accept = byId('accept-button', HTMLButtonElement);
   const intoFolder = byId('accept-folder-button', HTMLButtonElement);
   const decline = byId('decline-button', HTMLButtonElement);
-  const close = () => {
-    open = false;
-    box.hidden = true;
-    accept.onclick = null;
-    intoFolder.onclick = null;
-    decline.onclick = null;
-  };
   accept.onclick = () => {
-    close();
+    done(entry);
     incoming.accept?.();
   };
   // Straight into a folder where the browser lets a page write one (Chromium desktop).
@@ -155,18 +214,14 @@ export function askToAccept(incoming, from = () => '') {
       if (!(e instanceof DOMException && e.name === 'AbortError')) console.warn('choosing a folder failed', e);
       return;
     }
-    if (incoming.state !== 'offered') return;
-    close();
+    if (incoming.state !== 'offered' || asked[0] !== entry) return;
+    done(entry);
     incoming.accept?.({ folder });
   };
   decline.onclick = () => {
-    close();
+    done(entry);
     incoming.decline?.();
   };
-  incoming.addEventListener('state', () => {
-    if (incoming.state !== 'offered') close();
-  });
-  return name;
 }
 
 /**

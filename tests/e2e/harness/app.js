@@ -101,17 +101,19 @@ export async function chooseFiles(peer, paths) {
 }
 
 /**
- * Drags `paths` (files or folders) from the desktop and drops them on `#drop-zone`, the way a
- * user does: Chromium's input pipeline (CDP `Input.dispatchDragEvent`) builds the drop's
- * DataTransfer from the real files, folders included. Chromium only.
+ * Drags `paths` (files or folders) from the desktop and drops them on `#drop-zone` (or the
+ * first element matching `selector`), the way a user does: Chromium's input pipeline (CDP
+ * `Input.dispatchDragEvent`) builds the drop's DataTransfer from the real files, folders
+ * included. Chromium only.
  * @param {Peer} peer
  * @param {string[]} paths
+ * @param {string} [selector]
  */
-export async function dropFiles(peer, paths) {
+export async function dropFiles(peer, paths, selector = '#drop-zone') {
   if (peer.kind !== 'chromium') throw new Error(`dropFiles drives Chromium only, not ${peer.kind}`);
   const page = /** @type {import('playwright-core').Page} */ (peer.page);
-  const zone = await page.locator('#drop-zone').boundingBox();
-  if (!zone) throw await peer.failure(`${peer.name}: no visible drop zone`);
+  const zone = await page.locator(selector).first().boundingBox();
+  if (!zone) throw await peer.failure(`${peer.name}: no visible ${selector} to drop on`);
   const cdp = await page.context().newCDPSession(page);
   const at = { x: zone.x + zone.width / 2, y: zone.y + zone.height / 2 };
   const data = { items: [], files: paths, dragOperationsMask: 1 };

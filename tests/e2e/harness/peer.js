@@ -229,6 +229,20 @@ export class Peer {
   }
 
   /**
+   * Types `text` into an input like a user (replacing what it held).
+   * @param {string} selector
+   * @param {string} text
+   */
+  async fill(selector, text) {
+    await this.waitVisible(selector);
+    if (this.kind === 'chromium') await this.page.fill(selector, text);
+    else {
+      await this.page.$eval(selector, (/** @type {HTMLInputElement} */ e) => (e.value = ''));
+      await this.page.type(selector, text);
+    }
+  }
+
+  /**
    * Chooses files in an `<input type=file>` (fires `input` and `change` like a user's choice).
    * @param {string} selector
    * @param {string[]} paths

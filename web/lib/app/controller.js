@@ -8,7 +8,6 @@
  */
 
 /** @import { SecureChannel } from '../net/secure-channel.js' */
-/** @import { Connection } from '../net/connection.js' */
 /** @import { Outgoing } from '../transfers/file-transfer.js' */
 /** @import { PartialRecord } from '../storage/resume-store.js' */
 
@@ -55,12 +54,14 @@ import { UNNAMED_DEVICE } from '../storage/store.js';
  * @typedef {{
  *   status(state: string): void,
  *   paired(sas: string): void,
+ *   numbers(number: string, answer: (yes: boolean) => void): void,
  *   pairingEnded(): void,
  *   error(code: string): void,
  *   deviceNotice(code: string, name: string, text?: string): void,
  *   hideShared(): void,
  *   text(text: string, direction: 'sent' | 'received'): void,
  *   transfer(t: any, direction: 'send' | 'receive', device: () => string, path: () => string): () => void,
+ *   markContinued(t: any): void,
  *   askToAccept(incoming: any, device: () => string): () => void,
  *   receivedFiles(incoming: any, keep?: (file: any) => any): void,
  *   kept(records: PartialRecord[], actions: { deviceName(peer: string): string, discard(r: PartialRecord): Promise<void> }): void,
@@ -90,7 +91,7 @@ export class Controller {
   #moving = new Set();
   /** Ids of kept transfers offered again in this page load (not listed as kept). */
   #offeredAgain = new Set();
-  /** Files whose sending was interrupted, by device id: offered again when it is back. @type {Map<string, File[][]>} */
+  /** Sends that were interrupted, by device id: offered again when it is back. @type {Map<string, Outgoing[]>} */
   #toResume = new Map();
   /** Transfers of every open session, by device id. @type {Map<string, TransfersLike>} */
   #sessions = new Map();
@@ -175,11 +176,15 @@ export class Controller {
   /**
    * Shows a pairing session, puts transfers on its channel once ready (with what waited for
    * it), and remembers its device.
-   * @param {Connection | EventTarget} connection
+   * @param {EventTarget & { numbersMatch?(yes: boolean): void }} connection a `Connection`
    */
   follow(connection) {
     const view = this.#view;
     connection.addEventListener('state', (ev) => view.status(/** @type {CustomEvent} */ (ev).detail));
+    // Pairing by code: the person compares the numbers, and says so.
+    connection.addEventListener('numbers', (ev) =>
+      view.numbers(/** @type {CustomEvent} */ (ev).detail.number, (yes) => connection.numbersMatch?.(yes)),
+    );
     connection.addEventListener('paired', (ev) => view.paired(/** @type {CustomEvent} */ (ev).detail.sas));
     /** Set once the device is remembered: its later sessions live under "Your devices". */
     let remembered = false;
@@ -250,7 +255,7 @@ export class Controller {
       rows.push(view.transfer(out, 'send', peerName, () => path));
       out.addEventListener('state', () => {
         if (out.state !== 'interrupted') return;
-        id.then((d) => this.#toResume.set(d, [...(this.#toResume.get(d) ?? []), out.sources]));
+        id.then((d) => this.#toResume.set(d, [...(this.#toResume.get(d) ?? []), out]));
       });
     });
     t.addEventListener('incoming', (ev) => {
@@ -280,7 +285,11 @@ export class Controller {
       this.#sessions.set(d, t);
       const again = this.#toResume.get(d) ?? [];
       this.#toResume.delete(d);
-      for (const files of again) t.send(files, { resuming: true });
+      for (const out of again) {
+        // The new send gets its own row; the old one would keep saying it waits for the device.
+        view.markContinued(out);
+        t.send(out.sources, { resuming: true });
+      }
       channel.addEventListener('closed', () => {
         if (this.#sessions.get(d) === t) this.#sessions.delete(d);
       });

@@ -9,15 +9,32 @@
  * itself and joins the same room (the room comes from the link's secret), for up to
  * `REJOIN_FOR_MS`.
  *
- * Events: `state` (detail: idle|waiting|connecting|paired), `paired` (detail: {sas}),
- * `ready` (detail: {channel, peerIdentity, pairingKey}), `error` (detail: {code}).
+ * Pairing by code (§2.1) runs the code exchange in the code's room first (`proto/code.js`):
+ * once the peer's key is known the connection says `numbers`, the page asks the person, and
+ * `numbersMatch(true)` starts the same handshake as a link would (in the same room), with the
+ * secret and the initiator's identity the exchange gave.
+ *
+ * Events: `state` (detail: idle|waiting|connecting|paired), `numbers` (detail: {number}, six
+ * digits, code pairing only), `paired` (detail: {sas}), `ready` (detail: {channel,
+ * peerIdentity, pairingKey}), `error` (detail: {code}).
  */
 
 /** @import { KeyPair } from '../../types/protocol.js' */
 
+/** @import { CodeOutcome, CodeStep } from '../proto/code.js' */
+
+/**
+ * Pairing by code: the exchange, what the handshake will need (made up front: WebCrypto's key
+ * generation is async), the exchange's outcome once known, and the timer on the people.
+ * @typedef {{ exchange: CodeExchange, identity: KeyPair, ephemeral: KeyPair, nonce: Uint8Array,
+ *   outcome: CodeOutcome | null, timer: ReturnType<typeof setTimeout> | null }} CodeState
+ */
+
+import { CodeExchange, codeRoom, isCodeBody, newCode, parseCode } from '../proto/code.js';
 import { ProtocolError } from '../proto/errors.js';
 import { Handshake } from '../proto/handshake.js';
 import { generateKeyPair, randomBytes } from '../proto/keys.js';
+import { CODE_COMPARE_TIMEOUT_MS } from '../proto/limits.js';
 import { encodeLink, parsePairFragment, roomId } from '../proto/link.js';
 import { SessionDriver } from './session-driver.js';
 import { Signaling } from './signaling.js';
@@ -31,9 +48,11 @@ const REJOIN_MAX_MS = 8000;
 export class Connection extends EventTarget {
   /** @type {Signaling} */
   #signaling;
-  /** @type {SessionDriver} */
-  #driver;
+  /** The handshake's driver; with a code, made once the people said the numbers match. @type {SessionDriver | null} */
+  #driver = null;
   #initiator;
+  /** Pairing by code (§2.1): its state. @type {CodeState | null} */
+  #code = null;
   #failed = false;
   #room;
   #signalingUrl;
@@ -45,29 +64,44 @@ export class Connection extends EventTarget {
   #rejoinTimer = null;
 
   /**
-   * @param {{ initiator: boolean, hs: Handshake, room: string, signalingUrl?: string }} opts
+   * @param {{ initiator: boolean, hs?: Handshake, room: string, signalingUrl?: string,
+   *   code?: { exchange: CodeExchange, identity: KeyPair, ephemeral: KeyPair, nonce: Uint8Array } }} opts
+   *   `hs` for a link, `code` for pairing by code
    */
-  constructor({ initiator, hs, room, signalingUrl }) {
+  constructor({ initiator, hs, room, signalingUrl, code }) {
     super();
     this.#initiator = initiator;
     this.#room = room;
     this.#signalingUrl = signalingUrl;
-    this.#driver = new SessionDriver({
+    if (code) this.#code = { ...code, outcome: null, timer: null };
+    if (hs) this.#startDriver(hs);
+    this.#signaling = this.#connect();
+  }
+
+  /** Whether the peer's confirm verified: from then on the server's word changes nothing. */
+  get #confirmed() {
+    return this.#driver?.confirmed ?? false;
+  }
+
+  /** @param {Handshake} hs */
+  #startDriver(hs) {
+    const driver = new SessionDriver({
       hs,
       relay: (b) => this.#signaling.relay(b),
       iceServers: () => this.#signaling.iceServers,
     });
-    this.#driver.addEventListener('confirmed', (ev) => {
+    driver.addEventListener('confirmed', (ev) => {
       this.#state('paired');
       this.dispatchEvent(new CustomEvent('paired', { detail: /** @type {CustomEvent} */ (ev).detail }));
     });
-    this.#driver.addEventListener('ready', (ev) => {
+    driver.addEventListener('ready', (ev) => {
       // The page stays in the room (a third device opening the used link is told room-full,
       // "link already used"); what the server says from now on changes nothing (see above).
       this.dispatchEvent(new CustomEvent('ready', { detail: /** @type {CustomEvent} */ (ev).detail }));
     });
-    this.#driver.addEventListener('error', (ev) => this.#fail(/** @type {CustomEvent} */ (ev).detail.code));
-    this.#signaling = this.#connect();
+    driver.addEventListener('error', (ev) => this.#fail(/** @type {CustomEvent} */ (ev).detail.code));
+    this.#driver = driver;
+    return driver;
   }
 
   /** Opens a signaling connection, wires it to this session and joins the room. */
@@ -83,26 +117,42 @@ export class Connection extends EventTarget {
       if (!mine()) return;
       this.#met = true;
       // After the confirm it can only be the server's word (the peer is verified): no change.
-      if (this.#initiator && !this.#driver.confirmed) this.#state('connecting');
+      if (this.#initiator && !this.#confirmed) this.#state('connecting');
+      if (this.#initiator && this.#code) this.#codeStep(this.#code.exchange.start());
     });
+    // Pairing by code has no driver until the people said the numbers match (`#driver` is
+    // null): until then what the server says ends the attempt here (the other person said
+    // "they differ" and left: `peer-left`; `room-full` is `code-used`), as the tests in
+    // tests/e2e/code-pairing.test.js check; once the driver exists it weighs the server's word.
     sig.addEventListener('peer-left', () => {
       // Once the peer is verified the channel is the judge: its own close or failure says when
       // the peer is gone (the peer may leave the room as soon as its own channel is open).
-      if (mine() && !this.#driver.confirmed) this.#fail('peer-left');
+      if (mine() && !this.#confirmed) this.#fail('peer-left');
     });
     sig.addEventListener('relay', (ev) => {
       if (!mine()) return;
       this.#met = true;
-      this.#driver.handle(/** @type {CustomEvent} */ (ev).detail);
+      const body = /** @type {CustomEvent} */ (ev).detail;
+      if (this.#code && isCodeBody(body)) this.#codeStep(this.#code.exchange.handle(body));
+      else if (this.#driver) {
+        // The initiator's person said yes and the responder's hello is here: from now on the
+        // handshake's own deadline holds, not the people's.
+        this.#stopCodeTimer();
+        this.#driver.handle(body);
+      }
+      // With a code, the handshake's first body (the responder's hello) follows `code-match`,
+      // which the initiator sends once its driver exists: anything earlier breaks the order.
+      else this.#fail('peer-misbehaved');
     });
     sig.addEventListener('server-error', (ev) => {
       // Once the peer is verified, the server's word about relaying changes nothing either: a
       // late candidate relayed after the peer left the room (it may leave as soon as its own
       // channel is open) is answered `no-peer`, which ended sessions that were working.
-      if (mine() && !this.#driver.confirmed) this.#fail(/** @type {CustomEvent} */ (ev).detail.code);
+      const code = /** @type {CustomEvent} */ (ev).detail.code;
+      if (mine() && !this.#confirmed) this.#fail(this.#code && code === 'room-full' ? 'code-used' : code);
     });
     sig.addEventListener('closed', () => {
-      if (!mine() || this.#driver.confirmed) return;
+      if (!mine() || this.#confirmed) return;
       if (this.#initiator && !this.#met) this.#rejoinLater();
       else this.#fail('signaling-lost');
     });
@@ -166,11 +216,63 @@ export class Connection extends EventTarget {
     return new Connection({ initiator: false, hs, room: await roomId(secret) });
   }
 
+  /**
+   * Starts a pairing by code as the device that shows the code (§2.1).
+   * @param {KeyPair} identity this device's long-term identity
+   * @returns {Promise<{ code: string, connection: Connection }>} `code`: 8 digits
+   */
+  static async initiateByCode(identity) {
+    const code = newCode();
+    const exchange = new CodeExchange({ role: 'initiator', identity, ephemeral: await generateKeyPair(), nonce: randomBytes(32) });
+    const later = { identity, ephemeral: await generateKeyPair(), nonce: randomBytes(32) };
+    const connection = new Connection({ initiator: true, room: await codeRoom(code), code: { exchange, ...later } });
+    return { code, connection };
+  }
+
+  /**
+   * Joins a pairing by a typed code (§2.1).
+   * @param {string} typed what the person typed
+   * @param {KeyPair} identity this device's long-term identity
+   * @returns {Promise<Connection>}
+   * @throws {ProtocolError} `bad-code`
+   */
+  static async respondByCode(typed, identity) {
+    const code = parseCode(typed);
+    const exchange = new CodeExchange({ role: 'responder', ephemeral: await generateKeyPair(), nonce: randomBytes(32) });
+    const later = { identity, ephemeral: await generateKeyPair(), nonce: randomBytes(32) };
+    return new Connection({ initiator: false, room: await codeRoom(code), code: { exchange, ...later } });
+  }
+
+  /**
+   * The person's answer to "does the other screen show this number?" (code pairing). No ends
+   * the attempt (`numbers-differ`); yes starts the handshake (the initiator) or lets it start
+   * once the initiator's person said yes too (the responder).
+   * @param {boolean} yes
+   */
+  numbersMatch(yes) {
+    const code = this.#code;
+    if (!code?.outcome || this.#failed || this.#driver) return;
+    if (!yes) {
+      this.#fail('numbers-differ');
+      return;
+    }
+    const step = code.exchange.matched();
+    this.#state('connecting');
+    if (this.#initiator) {
+      // The driver first: the responder's hello follows our code-match.
+      this.#handshake(code, code.outcome);
+      for (const b of step.send) this.#signaling.relay(b);
+    } else if (step.ready) {
+      this.#respond(code, code.outcome);
+    }
+  }
+
   /** Ends the session: signaling and the peer connection. */
   close() {
     this.#failed = true;
     if (this.#rejoinTimer !== null) clearTimeout(this.#rejoinTimer);
-    this.#driver.close();
+    this.#stopCodeTimer();
+    this.#driver?.close();
     this.#signaling.close();
   }
 
@@ -178,12 +280,71 @@ export class Connection extends EventTarget {
   #onJoined(peers) {
     if (this.#initiator) {
       this.#state('waiting');
+      if (peers >= 2 && this.#code) this.#codeStep(this.#code.exchange.start());
     } else if (peers < 2) {
-      this.#fail('link-expired');
+      this.#fail(this.#code ? 'code-unknown' : 'link-expired');
     } else {
       this.#state('connecting');
-      this.#driver.sendHello();
+      // With a code, the initiator speaks first (its commitment), then the hello comes later.
+      if (!this.#code) this.#driver?.sendHello();
     }
+  }
+
+  /**
+   * What a step of the code exchange gives: bodies to relay, the numbers to show, the moment the
+   * responder may send its hello.
+   * @param {Promise<CodeStep>} step
+   */
+  #codeStep(step) {
+    step.then(
+      (s) => {
+        const code = this.#code;
+        if (this.#failed || !code) return;
+        for (const b of s.send) this.#signaling.relay(b);
+        if (s.outcome && !code.outcome) {
+          code.outcome = s.outcome;
+          code.timer = setTimeout(() => this.#fail('connect-failed'), CODE_COMPARE_TIMEOUT_MS);
+          this.dispatchEvent(new CustomEvent('numbers', { detail: { number: s.outcome.number } }));
+        }
+        if (s.ready && code.outcome && !this.#driver) this.#respond(code, code.outcome);
+      },
+      (e) => this.#fail(e instanceof ProtocolError ? e.code : 'peer-misbehaved'),
+    );
+  }
+
+  /**
+   * The handshake of §5 with what the exchange gave, as a link would have given it.
+   * @param {CodeState} code
+   * @param {CodeOutcome} outcome
+   */
+  #handshake(code, outcome) {
+    // The responder's hello goes now and starts the handshake's deadline; the initiator's
+    // person may still wait for the other's yes, under the people's timer.
+    if (!this.#initiator) this.#stopCodeTimer();
+    const role = this.#initiator ? 'initiator' : 'responder';
+    const hs = new Handshake({
+      role,
+      secret: outcome.secret,
+      identity: code.identity,
+      ephemeral: code.ephemeral,
+      nonce: code.nonce,
+      ...(role === 'responder' ? { expectedPeerIdentity: outcome.identityPub } : {}),
+    });
+    return this.#startDriver(hs);
+  }
+
+  #stopCodeTimer() {
+    if (this.#code?.timer) clearTimeout(this.#code.timer);
+    if (this.#code) this.#code.timer = null;
+  }
+
+  /**
+   * The responder: both people said yes; its hello starts the handshake.
+   * @param {CodeState} code
+   * @param {CodeOutcome} outcome
+   */
+  #respond(code, outcome) {
+    this.#handshake(code, outcome).sendHello();
   }
 
   /** @param {string} state */
@@ -195,7 +356,7 @@ export class Connection extends EventTarget {
   #fail(code) {
     if (this.#failed) return;
     this.#failed = true;
-    this.#driver.fail(new ProtocolError(code));
+    this.#driver?.fail(new ProtocolError(code));
     this.close();
     this.dispatchEvent(new CustomEvent('error', { detail: { code } }));
   }

@@ -40,7 +40,7 @@ spid=$!
 pids+=("$spid")
 wait_link
 t0=$(date +%s.%N)
-PAIRWISE_CONFIG="$work/cfg-r" wrap receive "$bin" receive "$link" --dir "$work/in" \
+PAIRWISE_CONFIG="$work/cfg-r" wrap receive "$bin" receive --yes "$link" --dir "$work/in" \
   >"$work/recv.out" 2>"$work/recv.err" || { tail -5 "$work/recv.err" >&2; exit 1; }
 wait "$spid" || { tail -5 "$work/send.err" >&2; exit 1; }
 t1=$(date +%s.%N)

@@ -31,7 +31,7 @@ lo0=$(awk '/lo:/ {print $10}' /proc/net/dev)
 drops0=$(rcvbuf_errors)
 t0=$(date +%s.%N)
 PAIRWISE_CONFIG="$work/cfg-r" /usr/bin/time -o "$work/recv.time" -f "$fmt" \
-  "$bin" receive --json "$link" --dir "$work/in" 2>"$work/recv.err" |
+  "$bin" receive --yes --json "$link" --dir "$work/in" 2>"$work/recv.err" |
   while IFS= read -r line; do echo "$(date +%s.%N) $line"; done >"$work/recv.json"
 wait "$spid"
 t1=$(date +%s.%N)

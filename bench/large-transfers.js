@@ -122,7 +122,7 @@ try {
   const t3 = performance.now();
   const sender = runCli(['send', '--server', server.origin, file.path]);
   const senderPeak = watchPeak(sender.pid);
-  const receiver = runCli(['receive', await sender.link(), '--dir', dir]);
+  const receiver = runCli(['receive', '--yes', await sender.link(), '--dir', dir]);
   const receiverPeak = watchPeak(receiver.pid);
   const [rs, ss] = await Promise.all([receiver.exited, sender.exited]);
   const cliMs = performance.now() - t3;

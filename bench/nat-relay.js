@@ -63,7 +63,7 @@ async function runCell(cell, file, sha) {
   try {
     const { link } = await send.waitEvent('link', 20_000);
     const opened = performance.now();
-    const recv = spawnIn('b1', BIN, ['receive', link, '--dir', out, '--json', '--config', cfgB, ...policy]);
+    const recv = spawnIn('b1', BIN, ['receive', '--yes', link, '--dir', out, '--json', '--config', cfgB, ...policy]);
     const { code } = await Promise.race([
       recv.exited,
       new Promise((_, reject) => setTimeout(() => reject(new Error(`timed out\n${recv.diagnose()}\n${send.diagnose()}`)), 300_000)),

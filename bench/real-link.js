@@ -232,7 +232,7 @@ async function transfer(ctx, from, to, policy, lanes = null, unpaced = false) {
     b = await newPeer(ctx, browserB, 'B');
     await b.goto(link);
   } else {
-    receiver = track(spawnIn('b1', BIN, ['receive', link, '--dir', out, '--json', '--config', dir(ctx, 'pwlk-cfg-'), ...policy], { label: 'receive (b1)', env }));
+    receiver = track(spawnIn('b1', BIN, ['receive', '--yes', link, '--dir', out, '--json', '--config', dir(ctx, 'pwlk-cfg-'), ...policy], { label: 'receive (b1)', env }));
     peak = watchPeak(receiver.pid);
   }
   /** @type {import('../tests/e2e/harness/peer.js').Witness[]} */

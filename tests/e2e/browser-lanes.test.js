@@ -81,7 +81,7 @@ describe('a browser sends over lanes', { timeout: 900_000 }, () => {
     const chromium = cleanup.track(await launchChromium(), (b) => b.close());
     const a = await chromium.newPeer('A (chromium)', server.origin);
     const dir = tempDir('blanes-cli-');
-    const run = cli(tempDir('blanes-cfg-'), ['receive', await pairingLink(a), '--dir', dir]);
+    const run = cli(tempDir('blanes-cfg-'), ['receive', '--yes', await pairingLink(a), '--dir', dir]);
     await waitPaired(a, [run]);
     await chooseFiles(a, files.files.map((f) => f.path));
     await exitsWith(run, 0);
@@ -117,7 +117,7 @@ describe('a browser sends over lanes', { timeout: 900_000 }, () => {
     const big = cleanup.track(makeFiles([{ name: 'blanes-cancel.bin', size: 512 * MiB }]), (f) => f.remove());
     const chromium = cleanup.track(await launchChromium(), (b) => b.close());
     const a = await chromium.newPeer('A (chromium)', server.origin);
-    const run = cli(tempDir('blanes-cfg-'), ['receive', await pairingLink(a), '--dir', tempDir('blanes-cancel-')]);
+    const run = cli(tempDir('blanes-cfg-'), ['receive', '--yes', await pairingLink(a), '--dir', tempDir('blanes-cancel-')]);
     await waitPaired(a, [run]);
     await chooseFiles(a, [big.files[0].path]);
     await waitSent(a, 16 * MiB, [run]);
@@ -132,7 +132,7 @@ describe('a browser sends over lanes', { timeout: 900_000 }, () => {
     const big = cleanup.track(makeFiles([{ name: 'blanes-sigint.bin', size: 512 * MiB }]), (f) => f.remove());
     const chromium = cleanup.track(await launchChromium(), (b) => b.close());
     const a = await chromium.newPeer('A (chromium)', server.origin);
-    const run = cli(tempDir('blanes-cfg-'), ['receive', await pairingLink(a), '--dir', tempDir('blanes-sigint-')]);
+    const run = cli(tempDir('blanes-cfg-'), ['receive', '--yes', await pairingLink(a), '--dir', tempDir('blanes-sigint-')]);
     await waitPaired(a, [run]);
     await chooseFiles(a, [big.files[0].path]);
     await waitSent(a, 16 * MiB, [run]);

@@ -65,7 +65,7 @@ describe('remembered devices between two CLIs', { timeout: 600_000 }, () => {
     const first = cleanup.track(makeFiles([{ name: 'first.bin', size: 3 * MiB + 7 }]), (f) => f.remove());
     const dir1 = tempDir('pairwise-in1-');
     const a = cli(cfgA, ['send', '--server', server.origin, '--name', 'Alpha', first.files[0].path]);
-    const b = cli(cfgB, ['receive', await a.link(), '--dir', dir1, '--name', 'Beta']);
+    const b = cli(cfgB, ['receive', '--yes', await a.link(), '--dir', dir1, '--name', 'Beta']);
     await exitsWith(b, 0);
     await exitsWith(a, 0);
     await assertDirHolds(dir1, first.files);

@@ -65,7 +65,7 @@ describe('resume and Ctrl-C between two remembered CLIs', { timeout: 900_000 }, 
     // Pair once with a link, so A and B are remembered devices.
     const hello = cleanup.track(makeFiles([{ name: 'hello.txt', size: 5 }]), (f) => f.remove());
     const a = cli(cfgA, ['send', '--server', server.origin, '--name', 'Alpha', hello.files[0].path]);
-    const b = cli(cfgB, ['receive', await a.link(), '--dir', tempDir('pairwise-in0-'), '--name', 'Beta']);
+    const b = cli(cfgB, ['receive', '--yes', await a.link(), '--dir', tempDir('pairwise-in0-'), '--name', 'Beta']);
     await exitsWith(b, 0);
     await exitsWith(a, 0);
   });

@@ -92,7 +92,7 @@ describe('the pairwise CLI with browsers and itself', { timeout: 900_000 }, () =
     await a.goto(server.origin);
     const link = await showPairingCode(a);
     const dir = tempDir('cli-in-');
-    const run = cleanup.track(runCli(['receive', link, '--dir', dir]), (r) => r.kill());
+    const run = cleanup.track(runCli(['receive', '--yes', link, '--dir', dir]), (r) => r.kill());
     await waitPaired(a, [run]);
     // A short text first (§11.2): the terminal shows it, with an escape sequence defused.
     await a.page.fill('#text-input', 'see you at 5 \u001b[31mred\u001b[0m');
@@ -111,7 +111,7 @@ describe('the pairwise CLI with browsers and itself', { timeout: 900_000 }, () =
 
   it('CLI receives without a link: it shows the QR code, Chromium opens it and sends', { timeout: 240_000 }, async () => {
     const dir = tempDir('cli-qr-');
-    const run = cleanup.track(runCli(['receive', '--server', server.origin, '--dir', dir]), (r) => r.kill());
+    const run = cleanup.track(runCli(['receive', '--yes', '--server', server.origin, '--dir', dir]), (r) => r.kill());
     const link = await run.link();
     assert.equal(decodeTerminalQr(run.stderr()), link, 'the terminal QR code encodes exactly the printed link');
     const a = await chromium.newPeer('A (chromium)', server.origin);
@@ -129,7 +129,7 @@ describe('the pairwise CLI with browsers and itself', { timeout: 900_000 }, () =
     await a.goto(server.origin);
     const link = await showPairingCode(a);
     const dir = tempDir('cli-ff-');
-    const run = cleanup.track(runCli(['receive', link, '--dir', dir]), (r) => r.kill());
+    const run = cleanup.track(runCli(['receive', '--yes', link, '--dir', dir]), (r) => r.kill());
     await waitPaired(a, [run]);
     await chooseFiles(a, files.files.map((f) => f.path));
     await exitOk(run);
@@ -140,7 +140,7 @@ describe('the pairwise CLI with browsers and itself', { timeout: 900_000 }, () =
   it('CLI sends to CLI', { timeout: 240_000 }, async () => {
     const dir = tempDir('cli-cli-');
     const sender = cleanup.track(runCli(['send', '--server', server.origin, ...files.files.map((f) => f.path)]), (r) => r.kill());
-    const receiver = cleanup.track(runCli(['receive', await sender.link(), '--dir', dir]), (r) => r.kill());
+    const receiver = cleanup.track(runCli(['receive', '--yes', await sender.link(), '--dir', dir]), (r) => r.kill());
     await exitOk(receiver);
     await exitOk(sender);
     await assertDirHolds(dir, files.files);
@@ -183,7 +183,7 @@ describe('the pairwise CLI with browsers and itself', { timeout: 900_000 }, () =
     const { root, want } = makeTree();
     const dir = tempDir('cli-tree-dst-');
     const sender = cleanup.track(runCli(['send', '--server', server.origin, root]), (r) => r.kill());
-    const receiver = cleanup.track(runCli(['receive', await sender.link(), '--dir', dir]), (r) => r.kill());
+    const receiver = cleanup.track(runCli(['receive', '--yes', await sender.link(), '--dir', dir]), (r) => r.kill());
     await exitOk(receiver);
     await exitOk(sender);
     assertTree(dir, want);
@@ -201,7 +201,7 @@ describe('the pairwise CLI with browsers and itself', { timeout: 900_000 }, () =
     await a.goto(server.origin);
     const link = await showPairingCode(a);
     const dir = tempDir('cli-tree-in-');
-    const run = cleanup.track(runCli(['receive', link, '--dir', dir]), (r) => r.kill());
+    const run = cleanup.track(runCli(['receive', '--yes', link, '--dir', dir]), (r) => r.kill());
     await waitPaired(a, [run]);
     await choose(a, root);
     await exitOk(run);
@@ -248,7 +248,7 @@ describe('the pairwise CLI with browsers and itself', { timeout: 900_000 }, () =
     const big = cleanup.track(makeFiles([{ name: 'huge.bin', size: 256 * MiB }]), (f) => f.remove());
     const dir = tempDir('cli-kill-');
     const sender = cleanup.track(runCli(['send', '--server', server.origin, big.files[0].path]), (r) => r.kill());
-    const receiver = cleanup.track(runCli(['receive', await sender.link(), '--dir', dir]), (r) => r.kill());
+    const receiver = cleanup.track(runCli(['receive', '--yes', await sender.link(), '--dir', dir]), (r) => r.kill());
     // Wait until bytes are flowing: the part file exists and is growing.
     const until = Date.now() + 60_000;
     while (!readdirSync(dir).some((n) => n.endsWith('.part'))) {

@@ -189,7 +189,7 @@ describe('an independent aiortc peer with the CLI and Chromium', { timeout: 900_
     const sender = peer(['send', '--server', server.origin, ...files.files.map((f) => f.path)]);
     const link = await sender.link();
     const dir = tempDir('interop-cli-in-');
-    const receiver = cleanup.track(runCli(['receive', link, '--dir', dir]), (r) => r.kill());
+    const receiver = cleanup.track(runCli(['receive', '--yes', link, '--dir', dir]), (r) => r.kill());
     await cliExitsOk(receiver, sender);
     await peerExitsOk(sender, [receiver]);
     await assertDirHolds(dir, files.files);
@@ -275,7 +275,7 @@ describe('an independent aiortc peer with the CLI and Chromium', { timeout: 900_
       requirePeer();
       const sender = peer(['send', '--server', server.origin, '--offer-json', JSON.stringify(manifest)]);
       const dir = tempDir('interop-hostile-');
-      const receiver = cleanup.track(runCli(['receive', await sender.link(), '--dir', dir]), (r) => r.kill());
+      const receiver = cleanup.track(runCli(['receive', '--yes', await sender.link(), '--dir', dir]), (r) => r.kill());
       const { code } = await receiver.exited;
       assert.notEqual(code, 0, `pairwise receive accepted a hostile offer.\n${receiver.diagnose()}`);
       assert.match(receiver.stderr(), /offered a file with an unsafe name/, `the CLI should say why.\n${receiver.diagnose()}`);
@@ -293,7 +293,7 @@ describe('an independent aiortc peer with the CLI and Chromium', { timeout: 900_
     const big = files.files[2];
     const sender = peer(['send', '--server', server.origin, '--corrupt-after', String(MiB), big.path]);
     const dir = tempDir('interop-bad-record-');
-    const receiver = cleanup.track(runCli(['receive', await sender.link(), '--dir', dir]), (r) => r.kill());
+    const receiver = cleanup.track(runCli(['receive', '--yes', await sender.link(), '--dir', dir]), (r) => r.kill());
     const { code } = await receiver.exited;
     assert.notEqual(code, 0, `pairwise receive kept going after a bad record.\n${receiver.diagnose()}`);
     assert.match(receiver.stderr(), /failed its integrity check/, `the CLI should say record-rejected.\n${receiver.diagnose()}`);

@@ -302,7 +302,7 @@ async function cellBody(cell, file, cleanup, witnesses) {
     await b.goto(query ? link.replace('/#pair=', `/${query}#pair=`) : link);
   } else {
     const cfg = dir('pairwise-nat-cfg-b-');
-    receiver = track(spawnIn(cell.resp.ns, BIN, ['receive', link, '--dir', out, '--json', '--config', cfg], { label: `receive (${cell.resp.ns})` }));
+    receiver = track(spawnIn(cell.resp.ns, BIN, ['receive', '--yes', link, '--dir', out, '--json', '--config', cfg], { label: `receive (${cell.resp.ns})` }));
     receiverExitAt = receiver.exited.then(() => performance.now());
   }
   const cliA = /** @type {Proc[]} */ ([sender].filter(Boolean));

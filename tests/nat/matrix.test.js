@@ -208,7 +208,7 @@ async function runCell(cell, file) {
     const link = (await sender.waitFor(LINK_RE, T.link, 'the pairing link'))[1];
     const tReceive = performance.now();
     const receiver = spawnIn(cell.answer, BIN, [
-      ...VERBOSE, 'receive', link, '--dir', out, '--json', '--config', cfgB, ...policy,
+      ...VERBOSE, 'receive', '--yes', link, '--dir', out, '--json', '--config', cfgB, ...policy,
     ], { label: `receive (${cell.answer})` });
     procs.push(receiver);
 

@@ -48,7 +48,7 @@ describe('network change mid-transfer (CLI <-> CLI, remembered)', { skip: isRoot
       const first = spawnIn('a1', BIN, ['send', small.path, '--json', '--name', 'Alpha', '--server', SERVER_URL, '--config', cfgA]);
       procs.push(first);
       const link = (await first.waitFor(LINK_RE, 20_000, 'the pairing link'))[1];
-      const pairing = spawnIn('b1', BIN, ['receive', link, '--dir', out0, '--json', '--name', 'Beta', '--config', cfgB]);
+      const pairing = spawnIn('b1', BIN, ['receive', '--yes', link, '--dir', out0, '--json', '--name', 'Beta', '--config', cfgB]);
       procs.push(pairing);
       const [f, p] = await withTimeout(Promise.all([first.exited, pairing.exited]), 60_000, 'the pairing');
       assert.equal(f.code, 0, 'pairing send');

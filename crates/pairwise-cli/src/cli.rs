@@ -53,6 +53,10 @@ pub enum Command {
     /// Receive files: open a pairing LINK from the other device, or show a QR code for it.
     /// With --from NAME (or --paired), receives from a paired device without a QR code.
     ///
+    /// Before anything is written you are asked to accept the offered files (their names and
+    /// sizes are shown), unless --yes is given, they come from --from NAME, or the device is
+    /// set to auto-accept (`pairwise devices auto-accept NAME on`).
+    ///
     /// Files are written as NAME.part and get their name only once complete and verified; an
     /// existing file is never replaced (a new name like "NAME (1).ext" is chosen and said).
     /// From a sender that can resume (`send --to`), partial files are kept in the hidden
@@ -321,10 +325,15 @@ pub struct ReceiveArgs {
     #[arg(long, value_name = "NAME", conflicts_with_all = ["link", "paired"])]
     pub from: Option<String>,
     /// Wait for whichever paired device sends first. Files are accepted from devices with
-    /// auto-accept on; otherwise you are asked (on a terminal) or they are declined. Devices
-    /// forgotten here are told so if they come online.
+    /// auto-accept on (or with --yes); otherwise you are asked (on a terminal) or they are
+    /// declined. Devices forgotten here are told so if they come online.
     #[arg(long, conflicts_with = "link")]
     pub paired: bool,
+    /// Accept the offered files without asking. Without it, files from a newly paired device
+    /// (or, with --paired, one not set to auto-accept) are shown by name and size with
+    /// "Accept? [y/N]"; where stdin is no terminal they are declined.
+    #[arg(long, short)]
+    pub yes: bool,
     /// Directory to write the files into.
     #[arg(long, short, default_value = ".")]
     pub dir: PathBuf,

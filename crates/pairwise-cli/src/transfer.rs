@@ -121,13 +121,21 @@ fn with_name(
     json
 }
 
+/// Files listed by name in an offer on the terminal (`--json` lists them all).
+const OFFER_LINES: usize = 10;
+
 /// Shows the peer's offer: who sends (by name when known), how many files, how large.
 fn announce(progress: &mut Progress, m: &Manifest, from: Option<&DeviceName>) {
-    let list: Vec<String> = m
+    let mut list: Vec<String> = m
         .files()
         .iter()
+        .take(OFFER_LINES)
         .map(|f| format!("  {}  {}", f.name().as_str(), bytes(f.size())))
         .collect();
+    // A folder of thousands of files would scroll the question off the screen.
+    if m.files().len() > OFFER_LINES {
+        list.push(format!("  … and {} more", m.files().len() - OFFER_LINES));
+    }
     progress.event(
         "offer",
         &format!("{} sends {} file(s), {}:\n{}", called_first(from), m.files().len(), bytes(m.total_bytes()), list.join("\n")),

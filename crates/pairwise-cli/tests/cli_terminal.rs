@@ -1,6 +1,7 @@
 //! The `pairwise` binary in a terminal (issue 15): `--no-qr` prints only the link, and the QR
 //! code otherwise shown fits an 80×24 terminal; `--timeout` bounds every wait, also for a QR
-//! code or a link, with a sentence and exit 6.
+//! code or a link, with a sentence and exit 6; `receive` asks before writing a newly paired
+//! device's files, and with no terminal to ask on (and no `--yes`) declines them.
 //!
 //! These tests talk to a real `pairwise serve`, so they are `#[ignore]`d and run inside a
 //! private network namespace: `tests/e2e/netns.sh cargo test -p pairwise-cli --test
@@ -143,5 +144,58 @@ fn a_link_whose_device_is_gone_says_so_at_once() {
         stderr(&out).contains("This pairing link has expired"),
         "{}",
         stderr(&out)
+    );
+}
+
+#[test]
+#[ignore = "WebRTC: runs inside tests/e2e/netns.sh (scripts/test-all.sh does)"]
+fn receive_without_a_terminal_or_yes_declines_and_the_sender_is_told() {
+    assert_isolated("cli_terminal");
+    let tmp = tempfile::tempdir().unwrap();
+    let (_serve, url) = serve(tmp.path());
+    let file = tmp.path().join("secret.txt");
+    std::fs::write(&file, b"not for you\n").unwrap();
+    let inbox = tmp.path().join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+
+    let mut sending = pairwise(
+        &tmp.path().join("a"),
+        &["send", "--server", &url, "--no-qr"],
+    )
+    .args(["--timeout", "60"])
+    .arg(&file)
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let link = first_line(sending.stdout.take().unwrap());
+    let sending = Running(Some(sending));
+    // stdin is /dev/null: nobody can answer "Accept?".
+    let got = pairwise(&tmp.path().join("b"), &["receive", link.trim(), "--dir"])
+        .arg(&inbox)
+        .output()
+        .unwrap();
+    let sent = sending.output();
+    let (got_text, sent_text) = (stderr(&got), stderr(&sent));
+    assert!(
+        got_text.contains("sends 1 file(s), 12 B:\n  secret.txt  12 B"),
+        "the offer is shown: {got_text}"
+    );
+    assert!(
+        got_text.contains("Declining: there is no terminal to ask on.")
+            && got_text.contains("--yes"),
+        "{got_text}"
+    );
+    assert!(!got.status.success(), "{got_text}");
+    assert_eq!(
+        sent.status.code(),
+        Some(3),
+        "the sender is told: {sent_text}"
+    );
+    assert!(sent_text.to_lowercase().contains("declined"), "{sent_text}");
+    assert_eq!(
+        std::fs::read_dir(&inbox).unwrap().count(),
+        0,
+        "nothing written"
     );
 }

@@ -1,12 +1,13 @@
 //! `pairwise receive`: files into the inbox of `--dir`, from one of three senders:
 //!
 //! - a new pairing (the device that scans the QR code shown here, or whose link is given),
-//!   remembered afterwards;
+//!   remembered afterwards; its files are asked for on a terminal (unless `--yes`, or the
+//!   device was paired before and set to auto-accept), else declined;
 //! - `--from NAME`: that remembered device; its files are accepted (the person asked for them);
 //! - `--paired`: whichever paired device sends first, with one signaling connection per paired
 //!   device and one per tombstone, to tell a forgotten device once (the tombstone is then
-//!   dropped). Files are accepted if the device is set to auto-accept, else asked for on a
-//!   terminal, else declined.
+//!   dropped). Files are accepted if the device is set to auto-accept (or `--yes`), else asked
+//!   for on a terminal, else declined.
 
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::path::Path;
@@ -44,7 +45,7 @@ pub(crate) fn run(args: ReceiveArgs, config: Option<&Path>) -> anyhow::Result<Ex
         return runtime()?.block_on(receive_from(meeting, &mut store, &device, &inbox));
     }
     if args.paired {
-        return runtime()?.block_on(receive_paired(meeting, &mut store, &inbox));
+        return runtime()?.block_on(receive_paired(meeting, &mut store, &inbox, args.yes));
     }
     runtime()?.block_on(async {
         let mut progress = Progress::new(args.peer.json, 0);
@@ -61,7 +62,16 @@ pub(crate) fn run(args: ReceiveArgs, config: Option<&Path>) -> anyhow::Result<Ex
             Ok(c) => c,
             Err(code) => return Ok(code),
         };
-        let result = transfer::receive_on(&mut channel, &inbox, &mut progress, &mut |_| true).await;
+        // Paired before and set to auto-accept: that setting still holds.
+        let auto = id
+            .as_deref()
+            .and_then(|id| store.device(id))
+            .is_some_and(|d| d.auto_accept);
+        let mut accept = |_: &Manifest| {
+            auto || args.yes
+                || ask("Run the command again with --yes to accept files without being asked.")
+        };
+        let result = transfer::receive_on(&mut channel, &inbox, &mut progress, &mut accept).await;
         let name = channel.peer_name().cloned();
         channel.close().await;
         note_name(&mut store, id.as_deref(), name.as_ref(), &mut progress);
@@ -100,6 +110,7 @@ async fn receive_paired(
     meeting: Meeting<'_>,
     store: &mut Keystore,
     inbox: &Inbox,
+    yes: bool,
 ) -> anyhow::Result<ExitCode> {
     let mut progress = Progress::new(meeting.peer.json, 0);
     if store.devices().is_empty() && store.tombstones().is_empty() {
@@ -212,7 +223,7 @@ async fn receive_paired(
     announce_path(&mut progress, &est).await;
     let mut channel = Channel::open(est, Some(meeting.own_name)).await?;
     channel.known_as(device.name.clone(), device.name_set_by_user);
-    let mut accept = |m: &Manifest| accept_from(&device, m);
+    let mut accept = |_: &Manifest| yes || accept_from(&device);
     let result = transfer::receive_on(&mut channel, inbox, &mut progress, &mut accept).await;
     finish(store, &device.id, channel).await;
     Ok(received(&mut progress, result))
@@ -220,25 +231,26 @@ async fn receive_paired(
 
 /// `receive --paired`: auto-accept, else ask on a terminal, else decline (and say how to
 /// accept next time).
-fn accept_from(device: &PairedDevice, manifest: &Manifest) -> bool {
-    if device.auto_accept {
-        return true;
-    }
+fn accept_from(device: &PairedDevice) -> bool {
+    device.auto_accept
+        || ask(&format!(
+            "{} is not set to auto-accept. Accept its files with `pairwise receive --from \
+             \"{}\"`, or turn it on with `pairwise devices auto-accept \"{}\" on`.",
+            device.name, device.name, device.name
+        ))
+}
+
+/// Asks "Accept? [y/N]" on the terminal, after the offer (names and sizes) was shown. Where
+/// stdin is no terminal nobody can answer, so the files are declined, saying why and
+/// `how_to_accept`, rather than waiting for an answer that never comes.
+fn ask(how_to_accept: &str) -> bool {
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {
-        eprintln!(
-            "Declining: {} is not set to auto-accept. Accept its files with `pairwise receive \
-             --from \"{}\"`, or turn it on with `pairwise devices auto-accept \"{}\" on`.",
-            device.name, device.name, device.name
-        );
+        eprintln!("Declining: there is no terminal to ask on. {how_to_accept}");
         return false;
     }
     tokio::task::block_in_place(|| {
-        eprint!(
-            "Accept {} file(s) from {}? [y/N] ",
-            manifest.files().len(),
-            device.name
-        );
+        eprint!("Accept? [y/N] ");
         let _ = std::io::stderr().flush();
         let mut line = String::new();
         stdin.lock().read_line(&mut line).is_ok()

@@ -96,7 +96,7 @@ describe('HTTPS and wss:// with the generated certificate', { timeout: 600_000 }
       runCli(['send', '--server', server.origin, '--server-cert', cert, ...files.files.map((f) => f.path)]),
       (r) => r.kill(),
     );
-    const receiver = cleanup.track(runCli(['receive', await sender.link(), '--server-cert', cert, '--dir', dir]), (r) => r.kill());
+    const receiver = cleanup.track(runCli(['receive', '--yes', await sender.link(), '--server-cert', cert, '--dir', dir]), (r) => r.kill());
     await exitOk(receiver);
     await exitOk(sender);
     assert.deepEqual(readdirSync(dir).sort(), files.files.map((f) => f.name).sort());

@@ -76,7 +76,7 @@ describe('two server nodes on one Redis', { timeout: 600_000 }, () => {
     const link = await showPairingCode(a);
     assert.ok(link.startsWith(`${front.origin}/`), link);
     const dir = tempDir('pairwise-2n-in-');
-    const run = cli(['receive', '--server', node2.origin, '--name', 'Term', '--dir', dir, link]);
+    const run = cli(['receive', '--yes', '--server', node2.origin, '--name', 'Term', '--dir', dir, link]);
     await waitPaired(a, [run]);
     const files = cleanup.track(makeFiles([{ name: 'across-nodes.bin', size: 3 * MiB + 7 }]), (f) => f.remove());
     await chooseFiles(a, [files.files[0].path]);
@@ -119,7 +119,7 @@ describe('two server nodes on one Redis', { timeout: 600_000 }, () => {
     assert.ok(front.routed()[1] > 0, 'the front now sends to node 2');
     assert.equal(await a.isVisible('#error'), false, `A shows no error while it waits:\n${await a.diagnose()}`);
     const dir = tempDir('pairwise-2n-after-');
-    const run = cleanup.track(runCli(['receive', '--dir', dir, link]), (r) => r.kill());
+    const run = cleanup.track(runCli(['receive', '--yes', '--dir', dir, link]), (r) => r.kill());
     await waitPaired(a, [run]);
     const files = cleanup.track(makeFiles([{ name: 'after-node-death.bin', size: MiB + 1 }]), (f) => f.remove());
     await chooseFiles(a, [files.files[0].path]);

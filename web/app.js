@@ -26,7 +26,7 @@ import { Store, memoryBackend } from './lib/storage/store.js';
 import { showDeviceNotice, showDevices, showOwnName } from './ui/devices-view.js';
 import { dropKept, showKept } from './ui/kept-view.js';
 import { byId } from './ui/dom.js';
-import { askNumbers, hideHome, showDeviceCount, showError, showPaired, showPairing, showPairingCode, showPairingEnded, showProblem, showStatus } from './ui/pairing-view.js';
+import { askNumbers, hideHome, showDeviceCount, showError, showHome, showPaired, showPairing, showPairingCode, showPairingEnded, showProblem, showStatus } from './ui/pairing-view.js';
 import { hideShared, showShared } from './ui/share-view.js';
 import { showText, wireTextForm } from './ui/text-view.js';
 import { showReceivedFiles } from './ui/received-folders.js';
@@ -207,6 +207,9 @@ function wireDevices(devices, app) {
   redraw();
 }
 
+/** The pairing whose QR code or code is on screen, so Cancel can end it. @type {Connection | null} */
+let shown = null;
+
 async function main() {
   registerServiceWorker();
   // A pairing link opened in a tab that already shows the app changes only the fragment.
@@ -230,18 +233,38 @@ async function main() {
     byId('pair-button').addEventListener('click', async () => {
       const devices = await devicesReady;
       const { link, connection } = await Connection.initiate(location.origin, devices.identity);
+      shown = connection;
       (await appReady).follow(connection);
       showPairing(link);
       showStatus('waiting');
     });
   }
+  // Offers say so with a notification when the page is in the background: ask once, when the
+  // person starts a pairing (a click, which browsers require for the question).
+  for (const id of ['pair-button', 'code-button']) {
+    byId(id).addEventListener('click', () => {
+      if (typeof Notification !== 'undefined' && Notification.permission === 'default') Notification.requestPermission().catch(() => {});
+    });
+  }
   byId('code-button').addEventListener('click', async () => {
     const devices = await devicesReady;
     const { code, connection } = await Connection.initiateByCode(devices.identity);
+    shown = connection;
     (await appReady).follow(connection);
     showPairingCode(code);
     showStatus('waiting');
   });
+  for (const id of ['cancel-pairing', 'cancel-code']) {
+    byId(id).addEventListener('click', () => {
+      // Nobody can use that QR code or code any more: its room is left.
+      shown?.close();
+      shown = null;
+      showHome();
+    });
+  }
+  // The paired device's session goes on (it is listed under "Your devices"); the home screen
+  // starts the next pairing.
+  byId('pair-another').addEventListener('click', () => showHome());
   byId('code-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const typed = byId('code-input', HTMLInputElement).value;

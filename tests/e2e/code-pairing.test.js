@@ -5,7 +5,8 @@
  * files arrive intact). "They differ" pairs nothing. Through the tamper proxy, a key
  * substituted in `code-key` makes the two numbers differ, and one substituted in `code-open`
  * fails the commitment (`verify-failed`). Typos: a code that is not 8 digits is `bad-code`, one
- * nobody shows is `code-unknown`.
+ * nobody shows is `code-unknown`, and so is one whose screen was cancelled. "Pair another
+ * device" while paired leads to a new code.
  */
 
 import assert from 'node:assert/strict';
@@ -45,6 +46,10 @@ describe('pairing by code', { timeout: 600_000 }, () => {
       await sendAndVerify(a, b, files.files);
       assert.equal((await listDevices(a)).length, 1, 'A remembers B');
       assert.equal((await listDevices(b)).length, 1, 'B remembers A');
+      // While paired, another pairing can start: back home, where a new code is shown.
+      await a.click('#pair-another');
+      await a.waitVisible('#home');
+      assert.notEqual(await showCode(a), undefined);
     } finally {
       await local.run();
     }
@@ -62,6 +67,23 @@ describe('pairing by code', { timeout: 600_000 }, () => {
       await Promise.all([waitError(b, 'numbers-differ', { also: [a] }), waitError(a, 'peer-left', { also: [b] })]);
       assert.equal((await listDevices(a)).length, 0, 'A remembers nobody');
       assert.equal((await listDevices(b)).length, 0, 'B remembers nobody');
+    } finally {
+      await local.run();
+    }
+  });
+
+  it('Cancel on the code screen goes home and nobody can use that code any more', async () => {
+    const local = new Cleanup();
+    try {
+      const a = local.track(await chromium.newPeer('A', server.origin), (p) => p.close());
+      const b = local.track(await firefox.newPeer('B', server.origin), (p) => p.close());
+      await Promise.all([a.goto(`${server.origin}/`), b.goto(`${server.origin}/`)]);
+      const code = await showCode(a);
+      await a.click('#cancel-code');
+      await a.waitVisible('#home');
+      await a.waitAttr('#status', 'data-state', 'idle');
+      await typeCode(b, code);
+      await waitError(b, 'code-unknown', { also: [a] });
     } finally {
       await local.run();
     }

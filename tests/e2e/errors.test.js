@@ -1,8 +1,9 @@
 /**
  * @file Pairing links fail the way the user is told they will: a link that was already used
  * (`room-full`), a link whose initiator closed its page (`link-expired`) and a damaged link
- * (`bad-link`) each show `#error` with that `data-code` and a sentence. The third device is a
- * Firefox, so both browsers' error paths are covered.
+ * (`bad-link`) each show `#error` with that `data-code` and a sentence; so does a link whose QR
+ * screen was cancelled (`link-expired`). The third device is a Firefox, so both browsers' error
+ * paths are covered.
  */
 
 import { after, before, describe, it } from 'node:test';
@@ -50,6 +51,24 @@ describe('pairing link errors', { timeout: 300_000 }, () => {
       await new Promise((r) => setTimeout(r, 500));
       await b.goto(link);
       await waitError(b, 'link-expired');
+    } finally {
+      await local.run();
+    }
+  });
+
+  it('Cancel on the QR screen goes home, and the link it showed is expired', async () => {
+    const local = new Cleanup();
+    try {
+      const a = local.track(await chromium.newPeer('A', server.origin), (p) => p.close());
+      const b = local.track(await firefox.newPeer('B', server.origin), (p) => p.close());
+      await a.goto(`${server.origin}/`);
+      const link = await showPairingCode(a);
+      await a.click('#cancel-pairing');
+      await a.waitVisible('#home');
+      await a.waitAttr('#status', 'data-state', 'idle');
+      await new Promise((r) => setTimeout(r, 500));
+      await b.goto(link);
+      await waitError(b, 'link-expired', { also: [a] });
     } finally {
       await local.run();
     }

@@ -69,6 +69,7 @@ describe('two offers at once', { timeout: 600_000 }, () => {
       undefined,
       { timeout: T.pair, also: [a, c] },
     );
+    assert.match(await b.evaluate(() => document.title), /wants to send you a file — Pairwise$/, 'the tab title says an offer waits');
     const offered = async () => (await b.evaluate(() => [...document.querySelectorAll('#incoming-files li')].map((li) => li.textContent ?? ''))).join(' ');
     const first = await offered();
     await b.click('#accept-button');
@@ -88,6 +89,7 @@ describe('two offers at once', { timeout: 600_000 }, () => {
     await Promise.all([waitTransfer(a, 'send', 'done', [b]), waitTransfer(c, 'send', 'done', [b]), waitReceived(b, [fromA.name, fromC.name], [a, c])]);
     await assertReceivedIntact(b, [fromA, fromC]);
     assert.equal(await b.isVisible('#incoming'), false, 'the prompt is gone');
+    assert.equal(await b.evaluate(() => document.title), 'Pairwise', 'and the title is the app\'s again');
   });
 
   it('a file dropped outside any drop target leaves the app in place; one dropped on a device entry goes to it', async () => {

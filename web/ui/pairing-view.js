@@ -154,6 +154,17 @@ export function showPairingEnded() {
   showStatus('ended');
 }
 
+/**
+ * Back to the home screen, from a pairing shown (its QR code or code, cancelled) or made
+ * ("Pair another device": that device's session goes on under "Your devices").
+ */
+export function showHome() {
+  for (const id of ['pairing', 'code-pairing', 'compare', 'paired']) byId(id).hidden = true;
+  byId('home').hidden = false;
+  byId('error').hidden = true;
+  showStatus('idle');
+}
+
 /** Hides the home screen (a link was opened). */
 export function hideHome() {
   byId('home').hidden = true;

@@ -159,6 +159,32 @@ function done(entry) {
   box.hidden = true;
   for (const id of ['accept-button', 'accept-folder-button', 'decline-button']) byId(id, HTMLButtonElement).onclick = null;
   if (asked.length > 0) present(asked[0]);
+  else document.title = TITLE;
+}
+
+/** The page's own title, put back once no offer waits. */
+const TITLE = 'Pairwise';
+
+/**
+ * Draws attention to an offer: the tab's title says it, and when the page is in the
+ * background and notifications were allowed, a notification does too (clicking it brings the
+ * tab forward).
+ * @param {string} sender
+ * @param {number} files
+ */
+function attention(sender, files) {
+  const what = `${sender || 'The other device'} wants to send you ${files === 1 ? 'a file' : `${files} files`}`;
+  document.title = `${what} — ${TITLE}`;
+  if (!document.hidden || typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
+  try {
+    const note = new Notification(what, { tag: 'pairwise-offer' });
+    note.onclick = () => {
+      window.focus();
+      note.close();
+    };
+  } catch {
+    // Some browsers only notify from a service worker; the title still says it.
+  }
 }
 
 /** Says how many more offers wait behind the one on screen. */
@@ -185,6 +211,7 @@ function present(entry) {
     else delete title.dataset.device;
   };
   entry.name();
+  attention(entry.from(), incoming.files.length);
   const files = incoming.files;
   const shown = files.length > OFFER_LINES ? files.slice(0, OFFER_LINES - 1) : files;
   const rest = files.slice(shown.length);

@@ -50,21 +50,47 @@ pub struct Established {
     pub ice_servers: Vec<pairwise_proto::signal::IceServer>,
 }
 
-/// Why pairing failed: a catalogue code (the sentence people see) and what exactly happened.
-#[derive(Debug, thiserror::Error)]
-#[error("{} ({detail})", .code.sentence())]
+/// Why pairing failed: a catalogue code (the sentence people see, in the terminal's wording:
+/// [`SessionError::sentence`]) and what exactly happened.
+#[derive(Debug)]
 pub struct SessionError {
     /// The catalogue code.
     pub code: ErrorCode,
     /// Details for `-v` and bug reports.
     pub detail: String,
+    /// The server was never reached (`signaling-lost` before any connection was open).
+    pub unreachable: bool,
 }
+
+impl std::fmt::Display for SessionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.sentence(), self.detail)
+    }
+}
+
+impl std::error::Error for SessionError {}
 
 impl SessionError {
     fn new(code: ErrorCode, detail: impl std::fmt::Display) -> Self {
         Self {
             code,
             detail: detail.to_string(),
+            unreachable: false,
+        }
+    }
+
+    /// The sentence for a terminal: the catalogue's, except where the catalogue speaks to a
+    /// page ("reload the page") or cannot tell a server never reached from one lost.
+    pub fn sentence(&self) -> &'static str {
+        match self.code {
+            ErrorCode::SignalingLost if self.unreachable => {
+                "Could not reach the server. Check its address (--server or PAIRWISE_SERVER) \
+                 and the network, then run the command again."
+            }
+            ErrorCode::SignalingLost => {
+                "Lost the connection to the server. Check the network and run the command again."
+            }
+            code => code.sentence(),
         }
     }
 }
@@ -184,11 +210,17 @@ pub async fn respond_as(
 
 async fn connect(server: &Server) -> Result<Signaling, SessionError> {
     Signaling::connect(server).await.map_err(|e| {
-        let code = match e {
-            SignalingError::RateLimited { .. } => ErrorCode::RateLimited,
-            _ => ErrorCode::SignalingLost,
+        let (code, unreachable) = match e {
+            SignalingError::RateLimited { .. } => (ErrorCode::RateLimited, false),
+            SignalingError::Connect { .. } | SignalingError::Tls { .. } => {
+                (ErrorCode::SignalingLost, true)
+            }
+            _ => (ErrorCode::SignalingLost, false),
         };
-        SessionError::new(code, e)
+        SessionError {
+            unreachable,
+            ..SessionError::new(code, e)
+        }
     })
 }
 

@@ -198,6 +198,7 @@ fn fail(code: ErrorCode, detail: impl std::fmt::Display) -> SessionError {
     SessionError {
         code,
         detail: detail.to_string(),
+        unreachable: false,
     }
 }
 

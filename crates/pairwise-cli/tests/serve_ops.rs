@@ -1,6 +1,7 @@
 //! `pairwise serve` as operators and users meet it, as the real binaries on 127.0.0.1: a CLI
 //! refused by the server's per-address session rate says so in a sentence of its own (not "lost
-//! the connection") and exits with an error; `--log-format json` writes a JSON object per log
+//! the connection") and exits with an error; a server never reached is said so in a terminal's
+//! words (not the page's "reload the page"); `--log-format json` writes a JSON object per log
 //! line.
 #![allow(
     clippy::unwrap_used,
@@ -110,8 +111,43 @@ fn a_cli_over_the_session_rate_is_told_so_and_fails() {
         "the rate limit's own sentence: {stderr}"
     );
     assert!(
-        !stderr.contains(ErrorCode::SignalingLost.sentence()),
+        !stderr.contains("connection to the server") && !stderr.contains("Could not reach"),
         "not a lost connection: {stderr}"
+    );
+}
+
+#[test]
+fn a_server_never_reached_is_said_so_in_terminal_words() {
+    // Nothing listens on a port this test just had and closed again.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .arg("--config")
+        .arg(home.path().join("config"))
+        .args(["receive", "--server", &format!("http://127.0.0.1:{port}")])
+        .args(["--timeout", "20", "--dir"])
+        .arg(home.path())
+        .env_remove("PAIRWISE_SERVER")
+        .env_remove("PAIRWISE_CONFIG")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "no server, yet it succeeded: {stderr}"
+    );
+    assert!(
+        stderr.contains("Could not reach the server. Check its address"),
+        "the terminal's sentence for a server never reached: {stderr}"
+    );
+    assert!(
+        !stderr.contains("reload the page"),
+        "no page wording in a terminal: {stderr}"
     );
 }
 

@@ -181,6 +181,7 @@ async fn open_link(
         TransferFailure::Session(crate::session::SessionError {
             code: ErrorCode::BadLink,
             detail: detail.to_owned(),
+            unreachable: false,
         })
     };
     let (origin, fragment) = link

@@ -160,6 +160,25 @@ function wireFilePicker() {
       showProblem('Some of the dropped files could not be read, so nothing was sent. Choose them with "Choose files" or "Choose a folder" instead.'),
     );
   });
+  // Paste: files (a screenshot, files copied in a file manager) go like chosen ones while a
+  // pairing is shown; text pasted outside a field goes into the text box, to be sent on purpose.
+  addEventListener('paste', (ev) => {
+    const data = ev.clipboardData;
+    if (!data || byId('paired').hidden) return;
+    const target = ev.target instanceof Element ? ev.target : null;
+    if (target?.closest('input, textarea, [contenteditable]')) return;
+    const pasted = [...data.files];
+    const text = data.getData('text/plain');
+    if (pasted.length > 0) {
+      ev.preventDefault();
+      offer(pasted);
+    } else if (text) {
+      ev.preventDefault();
+      const input = byId('text-input', HTMLTextAreaElement);
+      input.value = text;
+      input.focus();
+    }
+  });
   // Files dropped anywhere else must not make the browser open them in place of the app: while
   // a pairing is shown they go like the drop zone's, otherwise the page says where to drop.
   addEventListener('dragover', (ev) => ev.preventDefault());

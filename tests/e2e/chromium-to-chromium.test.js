@@ -7,8 +7,9 @@
  */
 
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { downloadAndHash, ownName, pair, sendAndVerify } from './harness/app.js';
+import { acceptOffer, downloadAndHash, hashReceivedInPage, ownName, pair, sendAndVerify, waitReceived } from './harness/app.js';
 import { launchChromium, launchAll } from './harness/browsers.js';
 import { Cleanup } from './harness/cleanup.js';
 import { standardFiles } from './harness/files.js';
@@ -61,6 +62,20 @@ describe('Chromium to Chromium', { timeout: 600_000 }, () => {
     }
   });
 
+  it('a file pasted on the page (Ctrl+V) is offered like a chosen one and arrives intact', async () => {
+    const before = await a.count('#transfers li.transfer[data-direction=send]');
+    await a.evaluate(() => {
+      const data = new DataTransfer();
+      data.items.add(new File(['pasted bytes 0123456789'], 'pasted.txt', { type: 'text/plain' }));
+      document.body.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+    });
+    await acceptOffer(b, ['pasted.txt'], [a]);
+    await a.waitUntil('a new send row', (n) => document.querySelectorAll('#transfers li.transfer[data-direction=send]').length > n, before, { timeout: 20_000 });
+    await waitReceived(b, ['pasted.txt'], [a]);
+    const got = await hashReceivedInPage(b, 'pasted.txt');
+    assert.equal(got.sha256, createHash('sha256').update('pasted bytes 0123456789').digest('hex'), 'the pasted file arrived intact');
+  });
+
   it('sends a short text each way; it shows as text, markup not interpreted, http(s) addresses as safe links', async () => {
     const text = 'Hello <b>B</b> & https://example.org/?a=1. 🌍 javascript:alert(1) file:///etc/passwd\nsecond line';
     await a.page.fill('#text-input', text);
@@ -73,6 +88,14 @@ describe('Chromium to Chromium', { timeout: 600_000 }, () => {
       [{ href: 'https://example.org/?a=1', rel: 'noopener noreferrer', target: '_blank', text: 'https://example.org/?a=1' }],
       'only the https address is a link (without the sentence\'s full stop), opened apart from the app',
     );
+    // Text pasted outside a field lands in the text box, to be sent on purpose.
+    await b.evaluate(() => {
+      const data = new DataTransfer();
+      data.setData('text/plain', 'pasted, not sent');
+      document.body.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+    });
+    assert.equal(await b.value('#text-input'), 'pasted, not sent');
+    assert.equal(await a.count('#texts li[data-direction=received]'), 0, 'nothing was sent by the paste');
     await b.page.fill('#text-input', 'back to A');
     await b.click('#send-text');
     await a.waitUntil('the reply arrived', () => [...document.querySelectorAll('#texts li[data-direction=received] pre')].some((p) => p.textContent === 'back to A'), undefined, { timeout: 20_000, also: [b] });

@@ -128,7 +128,7 @@ function createEntry(id, actions) {
   const ask = el('span', 'device-forget-ask');
   ask.hidden = true;
   const askText = el('span', 'device-forget-question');
-  const yes = el('button', 'device-forget-yes', 'Forget');
+  const yes = el('button', 'device-forget-yes danger', 'Forget');
   yes.type = 'button';
   const no = el('button', 'device-forget-no secondary', 'Keep');
   no.type = 'button';

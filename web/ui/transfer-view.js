@@ -70,7 +70,8 @@ export function showTransfer(t, direction, device = () => '', path = () => '') {
   const bar = el('progress');
   bar.max = Math.max(t.total, 1);
   const stats = el('div', 'stats');
-  const cancel = el('button', 'cancel-button', 'Cancel');
+  // Secondary: a row's Cancel sits near the offer's Accept, which is the primary action.
+  const cancel = el('button', 'cancel-button secondary', 'Cancel');
   cancel.type = 'button';
   cancel.addEventListener('click', () => (t.state === 'interrupted' && 'discard' in t ? t.discard?.() : t.cancel?.()));
   row.append(label, bar, stats, cancel);

@@ -23,7 +23,7 @@ step "cargo fuzz: every parser a peer or the server feeds, 15 s per target (scri
 # 15 s, not the script's 20: with the cold build and the cargo-fuzz install, under 8 minutes.
 bash scripts/fuzz.sh 15
 step "cargo test: native WebRTC tests (ignored above), inside a private network namespace"
-tests/e2e/netns.sh cargo test --locked --offline -p pairwise-cli --test native_pairing --test cli_names --test cli_terminal -- --ignored
+tests/e2e/netns.sh cargo test --locked --offline -p pairwise-cli --test native_pairing --test cli_names --test cli_terminal --test cli_code -- --ignored
 step "tsc (browser, service worker and test configs)"
 npx --no-install tsc -p web
 npx --no-install tsc -p web/tsconfig.sw.json

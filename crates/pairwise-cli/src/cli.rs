@@ -65,7 +65,8 @@ pub enum Command {
     /// transfer removes them. Ctrl-C cancels the transfer on both devices.
     #[command(visible_alias = "r")]
     Receive(ReceiveArgs),
-    /// Pair with another device without sending files: shows a QR code, or opens a LINK.
+    /// Pair with another device without sending files: shows a QR code (or with --code an
+    /// 8-digit code), or opens a LINK (or types a CODE).
     ///
     /// Both devices remember each other: later, `pairwise send --to NAME` and `pairwise receive
     /// --from NAME` need no QR code.
@@ -309,6 +310,11 @@ pub struct SendArgs {
     /// online (`pairwise receive --from`/`--paired` there, or the web app open).
     #[arg(long, value_name = "NAME")]
     pub to: Option<String>,
+    /// Pair by code instead of a QR code: shows an 8-digit code to type on the other device
+    /// (`pairwise receive CODE`, or "Pair by code" in the web app), for devices without a
+    /// camera. Both screens then show a six-digit number and ask whether they match.
+    #[arg(long, conflicts_with = "to")]
+    pub code: bool,
     /// Connection options.
     #[command(flatten)]
     pub peer: PeerArgs,
@@ -317,9 +323,11 @@ pub struct SendArgs {
 /// Arguments of `pairwise receive`.
 #[derive(Debug, Args)]
 pub struct ReceiveArgs {
-    /// Pairing link from the other device's QR code. Without it, a QR code is shown for the
-    /// other device to open, and it sends.
-    pub link: Option<String>,
+    /// Pairing link from the other device's QR code, or the 8-digit code it shows (`4821 9377`,
+    /// quoted or not). Without it, a QR code is shown for the other device to open, and it
+    /// sends.
+    #[arg(value_name = "LINK|CODE")]
+    pub link: Vec<String>,
     /// Receive from this paired device (its name or id) without a QR code; its files are
     /// accepted.
     #[arg(long, value_name = "NAME", conflicts_with_all = ["link", "paired"])]
@@ -334,6 +342,10 @@ pub struct ReceiveArgs {
     /// "Accept? [y/N]"; where stdin is no terminal they are declined.
     #[arg(long, short)]
     pub yes: bool,
+    /// Show an 8-digit code for the other device to type instead of a QR code (see `send
+    /// --code`).
+    #[arg(long, conflicts_with_all = ["link", "from", "paired"])]
+    pub code: bool,
     /// Directory to write the files into.
     #[arg(long, short, default_value = ".")]
     pub dir: PathBuf,
@@ -345,8 +357,14 @@ pub struct ReceiveArgs {
 /// Arguments of `pairwise pair`.
 #[derive(Debug, Args)]
 pub struct PairArgs {
-    /// Pairing link from the other device's QR code. Without it, a QR code is shown.
-    pub link: Option<String>,
+    /// Pairing link from the other device's QR code, or the 8-digit code it shows. Without
+    /// it, a QR code is shown.
+    #[arg(value_name = "LINK|CODE")]
+    pub link: Vec<String>,
+    /// Show an 8-digit code for the other device to type instead of a QR code (see `send
+    /// --code`).
+    #[arg(long, conflicts_with = "link")]
+    pub code: bool,
     /// Connection options.
     #[command(flatten)]
     pub peer: PeerArgs,

@@ -7,7 +7,8 @@
 //! - the result, [`Established`], holds the confirmed keys and an open data channel.
 //!
 //! The initiator joins its room ([`Invitation::open`]) before its link is shown, so a device
-//! that opens the link at once finds it waiting. Remembered devices meet again through
+//! that opens the link at once finds it waiting. Pairing by code (§2.1) runs its exchange first
+//! and then the same handshake ([`CodeInvitation`], [`type_code`]). Remembered devices meet again through
 //! [`reconnect`] (§10), which runs the same driver from a `ReconnectAwaitHello`.
 
 use std::net::SocketAddr;
@@ -30,9 +31,11 @@ use crate::peer::{NativePeer, PeerEvent};
 use crate::signaling::{Server, Signaling, SignalingError};
 
 mod candidates;
+mod code;
 mod drive;
 mod reconnect;
 
+pub use self::code::{CodeInvitation, CodeWaiting, type_code};
 pub use self::reconnect::{reconnect, tell_forgotten};
 
 /// A confirmed session with an open data channel.
@@ -155,7 +158,10 @@ impl Waiting {
     /// # Errors
     /// A [`SessionError`] with the reason (signaling lost, verification failed, ...).
     pub async fn pair(mut self, bind: SocketAddr) -> Result<Established, SessionError> {
-        let est = drive(&mut self.sig, Start::Initiator(self.start), bind).await;
+        let est = drive(&mut self.sig, Start::Initiator(self.start), bind, &|_| {
+            false
+        })
+        .await;
         self.sig.close().await;
         Ok(est?)
     }
@@ -203,7 +209,7 @@ pub async fn respond_as(
     let ephemeral = EphemeralSecret::new(p256::SecretKey::random(&mut OsRng));
     let (state, hello) = ResponderAwaitHello::start(link, identity, ephemeral, nonce());
     relay(&mut sig, &PeerSignal::Hello(hello)).await?;
-    let est = drive(&mut sig, Start::Responder(state), bind).await;
+    let est = drive(&mut sig, Start::Responder(state), bind, &|_| false).await;
     sig.close().await;
     Ok(est?)
 }

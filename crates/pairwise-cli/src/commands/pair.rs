@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use super::common::{open_store, own_name, report, runtime, server};
-use super::pairing::{note_name, pair_and_remember};
+use super::pairing::{NewPairing, note_name, pair_and_remember};
 use crate::cli::PairArgs;
 use crate::progress::Progress;
 
@@ -18,9 +18,10 @@ pub(crate) fn run(args: PairArgs, config: Option<&Path>) -> anyhow::Result<ExitC
     let mut store = open_store(config)?;
     runtime()?.block_on(async {
         let mut progress = Progress::new(args.peer.json, 0);
-        let link = args.link.as_deref();
+        let mut joined = String::new();
+        let how = NewPairing::new(&args.link, args.code, &mut joined);
         let paired = pair_and_remember(
-            link,
+            how,
             &server,
             &args.peer,
             &mut store,

@@ -1,5 +1,5 @@
-//! A new pairing, by showing a QR code or opening a link, and remembering the device it paired
-//! with, so that `send --to` and `receive --from` find it next time: the first steps of `send`,
+//! A new pairing, by showing a QR code or opening a link (or by a code, `code.rs`), and
+//! remembering the device it paired with, so that `send --to` and `receive --from` find it next time: the first steps of `send`,
 //! `receive LINK` and `pair`, and the name noted at their end.
 
 use std::process::ExitCode;
@@ -23,11 +23,50 @@ use crate::signaling::Server;
 use crate::term_qr;
 use crate::transfer::{Channel, TransferFailure};
 
-/// Pairs by `link` (or by showing a QR code), says so, and remembers the other device: the
-/// first steps of `send`, `receive` and `pair`. Waits at most `--timeout` for the pairing; a
-/// failure is reported here and its exit code returned.
+mod code;
+
+use self::code::{show_code_and_pair, type_code};
+
+/// How a new pairing starts.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum NewPairing<'a> {
+    /// Show a QR code and its link.
+    ShowQr,
+    /// Show an 8-digit code (§2.1).
+    ShowCode,
+    /// Open a link, or type a code: what the person gave on the command line.
+    Open(&'a str),
+}
+
+impl<'a> NewPairing<'a> {
+    /// From a command's `LINK|CODE` words (a code may come as two: `4821 9377`) and `--code`.
+    pub(super) fn new(given: &'a [String], code: bool, joined: &'a mut String) -> Self {
+        match given {
+            [] if code => Self::ShowCode,
+            [] => Self::ShowQr,
+            [one] => Self::Open(one),
+            many => {
+                *joined = many.join(" ");
+                Self::Open(joined)
+            }
+        }
+    }
+}
+
+/// Whether what the person gave is meant as a code, not a link: only digits (of any script, so
+/// that full-width ones are refused as `bad-code`, not `bad-link`), spaces and dashes.
+fn looks_like_code(text: &str) -> bool {
+    text.chars().any(char::is_numeric)
+        && text
+            .chars()
+            .all(|c| c.is_numeric() || matches!(c, ' ' | '-'))
+}
+
+/// Pairs by `how` (a QR code, a code, a link given), says so, and remembers the other device:
+/// the first steps of `send`, `receive` and `pair`. Waits at most `--timeout` for the pairing;
+/// a failure is reported here and its exit code returned.
 pub(super) async fn pair_and_remember(
-    link: Option<&str>,
+    how: NewPairing<'_>,
     server: &Server,
     peer: &PeerArgs,
     store: &mut Keystore,
@@ -35,22 +74,28 @@ pub(super) async fn pair_and_remember(
     progress: &mut Progress,
 ) -> Result<(Channel, Option<String>), ExitCode> {
     let identity = store.identity().clone();
+    let waited_for = match how {
+        NewPairing::ShowQr => "No device opened the link",
+        NewPairing::ShowCode => "No device typed the code",
+        NewPairing::Open(text) if looks_like_code(text) => {
+            "The device that showed the code did not answer"
+        }
+        NewPairing::Open(_) => "The device that made the link did not answer",
+    };
     let pairing = async {
-        match link {
-            Some(link) => open_link(link, server, peer, identity).await,
-            None => show_and_pair(server, peer, progress, identity).await,
+        match how {
+            NewPairing::Open(text) if looks_like_code(text) => {
+                type_code(text, server, peer, progress, identity).await
+            }
+            NewPairing::Open(link) => open_link(link, server, peer, identity).await,
+            NewPairing::ShowCode => show_code_and_pair(server, peer, progress, identity).await,
+            NewPairing::ShowQr => show_and_pair(server, peer, progress, identity).await,
         }
     };
     let est = match within(peer.timeout.map(Duration::from_secs), pairing).await {
         Some(Ok(est)) => est,
         Some(Err(e)) => return Err(report(progress, e)),
-        None if link.is_some() => {
-            return Err(timed_out(
-                progress,
-                "The device that made the link did not answer",
-            ));
-        }
-        None => return Err(timed_out(progress, "No device opened the link")),
+        None => return Err(timed_out(progress, waited_for)),
     };
     announce_paired(progress, &est);
     announce_path(progress, &est).await;

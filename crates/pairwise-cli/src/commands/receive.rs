@@ -20,7 +20,7 @@ use serde_json::json;
 use tokio::task::JoinSet;
 
 use super::common::{announce_path, open_store, own_name, report, runtime, server};
-use super::pairing::{note_name, pair_and_remember};
+use super::pairing::{NewPairing, note_name, pair_and_remember};
 use super::remembered::{
     Meeting, bind, finish, forget_if_told, online, timed_out, with_reconnects, within,
 };
@@ -49,9 +49,10 @@ pub(crate) fn run(args: ReceiveArgs, config: Option<&Path>) -> anyhow::Result<Ex
     }
     runtime()?.block_on(async {
         let mut progress = Progress::new(args.peer.json, 0);
-        let link = args.link.as_deref();
+        let mut joined = String::new();
+        let how = NewPairing::new(&args.link, args.code, &mut joined);
         let paired = pair_and_remember(
-            link,
+            how,
             &server,
             &args.peer,
             &mut store,

@@ -10,7 +10,7 @@ use anyhow::anyhow;
 use serde_json::json;
 
 use super::common::{open_store, own_name, report, runtime, server};
-use super::pairing::{note_name, pair_and_remember};
+use super::pairing::{NewPairing, note_name, pair_and_remember};
 use super::remembered::{Meeting, with_reconnects};
 use crate::cli::SendArgs;
 use crate::keystore::{Keystore, PairedDevice};
@@ -42,8 +42,13 @@ pub(crate) fn run(args: SendArgs, config: Option<&Path>) -> anyhow::Result<ExitC
     }
     runtime()?.block_on(async {
         let mut progress = Progress::new(args.peer.json, 0);
+        let how = if args.code {
+            NewPairing::ShowCode
+        } else {
+            NewPairing::ShowQr
+        };
         let paired = pair_and_remember(
-            None,
+            how,
             &server,
             &args.peer,
             &mut store,

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use pairwise_proto::error::ErrorCode;
 use pairwise_proto::session::{Action, Config, Outcome, PeerInput, ServerInput, Session, Start};
-use pairwise_proto::signal::IceServer;
+use pairwise_proto::signal::{IceServer, ServerToClient};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -44,11 +44,14 @@ impl From<Stop> for SessionError {
 }
 
 /// Runs the handshake from `start` until the session is confirmed and the channel is open. The
-/// caller sent this side's `hello` where it goes first, and closes `sig`.
+/// caller sent this side's `hello` where it goes first, and closes `sig`. A relayed body for
+/// which `skip` holds is dropped unseen: a code body the server repeats after the code exchange
+/// (§2.1), which the engine would take for a body out of turn.
 pub(super) async fn drive(
     sig: &mut Signaling,
     start: Start,
     bind: SocketAddr,
+    skip: &(dyn Fn(&serde_json::Value) -> bool + Sync),
 ) -> Result<Established, Stop> {
     let clock = Instant::now();
     let now = move || u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -115,6 +118,7 @@ pub(super) async fn drive(
             Input::Due => session.handle_timeout(now()),
             Input::Signal(msg) => {
                 let input = match msg {
+                    Ok(Some(ServerToClient::Relay { body })) if skip(&body) => continue,
                     Ok(Some(frame)) => ServerInput::Frame(frame),
                     Ok(None) => {
                         server_open = false;
@@ -142,9 +146,7 @@ pub(super) async fn drive(
 }
 
 enum Input {
-    Signal(
-        Result<Option<pairwise_proto::signal::ServerToClient>, crate::signaling::SignalingError>,
-    ),
+    Signal(Result<Option<ServerToClient>, crate::signaling::SignalingError>),
     Peer(Option<PeerEvent>),
     /// The engine's timeout is due.
     Due,

@@ -57,7 +57,14 @@ pub async fn reconnect(
                 ReconnectAwaitHello::start(peer.clone(), identity.clone(), ephemeral, nonce())
                     .map_err(hs_err)?;
             relay(&mut sig, &PeerSignal::Hello(hello)).await?;
-            match drive(&mut sig, Start::Reconnect(state, peer.clone()), bind).await {
+            match drive(
+                &mut sig,
+                Start::Reconnect(state, peer.clone()),
+                bind,
+                &|_| false,
+            )
+            .await
+            {
                 Ok(est) => break Some(Ok(est)),
                 // The stranger was told; it leaves, and the paired device may still come.
                 Err(Stop::Stranger) => present = false,

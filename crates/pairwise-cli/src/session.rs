@@ -35,7 +35,7 @@ mod code;
 mod drive;
 mod reconnect;
 
-pub use self::code::{CodeInvitation, CodeWaiting, type_code};
+pub use self::code::{CodeInvitation, CodeWaiting, parse_code, type_code};
 pub use self::reconnect::{reconnect, tell_forgotten};
 
 /// A confirmed session with an open data channel.

@@ -110,6 +110,14 @@ impl CodeWaiting {
     }
 }
 
+/// Parses what the person typed as a code, before anything goes on the network.
+///
+/// # Errors
+/// `bad-code` for anything but 8 digits (spaces and dashes aside).
+pub fn parse_code(text: &str) -> Result<PairingCode, SessionError> {
+    PairingCode::parse(text).map_err(|e| SessionError::new(e.code(), e))
+}
+
 /// Types `code` as the responder: joins its room, runs the exchange, asks the person, pairs.
 ///
 /// # Errors

@@ -5,7 +5,7 @@
 
 use std::io::{BufRead as _, Write as _};
 
-use pairwise_proto::code::{CodeNumber, PairingCode};
+use pairwise_proto::code::CodeNumber;
 use pairwise_proto::identity::IdentitySecret;
 use serde_json::json;
 use tokio::sync::oneshot;
@@ -13,7 +13,7 @@ use tokio::sync::oneshot;
 use super::super::common::bind_for;
 use crate::cli::PeerArgs;
 use crate::progress::Progress;
-use crate::session::{CodeInvitation, Established, SessionError};
+use crate::session::{CodeInvitation, Established, parse_code};
 use crate::signaling::Server;
 use crate::transfer::TransferFailure;
 
@@ -49,12 +49,7 @@ pub(super) async fn type_code(
     progress: &mut Progress,
     identity: IdentitySecret,
 ) -> Result<Established, TransferFailure> {
-    let code = PairingCode::parse(text).map_err(|e| {
-        TransferFailure::Session(SessionError {
-            code: e.code(),
-            detail: e.to_string(),
-        })
-    })?;
+    let code = parse_code(text)?;
     let bind =
         bind_for(server.url(), peer.bind).map_err(|e| TransferFailure::Local(format!("{e:#}")))?;
     let asked = |n| ask(progress, n);

@@ -46,6 +46,7 @@ def main():
     transfer = load("transfer.json")
     names = load("names.json")
     ice = load("ice.json")
+    code = load("code.json")
 
     bodies = [h[k] for h in handshake for k in ("confirm_initiator", "confirm_responder")]
     bodies += [h[k] for h in handshake for k in ("hello_initiator", "hello_responder")]
@@ -58,7 +59,9 @@ def main():
     ]
     rooms = [v["room"] for v in link["valid"]] + [r["room"] for r in remembered["rooms"]]
 
-    write("peer_signal", [compact(b) for b in bodies])
+    code_bodies = [json.loads(t) for e in code["exchange"] for t in e["bodies"].values()]
+    code_bodies += [r["body"] for r in code["refused"]]
+    write("peer_signal", [compact(b) for b in bodies + code_bodies])
     write(
         "signal_client",
         [compact({"type": "join", "room": r}) for r in rooms[:3]]

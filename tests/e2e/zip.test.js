@@ -59,7 +59,7 @@ describe('a received folder as one zip download', { timeout: 600_000 }, () => {
     return { root, want };
   };
 
-  it('the CLI sends a folder of 203 files to Chromium; its zip download holds the tree byte for byte', { timeout: 480_000 }, async () => {
+  it('the CLI sends a folder of 203 files to Chromium; its zip download holds the tree byte for byte, and after a reload it is one entry again', { timeout: 480_000 }, async () => {
     const { root, want } = makeTree();
     const run = cleanup.track(runCli(['send', '--server', server.origin, root]), (r) => r.kill());
     const b = await chromium.newPeer('B (chromium)', server.origin);
@@ -107,6 +107,14 @@ describe('a received folder as one zip download', { timeout: 600_000 }, () => {
     for (const [rel, sha] of want) {
       assert.equal(createHash('sha256').update(readFileSync(join(out, ...rel.split('/')))).digest('hex'), sha, rel);
     }
+    // After a reload the kept folder is one entry again (it came back as 203 loose links),
+    // complete, with its zip to write.
+    await b.page.reload();
+    await b.waitUntil('the folder listed again', (sel) => !!document.querySelector(sel), folder, { timeout: T.ui });
+    assert.equal(await b.count('#received li.folder'), 1, 'one entry for the folder after a reload');
+    assert.equal(await b.count(`${folder} a.download[data-path]`), want.size, 'its files inside it');
+    assert.equal(await b.count('#received > li:not(.folder)'), 0, 'no loose file');
+    await b.waitAttr(zipLink, 'data-state', 'idle', { timeout: T.ui });
     await b.close();
   });
 });

@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { Controller } from '../lib/app/controller.js';
 import { deviceId } from '../lib/net/devices.js';
 import { decodeInner } from '../lib/proto/transfer.js';
+import { UNNAMED_DEVICE } from '../lib/storage/store.js';
 
 /** Lets every pending promise callback run. */
 const settle = () => new Promise((r) => setTimeout(r, 0));
@@ -225,7 +226,7 @@ test('kept transfers are listed unless offered again, and Discard removes their 
     { id: 't1', peer: 'dev1', files: { 0: {}, 2: {} } },
     { id: 't2', peer: 'dev1', files: { 0: {} } },
   ];
-  const { app, made, log, removed, deleted } = setUp({ partials, devices: [{ id: 'dev1', name: 'Pixel 8' }] });
+  const { app, made, log, removed, deleted } = setUp({ partials, devices: [{ id: 'dev1', name: 'Pixel 8' }, { id: 'dev2', name: UNNAMED_DEVICE }] });
   app.online('dev1', /** @type {any} */ (new FakeChannel()));
   await settle();
   made[0].emit('incoming', new FakeTransfer('offered', { transferId: 't2', resumed: true, accept() {} }));
@@ -234,6 +235,7 @@ test('kept transfers are listed unless offered again, and Discard removes their 
   assert.deepEqual(records.map((/** @type {any} */ r) => r.id), ['t1']);
   assert.equal(actions.deviceName('dev1'), 'Pixel 8');
   assert.equal(actions.deviceName('other'), 'the other device');
+  assert.equal(actions.deviceName('dev2'), 'the other device', 'not "Unnamed device"');
   await actions.discard(records[0]);
   assert.deepEqual(deleted, ['dev1 t1']);
   assert.equal(removed.length, 2);

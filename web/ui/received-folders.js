@@ -49,6 +49,18 @@ export function showReceivedFiles(incoming, keep = () => ({})) {
   });
 }
 
+/**
+ * Lists a received folder kept from an earlier page load (`received-kept.js`): one entry, as when
+ * it arrived, complete (its zip can be written again).
+ * @param {string} name the top folder
+ * @param {{ name: string, size: number, blob: Blob, storage?: string, dir?: string[] }[]} files
+ */
+export function showKeptFolder(name, files) {
+  const folder = new FolderEntry(name);
+  for (const f of files) folder.add(f);
+  folder.complete();
+}
+
 /** One received folder on screen. */
 class FolderEntry {
   /** @type {FolderFile[]} */

@@ -15,6 +15,7 @@
 import { keptFile, removeKeptFile, sweepIncoming } from '../lib/files/sink.js';
 import { byId } from './dom.js';
 import { bytes } from './format.js';
+import { showKeptFolder } from './received-folders.js';
 import { showReceived } from './transfer-view.js';
 
 export class KeptReceived {
@@ -40,6 +41,10 @@ export class KeptReceived {
   async restore() {
     const list = await this.#store.list().catch(() => /** @type {KeptFile[]} */ ([]));
     await sweepIncoming(new Set(list.filter((k) => k.folder === 'incoming').map((k) => k.file)));
+    // A folder's files are listed as one entry again, as when they arrived (they came back
+    // one by one, outside their folder); its top folder and sender tell one folder from another.
+    /** @type {Map<string, { name: string, files: any[] }>} */
+    const folders = new Map();
     for (const k of list) {
       const file = await keptFile(k);
       if (!file || file.size !== k.size) {
@@ -50,8 +55,17 @@ export class KeptReceived {
       }
       const blob = k.type ? file.slice(0, file.size, k.type) : file;
       const shown = { name: k.name, size: k.size, blob, storage: 'opfs', ...(k.dir ? { dir: k.dir } : {}) };
-      showReceived(shown, undefined, this.#track(k.id, k.size, k.saved, () => removeKeptFile(k)));
+      const handlers = this.#track(k.id, k.size, k.saved, () => removeKeptFile(k));
+      const top = k.dir?.[0];
+      if (top === undefined) {
+        showReceived(shown, undefined, handlers);
+        continue;
+      }
+      const key = `${k.from}\u0000${top}`;
+      if (!folders.has(key)) folders.set(key, { name: top, files: [] });
+      folders.get(key)?.files.push(shown);
     }
+    for (const f of folders.values()) showKeptFolder(f.name, f.files);
     this.#render();
   }
 

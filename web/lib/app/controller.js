@@ -157,7 +157,11 @@ export class Controller {
   async listKept() {
     const records = (await this.#resume.partials().catch(() => [])).filter((r) => !this.#offeredAgain.has(r.id));
     this.#view.kept(records, {
-      deviceName: (peer) => this.#devices.list().find((d) => d.id === peer)?.name ?? 'the other device',
+      // A device that never told its name is "the other device" here too, not "Unnamed device".
+      deviceName: (peer) => {
+        const name = this.#devices.list().find((d) => d.id === peer)?.name;
+        return name && name !== UNNAMED_DEVICE ? name : 'the other device';
+      },
       discard: async (r) => {
         await this.#resume.deletePartial(r.peer, r.id);
         for (const index of Object.keys(r.files)) await this.#deps.removePartial(partialName(r.id, Number(index)));

@@ -2,8 +2,7 @@
  * @file Pairing by code, no camera (docs/protocol.md §2.1), Chromium A and Firefox B through the
  * real server: A shows a code, B types it, both screens show the same six-digit number, both
  * people say it matches, and the pair is made and remembered like a QR pairing (same SAS,
- * files arrive intact); the same with the CLI on either side (`send --code`, `receive CODE`,
- * its answer typed on stdin). "They differ" pairs nothing. Through the tamper proxy, a key
+ * files arrive intact). "They differ" pairs nothing. Through the tamper proxy, a key
  * substituted in `code-key` makes the two numbers differ, and one substituted in `code-open`
  * fails the commitment (`verify-failed`). Typos: a code that is not 8 digits is `bad-code`, one
  * nobody shows is `code-unknown`, and so is one whose screen was cancelled. "Pair another
@@ -12,13 +11,9 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { acceptOffer, assertReceivedIntact, chooseFiles, sendAndVerify, waitError, waitPaired, waitReceived } from './harness/app.js';
+import { sendAndVerify, waitError } from './harness/app.js';
 import { launchChromium, launchFirefox, launchAll } from './harness/browsers.js';
 import { Cleanup } from './harness/cleanup.js';
-import { cliTools, runCli } from './harness/cli.js';
 import { answerNumbers, pairByCode, readNumbers, showCode, typeCode } from './harness/code.js';
 import { listDevices } from './harness/devices.js';
 import { makeFiles } from './harness/files.js';
@@ -55,55 +50,6 @@ describe('pairing by code', { timeout: 600_000 }, () => {
       await a.click('#pair-another');
       await a.waitVisible('#home');
       assert.notEqual(await showCode(a), undefined);
-    } finally {
-      await local.run();
-    }
-  });
-
-  it('the CLI shows a code and Chromium types it: the same number in the terminal and the page; a file arrives intact', async () => {
-    const local = new Cleanup();
-    try {
-      const b = local.track(await chromium.newPeer('B', server.origin), (p) => p.close());
-      const file = files.files[0];
-      const run = local.track(runCli(['send', '--code', '--server', server.origin, file.path], { stdin: true }), (r) => r.kill());
-      const code = await run.waitFor(/^(\d{4} \d{4})$/m);
-      await b.goto(`${server.origin}/`);
-      await typeCode(b, code);
-      const [inPage, inTerminal] = await Promise.all([readNumbers(b, [run]), run.waitFor(/Check that the other screen shows: (\d{3} \d{3})/)]);
-      assert.equal(inPage, inTerminal, 'the page and the terminal ask about the same number');
-      run.say('y\n');
-      await answerNumbers(b, true);
-      await waitPaired(b, [run]);
-      await acceptOffer(b, [file.name], [run]);
-      await waitReceived(b, [file.name], [run]);
-      await assertReceivedIntact(b, [file]);
-      const { code: exit } = await run.exited;
-      assert.equal(exit, 0, `pairwise send --code exited ${exit}:\n${run.stderr()}`);
-    } finally {
-      await local.run();
-    }
-  });
-
-  it('Chromium shows a code and the CLI types it (receive CODE): the same number; a file arrives intact', async () => {
-    const local = new Cleanup();
-    try {
-      const { tempDir } = cliTools(local);
-      const a = local.track(await chromium.newPeer('A', server.origin), (p) => p.close());
-      const inbox = tempDir('pairwise-code-in-');
-      await a.goto(`${server.origin}/`);
-      const code = await showCode(a);
-      const run = local.track(runCli(['receive', code, '--yes', '--dir', inbox, '--server', server.origin], { stdin: true }), (r) => r.kill());
-      const [inPage, inTerminal] = await Promise.all([readNumbers(a, [run]), run.waitFor(/Check that the other screen shows: (\d{3} \d{3})/)]);
-      assert.equal(inPage, inTerminal, 'the page and the terminal ask about the same number');
-      run.say('y\n');
-      await answerNumbers(a, true);
-      await waitPaired(a, [run]);
-      const file = files.files[0];
-      await chooseFiles(a, [file.path]);
-      const { code: exit } = await run.exited;
-      assert.equal(exit, 0, `pairwise receive CODE exited ${exit}:\n${run.stderr()}`);
-      const got = createHash('sha256').update(readFileSync(join(inbox, file.name))).digest('hex');
-      assert.equal(got, file.sha256, 'the file the CLI wrote is the one sent');
     } finally {
       await local.run();
     }

@@ -19,10 +19,6 @@ import { BIN, ROOT, ensureBuilt } from './server.js';
  * @property {() => string} stdout
  * @property {() => string} stderr
  * @property {(timeoutMs?: number) => Promise<string>} link resolves with the printed pairing link
- * @property {(re: RegExp, timeoutMs?: number) => Promise<string>} waitFor resolves with the first
- *   group of `re`'s first match in stdout or stderr
- * @property {(text: string) => void} say writes to its stdin, as a person types (with
- *   `{ stdin: true }` only)
  * @property {Promise<{ code: number | null, signal: string | null }>} exited
  * @property {(signal?: NodeJS.Signals) => void} kill
  * @property {() => string} diagnose the command, whether it ended, and the end of its output
@@ -34,10 +30,10 @@ import { BIN, ROOT, ensureBuilt } from './server.js';
  * its own temporary configuration directory (identity and paired devices), removed when it exits,
  * so tests never touch the real one.
  * @param {string[]} args
- * @param {{ cwd?: string, stdin?: boolean }} [opts] `stdin`: a pipe the test writes answers to
+ * @param {{ cwd?: string }} [opts]
  * @returns {CliRun}
  */
-export function runCli(args, { cwd = ROOT, stdin = false } = {}) {
+export function runCli(args, { cwd = ROOT } = {}) {
   ensureBuilt();
   /** @type {NodeJS.ProcessEnv} */
   const env = { ...process.env, RUST_BACKTRACE: '1' };
@@ -46,7 +42,7 @@ export function runCli(args, { cwd = ROOT, stdin = false } = {}) {
     ownConfig = mkdtempSync(join(tmpdir(), 'pairwise-config-'));
     env.PAIRWISE_CONFIG = ownConfig;
   }
-  const child = spawn(BIN, args, { cwd, stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], env });
+  const child = spawn(BIN, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   let err = '';
   child.stdout.setEncoding('utf8');
@@ -71,20 +67,6 @@ export function runCli(args, { cwd = ROOT, stdin = false } = {}) {
     diagnose() {
       const ended = done ? 'ended' : 'still running';
       return `--- pairwise ${args.join(' ')} (${ended}) ---\nstdout:\n${out.slice(-2000)}\nstderr:\n${err.slice(-3000)}`;
-    },
-    async waitFor(re, timeoutMs = 30_000) {
-      const until = Date.now() + timeoutMs;
-      while (Date.now() < until) {
-        const m = re.exec(out) ?? re.exec(err);
-        if (m) return m[1];
-        if (done) break;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error(`pairwise ${args.join(' ')}: no ${re} in its output.\nstdout:\n${out}\nstderr:\n${err}`);
-    },
-    say(text) {
-      if (!child.stdin) throw new Error('runCli without { stdin: true }: nothing to type into');
-      child.stdin.write(text);
     },
     async link(timeoutMs = 30_000) {
       const until = Date.now() + timeoutMs;

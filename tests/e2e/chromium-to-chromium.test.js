@@ -7,7 +7,6 @@
  */
 
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { acceptOffer, downloadAndHash, hashReceivedInPage, ownName, pair, sendAndVerify, waitReceived } from './harness/app.js';
 import { launchChromium, launchAll } from './harness/browsers.js';
@@ -62,18 +61,37 @@ describe('Chromium to Chromium', { timeout: 600_000 }, () => {
     }
   });
 
-  it('a file pasted on the page (Ctrl+V) is offered like a chosen one and arrives intact', async () => {
+  it('an image pasted on the page (Ctrl+V, as a screenshot) is offered, arrives intact and shows a thumbnail', async () => {
     const before = await a.count('#transfers li.transfer[data-direction=send]');
-    await a.evaluate(() => {
+    // A picture drawn in A's page, pasted as a screenshot tool puts it on the clipboard.
+    const sent = await a.evaluate(async () => {
+      const canvas = document.createElement('canvas');
+      canvas.width = 64;
+      canvas.height = 40;
+      const g = /** @type {CanvasRenderingContext2D} */ (canvas.getContext('2d'));
+      g.fillStyle = '#1f5fbf';
+      g.fillRect(0, 0, 64, 40);
+      const blob = /** @type {Blob} */ (await new Promise((r) => canvas.toBlob(r, 'image/png')));
       const data = new DataTransfer();
-      data.items.add(new File(['pasted bytes 0123456789'], 'pasted.txt', { type: 'text/plain' }));
+      data.items.add(new File([blob], 'pasted.png', { type: 'image/png' }));
       document.body.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+      const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer()));
+      return [...digest].map((x) => x.toString(16).padStart(2, '0')).join('');
     });
-    await acceptOffer(b, ['pasted.txt'], [a]);
+    await acceptOffer(b, ['pasted.png'], [a]);
     await a.waitUntil('a new send row', (n) => document.querySelectorAll('#transfers li.transfer[data-direction=send]').length > n, before, { timeout: 20_000 });
-    await waitReceived(b, ['pasted.txt'], [a]);
-    const got = await hashReceivedInPage(b, 'pasted.txt');
-    assert.equal(got.sha256, createHash('sha256').update('pasted bytes 0123456789').digest('hex'), 'the pasted file arrived intact');
+    await waitReceived(b, ['pasted.png'], [a]);
+    assert.equal((await hashReceivedInPage(b, 'pasted.png')).sha256, sent, 'the pasted image arrived intact');
+    const width = await b.waitUntil(
+      'a decoded thumbnail beside the received image',
+      () => {
+        const img = /** @type {HTMLImageElement | null} */ (document.querySelector('#received li img.thumb'));
+        return img && img.complete && img.naturalWidth > 0 ? img.naturalWidth : null;
+      },
+      undefined,
+      { timeout: 20_000 },
+    );
+    assert.equal(width, 64, 'the thumbnail is the picture');
   });
 
   it('sends a short text each way; it shows as text, markup not interpreted, http(s) addresses as safe links', async () => {

@@ -54,7 +54,7 @@ export class KeptReceived {
         continue;
       }
       const blob = k.type ? file.slice(0, file.size, k.type) : file;
-      const shown = { name: k.name, size: k.size, blob, storage: 'opfs', ...(k.dir ? { dir: k.dir } : {}) };
+      const shown = { name: k.name, size: k.size, blob, type: k.type, storage: 'opfs', ...(k.dir ? { dir: k.dir } : {}) };
       const handlers = this.#track(k.id, k.size, k.saved, () => removeKeptFile(k));
       const top = k.dir?.[0];
       if (top === undefined) {

@@ -252,12 +252,23 @@ function present(entry) {
   };
 }
 
+/** Raster image types that get a thumbnail (not SVG: a drawing the page need not interpret). */
+const THUMB_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/avif', 'image/bmp']);
+/** Larger images are not decoded just for a thumbnail (memory on phones). */
+const THUMB_MAX_BYTES = 20 * 1024 * 1024;
+
+/** @param {{ size: number, type?: string }} file */
+function thumbnailed(file) {
+  return !!file.type && THUMB_TYPES.has(file.type) && file.size > 0 && file.size <= THUMB_MAX_BYTES;
+}
+
 /**
  * Lists a verified, complete file as a download link; `data-storage` says where its bytes are
  * (`opfs`: on disk, `memory`: in the page). Files of a folder go in that folder's list
  * (`received-folders.js`). A kept file (`received-kept.js`) also gets a Remove button, and a
- * click on its link counts as saved.
- * @param {{ name: string, size: number, blob: Blob, storage?: string, dir?: string[] }} file
+ * click on its link counts as saved. A raster image (by the type the sender gave) that is not
+ * too large gets a small thumbnail beside its link.
+ * @param {{ name: string, size: number, blob: Blob, type?: string, storage?: string, dir?: string[] }} file
  * @param {HTMLElement} [list] where the link goes; `#received` by default
  * @param {{ remove?: () => void, saved?: () => void }} [kept]
  * @returns {HTMLElement} the list item
@@ -272,6 +283,19 @@ export function showReceived(file, list = byId('received'), kept = {}) {
   link.dataset.size = String(file.size);
   if (file.storage) link.dataset.storage = file.storage;
   const item = el('li');
+  if (thumbnailed(file)) {
+    // An <img> decodes the picture without running anything in it; the type is the sender's
+    // claim, and a file that is not the image it claims just shows no picture.
+    const thumb = el('img', 'thumb');
+    thumb.alt = '';
+    thumb.loading = 'lazy';
+    thumb.decoding = 'async';
+    thumb.src = link.href;
+    thumb.width = 48;
+    thumb.height = 48;
+    thumb.addEventListener('error', () => thumb.remove());
+    item.append(thumb, ' ');
+  }
   item.append(link, el('span', 'hint', ` ${bytes(file.size)}`));
   const { remove, saved } = kept;
   if (saved) link.addEventListener('click', saved);

@@ -1,8 +1,9 @@
 /**
  * @file Replays the shared scenario vectors (`testdata/vectors/scenarios/*.json`, written by
- * `crates/pairwise-proto/tests/scenario_vectors.rs` from the Rust engines) against the JS twins
- * in `lib/proto/transfer/`: every step's input gives exactly the step's outputs (messages to
- * send, events, chunk runs, errors), in order. If the two languages disagree,
+ * `crates/pairwise-proto/tests/scenario_vectors.rs` and `session_scenarios.rs` from the Rust
+ * engines) against the JS twins in `lib/proto/transfer/` and `lib/proto/session.js`: every
+ * step's input gives exactly the step's outputs (messages to send, events, chunk runs, errors;
+ * the session's actions, outcome and next wake), in order. If the two languages disagree,
  * `docs/protocol.md` decides and the fix lands with the vector.
  */
 
@@ -12,6 +13,10 @@ import { test } from 'node:test';
 
 import { fromHex, hex } from '../lib/proto/b64.js';
 import { ProtocolError } from '../lib/proto/errors.js';
+import { Handshake } from '../lib/proto/handshake.js';
+import { importPrivateForTest } from '../lib/proto/keys.js';
+import { reconnectRole } from '../lib/proto/remembered.js';
+import { Session } from '../lib/proto/session.js';
 import { Receiver } from '../lib/proto/transfer/receiver.js';
 import { Sender } from '../lib/proto/transfer/sender.js';
 
@@ -110,24 +115,105 @@ function replaySender(scenario) {
   });
 }
 
-// session-* scenarios are the session engine's (`pairwise_proto::session`); its JS twin, which
-// will replay them, does not exist yet (`session-driver.js` still decides for the page).
+/**
+ * A PARTY of the vectors (`handshake.json`'s keys) as the handshake takes it.
+ * @param {any} p
+ */
+async function party(p) {
+  const identity = await importPrivateForTest(p.identity_priv);
+  assert.equal(hex(identity.publicRaw), p.identity_pub, 'the identity key is the one the vector names');
+  return { identity, ephemeral: await importPrivateForTest(p.ephemeral_priv), nonce: fromHex(p.nonce) };
+}
+
+/**
+ * The session engine of a scenario's START, at time 0.
+ * @param {any} start
+ * @returns {Promise<Session>}
+ */
+async function sessionFrom(start) {
+  const config = { relayedDelayMs: start.config.relayed_delay_ms, hasTurn: start.config.has_turn };
+  if (start.role === 'reconnect') {
+    const own = await party(start.self);
+    const peer = { identity: fromHex(start.peer_identity_pub), pairingKey: fromHex(start.pairing_key) };
+    const handshake = new Handshake({
+      mode: 'reconnect',
+      role: reconnectRole(own.identity.publicRaw, peer.identity),
+      secret: peer.pairingKey,
+      ...own,
+      expectedPeerIdentity: peer.identity,
+    });
+    return new Session({ kind: 'reconnect', handshake, peer }, config, 0);
+  }
+  const secret = fromHex(start.secret);
+  if (start.role === 'initiator') {
+    const handshake = new Handshake({ role: 'initiator', secret, ...(await party(start.initiator)) });
+    return new Session({ kind: 'initiator', handshake }, config, 0);
+  }
+  const expectedPeerIdentity = fromHex(start.initiator.identity_pub);
+  const handshake = new Handshake({ role: 'responder', secret, ...(await party(start.responder)), expectedPeerIdentity });
+  return new Session({ kind: 'responder', handshake }, config, 0);
+}
+
+/**
+ * Feeds every step's input to the session engine; its actions, outcome and next wake per step,
+ * as the vectors write them.
+ * @param {any} scenario
+ * @returns {Promise<any[][]>}
+ */
+async function replaySession(scenario) {
+  const s = await sessionFrom(scenario.start);
+  const steps = [];
+  for (const { at_ms: now, in: i } of scenario.steps) {
+    if (i.server) await s.handleServer(now, { type: 'frame', frame: i.server });
+    else if ('server_closed' in i) await s.handleServer(now, { type: 'closed', why: i.server_closed });
+    else if (i.offer_created) await s.offerCreated(i.offer_created.sdp, i.offer_created.sent);
+    else if (i.answer_created) await s.answerCreated(i.answer_created.sdp, i.answer_created.sent);
+    else if (i.timeout) await s.handleTimeout(now);
+    else if (i.peer === 'channel_open') await s.handlePeer({ type: 'channel-open' });
+    else if (i.peer === 'closed') await s.handlePeer({ type: 'closed' });
+    else if (i.peer === 'data') await s.handlePeer({ type: 'data' });
+    else if (i.peer?.failed !== undefined) await s.handlePeer({ type: 'failed', why: i.peer.failed });
+    else if (i.peer && 'local_candidate' in i.peer) await s.handlePeer({ type: 'local-candidate', candidate: i.peer.local_candidate });
+    else assert.fail(`unknown session input ${JSON.stringify(i)}`);
+    /** @type {any[]} */
+    const out = [];
+    for (let a = s.pollAction(); a; a = s.pollAction()) {
+      if (a.type === 'relay') out.push({ relay: a.body });
+      else if (a.type === 'create-offer') out.push({ create_offer: true });
+      else if (a.type === 'answer-offer') out.push({ answer_offer: a.sdp });
+      else if (a.type === 'accept-answer') out.push({ accept_answer: a.sdp });
+      else out.push({ add_candidate: a.candidate });
+    }
+    const o = s.pollOutcome();
+    if (o?.type === 'established') {
+      out.push({ outcome: { established: { sas: o.session.sas, peer_identity: hex(o.peerIdentity) } } });
+    } else if (o?.type === 'failed') out.push({ outcome: { failed: o.code } });
+    else if (o?.type === 'stranger') out.push({ outcome: 'stranger' });
+    out.push({ wake: s.pollTimeout() });
+    steps.push(out);
+  }
+  return steps;
+}
+
+const ENGINES = ['receiver-', 'sender-', 'session-'];
 const files = (() => {
   try {
-    return readdirSync(DIR).filter((f) => f.endsWith('.json') && (f.startsWith('receiver-') || f.startsWith('sender-')));
+    return readdirSync(DIR).filter((f) => f.endsWith('.json') && ENGINES.some((e) => f.startsWith(e)));
   } catch {
     return [];
   }
 })();
 
-test('there are scenarios for both engines', () => {
-  assert.ok(files.some((f) => f.startsWith('receiver-')) && files.some((f) => f.startsWith('sender-')), 'no scenario files');
+test('there are scenarios for every engine', () => {
+  for (const e of ENGINES) assert.ok(files.some((f) => f.startsWith(e)), `no ${e}* scenario files`);
 });
 
 for (const f of files) {
-  test(`scenario ${f}`, () => {
+  test(`scenario ${f}`, async () => {
     const scenario = JSON.parse(readFileSync(new URL(f, DIR), 'utf8'));
-    const got = scenario.engine === 'receiver' ? replayReceiver(scenario) : replaySender(scenario);
+    const replay = { receiver: replayReceiver, sender: replaySender, session: replaySession }[/** @type {string} */ (scenario.engine)];
+    assert.ok(replay, `${f}: unknown engine ${scenario.engine}`);
+    const got = await replay(scenario);
     scenario.steps.forEach((/** @type {any} */ step, /** @type {number} */ n) => {
       assert.deepEqual(got[n], step.out, `${f}: step ${n} (${JSON.stringify(step.in).slice(0, 120)}): ${scenario.why}`);
     });

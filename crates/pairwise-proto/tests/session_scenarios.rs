@@ -6,7 +6,8 @@
 //!
 //! With `PAIRWISE_WRITE_VECTORS=1` it writes one file per scenario; otherwise it checks each
 //! file is exactly what the engine does. The format is in `testdata/vectors/README.md`
-//! ("Scenarios"); the browser's twin of the engine is to replay them next.
+//! ("Scenarios"); the page's twin of the engine (`web/lib/proto/session.js`) replays them in
+//! `web/test/scenarios.test.js`.
 
 #![expect(
     clippy::unwrap_used,

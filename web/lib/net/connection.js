@@ -123,11 +123,15 @@ export class Connection extends EventTarget {
     // Pairing by code has no driver until the people said the numbers match (`#driver` is
     // null): until then what the server says ends the attempt here (the other person said
     // "they differ" and left: `peer-left`; `room-full` is `code-used`), as the tests in
-    // tests/e2e/code-pairing.test.js check; once the driver exists it weighs the server's word.
+    // tests/e2e/code-pairing.test.js check. Once the driver exists its session engine weighs
+    // the server's word: before the peer's confirm verified, `peer-left`, an `error` and the
+    // connection's end fail the session; after it the channel is the judge (the peer may leave
+    // the room as soon as its own channel is open, and a late candidate relayed after that is
+    // answered `no-peer`).
     sig.addEventListener('peer-left', () => {
-      // Once the peer is verified the channel is the judge: its own close or failure says when
-      // the peer is gone (the peer may leave the room as soon as its own channel is open).
-      if (mine() && !this.#confirmed) this.#fail('peer-left');
+      if (!mine()) return;
+      if (this.#driver) this.#driver.handleServer({ type: 'peer-left' });
+      else this.#fail('peer-left');
     });
     sig.addEventListener('relay', (ev) => {
       if (!mine()) return;
@@ -145,15 +149,16 @@ export class Connection extends EventTarget {
       else this.#fail('peer-misbehaved');
     });
     sig.addEventListener('server-error', (ev) => {
-      // Once the peer is verified, the server's word about relaying changes nothing either: a
-      // late candidate relayed after the peer left the room (it may leave as soon as its own
-      // channel is open) is answered `no-peer`, which ended sessions that were working.
-      const code = /** @type {CustomEvent} */ (ev).detail.code;
-      if (mine() && !this.#confirmed) this.#fail(this.#code && code === 'room-full' ? 'code-used' : code);
+      if (!mine()) return;
+      const { code, message } = /** @type {CustomEvent} */ (ev).detail;
+      const said = this.#code && code === 'room-full' ? 'code-used' : code;
+      if (this.#driver) this.#driver.handleServer({ type: 'error', code: said, message });
+      else this.#fail(said);
     });
     sig.addEventListener('closed', () => {
-      if (!mine() || this.#confirmed) return;
+      if (!mine()) return;
       if (this.#initiator && !this.#met) this.#rejoinLater();
+      else if (this.#driver) this.#driver.serverClosed();
       else this.#fail('signaling-lost');
     });
     sig.join(this.#room);

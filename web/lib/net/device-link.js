@@ -141,10 +141,11 @@ export class DeviceLink extends EventTarget {
       if (/** @type {CustomEvent} */ (ev).detail.peers >= 2) this.#meetSafely();
     });
     sig.addEventListener('peer-joined', () => mine() && this.#meetSafely());
+    // The session engine weighs it: an unconfirmed session ends (`peer-left`, below: the
+    // device is waited for in the room), unless a wrong-role hello is waiting for its
+    // `not-paired`; a confirmed one goes on.
     sig.addEventListener('peer-left', () => {
-      if (!mine() || !this.#driver || this.#driver.confirmed) return;
-      this.#driver.close();
-      this.#driver = null;
+      if (mine()) this.#driver?.handleServer({ type: 'peer-left' });
     });
     sig.addEventListener('relay', (ev) => {
       if (!mine()) return;
@@ -200,8 +201,7 @@ export class DeviceLink extends EventTarget {
     /** @type {unknown[]} */
     const early = [];
     this.#early = early;
-    const nonce = randomBytes(32);
-    const hs = await this.#reconnectHandshake(nonce);
+    const hs = await this.#reconnectHandshake(randomBytes(32));
     // A newer meeting or leaving the room meanwhile makes this one moot.
     if (this.#early !== early || this.#signaling !== sig || this.#stopped) return;
     this.#early = null;
@@ -209,11 +209,7 @@ export class DeviceLink extends EventTarget {
       hs,
       relay: (b) => sig.relay(b),
       iceServers: () => sig.iceServers ?? [],
-      reconnect: {
-        pairingKey: this.#pairingKey,
-        peerIdentity: this.#peerIdentity,
-        ownHello: { nonce, identity: this.#own.publicRaw },
-      },
+      reconnect: { pairingKey: this.#pairingKey, peerIdentity: this.#peerIdentity },
     });
     this.#driver = driver;
     driver.addEventListener('ready', (ev) => {
@@ -226,6 +222,8 @@ export class DeviceLink extends EventTarget {
       if (this.#driver !== driver || this.#stopped) return;
       this.#driver = null;
       const { code, final } = /** @type {CustomEvent} */ (ev).detail;
+      // The device left before the session was confirmed: it may come back to this room.
+      if (code === 'peer-left') return;
       this.#error(code);
       if (code === 'forgotten' && final) {
         this.stop();

@@ -15,6 +15,7 @@
 
 import { declareLanes, LANES_TAKEN } from '../proto/lanes.js';
 import { HIGH_WATER, LOW_WATER, MAX_RECORD_BYTES } from '../proto/limits.js';
+import { withoutCandidates } from '../proto/session/io.js';
 
 /** How long a `disconnected` connection may stay so before it counts as failed. */
 export const DISCONNECTED_GIVE_UP_MS = 4000;
@@ -243,17 +244,4 @@ export class Peer extends EventTarget {
     this.#closed = true;
     this.dispatchEvent(new Event(type));
   }
-}
-
-/**
- * Drops candidate lines from an SDP: candidates travel only as trickled `candidate` bodies,
- * which the connection holds back until the peer is verified (protocol.md §5, step 7).
- * @param {string} sdp
- * @returns {string}
- */
-export function withoutCandidates(sdp) {
-  return sdp
-    .split('\r\n')
-    .filter((line) => !line.startsWith('a=candidate:') && line !== 'a=end-of-candidates')
-    .join('\r\n');
 }

@@ -78,12 +78,13 @@ export class SecureChannel extends EventTarget {
   /**
    * @param {Peer} peer an open peer connection
    * @param {Session} session the confirmed handshake's keys
-   * @param {{ iceServers?: RTCIceServer[], peerLanes?: number, forcedLanes?: number | null, pacedLanes?: boolean }} [opts]
+   * @param {{ iceServers?: RTCIceServer[], peerLanes?: number, forcedLanes?: number | null, pacedLanes?: boolean, early?: Uint8Array[] }} [opts]
    *   the session's ICE servers (lanes use the STUN ones); the lanes the peer declared in the
    *   SDP it sent; the lanes the page's address asks for (`lanesWanted`); whether chunks over
-   *   lanes are paced (`?pace=0` in the page's address: not, the benchmark's reference)
+   *   lanes are paced (`?pace=0` in the page's address: not, the benchmark's reference); the
+   *   records that arrived on the channel before this took it, in order
    */
-  constructor(peer, session, { iceServers = [], peerLanes = 0, forcedLanes = null, pacedLanes = true } = {}) {
+  constructor(peer, session, { iceServers = [], peerLanes = 0, forcedLanes = null, pacedLanes = true, early = [] } = {}) {
     super();
     this.#peer = peer;
     this.#sealer = new RecordSealer(session.sendKey);
@@ -98,6 +99,7 @@ export class SecureChannel extends EventTarget {
       onFrame: (frame) => this.#queue(frame, true),
     });
     this.#lanePlan = { declared: peerLanes, forced: forcedLanes, paced: pacedLanes };
+    for (const record of early) this.#queue(record);
     peer.addEventListener('message', (ev) => this.#queue(/** @type {CustomEvent<Uint8Array>} */ (ev).detail));
     /** @param {Event} ev */
     const closed = (ev) => {

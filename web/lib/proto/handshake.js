@@ -136,6 +136,24 @@ export class Handshake {
     const hello = await parseHello(body).catch((/** @type {unknown} */ e) => {
       throw this.#fail('peer-misbehaved', e instanceof Error ? e.message : 'malformed hello');
     });
+    this.#takeHello(hello);
+  }
+
+  /**
+   * Takes the peer's `hello` already parsed (`parsePeerSignal`), synchronously: the checks of
+   * `handlePeerHello` after the parse.
+   * @param {ParsedHello} hello
+   * @throws {ProtocolError} as `handlePeerHello`; a wrong role is an `UnexpectedRole`
+   */
+  handleHello(hello) {
+    this.#check();
+    if (this.#helloSeen) throw this.#fail('peer-misbehaved', 'second hello');
+    this.#helloSeen = true;
+    this.#takeHello(hello);
+  }
+
+  /** @param {ParsedHello} hello */
+  #takeHello(hello) {
     const expected = this.#expectedPeerIdentity;
     // Reconnecting, the identity is checked first: a stranger's hello is `unknown-device`
     // whatever role it claims (the same order as the Rust state).
@@ -143,7 +161,9 @@ export class Handshake {
       throw this.#fail('key-changed', 'hello from an identity that is not the paired device');
     }
     if (hello.role !== this.peerRole) {
-      throw this.#fail('peer-misbehaved', `hello from a ${hello.role}, expected a ${this.peerRole}`);
+      const why = `hello from a ${hello.role}, expected a ${this.peerRole}`;
+      this.#failed ??= new UnexpectedRole(why);
+      throw new UnexpectedRole(why);
     }
     if (expected && !bytesEqual(expected, hello.identity)) {
       throw this.#fail('verify-failed', 'peer identity differs from the pairing link');
@@ -277,6 +297,23 @@ export class Handshake {
 }
 
 /**
+ * A `hello` with the wrong role (`peer-misbehaved`). Reconnecting, it most likely means the peer
+ * does not know this device's key and is about to say `not-paired` (the session engine waits).
+ */
+export class UnexpectedRole extends ProtocolError {
+  /** @param {string} why */
+  constructor(why) {
+    super('peer-misbehaved', why);
+    this.name = 'UnexpectedRole';
+  }
+}
+
+/**
+ * A parsed `hello`: its role and values as bytes.
+ * @typedef {HelloBytes & { role: Role }} ParsedHello
+ */
+
+/**
  * Derived keys of one session.
  * @typedef {object} Keys
  * @property {Uint8Array} th
@@ -299,9 +336,9 @@ function otherRole(role) {
 /**
  * Parses a `hello` body strictly (§5).
  * @param {unknown} body
- * @returns {Promise<HelloBytes & { role: Role }>}
+ * @returns {Promise<ParsedHello>}
  */
-async function parseHello(body) {
+export async function parseHello(body) {
   if (!hasExactKeys(body, HELLO_KEYS)) throw new Error('hello fields are not exactly those of §4');
   const b = /** @type {Record<string, unknown>} */ (body);
   if (b.kind !== 'hello') throw new Error('not a hello');

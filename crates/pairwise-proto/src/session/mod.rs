@@ -25,7 +25,7 @@
 //!   then fails with `connect-failed`.
 //!
 //! The Rust CLI's `session/drive.rs` is the IO around it; `testdata/vectors/scenarios/session-*`
-//! pin its steps.
+//! pin its steps, which its JS twin in the page (`web/lib/proto/session.js`) replays too.
 
 use std::collections::{HashSet, VecDeque};
 

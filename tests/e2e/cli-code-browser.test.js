@@ -7,7 +7,6 @@
  */
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,47 +14,11 @@ import { after, before, describe, it } from 'node:test';
 import { acceptOffer, assertReceivedIntact, chooseFiles, waitError, waitPaired, waitReceived, waitTransfer } from './harness/app.js';
 import { launchChromium } from './harness/browsers.js';
 import { Cleanup } from './harness/cleanup.js';
+import { answeringCli } from './harness/cli.js';
 import { answerNumbers, readNumbers, showCode, typeCode } from './harness/code.js';
 import { listDevices } from './harness/devices.js';
 import { hashFile, makeFiles } from './harness/files.js';
-import { BIN, ensureBuilt, startServer } from './harness/server.js';
-
-/**
- * `pairwise ARGS...` with stdin a pipe (the person's answers), its own config dir, its output
- * collected; a witness for the page's waits.
- * @param {Cleanup} cleanup
- * @param {string[]} args
- */
-function cli(cleanup, args) {
-  const config = cleanup.track(mkdtempSync(join(tmpdir(), 'pairwise-code-')), (d) => rmSync(d, { recursive: true, force: true }));
-  const child = spawn(BIN, ['--config', config, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PAIRWISE_SERVER: '' } });
-  cleanup.track(child, (c) => {
-    if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  });
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
-  child.stderr.setEncoding('utf8').on('data', (d) => (err += d));
-  /** @type {Promise<number | null>} */
-  const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-  const diagnose = () => `--- pairwise ${args.join(' ')} ---\nstdout:\n${out.slice(-2000)}\nstderr:\n${err.slice(-3000)}`;
-  /**
-   * The first capture of `re` in stdout or stderr, within 60 s.
-   * @param {'out' | 'err'} stream
-   * @param {RegExp} re
-   */
-  const waitFor = async (stream, re) => {
-    const until = Date.now() + 60_000;
-    while (Date.now() < until) {
-      const m = re.exec(stream === 'out' ? out : err);
-      if (m) return m[1];
-      if (child.exitCode !== null) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`no ${re} in ${stream}.\n${diagnose()}`);
-  };
-  return { child, exited, waitFor, diagnose, stderr: () => err };
-}
+import { ensureBuilt, startServer } from './harness/server.js';
 
 const SHOWN = /Check that the other screen shows: (\d{3} \d{3})/;
 
@@ -77,7 +40,7 @@ describe('pairing by code between the CLI and Chromium', { timeout: 600_000 }, (
   it('the CLI shows the code, Chromium types it: the same number, and the file arrives intact', { timeout: 240_000 }, async () => {
     const local = new Cleanup();
     try {
-      const run = cli(local, ['send', '--code', '--server', server.origin, ...files.files.map((f) => f.path)]);
+      const run = answeringCli(local, ['send', '--code', '--server', server.origin, ...files.files.map((f) => f.path)]);
       const code = await run.waitFor('out', /^(\d{4} \d{4})$/m);
       const b = local.track(await chromium.newPeer('B (chromium)', server.origin), (p) => p.close());
       await b.goto(`${server.origin}/`);
@@ -105,7 +68,7 @@ describe('pairing by code between the CLI and Chromium', { timeout: 600_000 }, (
       const code = await showCode(a);
       const dir = local.track(mkdtempSync(join(tmpdir(), 'cli-code-in-')), (d) => rmSync(d, { recursive: true, force: true }));
       // Typed as a person copies it from the screen: two words.
-      const run = cli(local, ['receive', ...code.split(' '), '--yes', '--dir', dir, '--server', server.origin]);
+      const run = answeringCli(local, ['receive', ...code.split(' '), '--yes', '--dir', dir, '--server', server.origin]);
       const [inPage, inTerminal] = await Promise.all([readNumbers(a, [run]), run.waitFor('err', SHOWN)]);
       assert.equal(inPage, inTerminal, 'the page and the terminal show the same number');
       run.child.stdin.end('yes\n');
@@ -129,7 +92,7 @@ describe('pairing by code between the CLI and Chromium', { timeout: 600_000 }, (
       await a.goto(`${server.origin}/`);
       const code = await showCode(a);
       const dir = local.track(mkdtempSync(join(tmpdir(), 'cli-code-in-')), (d) => rmSync(d, { recursive: true, force: true }));
-      const run = cli(local, ['receive', code, '--yes', '--dir', dir, '--server', server.origin]);
+      const run = answeringCli(local, ['receive', code, '--yes', '--dir', dir, '--server', server.origin]);
       await Promise.all([readNumbers(a, [run]), run.waitFor('err', SHOWN)]);
       run.child.stdin.end('n\n');
       assert.notEqual(await run.exited, 0, run.diagnose());

@@ -8,49 +8,14 @@
  */
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Cleanup } from './harness/cleanup.js';
-import { BIN, ensureBuilt, startServer } from './harness/server.js';
+import { answeringCli } from './harness/cli.js';
+import { ensureBuilt, startServer } from './harness/server.js';
 import { startTamperProxy } from './tamper-proxy.js';
-
-/**
- * `pairwise ARGS...` with stdin a pipe, its own config dir, and its output collected.
- * @param {Cleanup} cleanup
- * @param {string[]} args
- */
-function cli(cleanup, args) {
-  const config = cleanup.track(mkdtempSync(join(tmpdir(), 'pairwise-code-')), (d) => rmSync(d, { recursive: true, force: true }));
-  const child = spawn(BIN, ['--config', config, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PAIRWISE_SERVER: '' } });
-  cleanup.track(child, (c) => {
-    if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  });
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
-  child.stderr.setEncoding('utf8').on('data', (d) => (err += d));
-  /** @type {Promise<number | null>} */
-  const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-  /**
-   * Resolves with the first match of `re` in stdout or stderr.
-   * @param {'out' | 'err'} stream
-   * @param {RegExp} re
-   */
-  const waitFor = async (stream, re) => {
-    const until = Date.now() + 30_000;
-    while (Date.now() < until) {
-      const m = re.exec(stream === 'out' ? out : err);
-      if (m) return m[1];
-      if (child.exitCode !== null) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`pairwise ${args.join(' ')}: no ${re} in ${stream}.\nstdout:\n${out}\nstderr:\n${err}`);
-  };
-  return { child, exited, waitFor, stderr: () => err, config };
-}
 
 describe('pairing by code between two CLIs through a tampering server', { timeout: 120_000 }, () => {
   const cleanup = new Cleanup();
@@ -73,9 +38,9 @@ describe('pairing by code between two CLIs through a tampering server', { timeou
       try {
         const proxy = local.track(await startTamperProxy(server.origin, { kind: 'code-key', body }), (p) => p.stop());
         const inbox = local.track(mkdtempSync(join(tmpdir(), 'pairwise-in-')), (d) => rmSync(d, { recursive: true, force: true }));
-        const a = cli(local, ['send', '--code', file, '--server', proxy.origin]);
+        const a = answeringCli(local, ['send', '--code', file, '--server', proxy.origin]);
         const code = await a.waitFor('out', /^(\d{4} \d{4})$/m);
-        const b = cli(local, ['receive', code, '--yes', '--dir', inbox, '--server', proxy.origin]);
+        const b = answeringCli(local, ['receive', code, '--yes', '--dir', inbox, '--server', proxy.origin]);
         const shown = /Check that the other screen shows: (\d{3} \d{3})/;
         if (body === 'code-key') {
           const [na, nb] = await Promise.all([a.waitFor('err', shown), b.waitFor('err', shown)]);

@@ -141,3 +141,42 @@ export function decodeTerminalQr(text) {
   if (!code) throw new Error('the terminal QR code does not decode');
   return code.data;
 }
+
+/**
+ * `pairwise --config DIR ARGS...` with stdin a pipe (a person's answers: `child.stdin.end('y\n')`),
+ * its own config dir (`config`, removed by `cleanup`), its output collected; a witness for a
+ * page's waits (`diagnose`). For the pairing-by-code tests, where the CLI asks on stdin.
+ * @param {import('./cleanup.js').Cleanup} cleanup
+ * @param {string[]} args
+ */
+export function answeringCli(cleanup, args) {
+  ensureBuilt();
+  const config = cleanup.track(mkdtempSync(join(tmpdir(), 'pairwise-code-')), (d) => rmSync(d, { recursive: true, force: true }));
+  const child = spawn(BIN, ['--config', config, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PAIRWISE_SERVER: '' } });
+  cleanup.track(child, (c) => {
+    if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d) => (err += d));
+  /** @type {Promise<number | null>} */
+  const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  const diagnose = () => `--- pairwise ${args.join(' ')} ---\nstdout:\n${out.slice(-2000)}\nstderr:\n${err.slice(-3000)}`;
+  /**
+   * The first capture of `re` in stdout or stderr, within 60 s.
+   * @param {'out' | 'err'} stream
+   * @param {RegExp} re
+   */
+  const waitFor = async (stream, re) => {
+    const until = Date.now() + 60_000;
+    while (Date.now() < until) {
+      const m = re.exec(stream === 'out' ? out : err);
+      if (m) return m[1];
+      if (child.exitCode !== null) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`no ${re} in ${stream}.\n${diagnose()}`);
+  };
+  return { child, exited, waitFor, diagnose, stderr: () => err, config };
+}

@@ -11,10 +11,8 @@
     reason = "test helpers fail the test on any error"
 )]
 
-use std::io::{BufRead as _, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::Duration;
+use std::process::{Output, Stdio};
 
 use pairwise_cli::config::ConfigDir;
 use pairwise_cli::keystore::{Keystore, device_id};
@@ -22,32 +20,14 @@ use pairwise_proto::device::DeviceName;
 use pairwise_proto::identity::IdentitySecret;
 use pairwise_proto::keys::PairingKey;
 
-const BIN: &str = env!("CARGO_BIN_EXE_pairwise");
-const NOW: u64 = 1_764_000_000;
+mod support;
 
-/// `pairwise --config CONFIG ARGS...`, with no setting taken from the environment.
-fn pairwise(config: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.arg("--config").arg(config).args(args);
-    for var in [
-        "PAIRWISE_CONFIG",
-        "PAIRWISE_NAME",
-        "PAIRWISE_SERVER",
-        "PAIRWISE_SERVER_CERT",
-        "RUST_LOG",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.stdin(Stdio::null());
-    cmd
-}
+use support::{Running, assert_isolated, first_line, pairwise, serve, stderr};
+
+const NOW: u64 = 1_764_000_000;
 
 fn run(config: &Path, args: &[&str]) -> Output {
     pairwise(config, args).output().unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// A configuration directory holding paired devices called `names`.
@@ -141,77 +121,13 @@ fn the_name_given_with_name_is_kept_and_devices_shows_it() {
     assert!(shown(&config).contains("This device: \"Büro\""));
 }
 
-/// Refuses to run where the machine has interfaces other than loopback and the namespace's
-/// link-local veth pair: WebRTC must never reach beyond loopback here.
-fn assert_isolated() {
-    let dev = std::fs::read_to_string("/proc/net/dev").expect("read /proc/net/dev");
-    let foreign: Vec<&str> = dev
-        .lines()
-        .skip(2)
-        .filter_map(|l| l.split(':').next().map(str::trim))
-        .filter(|name| !["lo", "anc0", "anc1"].contains(name))
-        .collect();
-    assert!(
-        foreign.is_empty(),
-        "refusing to run WebRTC outside a private network namespace (found {foreign:?}); \
-         run: tests/e2e/netns.sh cargo test -p pairwise-cli --test cli_names -- --ignored"
-    );
-}
-
-/// A child killed when dropped (a failed assertion leaves no process behind).
-struct Running(Option<Child>);
-
-impl Running {
-    /// Waits for the child and returns its output, failing the test if it failed.
-    fn succeeds(mut self, what: &str) -> Output {
-        let out = self.0.take().unwrap().wait_with_output().unwrap();
-        assert!(out.status.success(), "{what}: {}", stderr(&out));
-        out
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(child) = &mut self.0 {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-/// The first line of `out` within 60 s.
-fn first_line(out: impl std::io::Read + Send + 'static) -> String {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(out).read_line(&mut line);
-        let _ = tx.send(line);
-    });
-    rx.recv_timeout(Duration::from_secs(60))
-        .expect("a line in time")
-}
-
 #[test]
 #[ignore = "WebRTC: runs inside tests/e2e/netns.sh (scripts/test-all.sh does)"]
 fn the_offer_names_the_sender_by_the_name_it_kept() {
-    assert_isolated();
+    assert_isolated("cli_names");
     let tmp = tempfile::tempdir().unwrap();
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
-    let mut serve = pairwise(&tmp.path().join("serve"), &["serve"]);
-    let mut serve = serve
-        .args(["--listen", "127.0.0.1:0", "--no-relay"])
-        .env_remove("PAIRWISE_LISTEN")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let line = first_line(serve.stdout.take().unwrap());
-    let _serve = Running(Some(serve));
-    let url = line
-        .trim()
-        .strip_prefix("Pairwise is serving on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
+    let (_serve, url) = serve(tmp.path());
 
     // Pair once, each with a name given on this run only.
     let mut shows = pairwise(&a, &["pair", "--server", &url, "--name", "Alpha"])

@@ -20,24 +20,11 @@ use pairwise_cli::signaling::Server;
 use pairwise_cli::tls::client::Trust;
 use pairwise_proto::link::PairingLink;
 
-const BIND: &str = "127.0.0.1:0";
+mod support;
 
-/// Refuses to run where the machine has interfaces other than loopback and the namespace's
-/// link-local veth pair: WebRTC must never reach beyond loopback here.
-fn assert_isolated() {
-    let dev = std::fs::read_to_string("/proc/net/dev").expect("read /proc/net/dev");
-    let foreign: Vec<&str> = dev
-        .lines()
-        .skip(2)
-        .filter_map(|l| l.split(':').next().map(str::trim))
-        .filter(|name| !["lo", "anc0", "anc1"].contains(name))
-        .collect();
-    assert!(
-        foreign.is_empty(),
-        "refusing to run WebRTC outside a private network namespace (found {foreign:?}); \
-         run: tests/e2e/netns.sh cargo test -p pairwise-cli --test native_pairing -- --ignored"
-    );
-}
+use support::assert_isolated;
+
+const BIND: &str = "127.0.0.1:0";
 
 async fn server() -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -80,7 +67,7 @@ async fn paired() -> (
     pairwise_cli::session::Established,
     pairwise_cli::session::Established,
 ) {
-    assert_isolated();
+    assert_isolated("native_pairing");
     let origin = server().await;
     let bind: SocketAddr = BIND.parse().expect("addr");
     let invitation = Invitation::new();
@@ -280,7 +267,7 @@ async fn remembered_devices_reconnect_without_a_link_and_exchange_names_first() 
     use pairwise_cli::transfer::Channel;
     use pairwise_proto::device::DeviceName;
 
-    assert_isolated();
+    assert_isolated("native_pairing");
     let origin = server().await;
     let (id_a, id_b, a_keeps, b_keeps) = remembered_pair(&origin).await;
     let bind: SocketAddr = BIND.parse().expect("addr");
@@ -333,7 +320,7 @@ async fn stranger_case(stranger_takes_b_role: bool) {
     use pairwise_proto::handshake::reconnect_role;
     use pairwise_proto::identity::IdentitySecret;
 
-    assert_isolated();
+    assert_isolated("native_pairing");
     let origin = server().await;
     let (id_a, id_b, a_keeps, b_keeps) = remembered_pair(&origin).await;
     let bind: SocketAddr = BIND.parse().expect("addr");
@@ -368,7 +355,7 @@ async fn a_forgotten_device_is_told_with_a_notice_it_can_verify() {
     use pairwise_cli::session::{reconnect, tell_forgotten};
     use pairwise_proto::error::ErrorCode;
 
-    assert_isolated();
+    assert_isolated("native_pairing");
     let origin = server().await;
     let (id_a, id_b, a_keeps, b_keeps) = remembered_pair(&origin).await;
     let bind: SocketAddr = BIND.parse().expect("addr");

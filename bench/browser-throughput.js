@@ -10,8 +10,13 @@
  * and prints them in MB/s (10^6 bytes/s) with their ratios. Runs are interleaved (a, a', b, b',
  * a, …) so all see the same machine load. Bytes are checked (SHA-256) on the Pairwise side.
  *
+ * With `--timeline`, each Pairwise round also samples the receiving row's `data-chunk-bytes`
+ * every 100 ms (the row redraws at most every 200 ms) and prints its longest time without
+ * progress and how much of the round went without any: a slow round that stalls shows long
+ * gaps, one that is slow throughout does not.
+ *
  * Run (root; it must run inside the private network namespace like every WebRTC test):
- *   tests/e2e/netns.sh node bench/browser-throughput.js [--mib 256] [--runs 2] [--before BIN]
+ *   tests/e2e/netns.sh node bench/browser-throughput.js [--mib 256] [--runs 2] [--before BIN] [--timeline]
  */
 
 import assert from 'node:assert/strict';
@@ -22,7 +27,9 @@ import { makeFiles, MiB } from '../tests/e2e/harness/files.js';
 import { startServer } from '../tests/e2e/harness/server.js';
 import { rawCeiling } from './lib.js';
 
-const { values } = parseArgs({ options: { mib: { type: 'string', default: '256' }, runs: { type: 'string', default: '2' }, before: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { mib: { type: 'string', default: '256' }, runs: { type: 'string', default: '2' }, before: { type: 'string' }, timeline: { type: 'boolean', default: false } },
+});
 const SIZE = Number(values.mib) * MiB;
 const RUNS = Number(values.runs);
 
@@ -47,8 +54,10 @@ async function pairwise(browser, origin, file) {
     await chooseFiles(a, [file.path]);
     // Time on B's clock: from the Accept click to the verified file's link appearing.
     const timing = timeAcceptToReceived(b);
+    if (values.timeline) await startTimeline(b);
     await acceptOffer(b, [file.name], [a]);
     const ms = /** @type {number} */ (await timing);
+    if (values.timeline) console.log(`  ${origin === server.origin ? 'Pairwise' : 'before'}: ${mbps(SIZE, ms).toFixed(1)} MB/s; ${await stalls(b)}`);
     const got = await hashReceivedInPage(b, file.name);
     assert.equal(got.sha256, file.sha256, 'Pairwise delivered different bytes');
     return mbps(SIZE, ms);
@@ -56,6 +65,53 @@ async function pairwise(browser, origin, file) {
     await a.close();
     await b.close();
   }
+}
+
+/**
+ * Samples B's receiving row every 100 ms from now on (in the page, so the test's own polling
+ * does not set the pace).
+ * @param {import('../tests/e2e/harness/peer.js').Peer} b
+ */
+function startTimeline(b) {
+  return b.evaluate(() => {
+    /** @type {[number, number][]} */
+    const samples = [];
+    /** @type {any} */ (window).__timeline = samples;
+    setInterval(() => {
+      const row = /** @type {HTMLElement | null} */ (document.querySelector('#transfers li.transfer[data-direction=receive]'));
+      samples.push([performance.now(), Number(row?.dataset.chunkBytes ?? 0)]);
+    }, 100);
+  });
+}
+
+/**
+ * From the first byte to the last: the longest time without progress, and the share of the
+ * transfer spent in gaps of 500 ms or more.
+ * @param {import('../tests/e2e/harness/peer.js').Peer} b
+ */
+async function stalls(b) {
+  const samples = /** @type {[number, number][]} */ (await b.evaluate(() => /** @type {any} */ (window).__timeline));
+  const moving = samples.filter(([, n]) => n > 0);
+  if (moving.length < 2) return 'no timeline';
+  const first = samples.findIndex(([, n]) => n > 0);
+  const last = samples.findIndex(([, n]) => n >= moving[moving.length - 1][1]);
+  let longest = 0;
+  let longestAt = 0;
+  let idle = 0;
+  let since = samples[first][0];
+  for (let i = first + 1; i <= last; i++) {
+    if (samples[i][1] > samples[i - 1][1]) {
+      const gap = samples[i][0] - since;
+      if (gap > longest) {
+        longest = gap;
+        longestAt = samples[i - 1][1];
+      }
+      if (gap >= 500) idle += gap;
+      since = samples[i][0];
+    }
+  }
+  const span = samples[last][0] - samples[first][0];
+  return `longest gap ${(longest / 1000).toFixed(1)} s at ${(longestAt / MiB).toFixed(0)} MiB, ${((100 * idle) / span).toFixed(0)} % of ${(span / 1000).toFixed(1)} s in gaps >= 0.5 s`;
 }
 
 const server = await startServer();

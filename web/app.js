@@ -147,19 +147,10 @@ function wireFilePicker() {
     });
   }
   const zone = byId('drop-zone');
-  zone.addEventListener('dragover', (ev) => {
-    ev.preventDefault();
-    zone.classList.add('over');
-  });
+  // The zone only shows where to drop; the page's own drop handler below takes the files.
+  zone.addEventListener('dragover', () => zone.classList.add('over'));
   zone.addEventListener('dragleave', () => zone.classList.remove('over'));
-  zone.addEventListener('drop', (ev) => {
-    ev.preventDefault();
-    zone.classList.remove('over');
-    if (!ev.dataTransfer) return;
-    droppedFiles(ev.dataTransfer).then(offer, () =>
-      showProblem('Some of the dropped files could not be read, so nothing was sent. Choose them with "Choose files" or "Choose a folder" instead.'),
-    );
-  });
+  zone.addEventListener('drop', () => zone.classList.remove('over'));
   // Paste: files (a screenshot, files copied in a file manager) go like chosen ones while a
   // pairing is shown; text pasted outside a field goes into the text box, to be sent on purpose.
   addEventListener('paste', (ev) => {
@@ -179,18 +170,21 @@ function wireFilePicker() {
       input.focus();
     }
   });
-  // Files dropped anywhere else must not make the browser open them in place of the app: while
-  // a pairing is shown they go like the drop zone's, otherwise the page says where to drop.
+  // Files dropped anywhere (the zone included) must not make the browser open them in place of
+  // the app: while a pairing is shown they are offered like chosen ones, otherwise the page says
+  // where to drop. A device entry takes its own drops (`ui/devices-view.js`).
   addEventListener('dragover', (ev) => ev.preventDefault());
   addEventListener('drop', (ev) => {
     ev.preventDefault();
     const target = ev.target instanceof Element ? ev.target : null;
-    if (target?.closest('#drop-zone, li.device') || !ev.dataTransfer?.types.includes('Files')) return;
-    if (!byId('paired').hidden) {
-      droppedFiles(ev.dataTransfer).then(offer, () => showProblem('Some of the dropped files could not be read, so nothing was sent.'));
+    if (target?.closest('li.device') || !ev.dataTransfer?.types.includes('Files')) return;
+    if (byId('paired').hidden) {
+      showProblem('Nothing was sent: drop files on one of your devices when it is online, or pair a device first.');
       return;
     }
-    showProblem('Nothing was sent: drop files on one of your devices when it is online, or pair a device first.');
+    droppedFiles(ev.dataTransfer).then(offer, () =>
+      showProblem('Some of the dropped files could not be read, so nothing was sent. Choose them with "Choose files" or "Choose a folder" instead.'),
+    );
   });
 }
 

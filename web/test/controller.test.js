@@ -179,6 +179,9 @@ test('an interrupted send is offered again, resuming, when its device is back', 
   assert.equal(made[1].sends.length, 1);
   assert.equal(made[1].sends[0].files, out.sources);
   assert.deepEqual(made[1].sends[0].opts, { resuming: true });
+  // A later `state` event that finds the send still interrupted queues nothing more.
+  out.set('interrupted');
+  await settle();
   app.online('dev1', /** @type {any} */ (new FakeChannel()));
   await settle();
   assert.deepEqual(made[2].sends, [], 'offered again once only');

@@ -41,15 +41,19 @@ function interrupted(t, device) {
 
 /** Interrupted sends offered again: their rows say so instead of waiting for the device. */
 const continued = new WeakSet();
+/** Each row's redraw, by its transfer. @type {WeakMap<object, () => void>} */
+const redraws = new WeakMap();
 
 /**
  * An interrupted send was offered again (it has a new row above): its old row says so, where
- * it kept saying "it is offered again when … is back" even after the new one was done.
+ * it kept saying "it is offered again when … is back" even after the new one was done. The
+ * row is redrawn directly: a made-up `state` event would reach the transfer's other listeners
+ * too (the controller's, which queued the send again).
  * @param {Incoming | Outgoing} t
  */
 export function markContinued(t) {
   continued.add(t);
-  t.dispatchEvent(new Event('state'));
+  redraws.get(t)?.();
 }
 
 /**
@@ -101,6 +105,7 @@ export function showTransfer(t, direction, device = () => '', path = () => '') {
     else if (t.state === 'done') stats.textContent = [`Done: ${bytes(t.total)} at ${rate(t.rate)}`, via].filter(Boolean).join(' · ');
     else stats.textContent = sentence(t.error ?? t.state);
   };
+  redraws.set(t, redraw);
   t.addEventListener('state', redraw);
   t.addEventListener('progress', () => {
     const now = performance.now();

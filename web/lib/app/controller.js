@@ -93,6 +93,8 @@ export class Controller {
   #offeredAgain = new Set();
   /** Sends that were interrupted, by device id: offered again when it is back. @type {Map<string, Outgoing[]>} */
   #toResume = new Map();
+  /** Interrupted sends already queued for `#toResume` (each is offered again once). @type {WeakSet<object>} */
+  #queued = new WeakSet();
   /** Transfers of every open session, by device id. @type {Map<string, TransfersLike>} */
   #sessions = new Map();
   /** The pairing session's transfers, once its channel is ready. @type {TransfersLike | null} */
@@ -259,6 +261,10 @@ export class Controller {
       rows.push(view.transfer(out, 'send', peerName, () => path));
       out.addEventListener('state', () => {
         if (out.state !== 'interrupted') return;
+        // Once: a send is queued when it becomes interrupted, not on every `state` event
+        // that finds it still interrupted after it was offered again.
+        if (this.#queued.has(out)) return;
+        this.#queued.add(out);
         id.then((d) => this.#toResume.set(d, [...(this.#toResume.get(d) ?? []), out]));
       });
     });
